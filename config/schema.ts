@@ -1,0 +1,239 @@
+/**
+ * The organization config: the one input of this app.
+ *
+ * Written once with zod; the JSON Schema editors use (`config/org-config.schema.json`) is
+ * generated from this same schema by `npm run get-schema`, and a test fails when it is stale.
+ *
+ * Field names are a contract: see README "Config reference".
+ */
+import { z } from 'zod';
+import { AWS_REGIONS, isAwsRegion } from './regions';
+
+/** Retention values CloudWatch Logs accepts (`retention_in_days`). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const accountId = z
+  .string()
+  .regex(/^\d{12}$/, { error: 'is not a 12-digit AWS account ID' })
+  .describe('12-digit AWS account ID');
+
+/** A region name; an enum so editors complete it from the JSON Schema. */
+const region = z
+  .enum(AWS_REGIONS, { error: 'is not a commercial AWS region name (e.g. us-east-1; the full list is in config/regions.ts)' })
+  .describe('AWS region name, e.g. eu-west-1');
+
+const logRetention = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    error: `is not a CloudWatch Logs retention (allowed: ${LOG_RETENTION_DAYS.join(', ')})`,
+  });
+
+/**
+ * EventBridge custom bus names: 1-256 of `[A-Za-z0-9._-]`; `default` is the account's own bus and
+ * `aws.` is reserved for partner buses.
+ */
+const busName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,256}$/, { error: 'is not an EventBridge bus name (1-256 characters of A-Z a-z 0-9 . _ -)' })
+  .refine((n) => n !== 'default', { error: 'is the default bus: the central bus must be a custom bus' })
+  .refine((n) => !n.startsWith('aws.'), { error: 'starts with "aws.", which is reserved for partner event buses' });
+
+/** IAM role names: 1-64 of `[\w+=,.@-]`. */
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'is not an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)' });
+
+/** A tag key: 1-128 characters, not `aws:` (reserved by AWS). */
+const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+const copyTag = z
+  .string()
+  .refine(
+    (t) => {
+      const eq = t.indexOf('=');
+      const key = eq === -1 ? t : t.slice(0, eq);
+      const value = eq === -1 ? '' : t.slice(eq + 1);
+      return TAG_KEY.test(key) && value.length <= 256;
+    },
+    { error: 'is not "key" or "key=value" (key 1-128 characters, not starting with "aws:"; value up to 256)' },
+  );
+
+/**
+ * KMS key for the copies: key ARN, alias ARN, key id or `alias/name`. Copies stay in each
+ * snapshot's own account, so an alias (resolved per account and region) is usually what an
+ * organization wants; a key ARN must be usable by every member account.
+ */
+const kmsKeyId = z
+  .string()
+  .regex(
+    /^(arn:aws:kms:[a-z0-9-]+:\d{12}:(key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+)|alias\/[A-Za-z0-9/_-]+|(mrk-)?[0-9a-f-]{32,36})$/,
+    { error: 'is not a KMS key ARN, alias ARN, key id or alias/name' },
+  );
+
+const email = z.email({ error: 'is not an email address' });
+
+const member = z.strictObject({
+  accountId: accountId,
+  regions: z
+    .array(region)
+    .min(1, { error: 'must list at least one region' })
+    .describe('Regions whose default bus forwards EC2/EBS events to the central bus'),
+  name: z.string().min(1).max(128).optional().describe('Label shown in stack descriptions and tags'),
+  wave: z
+    .number()
+    .int({ error: 'is not a whole number' })
+    .positive({ error: 'must be a positive integer' })
+    .default(1)
+    .describe('Rollout wave (1 first). scripts/waves.ts lists the stacks of each wave'),
+});
+
+export const OrgConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path of the JSON Schema, for editors'),
+    organizationId: z
+      .string()
+      .regex(/^o-[a-z0-9]{10,32}$/, { error: 'is not an AWS Organizations ID ("o-" then 10-32 lowercase letters or digits)' })
+      .optional()
+      .describe('Without it, the bus policy lists every member account instead of admitting the organization'),
+    central: z
+      .strictObject({
+        accountId,
+        region,
+        busName,
+        archiveRetentionDays: z
+          .number()
+          .int({ error: 'is not a whole number' })
+          .min(0, { error: 'must be 0 (keep forever) or more' })
+          .default(365)
+          .describe('Days the archive keeps forwarded events for replay; 0 keeps them forever'),
+        logRetentionDays: logRetention.default(90).describe('Retention of the audit and function log groups'),
+      })
+      .describe('The account and region of the central event bus'),
+    members: z
+      .array(member)
+      .min(1, { error: 'must list at least one member account' })
+      .describe('Accounts whose EC2/EBS events are forwarded, with their regions'),
+    snapshotCopy: z
+      .strictObject({
+        destinationRegion: region.describe('Default region the DR copies go to'),
+        regionMap: z
+          .record(z.string(), region)
+          .optional()
+          .describe('Per source region destination, overriding destinationRegion'),
+        kmsKeyId: kmsKeyId.optional().describe('Copies are encrypted under this key (alias/name recommended)'),
+        copyTag: copyTag.optional().describe('Only snapshots bearing this tag ("key" or "key=value") are copied'),
+        memberRoleName: roleName
+          .default('ebs-event-hub-snapshot-copy')
+          .describe('Role each member stack creates for the central copy function'),
+        maxConcurrency: z
+          .number()
+          .int({ error: 'is not a whole number' })
+          .min(2, { error: 'must be at least 2 (SQS event source mapping maximum concurrency is 2-1000)' })
+          .max(1000, { error: 'must be at most 1000 (SQS event source mapping maximum concurrency is 2-1000)' })
+          .default(5)
+          .describe('Most concurrent copy-function invocations'),
+      })
+      .optional()
+      .describe('DR copies of completed snapshots; omit to deploy no copy function'),
+    deployment: z
+      .strictObject({
+        roleName: roleName.default('OrganizationAccountAccessRole').describe('Role assumed in each account to deploy'),
+        state: z
+          .strictObject({
+            bucket: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not an S3 bucket name' }),
+            region,
+            keyPrefix: z
+              .string()
+              .regex(/^[A-Za-z0-9!_.*'()/-]*$/, { error: 'is not a safe S3 key prefix' })
+              .default('ebs-event-hub'),
+          })
+          .optional()
+          .describe('S3 backend (encrypt, use_lockfile), one key per stack; omit for local state'),
+        defaultTags: z.record(z.string(), z.string()).default({}).describe('Tags on every resource'),
+      })
+      .default({ roleName: 'OrganizationAccountAccessRole', defaultTags: {} }),
+    alerts: z
+      .strictObject({
+        emails: z.array(email).default([]).describe('Addresses subscribed to the alert topic'),
+      })
+      .default({ emails: [] }),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const problem of crossFieldProblems(cfg)) ctx.addIssue({ code: 'custom', ...problem });
+  });
+
+/** A problem that spans fields (duplicates, key/region consistency). */
+export interface CrossFieldProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Checks that span fields. Defensive about shapes, so the loader can also run it on input that
+ * failed the schema elsewhere and still report every problem at once.
+ */
+export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  if (!isObject(cfg)) return problems;
+  const members = Array.isArray(cfg.members) ? cfg.members : [];
+  const seenAccount = new Map<unknown, number>();
+  members.forEach((m, i) => {
+    if (!isObject(m)) return;
+    if (typeof m.accountId === 'string') {
+      const first = seenAccount.get(m.accountId);
+      if (first !== undefined) {
+        problems.push({ path: ['members', i, 'accountId'], message: `is listed twice (first at members[${first}].accountId)` });
+      } else {
+        seenAccount.set(m.accountId, i);
+      }
+    }
+    const seenRegion = new Map<unknown, number>();
+    (Array.isArray(m.regions) ? m.regions : []).forEach((r, j) => {
+      const firstRegion = seenRegion.get(r);
+      if (firstRegion !== undefined) {
+        problems.push({ path: ['members', i, 'regions', j], message: `is listed twice (first at members[${i}].regions[${firstRegion}])` });
+      } else {
+        seenRegion.set(r, j);
+      }
+    });
+  });
+  const copy = cfg.snapshotCopy;
+  if (!isObject(copy)) return problems;
+  const regionMap = isObject(copy.regionMap) ? copy.regionMap : {};
+  for (const source of Object.keys(regionMap)) {
+    if (!isAwsRegion(source)) {
+      problems.push({
+        path: ['snapshotCopy', 'regionMap', source],
+        message: `key ${JSON.stringify(source)} is not a commercial AWS region name (e.g. us-east-1; the full list is in config/regions.ts)`,
+      });
+    }
+  }
+  const keyArnRegion = typeof copy.kmsKeyId === 'string' ? /^arn:aws:kms:([a-z0-9-]+):/.exec(copy.kmsKeyId)?.[1] : undefined;
+  if (keyArnRegion) {
+    const destinations = new Set([copy.destinationRegion, ...Object.values(regionMap)].filter((d) => typeof d === 'string'));
+    const elsewhere = [...destinations].filter((d) => d !== keyArnRegion);
+    if (elsewhere.length > 0) {
+      problems.push({
+        path: ['snapshotCopy', 'kmsKeyId'],
+        message: `is a key in ${keyArnRegion}, but copies also go to ${elsewhere.join(', ')}: use an alias (alias/name) that exists in every destination region`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** The config as written (defaults not applied): what the JSON Schema describes. */
+export type OrgConfigInput = z.input<typeof OrgConfigSchema>;
+/** The validated config with defaults applied: what the stacks consume. */
+export type OrgConfig = z.output<typeof OrgConfigSchema>;
+export type MemberConfig = OrgConfig['members'][number];
+export type SnapshotCopyConfig = NonNullable<OrgConfig['snapshotCopy']>;
+
+/** JSON Schema (draft 2020-12) of the config as written, for editors. */
+export function orgConfigJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(OrgConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}
