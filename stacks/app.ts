@@ -1,0 +1,32 @@
+import { App } from 'cdktf';
+import type { OrgConfig } from '../config/schema';
+import { CentralStack } from './central-stack';
+import { MemberStack } from './member-stack';
+
+export interface BuildAppProps {
+  readonly config: OrgConfig;
+  /** @default - cdktf's default: `CDKTF_OUTDIR` or `cdktf.out` */
+  readonly outdir?: string;
+}
+
+export interface BuiltApp {
+  readonly app: App;
+  readonly central: CentralStack;
+  readonly members: readonly MemberStack[];
+}
+
+/**
+ * Composes the app: `central` and one `member-<accountId>` stack per member account. Members
+ * depend on central so `cdktf deploy '*'` creates the bus policy before any rule targets the bus.
+ */
+export function buildApp(props: BuildAppProps): BuiltApp {
+  // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
+  const app = new App(props.outdir ? { outdir: props.outdir } : {});
+  const central = new CentralStack(app, { config: props.config });
+  const members = props.config.members.map((member) => {
+    const stack = new MemberStack(app, { config: props.config, member });
+    stack.addDependency(central);
+    return stack;
+  });
+  return { app, central, members };
+}

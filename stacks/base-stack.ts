@@ -1,0 +1,46 @@
+import { S3Backend, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import type { Construct } from 'constructs';
+import type { OrgConfig } from '../config/schema';
+import { PREFIX, roleArn } from './names';
+
+export interface AccountStackProps {
+  readonly config: OrgConfig;
+  /** Account this stack deploys into. The provider refuses any other (`allowed_account_ids`). */
+  readonly accountId: string;
+  /** The provider's default region; resources in other regions set their own `region` (provider 6). */
+  readonly region: string;
+  readonly description: string;
+}
+
+/**
+ * A stack deploying into one account: its own provider assuming `deployment.roleName` there,
+ * default tags, and the S3 backend when `deployment.state` is set (one state key per stack).
+ */
+export abstract class AccountStack extends TerraformStack {
+  readonly accountId: string;
+
+  constructor(scope: Construct, id: string, props: AccountStackProps) {
+    super(scope, id);
+    this.accountId = props.accountId;
+    const { deployment } = props.config;
+
+    new AwsProvider(this, 'aws', {
+      region: props.region,
+      allowedAccountIds: [props.accountId],
+      assumeRole: [{ roleArn: roleArn(props.accountId, deployment.roleName), sessionName: `${PREFIX}-${id}`.slice(0, 64) }],
+      defaultTags: [{ tags: { ...deployment.defaultTags, 'ebs-event-hub:stack': id } }],
+    });
+
+    if (deployment.state) {
+      new S3Backend(this, {
+        bucket: deployment.state.bucket,
+        region: deployment.state.region,
+        key: `${deployment.state.keyPrefix.replace(/\/+$/, '')}/${id}.tfstate`,
+        encrypt: true,
+      });
+      // cdktf 0.21's S3Backend has no `useLockfile`; S3-native locking needs Terraform >= 1.10.
+      this.addOverride('terraform.backend.s3.use_lockfile', true);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { TerraformOutput } from 'cdktf';
+import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event-archive';
+import type { Construct } from 'constructs';
+import type { OrgConfig } from '../config/schema';
+import { centralIntakePattern } from './event-patterns';
+import { AccountStack } from './base-stack';
+import { EventDeadLetterQueue } from './dead-letter-queue';
+import { Alerts, ALARM_NAME_PREFIX, alertRuleArns } from './central/alerts';
+import { AuditLog } from './central/audit-log';
+import { CentralEventBus } from './central/event-bus';
+import { HubKey } from './central/hub-key';
+import { QueueNotEmptyAlarm } from './central/dlq-alarm';
+import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
+
+export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
+export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
+export const ARCHIVE_NAME = `${PREFIX}-archive`;
+
+export interface CentralStackProps {
+  readonly config: OrgConfig;
+  /** Extra rules on the central bus whose targets dead-letter to the central DLQ (the copy rule). */
+  readonly extraRuleNames?: readonly string[];
+}
+
+/**
+ * The central account: the custom bus and its policy, the archive, the audit log, the alerts,
+ * and one dead-letter queue for every rule target on the bus.
+ */
+export class CentralStack extends AccountStack {
+  readonly eventBus: CentralEventBus;
+  readonly alerts: Alerts;
+  readonly hubKey: HubKey;
+  readonly deadLetterQueue: EventDeadLetterQueue;
+
+  constructor(scope: Construct, props: CentralStackProps) {
+    const { config } = props;
+    const { accountId, region, busName } = config.central;
+    super(scope, CENTRAL_STACK_ID, { config, accountId, region, description: 'central event bus' });
+
+    this.eventBus = new CentralEventBus(this, 'event-bus', {
+      busName,
+      region,
+      busArn: centralBusArn(config),
+      organizationId: config.organizationId,
+      memberAccountIds: config.members.map((m) => m.accountId),
+    });
+
+    const ruleArns = [
+      ruleArn(region, accountId, AUDIT_RULE_NAME, busName),
+      ...alertRuleArns({ accountId, region, busName }),
+      ...(props.extraRuleNames ?? []).map((name) => ruleArn(region, accountId, name, busName)),
+    ];
+    this.deadLetterQueue = new EventDeadLetterQueue(this, 'target-dlq', {
+      name: CENTRAL_DLQ_NAME,
+      region,
+      accountId,
+      sourceRuleArns: ruleArns,
+    });
+
+    this.hubKey = new HubKey(this, 'key', { accountId, region });
+
+    new CloudwatchEventArchive(this, 'archive', {
+      name: ARCHIVE_NAME,
+      region,
+      description: 'Every forwarded EC2/EBS event, for replay',
+      eventSourceArn: this.eventBus.bus.arn,
+      eventPattern: JSON.stringify(centralIntakePattern()),
+      retentionDays: config.central.archiveRetentionDays,
+    });
+
+    new AuditLog(this, 'audit-log', {
+      accountId,
+      region,
+      busName,
+      ruleName: AUDIT_RULE_NAME,
+      ruleArn: ruleArns[0]!,
+      retentionInDays: config.central.logRetentionDays,
+      kmsKeyArn: this.hubKey.key.arn,
+      deadLetterQueueArn: this.deadLetterQueue.arn,
+    }).node.addDependency(this.eventBus);
+
+    this.alerts = new Alerts(this, 'alerts', {
+      accountId,
+      region,
+      busName,
+      kmsKeyArn: this.hubKey.key.arn,
+      emails: config.alerts.emails,
+      deadLetterQueueArn: this.deadLetterQueue.arn,
+    });
+    this.alerts.node.addDependency(this.eventBus);
+
+    new QueueNotEmptyAlarm(this, 'target-dlq-alarm', {
+      alarmName: `${ALARM_NAME_PREFIX}central-target-dlq-not-empty`,
+      description: 'Events the central bus could not deliver to the audit log, alert topic or copy queue',
+      region,
+      queueName: CENTRAL_DLQ_NAME,
+      topicArn: this.alerts.topic.arn,
+    });
+
+    new TerraformOutput(this, 'event_bus_arn', { value: this.eventBus.bus.arn, description: 'ARN of the central event bus' });
+    new TerraformOutput(this, 'alert_topic_arn', { value: this.alerts.topic.arn, description: 'ARN of the alert topic' });
+  }
+}

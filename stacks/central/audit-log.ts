@@ -1,0 +1,75 @@
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
+import { centralIntakePattern } from '../event-patterns';
+import { logGroupArn, PREFIX } from '../names';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
+import { RuleWithTarget } from '../rule-with-target';
+
+export interface AuditLogProps {
+  readonly accountId: string;
+  readonly region: string;
+  readonly busName: string;
+  readonly ruleName: string;
+  readonly ruleArn: string;
+  readonly retentionInDays: number;
+  readonly kmsKeyArn: string;
+  readonly deadLetterQueueArn: string;
+}
+
+/** EventBridge log targets need a log group named `/aws/events/…`. */
+export const auditLogGroupName = (busName: string): string => `/aws/events/${busName}/audit`;
+
+/**
+ * EventBridge may write only to the audit log group, and only for the audit rule. The console adds
+ * such a policy silently; the API does not:
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+ */
+export function auditLogResourcePolicy(props: AuditLogProps): PolicyDocument {
+  return policyDocument('resource', [
+    {
+      Sid: 'AuditRuleWritesAuditLog',
+      Effect: 'Allow',
+      Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${logGroupArn(props.region, props.accountId, auditLogGroupName(props.busName))}:*`,
+      Condition: { ArnEquals: { 'aws:SourceArn': props.ruleArn } },
+    },
+  ]);
+}
+
+/**
+ * Every forwarded event, written to a CloudWatch log group with retention: who snapshotted,
+ * copied or failed what, where, searchable with Logs Insights.
+ *
+ * One log resource policy (an account has at most 10 per region), named for this app.
+ */
+export class AuditLog extends Construct {
+  readonly logGroup: CloudwatchLogGroup;
+  readonly resourcePolicy: PolicyDocument;
+
+  constructor(scope: Construct, id: string, props: AuditLogProps) {
+    super(scope, id);
+    this.resourcePolicy = auditLogResourcePolicy(props);
+    this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
+      name: auditLogGroupName(props.busName),
+      region: props.region,
+      retentionInDays: props.retentionInDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    const policy = new CloudwatchLogResourcePolicy(this, 'resource-policy', {
+      policyName: `${PREFIX}-audit-log`,
+      region: props.region,
+      policyDocument: renderPolicy(this.resourcePolicy),
+    });
+    new RuleWithTarget(this, 'rule', {
+      ruleName: props.ruleName,
+      description: 'Every EC2/EBS event forwarded from the organization, to the audit log',
+      region: props.region,
+      eventBusName: props.busName,
+      pattern: centralIntakePattern(),
+      targetArn: logGroupArn(props.region, props.accountId, auditLogGroupName(props.busName)),
+      deadLetterQueueArn: props.deadLetterQueueArn,
+    }).target.node.addDependency(policy, this.logGroup);
+  }
+}
