@@ -46,8 +46,17 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function show(value: unknown): string {
   const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
+
+const EXPECTED: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+};
 
 function describeIssue(issue: $ZodIssue, raw: unknown): string[] {
   const value = valueAt(raw, issue.path);
@@ -58,7 +67,7 @@ function describeIssue(issue: $ZodIssue, raw: unknown): string[] {
   }
   if (issue.code === 'invalid_type') {
     if (value === undefined) return [`${formatPath(issue.path)}: is required`];
-    return [`${formatPath(issue.path)}: ${show(value)} must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}`];
+    return [`${formatPath(issue.path)}: ${show(value)} must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`];
   }
   // A problem with a map key names the key itself; the value under it is beside the point.
   if (issue.message.startsWith('key ')) return [`${formatPath(issue.path)}: ${issue.message}`];
@@ -93,7 +102,7 @@ export function parseConfigText(text: string, source: string): unknown {
   const ext = extname(source).toLowerCase();
   if (ext === '.yaml' || ext === '.yml') {
     try {
-      return parseYaml(text, { prettyErrors: false });
+      return parseYaml(text);
     } catch (err) {
       if (err instanceof YAMLParseError) {
         const pos = err.linePos?.[0];
