@@ -118,7 +118,7 @@ export function parseConfigText(text: string, source: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
-    const position = /position (\d+)/.exec(message)?.[1];
+    const position = /end of JSON input/.test(message) ? String(text.length) : /position (\d+)/.exec(message)?.[1];
     throw new ConfigError(source, [`${position ? lineAndColumn(text, Number(position)) : 'JSON'}: invalid JSON (${message})`]);
   }
 }

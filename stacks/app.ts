@@ -1,6 +1,8 @@
 import { App } from 'cdktf';
 import type { OrgConfig } from '../config/schema';
 import { CentralStack } from './central-stack';
+import { centralBusPolicy } from './central/event-bus';
+import { centralBusArn } from './names';
 import { MemberStack } from './member-stack';
 
 export interface BuildAppProps {
@@ -20,6 +22,7 @@ export interface BuiltApp {
  * depend on central so `cdktf deploy '*'` creates the bus policy before any rule targets the bus.
  */
 export function buildApp(props: BuildAppProps): BuiltApp {
+  preflight(props.config);
   // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
   const app = new App(props.outdir ? { outdir: props.outdir } : {});
   const central = new CentralStack(app, { config: props.config });
@@ -29,4 +32,16 @@ export function buildApp(props: BuildAppProps): BuiltApp {
     return stack;
   });
   return { app, central, members };
+}
+
+/**
+ * Checks that depend on the whole config and can fail, run before `App` exists: `new App()`
+ * creates the output folder, and a failed synth must leave nothing behind.
+ */
+export function preflight(config: OrgConfig): void {
+  centralBusPolicy({
+    busArn: centralBusArn(config),
+    organizationId: config.organizationId,
+    memberAccountIds: config.members.map((m) => m.accountId),
+  });
 }

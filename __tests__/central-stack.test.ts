@@ -1,0 +1,163 @@
+import { Testing } from 'cdktf';
+import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event-archive';
+import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
+import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../stacks/app';
+import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
+import type { PolicyDocument } from '../stacks/policy';
+import { parseOrgConfig } from '../config/load';
+import type { OrgConfigInput } from '../config/schema';
+import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';
+import { parsed, resourcesOf, synthStack, theResource } from './support/synth';
+
+const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
+
+function synthCentral(raw: OrgConfigInput = rawConfig()) {
+  const { central } = buildApp({ config: parseOrgConfig(raw), outdir: Testing.app().outdir });
+  return synthStack(central);
+}
+
+describe('central stack', () => {
+  // GIVEN the small test org; WHEN the central stack is synthesized (once for the read-only checks)
+  const stack = synthCentral(rawConfig({ alerts: { emails: ['ops@example.com', 'oncall@example.com'] } }));
+
+  it('deploys into the central account through the deployment role, in the central region', () => {
+    const providers = stack.json.provider?.aws ?? [];
+    expect(providers).toHaveLength(1);
+    expect(providers[0]).toMatchObject({
+      region: CENTRAL_REGION,
+      allowed_account_ids: [CENTRAL_ACCOUNT],
+      assume_role: [{ role_arn: `arn:aws:iam::${CENTRAL_ACCOUNT}:role/OrganizationAccountAccessRole` }],
+      default_tags: [{ tags: { 'ebs-event-hub:stack': 'central' } }],
+    });
+  });
+
+  it('creates the custom bus under its configured name', () => {
+    expect(Testing.toHaveResourceWithProperties(stack.raw, CloudwatchEventBus.tfResourceType, { name: BUS_NAME, region: CENTRAL_REGION })).toBe(true);
+  });
+
+  it('has exactly one bus policy and never an event permission (which it would overwrite)', () => {
+    expect(resourcesOf(stack, CloudwatchEventBusPolicy.tfResourceType)).toHaveLength(1);
+    expect(resourcesOf(stack, 'aws_cloudwatch_event_permission')).toHaveLength(0);
+  });
+
+  it('admits only the organization, only PutEvents, only aws.ec2 and the forwarded detail-types', () => {
+    const policy = parsed<PolicyDocument>(theResource(stack, CloudwatchEventBusPolicy.tfResourceType).policy);
+    expect(policy.Statement).toHaveLength(1);
+    const [statement] = policy.Statement;
+    expect(statement).toMatchObject({
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Resource: BUS_ARN,
+      Condition: {
+        StringEquals: { 'aws:PrincipalOrgID': ORG_ID },
+        'ForAllValues:StringEquals': { 'events:source': [EC2_SOURCE], 'events:detail-type': [...FORWARDED_DETAIL_TYPES] },
+      },
+    });
+  });
+
+  it('archives forwarded events from the bus with the configured retention', () => {
+    const archive = theResource(stack, CloudwatchEventArchive.tfResourceType);
+    expect(archive.retention_days).toBe(365);
+    expect(archive.event_source_arn).toMatch(/^\$\{aws_cloudwatch_event_bus\.[\w-]+\.arn\}$/);
+    expect(parsed(archive.event_pattern)).toEqual(centralIntakePattern());
+  });
+
+  it('writes every forwarded event to an encrypted audit log group with retention, admitted by one log resource policy', () => {
+    const group = theResource(stack, CloudwatchLogGroup.tfResourceType, (r) => String(r.name).startsWith('/aws/events/'));
+    expect(group).toMatchObject({ name: `/aws/events/${BUS_NAME}/audit`, retention_in_days: 90 });
+    expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.[\w-]+\.arn\}$/);
+    expect(resourcesOf(stack, CloudwatchLogResourcePolicy.tfResourceType)).toHaveLength(1);
+    const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-audit');
+    expect(rule.event_bus_name).toBe(BUS_NAME);
+    expect(parsed(rule.event_pattern)).toEqual(centralIntakePattern());
+    const target = theResource(stack, CloudwatchEventTarget.tfResourceType, (t) => String(t.arn).includes(':log-group:'));
+    expect(target.arn).toBe(`arn:aws:logs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:log-group:/aws/events/${BUS_NAME}/audit`);
+  });
+
+  it('sends each failure pattern to the alert topic encrypted with a customer managed key', () => {
+    const topic = theResource(stack, SnsTopic.tfResourceType);
+    expect(topic.name).toBe('ebs-event-hub-alerts');
+    expect(topic.kms_master_key_id).toMatch(/^\$\{aws_kms_key\.[\w-]+\.arn\}$/);
+    expect(topic.kms_master_key_id).not.toContain('alias/aws/sns');
+    for (const alert of ALERT_PATTERNS) {
+      const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === `ebs-event-hub-alert-${alert.id}`);
+      expect(parsed(rule.event_pattern)).toEqual(alert.pattern);
+      expect(rule.event_bus_name).toBe(BUS_NAME);
+    }
+    const topicTargets = resourcesOf(stack, CloudwatchEventTarget.tfResourceType).filter((t) => String(t.arn).includes(':sns:'));
+    expect(topicTargets).toHaveLength(ALERT_PATTERNS.length);
+  });
+
+  it('lets EventBridge and CloudWatch use the topic key, and rotates it', () => {
+    const key = theResource(stack, KmsKey.tfResourceType);
+    expect(key.enable_key_rotation).toBe(true);
+    const policy = parsed<PolicyDocument>(key.policy);
+    const publish = policy.Statement.find((s) => s.Sid === 'EventBridgeAndAlarmsPublishToEncryptedTopic');
+    expect(publish?.Principal).toEqual({ Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] });
+    expect(publish?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+  });
+
+  it('subscribes each configured email address', () => {
+    const subs = resourcesOf(stack, SnsTopicSubscription.tfResourceType);
+    expect(subs.map((s) => `${s.protocol}:${s.endpoint}`).sort()).toEqual(['email:oncall@example.com', 'email:ops@example.com']);
+  });
+
+  it('gives every target a retry policy and the encrypted central dead-letter queue, and alarms when it fills', () => {
+    const targets = resourcesOf(stack, CloudwatchEventTarget.tfResourceType);
+    expect(targets.length).toBe(1 + ALERT_PATTERNS.length);
+    const dlqArn = `arn:aws:sqs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-central-target-dlq`;
+    for (const target of targets) {
+      expect(target.dead_letter_config).toEqual({ arn: dlqArn });
+      expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
+    }
+    expect(theResource(stack, SqsQueue.tfResourceType)).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
+    const alarm = theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-not-empty');
+    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: 'ebs-event-hub-central-target-dlq' }, threshold: 0 });
+  });
+
+  it('outputs the bus ARN and the topic ARN', () => {
+    expect(Object.keys(stack.json.output ?? {})).toEqual(expect.arrayContaining(['event_bus_arn', 'alert_topic_arn']));
+  });
+
+  it('uses no wildcard action in any policy it renders', () => {
+    const policies = [...stack.raw.matchAll(/"(?:policy|policy_document)": "((?:[^"\\]|\\.)*)"/g)].map((m) => JSON.parse(JSON.parse(`"${m[1]}"`)) as PolicyDocument);
+    expect(policies.length).toBeGreaterThanOrEqual(5);
+    for (const policy of policies) {
+      for (const s of policy.Statement) {
+        expect(s.Sid).toMatch(/^[A-Za-z0-9]+$/);
+        for (const action of [s.Action].flat()) expect(action).not.toContain('*');
+      }
+    }
+  });
+});
+
+describe('central stack without organizationId', () => {
+  it('lists the member accounts as principals instead', () => {
+    const { organizationId: _omit, ...raw } = rawConfig();
+    const stack = synthCentral(raw);
+    const policy = parsed<PolicyDocument>(theResource(stack, CloudwatchEventBusPolicy.tfResourceType).policy);
+    expect(policy.Statement[0]!.Principal).toEqual({ AWS: ['arn:aws:iam::222222222222:root', 'arn:aws:iam::333333333333:root'] });
+    expect(policy.Statement[0]!.Condition).not.toHaveProperty('StringEquals');
+  });
+
+  it('fails synthesis, saying to set organizationId, when the account list would exceed 10,240 characters', () => {
+    const { organizationId: _omit, ...raw } = rawConfig({ members: manyMembers(400) });
+    expect(() => synthCentral(raw)).toThrowError(/organizationId: not set, .* 400 member accounts.*EventBridge allows 10240\. Set organizationId/);
+  });
+
+  it('accepts the same 400 accounts when organizationId is set', () => {
+    expect(() => synthCentral(rawConfig({ members: manyMembers(400) }))).not.toThrow();
+  });
+});

@@ -1,0 +1,107 @@
+import { Testing } from 'cdktf';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../stacks/app';
+import { forwardingPattern } from '../stacks/event-patterns';
+import type { PolicyDocument } from '../stacks/policy';
+import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';
+import { parsed, resourcesOf, synthStack, theResource } from './support/synth';
+
+const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
+const MEMBER = '222222222222';
+const REGIONS = ['eu-west-1', 'us-east-1'];
+
+describe('member stack', () => {
+  // GIVEN member 222222222222 in eu-west-1 and us-east-1
+  const built = buildApp({ config: testConfig(), outdir: Testing.app().outdir });
+  const memberStack = built.members.find((m) => m.accountId === MEMBER)!;
+  const stack = synthStack(memberStack);
+
+  it('is named member-<accountId> and depends on central', () => {
+    expect(built.members.map((m) => m.node.id)).toEqual(['member-222222222222', 'member-333333333333']);
+    expect(memberStack.dependencies).toContain(built.central);
+  });
+
+  it('deploys into the member account only, through the deployment role', () => {
+    expect(stack.json.provider?.aws?.[0]).toMatchObject({
+      allowed_account_ids: [MEMBER],
+      assume_role: [{ role_arn: `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole` }],
+    });
+  });
+
+  it('puts one forwarding rule on the default bus of every listed region', () => {
+    const rules = resourcesOf(stack, CloudwatchEventRule.tfResourceType);
+    expect(rules.map((r) => r.region).sort()).toEqual([...REGIONS].sort());
+    for (const rule of rules) {
+      expect(rule).toMatchObject({ name: 'ebs-event-hub-forward-to-central', event_bus_name: 'default', state: 'ENABLED' });
+      expect(parsed(rule.event_pattern)).toEqual(forwardingPattern());
+    }
+  });
+
+  it('targets the central bus ARN computed from config, through the forwarder role, with retries and a same-region DLQ', () => {
+    const targets = resourcesOf(stack, CloudwatchEventTarget.tfResourceType);
+    expect(targets).toHaveLength(REGIONS.length);
+    for (const target of targets) {
+      expect(target.arn).toBe(BUS_ARN);
+      expect(target.role_arn).toMatch(/^\$\{aws_iam_role\.[\w-]+\.arn\}$/);
+      expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
+      expect(target.dead_letter_config).toEqual({ arn: `arn:aws:sqs:${target.region}:${MEMBER}:ebs-event-hub-forward-dlq` });
+    }
+  });
+
+  it('makes one encrypted 14-day DLQ per region that admits only that region\'s rule', () => {
+    const queues = resourcesOf(stack, SqsQueue.tfResourceType);
+    expect(queues.map((q) => q.region).sort()).toEqual([...REGIONS].sort());
+    for (const q of queues) expect(q).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
+    for (const region of REGIONS) {
+      const policy = parsed<PolicyDocument>(theResource(stack, SqsQueuePolicy.tfResourceType, (p) => p.region === region).policy);
+      expect(policy.Statement).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: `arn:aws:sqs:${region}:${MEMBER}:ebs-event-hub-forward-dlq`,
+          Condition: { ArnEquals: { 'aws:SourceArn': [`arn:aws:events:${region}:${MEMBER}:rule/ebs-event-hub-forward-to-central`] } },
+        }),
+      ]);
+    }
+  });
+
+  it('has one forwarder role for the account, trusted by EventBridge of this account only, allowed PutEvents on the central bus only', () => {
+    const role = theResource(stack, IamRole.tfResourceType, (r) => r.name === 'ebs-event-hub-forwarder');
+    expect(role.region).toBeUndefined(); // IAM is global
+    expect(parsed<PolicyDocument>(role.assume_role_policy).Statement).toEqual([
+      {
+        Sid: 'TrustService',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': MEMBER } },
+      },
+    ]);
+    const inline = role.inline_policy as { name: string; policy: string }[];
+    expect(inline).toHaveLength(1);
+    expect(parsed<PolicyDocument>(inline[0]!.policy).Statement).toEqual([
+      { Sid: 'PutEventsOnCentralBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN },
+    ]);
+  });
+
+  it('writes state to S3 with encryption and S3-native locking, one key per stack, when deployment.state is set', () => {
+    const app = buildApp({
+      config: testConfig({ deployment: { state: { bucket: 'tf-state-bucket', region: 'eu-west-1', keyPrefix: 'hub/' } } }),
+      outdir: Testing.app().outdir,
+    });
+    const backend = synthStack(app.members[0]!).json.terraform?.backend as { s3: Record<string, unknown> };
+    expect(backend.s3).toEqual({
+      bucket: 'tf-state-bucket',
+      region: 'eu-west-1',
+      key: 'hub/member-222222222222.tfstate',
+      encrypt: true,
+      use_lockfile: true,
+    });
+    expect((synthStack(app.central).json.terraform?.backend as { s3: { key: string } }).s3.key).toBe('hub/central.tfstate');
+  });
+});
