@@ -1,0 +1,172 @@
+/**
+ * Every deployed event pattern (stacks/event-patterns.ts) against every fixture made from the AWS
+ * guides' samples, using the test matcher. The table below lists, for each fixture, exactly the
+ * patterns that must match it; every other fixture × pattern pair must not match.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  ALERT_PATTERNS,
+  centralIntakePattern,
+  forwardingPattern,
+  snapshotCopyTriggerPattern,
+  type EventPattern,
+} from '../stacks/event-patterns';
+import { FIXTURE_NAMES, allFixtures, loadFixture, type AwsEvent, type FixtureName } from './fixtures/events';
+import { matchesPattern } from './support/event-pattern-matcher';
+
+const ALERT_IDS = ['volume-kms-failure', 'snapshot-failure', 'multi-volume-snapshot-failure', 'ami-failure'] as const;
+const PATTERN_IDS = ['forwarding', 'central-intake', ...ALERT_IDS, 'snapshot-copy-trigger'] as const;
+type PatternId = (typeof PATTERN_IDS)[number];
+
+function alertPattern(id: string): EventPattern {
+  const alert = ALERT_PATTERNS.find((candidate) => candidate.id === id);
+  if (!alert) throw new Error(`no alert pattern "${id}" in ALERT_PATTERNS`);
+  return alert.pattern;
+}
+
+const PATTERNS: Record<PatternId, EventPattern> = {
+  forwarding: forwardingPattern(),
+  'central-intake': centralIntakePattern(),
+  'volume-kms-failure': alertPattern('volume-kms-failure'),
+  'snapshot-failure': alertPattern('snapshot-failure'),
+  'multi-volume-snapshot-failure': alertPattern('multi-volume-snapshot-failure'),
+  'ami-failure': alertPattern('ami-failure'),
+  'snapshot-copy-trigger': snapshotCopyTriggerPattern(),
+};
+
+/** Forwarded to, and archived on, the central bus: every EC2/EBS/AMI event this app handles. */
+const FORWARDED = ['forwarding', 'central-intake'] as const;
+
+/** Fixture → the patterns that match it. Everything not listed must NOT match. */
+const EXPECTED: Record<FixtureName, readonly PatternId[]> = {
+  'ebs-volume-create-available': [...FORWARDED],
+  'ebs-volume-create-failed.kms-key-disabled': [...FORWARDED, 'volume-kms-failure'],
+  'ebs-volume-create-failed.kms-key-pending-import': [...FORWARDED, 'volume-kms-failure'],
+  'ebs-volume-delete-deleted': [...FORWARDED],
+  'ebs-volume-attach-failed.kms-key-pending-deletion': [...FORWARDED, 'volume-kms-failure'],
+  'ebs-volume-reattach-failed.kms-key-pending-deletion': [...FORWARDED, 'volume-kms-failure'],
+  'ebs-volume-modify-optimizing': [...FORWARDED],
+  'ebs-snapshot-create-succeeded.region-colon-layout': [...FORWARDED, 'snapshot-copy-trigger'],
+  'ebs-snapshot-create-succeeded.colon-region-layout': [...FORWARDED, 'snapshot-copy-trigger'],
+  'ebs-multi-volume-snapshots-create-succeeded': [...FORWARDED, 'snapshot-copy-trigger'],
+  'ebs-multi-volume-snapshots-create-failed': [...FORWARDED, 'multi-volume-snapshot-failure'],
+  'ebs-snapshot-copy-succeeded.region-colon-layout': [...FORWARDED],
+  'ebs-snapshot-copy-failed.region-colon-layout': [...FORWARDED, 'snapshot-failure'],
+  'ebs-snapshot-copy-failed.colon-region-layout': [...FORWARDED, 'snapshot-failure'],
+  'ebs-snapshot-share-succeeded.region-colon-layout': [...FORWARDED],
+  'ebs-snapshot-share-succeeded.colon-region-layout': [...FORWARDED],
+  'ec2-ami-state-available': [...FORWARDED],
+  'ec2-ami-state-failed': [...FORWARDED, 'ami-failure'],
+  'ec2-ami-state-deregistered': [...FORWARDED],
+  'ec2-ami-state-disabled': [...FORWARDED],
+};
+
+/** A fixture with `detail` fields overridden. */
+function derive(name: FixtureName, detail: Record<string, unknown>): AwsEvent {
+  const event = loadFixture(name);
+  return { ...event, detail: { ...event.detail, ...detail } };
+}
+
+/** Events the guides print no sample for, derived from fixtures or from the EventBridge guide. */
+const DERIVED: Record<string, { event: unknown; expected: readonly PatternId[] }> = {
+  // createSnapshot can end "failed" (per the guide) but no failed sample is printed.
+  'createSnapshot failed (region-colon layout)': {
+    event: derive('ebs-snapshot-create-succeeded.region-colon-layout', { result: 'failed' }),
+    expected: [...FORWARDED, 'snapshot-failure'],
+  },
+  'createSnapshot failed (colon-region layout)': {
+    event: derive('ebs-snapshot-create-succeeded.colon-region-layout', { result: 'failed' }),
+    expected: [...FORWARDED, 'snapshot-failure'],
+  },
+  'an aws.s3 Object Created event': {
+    event: {
+      ...loadFixture('ebs-volume-create-available'),
+      source: 'aws.s3',
+      'detail-type': 'Object Created',
+      detail: { bucket: { name: 'example' }, object: { key: 'a.png' } },
+    },
+    expected: [],
+  },
+  'an EC2 Instance State-change Notification (EventBridge guide example)': {
+    event: {
+      version: '0',
+      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      'detail-type': 'EC2 Instance State-change Notification',
+      source: 'aws.ec2',
+      account: '111122223333',
+      time: '2017-12-22T18:43:48Z',
+      region: 'us-west-1',
+      resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
+      detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
+    },
+    expected: [],
+  },
+  'a volume event with a source other than aws.ec2': {
+    event: { ...derive('ebs-volume-create-failed.kms-key-disabled', {}), source: 'com.example.ebs' },
+    expected: [],
+  },
+};
+
+const verb = (matches: boolean) => (matches ? 'matches' : 'does not match');
+
+describe('the expectation table', () => {
+  it('lists every fixture on disk', () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual(allFixtures().map(({ name }) => name));
+  });
+
+  it('covers every alert pattern the stack deploys', () => {
+    expect(ALERT_PATTERNS.map(({ id }) => id)).toEqual([...ALERT_IDS]);
+  });
+});
+
+describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
+  for (const id of PATTERN_IDS) {
+    const matches = EXPECTED[name].includes(id);
+    it(`${id} ${verb(matches)} it`, () => {
+      expect(matchesPattern(PATTERNS[id], loadFixture(name))).toBe(matches);
+    });
+  }
+});
+
+describe.each(Object.entries(DERIVED))('derived event: %s', (_label, { event, expected }) => {
+  for (const id of PATTERN_IDS) {
+    const matches = expected.includes(id);
+    it(`${id} ${verb(matches)} it`, () => {
+      expect(matchesPattern(PATTERNS[id], event)).toBe(matches);
+    });
+  }
+});
+
+describe('invariants, independent of the table', () => {
+  const fixtures = allFixtures();
+
+  it('forwards every fixture: all four detail-types reach the central bus', () => {
+    expect(fixtures.filter(({ event }) => !matchesPattern(forwardingPattern(), event))).toEqual([]);
+  });
+
+  it('archives on the central bus exactly what members forward', () => {
+    expect(centralIntakePattern()).toEqual(forwardingPattern());
+  });
+
+  it('never triggers a copy for copySnapshot or shareSnapshot (a copy of a copy would loop)', () => {
+    const copiesAndShares = fixtures.filter(({ event }) => ['copySnapshot', 'shareSnapshot'].includes(String(event.detail.event)));
+    expect(copiesAndShares).toHaveLength(5);
+    for (const { event } of copiesAndShares) expect(matchesPattern(snapshotCopyTriggerPattern(), event)).toBe(false);
+  });
+
+  it('alerts only on failures', () => {
+    for (const { pattern } of ALERT_PATTERNS) {
+      for (const { event } of fixtures.filter(({ event }) => matchesPattern(pattern, event))) {
+        expect(event.detail.result ?? event.detail.State).toBe('failed');
+      }
+    }
+  });
+
+  it('raises exactly one alert for every failed fixture', () => {
+    const failed = fixtures.filter(({ event }) => (event.detail.result ?? event.detail.State) === 'failed');
+    expect(failed).toHaveLength(8);
+    for (const { event } of failed) {
+      expect(ALERT_PATTERNS.filter(({ pattern }) => matchesPattern(pattern, event))).toHaveLength(1);
+    }
+  });
+});
