@@ -31,12 +31,15 @@ export interface BusPolicyProps {
  * `events:source` and `events:detail-type` are multi-valued keys (one PutEvents call carries
  * several entries), so they take `ForAllValues:` — every entry must match — as in AWS's example:
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
- * PutEvents requires Source and DetailType on every entry, so neither key is ever absent (the
- * case where ForAllValues would be vacuously true).
+ * `ForAllValues:` is vacuously true when a key is absent, so a `Null` check also requires both
+ * keys to be present (PutEvents entries always carry Source and DetailType; the check makes the
+ * policy safe without relying on that):
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
  */
 export function centralBusPolicy(props: BusPolicyProps): PolicyDocument {
   const eventConditions = {
     'ForAllValues:StringEquals': { 'events:source': [EC2_SOURCE], 'events:detail-type': [...FORWARDED_DETAIL_TYPES] },
+    Null: { 'events:source': 'false', 'events:detail-type': 'false' },
   };
   const statement: Statement = props.organizationId
     ? {
