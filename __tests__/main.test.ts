@@ -33,7 +33,7 @@ describe('main.ts', () => {
   });
 
   it('rejects a bad config with every problem, exit code 1, no stack trace and nothing written', () => {
-    const bad = rawConfig({ members: [{ accountId: '12345', regions: ['eu-west-1'] }, { accountId: '333333333333', regions: ['mars-1'] }] });
+    const bad = rawConfig({ members: [{ accountId: '12345', regions: ['eu-west-1'] }, { accountId: '333333333333', regions: ['mars-1' as never] }] });
     const run = runMain(bad);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('members[0].accountId: "12345" is not a 12-digit AWS account ID');

@@ -1,6 +1,7 @@
 import { App } from 'cdktf';
 import type { OrgConfig } from '../config/schema';
-import { CentralStack } from './central-stack';
+import { CentralStack, HandlerBundleMissingError } from './central-stack';
+import type { HandlerBundle } from './central/snapshot-copy';
 import { centralBusPolicy } from './central/event-bus';
 import { centralBusArn } from './names';
 import { MemberStack } from './member-stack';
@@ -9,6 +10,8 @@ export interface BuildAppProps {
   readonly config: OrgConfig;
   /** @default - cdktf's default: `CDKTF_OUTDIR` or `cdktf.out` */
   readonly outdir?: string;
+  /** The built snapshot-copy handler; required when `config.snapshotCopy` is set. */
+  readonly snapshotCopyBundle?: HandlerBundle;
 }
 
 export interface BuiltApp {
@@ -22,10 +25,10 @@ export interface BuiltApp {
  * depend on central so `cdktf deploy '*'` creates the bus policy before any rule targets the bus.
  */
 export function buildApp(props: BuildAppProps): BuiltApp {
-  preflight(props.config);
+  preflight(props);
   // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
   const app = new App(props.outdir ? { outdir: props.outdir } : {});
-  const central = new CentralStack(app, { config: props.config });
+  const central = new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle });
   const members = props.config.members.map((member) => {
     const stack = new MemberStack(app, { config: props.config, member });
     stack.addDependency(central);
@@ -38,7 +41,10 @@ export function buildApp(props: BuildAppProps): BuiltApp {
  * Checks that depend on the whole config and can fail, run before `App` exists: `new App()`
  * creates the output folder, and a failed synth must leave nothing behind.
  */
-export function preflight(config: OrgConfig): void {
+export function preflight({ config, snapshotCopyBundle }: BuildAppProps): void {
+  if (config.snapshotCopy && !snapshotCopyBundle) {
+    throw new HandlerBundleMissingError('snapshotCopy is set but the handler is not built: run `npm run build` (`npm run synth` does it first)');
+  }
   centralBusPolicy({
     busArn: centralBusArn(config),
     organizationId: config.organizationId,

@@ -10,7 +10,9 @@ import { AuditLog } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { QueueNotEmptyAlarm } from './central/dlq-alarm';
+import { COPY_RULE_NAME, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
+import { copyPermissionsFor } from './snapshot-copy-permissions';
 
 export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -18,24 +20,37 @@ export const ARCHIVE_NAME = `${PREFIX}-archive`;
 
 export interface CentralStackProps {
   readonly config: OrgConfig;
-  /** Extra rules on the central bus whose targets dead-letter to the central DLQ (the copy rule). */
-  readonly extraRuleNames?: readonly string[];
+  /**
+   * The built snapshot-copy handler. Required when `config.snapshotCopy` is set.
+   * @default - none: no copy function (allowed only without `snapshotCopy`)
+   */
+  readonly snapshotCopyBundle?: HandlerBundle;
+}
+
+/** `snapshotCopy` is configured but no handler bundle was given. */
+export class HandlerBundleMissingError extends Error {
+  override readonly name = 'HandlerBundleMissingError';
 }
 
 /**
  * The central account: the custom bus and its policy, the archive, the audit log, the alerts,
- * and one dead-letter queue for every rule target on the bus.
+ * one dead-letter queue for every rule target on the bus and, with `snapshotCopy`, the copy path.
  */
 export class CentralStack extends AccountStack {
   readonly eventBus: CentralEventBus;
   readonly alerts: Alerts;
   readonly hubKey: HubKey;
   readonly deadLetterQueue: EventDeadLetterQueue;
+  readonly snapshotCopy?: SnapshotCopy;
 
   constructor(scope: Construct, props: CentralStackProps) {
     const { config } = props;
     const { accountId, region, busName } = config.central;
     super(scope, CENTRAL_STACK_ID, { config, accountId, region, description: 'central event bus' });
+    const copy = config.snapshotCopy;
+    if (copy && !props.snapshotCopyBundle) {
+      throw new HandlerBundleMissingError('snapshotCopyBundle: not given, but config.snapshotCopy is set; build the handler (npm run build) and pass its bundle');
+    }
 
     this.eventBus = new CentralEventBus(this, 'event-bus', {
       busName,
@@ -48,7 +63,7 @@ export class CentralStack extends AccountStack {
     const ruleArns = [
       ruleArn(region, accountId, AUDIT_RULE_NAME, busName),
       ...alertRuleArns({ accountId, region, busName }),
-      ...(props.extraRuleNames ?? []).map((name) => ruleArn(region, accountId, name, busName)),
+      ...(copy ? [ruleArn(region, accountId, COPY_RULE_NAME, busName)] : []),
     ];
     this.deadLetterQueue = new EventDeadLetterQueue(this, 'target-dlq', {
       name: CENTRAL_DLQ_NAME,
@@ -96,6 +111,30 @@ export class CentralStack extends AccountStack {
       queueName: CENTRAL_DLQ_NAME,
       topicArn: this.alerts.topic.arn,
     });
+
+    if (copy && props.snapshotCopyBundle) {
+      const self = config.members.find((m) => m.accountId === accountId);
+      this.snapshotCopy = new SnapshotCopy(this, 'snapshot-copy', {
+        accountId,
+        region,
+        busName,
+        organizationId: config.organizationId,
+        bundle: props.snapshotCopyBundle,
+        destinationRegion: copy.destinationRegion,
+        regionMap: copy.regionMap,
+        kmsKeyId: copy.kmsKeyId,
+        copyTag: copy.copyTag,
+        memberRoleName: copy.memberRoleName,
+        memberAccountIds: config.members.map((m) => m.accountId),
+        ownAccountCopy: self && copyPermissionsFor(copy, accountId, self.regions),
+        maxConcurrency: copy.maxConcurrency,
+        logRetentionDays: config.central.logRetentionDays,
+        kmsKeyArn: this.hubKey.key.arn,
+        alertTopicArn: this.alerts.topic.arn,
+        deadLetterQueueArn: this.deadLetterQueue.arn,
+      });
+      this.snapshotCopy.node.addDependency(this.eventBus);
+    }
 
     new TerraformOutput(this, 'event_bus_arn', { value: this.eventBus.bus.arn, description: 'ARN of the central event bus' });
     new TerraformOutput(this, 'alert_topic_arn', { value: this.alerts.topic.arn, description: 'ARN of the alert topic' });

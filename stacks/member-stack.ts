@@ -2,16 +2,22 @@ import type { Construct } from 'constructs';
 import type { MemberConfig, OrgConfig } from '../config/schema';
 import { AccountStack } from './base-stack';
 import { Forwarding } from './member/forwarding';
-import { centralBusArn, memberStackId } from './names';
+import { SnapshotCopyRole } from './member/snapshot-copy-role';
+import { centralBusArn, copyFunctionRoleArn, memberStackId } from './names';
+import { copyPermissionsFor } from './snapshot-copy-permissions';
 
 export interface MemberStackProps {
   readonly config: OrgConfig;
   readonly member: MemberConfig;
 }
 
-/** One member account, all of its regions: forwarding rules, their DLQs and the forwarder role. */
+/**
+ * One member account, all of its regions: forwarding rules, their DLQs and the forwarder role;
+ * with `snapshotCopy`, the role the central copy function assumes here.
+ */
 export class MemberStack extends AccountStack {
   readonly forwarding: Forwarding;
+  readonly snapshotCopyRole?: SnapshotCopyRole;
 
   constructor(scope: Construct, props: MemberStackProps) {
     const { config, member } = props;
@@ -26,5 +32,14 @@ export class MemberStack extends AccountStack {
       regions: member.regions,
       centralBusArn: centralBusArn(config),
     });
+    const copy = config.snapshotCopy;
+    const permissions = copy && copyPermissionsFor(copy, member.accountId, member.regions);
+    if (copy && permissions) {
+      this.snapshotCopyRole = new SnapshotCopyRole(this, 'snapshot-copy-role', {
+        ...permissions,
+        roleName: copy.memberRoleName,
+        functionRoleArn: copyFunctionRoleArn(config),
+      });
+    }
   }
 }

@@ -1,0 +1,267 @@
+import { AssetType, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
+import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
+import { snapshotCopyTriggerPattern } from '../event-patterns';
+import { COPY_FUNCTION_NAME, COPY_FUNCTION_ROLE_NAME, logGroupArn, PREFIX, queueArn, roleArn, ruleArn } from '../names';
+import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
+import { RuleWithTarget } from '../rule-with-target';
+import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { QueueNotEmptyAlarm } from './dlq-alarm';
+
+export const COPY_RULE_NAME = `${PREFIX}-snapshot-copy`;
+export const COPY_QUEUE_NAME = `${PREFIX}-snapshot-copy`;
+export const COPY_DLQ_NAME = `${PREFIX}-snapshot-copy-dlq`;
+export const copyLogGroupName = `/aws/lambda/${COPY_FUNCTION_NAME}`;
+
+/** Function timeout. Three EC2 calls and an STS call with SDK retries fit well inside it. */
+export const COPY_FUNCTION_TIMEOUT_SECONDS = 60;
+/** AWS: visibility timeout at least 6x the function timeout for SQS event sources. */
+export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_FUNCTION_TIMEOUT_SECONDS;
+/**
+ * Receives before a message goes to the copy DLQ. `ResourceLimitExceeded` (20 concurrent copies
+ * per destination region) sends a message back to the queue; ten visibility timeouts is about an
+ * hour of retries before a person has to look.
+ */
+export const COPY_MAX_RECEIVE_COUNT = 10;
+export const COPY_BATCH_SIZE = 5;
+
+/** The built handler: `dist/snapshot-copy/`, and the SHA-256 of its content. */
+export interface HandlerBundle {
+  /** Folder holding only `index.js`; zipped by cdktf as the function's code. */
+  readonly directory: string;
+  /**
+   * Base64 SHA-256 of the bundle's content (not of the zip: cdktf's zips carry timestamps, so
+   * their hash would change every synth and every plan would redeploy the function).
+   */
+  readonly sha256: string;
+}
+
+export interface SnapshotCopyProps {
+  readonly accountId: string;
+  readonly region: string;
+  readonly busName: string;
+  readonly organizationId?: string;
+  readonly bundle: HandlerBundle;
+  readonly destinationRegion: string;
+  readonly regionMap?: Readonly<Record<string, string>>;
+  readonly kmsKeyId?: string;
+  readonly copyTag?: string;
+  /** Role assumed in each member account. */
+  readonly memberRoleName: string;
+  /** Member accounts (named in the role policy when there is no organization id). */
+  readonly memberAccountIds: readonly string[];
+  /**
+   * Copy permissions in the central account itself, when it is also a member (its own snapshots
+   * are copied with the function's credentials).
+   * @default - none: the function copies only through member roles
+   */
+  readonly ownAccountCopy?: CopyPermissionsProps;
+  readonly maxConcurrency: number;
+  readonly logRetentionDays: number;
+  readonly kmsKeyArn: string;
+  readonly alertTopicArn: string;
+  readonly deadLetterQueueArn: string;
+}
+
+/** Only the copy rule may send to the copy queue. */
+export function copyQueuePolicy(props: Pick<SnapshotCopyProps, 'accountId' | 'region' | 'busName'>): PolicyDocument {
+  return policyDocument('resource', [
+    {
+      Sid: 'CopyRuleSendsEvents',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: queueArn(props.region, props.accountId, COPY_QUEUE_NAME),
+      Condition: { ArnEquals: { 'aws:SourceArn': ruleArn(props.region, props.accountId, COPY_RULE_NAME, props.busName) } },
+    },
+  ]);
+}
+
+/**
+ * The function may read its queue, write its own log group, and assume the member role by name
+ * only (in the organization, or in the listed accounts); plus copy rights in its own account when
+ * the central account is also a member.
+ */
+export function copyFunctionPolicy(props: Omit<SnapshotCopyProps, 'bundle'>): PolicyDocument {
+  const statements: Statement[] = [
+    {
+      Sid: 'ConsumeCopyQueue',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
+      Resource: queueArn(props.region, props.accountId, COPY_QUEUE_NAME),
+    },
+    {
+      Sid: 'WriteOwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${logGroupArn(props.region, props.accountId, copyLogGroupName)}:*`,
+    },
+    props.organizationId
+      ? {
+          Sid: 'AssumeMemberCopyRole',
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: roleArn('*', props.memberRoleName),
+          Condition: { StringEquals: { 'aws:ResourceOrgID': props.organizationId } },
+        }
+      : {
+          Sid: 'AssumeMemberCopyRole',
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Resource: [...new Set(props.memberAccountIds)].sort().map((a) => roleArn(a, props.memberRoleName)),
+        },
+  ];
+  if (props.ownAccountCopy) statements.push(...copyPermissionStatements(props.ownAccountCopy));
+  return policyDocument('identity', statements);
+}
+
+/** The function's environment: the handler contract (see handlers/snapshot-copy/README.md). */
+export function copyFunctionEnvironment(props: Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'kmsKeyId' | 'copyTag' | 'memberRoleName'>): Record<string, string> {
+  return {
+    DESTINATION_REGION: props.destinationRegion,
+    MEMBER_ROLE_NAME: props.memberRoleName,
+    ...(props.regionMap && Object.keys(props.regionMap).length > 0 ? { REGION_MAP: JSON.stringify(props.regionMap) } : {}),
+    ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
+    ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
+    POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+}
+
+/**
+ * The snapshot-copy path in the central account:
+ * copy rule on the central bus -> SQS copy queue -> Lambda (event source mapping, partial batch
+ * failures, bounded concurrency) -> after repeated failures, the copy DLQ; alarms to the alert topic.
+ *
+ * The queue absorbs bursts: EC2 allows 20 concurrent copies per account and destination region,
+ * and a message refused for that reason comes back after its visibility timeout.
+ */
+export class SnapshotCopy extends Construct {
+  readonly function: LambdaFunction;
+  readonly role: IamRole;
+  readonly queue: SqsQueue;
+  readonly rolePolicy: PolicyDocument;
+  readonly queuePolicy: PolicyDocument;
+
+  constructor(scope: Construct, id: string, props: SnapshotCopyProps) {
+    super(scope, id);
+    const { region, accountId } = props;
+    this.rolePolicy = copyFunctionPolicy(props);
+    this.queuePolicy = copyQueuePolicy(props);
+
+    const dlq = new SqsQueue(this, 'dlq', {
+      name: COPY_DLQ_NAME,
+      region,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      // Only the copy queue may dead-letter here.
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn(region, accountId, COPY_QUEUE_NAME)] }),
+    });
+    this.queue = new SqsQueue(this, 'queue', {
+      name: COPY_QUEUE_NAME,
+      region,
+      sqsManagedSseEnabled: true,
+      visibilityTimeoutSeconds: COPY_QUEUE_VISIBILITY_SECONDS,
+      messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(region, accountId, COPY_DLQ_NAME), maxReceiveCount: COPY_MAX_RECEIVE_COUNT }),
+      dependsOn: [dlq],
+    });
+    new SqsQueuePolicy(this, 'queue-policy', { queueUrl: this.queue.url, region, policy: renderPolicy(this.queuePolicy) });
+
+    const rule = new RuleWithTarget(this, 'rule', {
+      ruleName: COPY_RULE_NAME,
+      description: 'Completed snapshots (createSnapshot, createSnapshots) to the snapshot-copy queue',
+      region,
+      eventBusName: props.busName,
+      pattern: snapshotCopyTriggerPattern(),
+      targetArn: queueArn(region, accountId, COPY_QUEUE_NAME),
+      deadLetterQueueArn: props.deadLetterQueueArn,
+    });
+    rule.target.node.addDependency(this.queue);
+
+    const logGroup = new CloudwatchLogGroup(this, 'log-group', {
+      name: copyLogGroupName,
+      region,
+      retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+
+    this.role = new IamRole(this, 'role', {
+      name: COPY_FUNCTION_ROLE_NAME,
+      description: 'Snapshot-copy function: reads its queue, writes its log group, assumes the member copy role',
+      assumeRolePolicy: renderPolicy(serviceTrustPolicy('lambda.amazonaws.com', accountId)),
+      inlinePolicy: [{ name: 'snapshot-copy', policy: renderPolicy(this.rolePolicy) }],
+    });
+
+    const code = new TerraformAsset(this, 'code', { path: props.bundle.directory, type: AssetType.ARCHIVE });
+    this.function = new LambdaFunction(this, 'function', {
+      functionName: COPY_FUNCTION_NAME,
+      description: 'Copies completed EBS snapshots to the DR region, once, with their tags',
+      region,
+      role: this.role.arn,
+      runtime: 'nodejs24.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+      filename: code.path,
+      sourceCodeHash: props.bundle.sha256,
+      memorySize: 256,
+      timeout: COPY_FUNCTION_TIMEOUT_SECONDS,
+      environment: { variables: copyFunctionEnvironment(props) },
+      dependsOn: [logGroup],
+    });
+
+    new LambdaEventSourceMapping(this, 'queue-source', {
+      region,
+      eventSourceArn: this.queue.arn,
+      functionName: this.function.arn,
+      batchSize: COPY_BATCH_SIZE,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      scalingConfig: { maximumConcurrency: props.maxConcurrency },
+    });
+
+    new QueueNotEmptyAlarm(this, 'dlq-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-dlq-not-empty`,
+      description: 'Snapshot-copy events that failed 10 times: inspect and redrive the copy DLQ',
+      region,
+      queueName: COPY_DLQ_NAME,
+      topicArn: props.alertTopicArn,
+    });
+    new CloudwatchMetricAlarm(this, 'errors-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-errors`,
+      alarmDescription: 'The snapshot-copy function failed (an invocation error, not a failed record)',
+      region,
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: COPY_FUNCTION_NAME },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [props.alertTopicArn],
+    });
+    new CloudwatchMetricAlarm(this, 'age-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-backlog-age`,
+      alarmDescription: 'Snapshot-copy events waited over an hour: copies are throttled by the EC2 quota or failing',
+      region,
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: COPY_QUEUE_NAME },
+      statistic: 'Maximum',
+      period: 300,
+      evaluationPeriods: 3,
+      threshold: 3600,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [props.alertTopicArn],
+    });
+  }
+}
