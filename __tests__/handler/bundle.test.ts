@@ -1,0 +1,117 @@
+/**
+ * The deployable artefact: dist/snapshot-copy/index.js as built by scripts/build-handler.ts. One
+ * CommonJS file with the SDK inside, small, reproducible, and working when loaded by plain `node`
+ * against the loopback EC2 stand-in.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { dirname } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildHandler } from '../../scripts/build-handler';
+import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
+import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent } from './support';
+
+const run = promisify(execFile);
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+let outfile: string;
+let bytes: number;
+let firstHash: string;
+let standin: Ec2Standin;
+
+beforeAll(async () => {
+  ({ outfile, bytes } = await buildHandler());
+  firstHash = sha256(outfile);
+  standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT });
+});
+
+afterAll(async () => {
+  await standin.close();
+});
+
+/** Runs `script` in a fresh `node` with only the environment given (plus PATH). */
+async function node(script: string, env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, ['-e', script], {
+    env: { PATH: process.env['PATH'] ?? '', AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1', ...env },
+    timeout: 30_000,
+  });
+}
+
+describe('the handler bundle', () => {
+  it('is one file under 1 MB', () => {
+    expect(readdirSync(dirname(outfile))).toEqual(['index.js']);
+    expect(bytes).toBeLessThan(1024 * 1024);
+    expect(readFileSync(outfile).length).toBe(bytes);
+  });
+
+  it('is byte-identical when rebuilt', async () => {
+    const again = await buildHandler();
+    expect(again.bytes).toBe(bytes);
+    expect(sha256(again.outfile)).toBe(firstHash);
+  });
+
+  it('bundles the AWS SDK and Powertools instead of requiring them, and carries no absolute build paths', () => {
+    const code = readFileSync(outfile, 'utf8');
+    // Every require() left is a Node built-in. (The SDK's error text "[require("@aws-sdk/signature-v4-crt");]"
+    // is a string, not a call: it is followed by ";]".)
+    const required = [...code.matchAll(/require\(["'`]([^"'`]+)["'`]\)(?!;\])/g)].map((m) => m[1]!);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((id) => !isBuiltin(id))).toEqual([]);
+    expect(code).not.toContain(process.cwd());
+    expect(code).not.toMatch(/sourceMappingURL/);
+    // The schema tree-shaking plugin worked: shapes of operations the handler never sends are gone.
+    expect(code).not.toContain('AllocateAddressRequest');
+    expect(code).toContain('DescribeSnapshotsRequest');
+  });
+
+  it('is CommonJS exporting an async handler', async () => {
+    const { stdout } = await node(
+      `const m = require(${JSON.stringify(outfile)}); console.log(JSON.stringify({ keys: Object.keys(m), type: typeof m.handler, esm: typeof m.__esModule }))`,
+      { DESTINATION_REGION: 'us-east-1' },
+    );
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ keys: expect.arrayContaining(['handler']), type: 'function', esm: 'boolean' });
+  });
+
+  it('copies a snapshot when loaded by node and invoked with a createSnapshot event', async () => {
+    standin.reset();
+    standin.addSnapshot({ snapshotId: 'snap-0bbbbbbbbbbbbbbb1', region: 'eu-west-1', ownerId: OWN_ACCOUNT, state: 'completed', tags: [{ key: 'Name', value: 'web' }] });
+    const event = createSnapshotEvent({ snapshotId: 'snap-0bbbbbbbbbbbbbbb1', region: 'eu-west-1', arnLayout: 'region-second' });
+    const script = `
+      const { handler } = require(${JSON.stringify(outfile)});
+      const context = { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)}, awsRequestId: 'r-1', functionName: 'snapshot-copy' };
+      handler(${JSON.stringify(event)}, context).then(
+        (result) => console.log('RESULT ' + JSON.stringify(result)),
+        (error) => { console.log('ERROR ' + error.name + ': ' + error.message); process.exitCode = 1; },
+      );`;
+    const { stdout } = await node(script, {
+      DESTINATION_REGION: 'us-east-2',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_EC2: standin.url,
+      AWS_ENDPOINT_URL_STS: standin.url,
+      AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+
+    const [copy] = standin.calls('CopySnapshot');
+    expect(copy).toMatchObject({ region: 'us-east-2', params: expect.objectContaining({ SourceSnapshotId: 'snap-0bbbbbbbbbbbbbbb1', SourceRegion: 'eu-west-1' }) });
+    expect(standin.calls('CopySnapshot')).toHaveLength(1);
+    const result = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { snapshots: Array<{ decision: string }> };
+    expect(result.snapshots).toEqual([expect.objectContaining({ decision: 'copied', destinationRegion: 'us-east-2' })]);
+    const logs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logs).toContainEqual(expect.objectContaining({ service: 'snapshot-copy', decision: 'copied', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', function_request_id: 'r-1' }));
+  });
+
+  it('fails its first invocation with a ConfigurationError when DESTINATION_REGION is missing', async () => {
+    const script = `
+      const { handler } = require(${JSON.stringify(outfile)});
+      handler({}, { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} }).then(
+        () => console.log('RESOLVED'),
+        (error) => console.log('ERROR ' + error.name + ': ' + error.message),
+      );`;
+    const { stdout } = await node(script, {});
+    expect(stdout).toMatch(/ERROR ConfigurationError: DESTINATION_REGION is not set/);
+  });
+});

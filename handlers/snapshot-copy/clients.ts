@@ -1,0 +1,136 @@
+/**
+ * EC2 clients per (account, region), created once per container and cached, and STS AssumeRole
+ * credentials per member role, cached until five minutes before they expire.
+ *
+ * The function's own account uses the default credential chain (the Lambda execution role). Another
+ * account's snapshot is handled entirely under `arn:…:iam::<account>:role/<MEMBER_ROLE_NAME>`, so its
+ * copy stays in its own account. One AssumeRole per member account serves every region.
+ */
+import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+
+/**
+ * Throttling (RequestLimitExceeded is in the SDK's THROTTLING_ERROR_CODES) and transient errors are
+ * retried by the SDK up to maxAttempts with exponential backoff and jitter. ResourceLimitExceeded is
+ * not retryable for the SDK: it surfaces to the copier.
+ */
+export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 5, retryMode: 'standard' };
+export const DEFAULT_STS_CONFIG: Partial<STSClientConfig> = { maxAttempts: 3, retryMode: 'standard' };
+
+/** Refresh assumed-role credentials this long before they expire. */
+export const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface Ec2Target {
+  region: string;
+  /** Absent: the function's own account and credentials. */
+  roleArn?: string;
+  /** RoleSessionName used if this call has to assume the role (CloudTrail shows it). */
+  roleSessionName?: string;
+}
+
+export interface ClientProvider {
+  ec2(target: Ec2Target): EC2Client;
+}
+
+export interface TemporaryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+}
+
+export interface ClientProviderOptions {
+  /** Region STS is called in (the function's region). */
+  stsRegion: string;
+  /** Merged over DEFAULT_EC2_CONFIG for every EC2 client (tests inject endpoint, retryStrategy, …). */
+  ec2Config?: Partial<EC2ClientConfig>;
+  stsConfig?: Partial<STSClientConfig>;
+  /** Injectable clock for the credential cache. */
+  now?: () => number;
+}
+
+interface CacheEntry {
+  credentials?: TemporaryCredentials;
+  pending?: Promise<TemporaryCredentials>;
+  sessionName: string;
+}
+
+/** Cached STS AssumeRole credentials, one entry per role ARN; concurrent callers share one request. */
+export class AssumedRoleCredentials {
+  private readonly entries = new Map<string, CacheEntry>();
+  private sts: STSClient | undefined;
+
+  constructor(
+    private readonly createSts: () => STSClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Remembers the session name to use when the role is next assumed. */
+  hint(roleArn: string, sessionName: string): void {
+    const entry = this.entries.get(roleArn);
+    if (entry) entry.sessionName = sessionName;
+    else this.entries.set(roleArn, { sessionName });
+  }
+
+  async get(roleArn: string): Promise<TemporaryCredentials> {
+    let entry = this.entries.get(roleArn);
+    if (!entry) {
+      entry = { sessionName: 'snapshot-copy' };
+      this.entries.set(roleArn, entry);
+    }
+    const cached = entry.credentials;
+    if (cached && cached.expiration.getTime() - CREDENTIAL_REFRESH_MARGIN_MS > this.now()) return cached;
+    if (!entry.pending) {
+      const current = entry;
+      current.pending = this.assume(roleArn, current.sessionName).then(
+        (credentials) => {
+          current.credentials = credentials;
+          current.pending = undefined;
+          return credentials;
+        },
+        (error: unknown) => {
+          current.pending = undefined;
+          throw error;
+        },
+      );
+    }
+    return entry.pending!;
+  }
+
+  private async assume(roleArn: string, sessionName: string): Promise<TemporaryCredentials> {
+    this.sts ??= this.createSts();
+    const out = await this.sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration) {
+      throw new Error(`STS AssumeRole of ${roleArn} returned no credentials`);
+    }
+    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+  }
+}
+
+export function createClientProvider(options: ClientProviderOptions): ClientProvider {
+  const ec2Clients = new Map<string, EC2Client>();
+  const roles = new AssumedRoleCredentials(
+    () => new STSClient({ ...DEFAULT_STS_CONFIG, ...options.stsConfig, region: options.stsRegion }),
+    options.now,
+  );
+
+  return {
+    ec2(target: Ec2Target): EC2Client {
+      const { region, roleArn } = target;
+      if (roleArn !== undefined && target.roleSessionName !== undefined) roles.hint(roleArn, target.roleSessionName);
+      const key = `${roleArn ?? 'self'}|${region}`;
+      let client = ec2Clients.get(key);
+      if (!client) {
+        client = new EC2Client({
+          ...DEFAULT_EC2_CONFIG,
+          ...options.ec2Config,
+          region,
+          ...(roleArn !== undefined ? { credentials: () => roles.get(roleArn) } : {}),
+        });
+        ec2Clients.set(key, client);
+      }
+      return client;
+    },
+  };
+}
