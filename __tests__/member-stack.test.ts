@@ -3,7 +3,6 @@ import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { forwardingPattern } from '../stacks/event-patterns';
@@ -58,7 +57,7 @@ describe('member stack', () => {
     expect(queues.map((q) => q.region).sort()).toEqual([...REGIONS].sort());
     for (const q of queues) expect(q).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
     for (const region of REGIONS) {
-      const policy = parsed<PolicyDocument>(theResource(stack, SqsQueuePolicy.tfResourceType, (p) => p.region === region).policy);
+      const policy = parsed<PolicyDocument>(theResource(stack, SqsQueue.tfResourceType, (q) => q.region === region).policy);
       expect(policy.Statement).toEqual([
         expect.objectContaining({
           Principal: { Service: 'events.amazonaws.com' },

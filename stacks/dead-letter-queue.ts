@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { queueArn } from './names';
 import { policyDocument, renderPolicy, type PolicyDocument } from './policy';
 
@@ -35,7 +34,8 @@ export function deadLetterQueuePolicy(props: EventDeadLetterQueueProps): PolicyD
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
  *
  * Encrypted with SSE-SQS: EventBridge can write to it without a key policy (a customer managed
- * key would need one admitting events.amazonaws.com in every member region).
+ * key would need one admitting events.amazonaws.com in every member region). The queue policy is
+ * set inline: one resource per region instead of two (a member stack has one queue per region).
  */
 export class EventDeadLetterQueue extends Construct {
   readonly queue: SqsQueue;
@@ -52,7 +52,7 @@ export class EventDeadLetterQueue extends Construct {
       region: props.region,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
+      policy: renderPolicy(this.policy),
     });
-    new SqsQueuePolicy(this, 'policy', { queueUrl: this.queue.url, region: props.region, policy: renderPolicy(this.policy) });
   }
 }

@@ -6,7 +6,6 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
 import { snapshotCopyTriggerPattern } from '../event-patterns';
 import { COPY_FUNCTION_NAME, COPY_FUNCTION_ROLE_NAME, logGroupArn, PREFIX, queueArn, roleArn, ruleArn } from '../names';
@@ -171,9 +170,9 @@ export class SnapshotCopy extends Construct {
       visibilityTimeoutSeconds: COPY_QUEUE_VISIBILITY_SECONDS,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(region, accountId, COPY_DLQ_NAME), maxReceiveCount: COPY_MAX_RECEIVE_COUNT }),
+      policy: renderPolicy(this.queuePolicy),
       dependsOn: [dlq],
     });
-    new SqsQueuePolicy(this, 'queue-policy', { queueUrl: this.queue.url, region, policy: renderPolicy(this.queuePolicy) });
 
     const rule = new RuleWithTarget(this, 'rule', {
       ruleName: COPY_RULE_NAME,

@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: synthesizes generated orgs of 10, 100 and 1,000 member accounts x 4 regions,
+ * each by running main.ts in a fresh process, and prints wall time and peak memory (max RSS).
+ *
+ * Targets on the 2-core reference machine: 1,000 x 4 under 5 s and under 1 GB, growing linearly.
+ * Exits non-zero when a target is missed. This is a benchmark, not a test: timings never gate
+ * `npm test`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+/** Preloaded into the child: prints its peak RSS on exit. */
+const PEAK_REPORTER = join(__dirname, 'support', 'report-peak-rss.cjs');
+
+const SIZES = [10, 100, 1000];
+const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2'];
+const TARGET_SECONDS = 5;
+const TARGET_MB = 1024;
+
+interface Sample {
+  readonly members: number;
+  readonly stacks: number;
+  readonly resources: number;
+  readonly seconds: number;
+  readonly peakMb: number;
+}
+
+/** A generated org: `n` members in four regions, the copy feature on. */
+export function generatedOrg(n: number) {
+  return {
+    organizationId: 'o-benchmark01',
+    central: { accountId: '100000000000', region: 'eu-west-1', busName: 'ebs-events-central' },
+    members: Array.from({ length: n }, (_, i) => ({ accountId: String(200_000_000_000 + i), regions: REGIONS, wave: 1 + (i % 3) })),
+    snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr' },
+    alerts: { emails: ['ops@example.com'] },
+  };
+}
+
+function parent(): void {
+  const samples: Sample[] = [];
+  for (const n of SIZES) {
+    const dir = mkdtempSync(join(tmpdir(), `bench-synth-${n}-`));
+    const outdir = join(dir, 'out');
+    const orgFile = join(dir, 'org.json');
+    writeFileSync(orgFile, JSON.stringify(generatedOrg(n)));
+    // What `cdktf synth` runs (cdktf.json's app, minus npx): main.ts in a fresh process. The wall
+    // time includes process start and module loading: what a user waits for. Peak memory is the
+    // child's max RSS, reported by a preloaded hook.
+    const started = process.hrtime.bigint();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--require', PEAK_REPORTER, 'main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, ORG_CONFIG: orgFile, CDKTF_OUTDIR: outdir },
+      encoding: 'utf8',
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (run.status !== 0) {
+      process.stderr.write(run.stderr);
+      process.exit(1);
+    }
+    const peakMb = Number(/PEAK_RSS_KB=(\d+)/.exec(run.stderr)?.[1]) / 1024;
+    const stacks = readdirSync(join(outdir, 'stacks'));
+    let resources = 0;
+    for (const s of stacks) {
+      const tf = JSON.parse(readFileSync(join(outdir, 'stacks', s, 'cdk.tf.json'), 'utf8'));
+      for (const byName of Object.values(tf.resource ?? {})) resources += Object.keys(byName as object).length;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    samples.push({ members: n, stacks: stacks.length, resources, seconds, peakMb });
+  }
+  const rows = samples.map((s) => [`${s.members} x ${REGIONS.length}`, String(s.stacks), String(s.resources), s.seconds.toFixed(2), s.peakMb.toFixed(0)]);
+  const header = ['members x regions', 'stacks', 'resources', 'wall s', 'peak MB'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  rows.forEach((r) => console.log(line(r)));
+
+  const largest = samples[samples.length - 1]!;
+  const mid = samples[samples.length - 2]!;
+  // Linear: 10x the members costs at most ~10x the time once start-up is paid (allow 1.5x slack).
+  const perMemberGrowth = (largest.seconds - samples[0]!.seconds) / (mid.seconds - samples[0]!.seconds) / ((largest.members - samples[0]!.members) / (mid.members - samples[0]!.members));
+  const checks = [
+    [`1,000 x 4 wall time < ${TARGET_SECONDS} s`, largest.seconds < TARGET_SECONDS, `${largest.seconds.toFixed(2)} s`],
+    [`1,000 x 4 peak memory < ${TARGET_MB} MB`, largest.peakMb < TARGET_MB, `${largest.peakMb.toFixed(0)} MB`],
+    ['growth 100 -> 1,000 at most linear (x1.5 slack)', perMemberGrowth < 1.5, `marginal cost ratio ${perMemberGrowth.toFixed(2)}`],
+  ] as const;
+  console.log('');
+  for (const [name, pass, value] of checks) console.log(`${pass ? 'PASS' : 'FAIL'}  ${name}: ${value}`);
+  if (checks.some(([, pass]) => !pass)) process.exit(1);
+}
+
+if (require.main === module) parent();
