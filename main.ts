@@ -1,52 +1,54 @@
 /**
  * Entry point run by `cdktf synth` (see cdktf.json): load the config, build the app, synth.
  * With the config loader, the only code that reads the environment or files.
+ *
+ * Environment:
+ * - `ORG_CONFIG`: the org config (JSON or YAML); default the embedded example org.
+ * - `CDKTF_OUTDIR`: output folder (set by the cdktf CLI); default `cdktf.out`.
+ * - `SYNTH_SHARDS`: threads synthesizing at once; default one per core (at most 4) from
+ *   100 member accounts up, else 1.
+ * - `CDKTF_CREATION_STACKS=1`: keep cdktf's token creation stack traces (slow; for debugging).
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig } from './config/load';
 import { handlerBundleFromDist } from './scripts/handler-bundle';
-import { buildApp } from './stacks/app';
+import { preflight } from './stacks/app';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
+import { withoutCreationStacks } from './stacks/creation-stacks';
+import { synthesize } from './stacks/synth';
 
 /** Mistakes in the user's input: reported as one message, no stack trace, exit code 1. */
 const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, HandlerBundleMissingError];
 
-/**
- * cdktf records a full stack trace for every token and computed attribute it creates (tens per
- * resource; see cdktf/lib/tokens/private/stack-trace.js), only to show where a token came from if
- * it later fails to resolve. Capturing and formatting them (through tsx's source maps) was two
- * thirds of the time to synthesize a 1,000-account org. While the app is built and synthesized,
- * stack traces are captured for real `Error`s only (cdktf captures into plain objects);
- * `CDKTF_CREATION_STACKS=1` keeps them all, for debugging a token error. Restored afterwards.
- */
-function withoutCreationStacks<T>(fn: () => T): T {
-  if (process.env.CDKTF_CREATION_STACKS === '1') return fn();
-  const capture = Error.captureStackTrace;
-  Error.captureStackTrace = (target: object, constructorOpt?: Function) => {
-    if (target instanceof Error) capture(target, constructorOpt);
-  };
-  try {
-    return fn();
-  } finally {
-    Error.captureStackTrace = capture;
+/** Below this many member accounts, starting worker threads costs more than it saves. */
+const SHARD_FROM_MEMBERS = 100;
+
+function shardCount(members: number): number {
+  const asked = process.env.SYNTH_SHARDS;
+  if (asked !== undefined && asked !== '') {
+    const n = Number(asked);
+    if (!Number.isInteger(n) || n < 1 || n > 16) {
+      throw new ConfigError('SYNTH_SHARDS', [`SYNTH_SHARDS: ${JSON.stringify(asked)} is not a whole number from 1 to 16`]);
+    }
+    return n;
   }
+  return members >= SHARD_FROM_MEMBERS ? Math.min(availableParallelism(), 4) : 1;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const config = loadOrgConfig(process.env.ORG_CONFIG);
-  withoutCreationStacks(() => {
-    // Every stack is constructed (and validated) before synth writes anything.
-    const { app } = buildApp({ config, snapshotCopyBundle: handlerBundleFromDist() });
-    app.synth();
-  });
+  const snapshotCopyBundle = handlerBundleFromDist();
+  const shards = shardCount(config.members.length);
+  // Every check that can fail on user input runs before anything is written.
+  preflight({ config, snapshotCopyBundle });
+  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
-try {
-  main();
-} catch (err) {
+main().catch((err: unknown) => {
   if (USER_ERRORS.some((type) => err instanceof type)) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exit(1);
   }
   throw err;
-}
+});

@@ -1,27 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manyMembers, rawConfig } from './support/config';
-
-const ROOT = resolve(__dirname, '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-
-/** Runs `main.ts` the way `cdktf synth` does, with its own output folder. */
-function runMain(config: unknown | undefined) {
-  const dir = mkdtempSync(join(tmpdir(), 'main-'));
-  const outdir = join(dir, 'out');
-  const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir };
-  delete env.ORG_CONFIG;
-  if (config !== undefined) {
-    const file = join(dir, 'org.json');
-    writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
-    env.ORG_CONFIG = file;
-  }
-  const run = spawnSync(TSX, ['main.ts'], { cwd: ROOT, env, encoding: 'utf8' });
-  return { ...run, outdir };
-}
+import { runMain } from './support/run-main';
 
 describe('main.ts', () => {
   it('synthesizes the embedded example org into CDKTF_OUTDIR when ORG_CONFIG is unset', () => {
@@ -58,3 +39,32 @@ describe('main.ts', () => {
     expect(existsSync(run.outdir)).toBe(false);
   });
 });
+
+describe('main.ts, parallel synthesis', () => {
+  it('writes exactly what a one-thread synth writes, file for file, and leaves no scratch folders', () => {
+    const org = rawConfig({ members: manyMembers(7, ['eu-west-1', 'us-east-1']), snapshotCopy: { destinationRegion: 'eu-central-1' } });
+    const one = runMain(org, { SYNTH_SHARDS: '1' });
+    const three = runMain(org, { SYNTH_SHARDS: '3' });
+    expect(one.status, one.stderr).toBe(0);
+    expect(three.status, three.stderr).toBe(0);
+    const files = (root: string): string[] =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
+        .sort();
+    // Asset zips carry their creation time; everything else must match byte for byte.
+    const compared = files(one.outdir).filter((f) => !f.endsWith('.zip'));
+    expect(files(three.outdir)).toEqual(files(one.outdir));
+    expect(compared.filter((f) => f.startsWith('stacks/member-'))).toHaveLength(7);
+    for (const f of compared) expect(readFileSync(join(three.outdir, f), 'utf8'), f).toBe(readFileSync(join(one.outdir, f), 'utf8'));
+    expect(readdirSync(three.dir).filter((f) => f.startsWith('.synth-shards-'))).toEqual([]);
+  });
+
+  it('rejects a SYNTH_SHARDS that is not a whole number from 1 to 16', () => {
+    const run = runMain(undefined, { SYNTH_SHARDS: 'many' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('SYNTH_SHARDS: "many" is not a whole number from 1 to 16');
+    expect(existsSync(run.outdir)).toBe(false);
+  });
+});
+

@@ -1,9 +1,9 @@
-import { App } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
 import type { OrgConfig } from '../config/schema';
 import { CentralStack, HandlerBundleMissingError } from './central-stack';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { centralBusPolicy } from './central/event-bus';
-import { centralBusArn } from './names';
+import { CENTRAL_STACK_ID, centralBusArn } from './names';
 import { MemberStack } from './member-stack';
 
 export interface BuildAppProps {
@@ -14,9 +14,15 @@ export interface BuildAppProps {
   readonly snapshotCopyBundle?: HandlerBundle;
 }
 
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
 export interface BuiltApp {
   readonly app: App;
-  readonly central: CentralStack;
+  /** The central stack; in a shard other than 0, a placeholder that synthesizes nothing of use. */
+  readonly central: TerraformStack;
   readonly members: readonly MemberStack[];
 }
 
@@ -24,16 +30,31 @@ export interface BuiltApp {
  * Composes the app: `central` and one `member-<accountId>` stack per member account. Members
  * depend on central so `cdktf deploy '*'` creates the bus policy before any rule targets the bus.
  */
-export function buildApp(props: BuildAppProps): BuiltApp {
+export function buildApp(props: BuildAppProps): BuiltApp & { readonly central: CentralStack } {
+  const built = buildShard(props, { index: 0, count: 1 });
+  return built as BuiltApp & { central: CentralStack };
+}
+
+/**
+ * One shard of the app, for parallel synthesis: every `count`-th member stack from `index`.
+ * Shard 0 holds the real central stack; the others a placeholder with the same id, so their
+ * members still record their dependency on `central` (the placeholder's output is discarded).
+ */
+export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
   preflight(props);
   // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
   const app = new App(props.outdir ? { outdir: props.outdir } : {});
-  const central = new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle });
-  const members = props.config.members.map((member) => {
-    const stack = new MemberStack(app, { config: props.config, member });
-    stack.addDependency(central);
-    return stack;
-  });
+  const central =
+    shard.index === 0
+      ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle })
+      : new TerraformStack(app, CENTRAL_STACK_ID);
+  const members = props.config.members
+    .filter((_, i) => i % shard.count === shard.index)
+    .map((member) => {
+      const stack = new MemberStack(app, { config: props.config, member });
+      stack.addDependency(central);
+      return stack;
+    });
   return { app, central, members };
 }
 

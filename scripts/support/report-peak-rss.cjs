@@ -1,4 +1,6 @@
-// Preloaded by the synth benchmark into the process it measures: reports the peak RSS on exit.
+// Preloaded by the synth benchmark into the process it measures: on exit, reports the peak RSS
+// and the CPU time (user + system, all threads).
 process.on('exit', () => {
-  process.stderr.write(`PEAK_RSS_KB=${process.resourceUsage().maxRSS}\n`);
+  const usage = process.resourceUsage();
+  process.stderr.write(`PEAK_RSS_KB=${usage.maxRSS} CPU_MS=${Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000)}\n`);
 });

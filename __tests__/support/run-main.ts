@@ -1,0 +1,25 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/**
+ * Runs `main.ts` the way `cdktf synth` does, in a fresh folder with its own CDKTF_OUTDIR.
+ * `config`: an object or raw text written to ORG_CONFIG, or undefined for the embedded example.
+ */
+export function runMain(config: unknown, env: NodeJS.ProcessEnv = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'main-'));
+  const outdir = join(dir, 'out');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: outdir, ...env };
+  delete childEnv.ORG_CONFIG;
+  if (config !== undefined) {
+    const file = join(dir, 'org.json');
+    writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+    childEnv.ORG_CONFIG = file;
+  }
+  const run = spawnSync(TSX, ['main.ts'], { cwd: ROOT, env: childEnv, encoding: 'utf8' });
+  return { ...run, dir, outdir };
+}

@@ -1,0 +1,98 @@
+/**
+ * Synthesis of the whole app, in parallel for large organizations.
+ *
+ * cdktf synthesizes stacks one after another on one core; a 1,000-account org is ~14,000
+ * resources. Stacks here share nothing (every ARN comes from config), so the member stacks are
+ * split into shards: this thread synthesizes central and shard 0 into the output folder, worker
+ * threads the other shards into sibling folders, and their stack folders and manifest entries
+ * are then moved into the output folder. The result is the same as a one-thread synth (a test
+ * compares them file by file).
+ */
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { OrgConfig } from '../config/schema';
+import { buildShard, type Shard } from './app';
+import type { HandlerBundle } from './central/snapshot-copy';
+
+export interface SynthOptions {
+  readonly config: OrgConfig;
+  readonly snapshotCopyBundle?: HandlerBundle;
+  /**
+   * Shards synthesized at once (this thread plus workers).
+   * @default 1 — one thread
+   */
+  readonly shards?: number;
+}
+
+/** What a worker thread receives. */
+export interface ShardJob {
+  readonly config: OrgConfig;
+  readonly snapshotCopyBundle?: HandlerBundle;
+  readonly shard: Shard;
+  readonly outdir: string;
+}
+
+interface Manifest {
+  version: string;
+  stacks: Record<string, { workingDirectory: string } & Record<string, unknown>>;
+}
+
+/**
+ * JSON as cdktf writes its manifest (json-stable-stringify, 2 spaces): keys sorted, and an empty
+ * array as `[` newline `]`. The merged manifest is then byte-identical to a one-thread synth's.
+ */
+export function manifestJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(sort(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');
+}
+
+function runWorker(job: ShardJob): Promise<void> {
+  return new Promise((done, fail) => {
+    // Workers do not inherit the main thread's module hooks: register tsx's require hook, then
+    // load the TypeScript worker module.
+    const source = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'synth-worker.ts'))});`;
+    const worker = new Worker(source, { eval: true, workerData: job });
+    worker.once('error', fail);
+    worker.once('exit', (code) => (code === 0 ? done() : fail(new Error(`synth worker for shard ${job.shard.index} exited with code ${code}`))));
+  });
+}
+
+/** Synthesizes into cdktf's output folder (`CDKTF_OUTDIR`, else `cdktf.out`) and returns it. */
+export async function synthesize(options: SynthOptions): Promise<string> {
+  const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
+  const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
+  if (count === 1) {
+    app.synth();
+    return app.outdir;
+  }
+  const outdir = resolve(app.outdir);
+  // Siblings of the output folder: same file system, so stack folders move by rename.
+  const scratch = mkdtempSync(join(dirname(outdir), '.synth-shards-'));
+  try {
+    const jobs = Array.from({ length: count - 1 }, (_, i): ShardJob => ({
+      config: options.config,
+      snapshotCopyBundle: options.snapshotCopyBundle,
+      shard: { index: i + 1, count },
+      outdir: join(scratch, String(i + 1)),
+    }));
+    const workers = Promise.all(jobs.map(runWorker));
+    app.synth();
+    await workers;
+    const manifestPath = join(outdir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    for (const job of jobs) {
+      const part = JSON.parse(readFileSync(join(job.outdir, 'manifest.json'), 'utf8')) as Manifest;
+      for (const [id, entry] of Object.entries(part.stacks)) {
+        if (id in manifest.stacks) continue; // central: shards > 0 hold only a placeholder
+        renameSync(join(job.outdir, entry.workingDirectory), join(outdir, entry.workingDirectory));
+        manifest.stacks[id] = entry;
+      }
+    }
+    writeFileSync(manifestPath, manifestJson(manifest));
+    return outdir;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
