@@ -82,6 +82,14 @@ describe('org config: rejected input, one rule each', () => {
     expect(problemsOf(raw)).toEqual(['central: is required']);
   });
 
+  it('names every missing required field, including enums', () => {
+    expect(problemsOf({ central: { accountId: '111111111111' }, members: [{ accountId: '222222222222' }] })).toEqual([
+      'central.region: is required',
+      'central.busName: is required',
+      'members[0].regions: is required',
+    ]);
+  });
+
   it('rejects a central account id that is not 12 digits', () => {
     expect(problemsOf(withCentral({ accountId: '12345' }))).toEqual(['central.accountId: "12345" is not a 12-digit AWS account ID']);
   });
@@ -252,3 +260,35 @@ describe('org config: files', () => {
     expect(() => loadOrgConfig(file)).toThrowError(/file name: "\.toml" is not a supported config extension \(allowed: \.json, \.yaml, \.yml\)/);
   });
 });
+
+describe('org config: any malformed value is a ConfigError, never a crash', () => {
+  const full = rawConfig({
+    snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/x', copyTag: 'dr' },
+    deployment: { roleName: 'Deployer', state: { bucket: 'state-bucket', region: 'eu-west-1' }, defaultTags: { a: 'b' } },
+    alerts: { emails: ['ops@example.com'] },
+  });
+  /** Every path to a value in the config (objects, arrays and leaves). */
+  const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] =>
+    v && typeof v === 'object'
+      ? [at, ...Object.entries(v).flatMap(([k, c]) => paths(c, [...at, Array.isArray(v) ? Number(k) : k]))]
+      : [at];
+  const replaced = (path: (string | number)[], value: unknown): unknown => {
+    const copy = structuredClone(full) as Record<string | number, unknown>;
+    let cur = copy;
+    path.slice(0, -1).forEach((k) => (cur = cur[k] as Record<string | number, unknown>));
+    cur[path[path.length - 1]!] = value;
+    return copy;
+  };
+
+  it.each(paths(full).filter((p) => p.length > 0).map((p) => [p.join('.'), p] as const))('%s', (_name, path) => {
+    for (const bad of [null, 0, -1, '', 'x', [], {}, true, [null], { x: 1 }]) {
+      try {
+        parseOrgConfig(replaced(path, bad));
+      } catch (err) {
+        expect(err, `${path.join('.')} = ${JSON.stringify(bad)}`).toBeInstanceOf(ConfigError);
+        for (const line of (err as ConfigError).problems) expect(line).toMatch(/^(?:[\w.[\]"$-]+|\(top level\)): \S/);
+      }
+    }
+  });
+});
+

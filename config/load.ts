@@ -45,7 +45,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(value) ?? String(value);
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
@@ -65,8 +65,9 @@ function describeIssue(issue: $ZodIssue, raw: unknown): string[] {
       (key) => `${formatPath([...issue.path, key])}: is not a known field (check the spelling; config/org-config.schema.json lists the fields)`,
     );
   }
+  // A missing field: zod reports it as invalid_type, or with the field's own message (enums).
+  if (value === undefined && issue.code !== 'custom') return [`${formatPath(issue.path)}: is required`];
   if (issue.code === 'invalid_type') {
-    if (value === undefined) return [`${formatPath(issue.path)}: is required`];
     return [`${formatPath(issue.path)}: ${show(value)} must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}`];
   }
   // A problem with a map key names the key itself; the value under it is beside the point.
