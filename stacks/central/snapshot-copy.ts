@@ -19,14 +19,20 @@ export const COPY_QUEUE_NAME = `${PREFIX}-snapshot-copy`;
 export const COPY_DLQ_NAME = `${PREFIX}-snapshot-copy-dlq`;
 export const copyLogGroupName = `/aws/lambda/${COPY_FUNCTION_NAME}`;
 
-/** Function timeout. Three EC2 calls and an STS call with SDK retries fit well inside it. */
-export const COPY_FUNCTION_TIMEOUT_SECONDS = 60;
-/** AWS: visibility timeout at least 6x the function timeout for SQS event sources. */
+/**
+ * Function timeout. A batch is up to 5 events of three EC2 calls each, usually a second in all;
+ * under EC2 throttling the SDK backs off (up to 5 attempts a call), and a batch must still finish.
+ */
+export const COPY_FUNCTION_TIMEOUT_SECONDS = 120;
+/**
+ * AWS: visibility timeout at least 6x the function timeout for SQS event sources.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
 export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_FUNCTION_TIMEOUT_SECONDS;
 /**
  * Receives before a message goes to the copy DLQ. `ResourceLimitExceeded` (20 concurrent copies
- * per destination region) sends a message back to the queue; ten visibility timeouts is about an
- * hour of retries before a person has to look.
+ * per destination region) sends a message back to the queue; ten visibility timeouts are about two
+ * hours of retries before a person has to look.
  */
 export const COPY_MAX_RECEIVE_COUNT = 10;
 export const COPY_BATCH_SIZE = 5;
