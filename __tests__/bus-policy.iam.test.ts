@@ -13,14 +13,11 @@ import { forwarderPolicy, forwarderTrustPolicy } from '../stacks/member/forwardi
 import { busArn, FORWARD_DLQ_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn, ruleArn } from '../stacks/names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../stacks/policy';
 import { expectDecision, simulate, simulateWithDetails, SimulationInputError, type SimulationRequest } from './support/iam';
+import { BUS_NAME, CENTRAL_ACCOUNT as CENTRAL, CENTRAL_REGION as REGION, ORG_ID } from './support/config';
 
-const REGION = 'eu-west-1';
-const CENTRAL = '111111111111';
 const MEMBER = '222222222222';
 const OTHER_MEMBER = '333333333333';
 const STRANGER = '999999999999';
-const ORG_ID = 'o-a1b2c3d4e5';
-const BUS_NAME = 'ebs-events-central';
 const CENTRAL_BUS = busArn(REGION, CENTRAL, BUS_NAME);
 const OTHER_BUS = busArn(REGION, CENTRAL, 'some-other-bus');
 const forwarderRole = (account: string): string => roleArn(account, FORWARDER_ROLE_NAME);

@@ -7,19 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidPatternError, matchesPattern } from './support/event-pattern-matcher';
+import { EC2_INSTANCE_STATE_EVENT } from './support/eventbridge-guide-example';
 
-/** The example event on "Amazon EventBridge event patterns". */
-const EC2_EVENT = {
-  version: '0',
-  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
-  'detail-type': 'EC2 Instance State-change Notification',
-  source: 'aws.ec2',
-  account: '111122223333',
-  time: '2017-12-22T18:43:48Z',
-  region: 'us-west-1',
-  resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
-  detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
-};
+const EC2_EVENT = EC2_INSTANCE_STATE_EVENT;
 
 /** The same event with `detail` replaced, for operator examples whose fields live in `detail`. */
 const withDetail = (detail: Record<string, unknown>) => ({ ...EC2_EVENT, detail });

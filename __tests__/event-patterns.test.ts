@@ -13,6 +13,7 @@ import {
 } from '../stacks/event-patterns';
 import { FIXTURE_NAMES, allFixtures, loadFixture, type AwsEvent, type FixtureName } from './fixtures/events';
 import { matchesPattern } from './support/event-pattern-matcher';
+import { EC2_INSTANCE_STATE_EVENT } from './support/eventbridge-guide-example';
 
 const ALERT_IDS = ['volume-kms-failure', 'snapshot-failure', 'multi-volume-snapshot-failure', 'ami-failure'] as const;
 const PATTERN_IDS = ['forwarding', 'central-intake', ...ALERT_IDS, 'snapshot-copy-trigger'] as const;
@@ -88,17 +89,7 @@ const DERIVED: Record<string, { event: unknown; expected: readonly PatternId[] }
     expected: [],
   },
   'an EC2 Instance State-change Notification (EventBridge guide example)': {
-    event: {
-      version: '0',
-      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
-      'detail-type': 'EC2 Instance State-change Notification',
-      source: 'aws.ec2',
-      account: '111122223333',
-      time: '2017-12-22T18:43:48Z',
-      region: 'us-west-1',
-      resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
-      detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
-    },
+    event: EC2_INSTANCE_STATE_EVENT,
     expected: [],
   },
   'a volume event with a source other than aws.ec2': {

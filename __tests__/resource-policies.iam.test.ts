@@ -14,12 +14,10 @@ import { AUDIT_RULE_NAME } from '../stacks/central-stack';
 import { deadLetterQueuePolicy } from '../stacks/dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, logGroupArn, queueArn, ruleArn, topicArn } from '../stacks/names';
 import { expectDecision, type SimulationRequest } from './support/iam';
+import { BUS_NAME, CENTRAL_ACCOUNT as CENTRAL, CENTRAL_REGION as REGION } from './support/config';
 
-const REGION = 'eu-west-1';
-const CENTRAL = '111111111111';
 const MEMBER = '222222222222';
 const STRANGER = '999999999999';
-const BUS_NAME = 'ebs-events-central';
 const EVENTS = 'events.amazonaws.com';
 const CLOUDWATCH = 'cloudwatch.amazonaws.com';
 const LOGS = `logs.${REGION}.amazonaws.com`;
