@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /**
- * Runs `main.ts` the way `cdktf synth` does, in a fresh folder with its own CDKTF_OUTDIR.
+ * Runs `main.ts` the way `cdktf synth` does (cdktf.json's app: node with tsx's require hook), in a fresh folder with its own CDKTF_OUTDIR.
  * `config`: an object or raw text written to ORG_CONFIG, or undefined for the embedded example.
  */
 export function runMain(config: unknown, env: NodeJS.ProcessEnv = {}) {
@@ -20,6 +19,6 @@ export function runMain(config: unknown, env: NodeJS.ProcessEnv = {}) {
     writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
     childEnv.ORG_CONFIG = file;
   }
-  const run = spawnSync(TSX, ['main.ts'], { cwd: ROOT, env: childEnv, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['--require', 'tsx/cjs', 'main.ts'], { cwd: ROOT, env: childEnv, encoding: 'utf8' });
   return { ...run, dir, outdir };
 }
