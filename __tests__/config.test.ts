@@ -145,6 +145,10 @@ describe('org config: rejected input, one rule each', () => {
     expect(problemsOf(withMember0({ wave }))).toEqual([`members[0].wave: ${wave} ${message}`]);
   });
 
+  it('rejects a member name that cannot be a tag value', () => {
+    expect(problemsOf(withMember0({ name: 'prod<1>' }))[0]).toContain('members[0].name: "prod<1>" is not a label of 1-128 letters');
+  });
+
   it('rejects an unknown field, naming it', () => {
     expect(problemsOf(withCentral({ busname: 'x' }))).toEqual([
       'central.busname: is not a known field (check the spelling; config/org-config.schema.json lists the fields)',

@@ -29,6 +29,7 @@ describe('member stack', () => {
     expect(stack.json.provider?.aws?.[0]).toMatchObject({
       allowed_account_ids: [MEMBER],
       assume_role: [{ role_arn: `arn:aws:iam::${MEMBER}:role/OrganizationAccountAccessRole` }],
+      default_tags: [{ tags: { 'ebs-event-hub:stack': 'member-222222222222', 'ebs-event-hub:member': 'prod' } }],
     });
   });
 

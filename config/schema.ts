@@ -78,7 +78,11 @@ const member = z.strictObject({
     .array(region)
     .min(1, { error: 'must list at least one region' })
     .describe('Regions whose default bus forwards EC2/EBS events to the central bus'),
-  name: z.string().min(1).max(128).optional().describe('Label shown in stack descriptions and tags'),
+  name: z
+    .string()
+    .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u, { error: 'is not a label of 1-128 letters, digits, spaces and _ . : / = + - @ (it becomes a tag value)' })
+    .optional()
+    .describe('Label, set as the ebs-event-hub:member tag on the member stack\'s resources'),
   wave: z
     .number()
     .int({ error: 'is not a whole number' })

@@ -10,7 +10,8 @@ export interface AccountStackProps {
   readonly accountId: string;
   /** The provider's default region; resources in other regions set their own `region` (provider 6). */
   readonly region: string;
-  readonly description: string;
+  /** Tags on every resource of this stack, besides `deployment.defaultTags`. @default {} */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -29,7 +30,7 @@ export abstract class AccountStack extends TerraformStack {
       region: props.region,
       allowedAccountIds: [props.accountId],
       assumeRole: [{ roleArn: roleArn(props.accountId, deployment.roleName), sessionName: `${PREFIX}-${id}`.slice(0, 64) }],
-      defaultTags: [{ tags: { ...deployment.defaultTags, 'ebs-event-hub:stack': id } }],
+      defaultTags: [{ tags: { ...deployment.defaultTags, ...props.tags, 'ebs-event-hub:stack': id } }],
     });
 
     if (deployment.state) {

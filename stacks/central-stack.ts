@@ -46,7 +46,7 @@ export class CentralStack extends AccountStack {
   constructor(scope: Construct, props: CentralStackProps) {
     const { config } = props;
     const { accountId, region, busName } = config.central;
-    super(scope, CENTRAL_STACK_ID, { config, accountId, region, description: 'central event bus' });
+    super(scope, CENTRAL_STACK_ID, { config, accountId, region });
     const copy = config.snapshotCopy;
     if (copy && !props.snapshotCopyBundle) {
       throw new HandlerBundleMissingError('snapshotCopyBundle: not given, but config.snapshotCopy is set; build the handler (npm run build) and pass its bundle');

@@ -25,7 +25,7 @@ export class MemberStack extends AccountStack {
       config,
       accountId: member.accountId,
       region: member.regions[0]!,
-      description: `member ${member.name ?? member.accountId}`,
+      tags: member.name ? { 'ebs-event-hub:member': member.name } : {},
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,
