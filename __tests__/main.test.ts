@@ -60,6 +60,15 @@ describe('main.ts, parallel synthesis', () => {
     expect(readdirSync(three.dir).filter((f) => f.startsWith('.synth-shards-'))).toEqual([]);
   });
 
+  it('synthesizes again into an output folder an earlier parallel synth filled', () => {
+    const org = rawConfig({ members: manyMembers(4) });
+    const first = runMain(org, { SYNTH_SHARDS: '2' });
+    expect(first.status, first.stderr).toBe(0);
+    const again = runMain(org, { SYNTH_SHARDS: '2', CDKTF_OUTDIR: first.outdir });
+    expect(again.status, again.stderr).toBe(0);
+    expect(readdirSync(join(first.outdir, 'stacks')).sort()).toEqual(['central', ...manyMembers(4).map((m) => `member-${m.accountId}`)].sort());
+  });
+
   it('rejects a SYNTH_SHARDS that is not a whole number from 1 to 16', () => {
     const run = runMain(undefined, { SYNTH_SHARDS: 'many' });
     expect(run.status).toBe(1);

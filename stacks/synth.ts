@@ -86,7 +86,9 @@ export async function synthesize(options: SynthOptions): Promise<string> {
       const part = JSON.parse(readFileSync(join(job.outdir, 'manifest.json'), 'utf8')) as Manifest;
       for (const [id, entry] of Object.entries(part.stacks)) {
         if (id in manifest.stacks) continue; // central: shards > 0 hold only a placeholder
-        renameSync(join(job.outdir, entry.workingDirectory), join(outdir, entry.workingDirectory));
+        const target = join(outdir, entry.workingDirectory);
+        rmSync(target, { recursive: true, force: true }); // an earlier synth's copy of this stack
+        renameSync(join(job.outdir, entry.workingDirectory), target);
         manifest.stacks[id] = entry;
       }
     }
