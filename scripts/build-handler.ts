@@ -1,18 +1,31 @@
 /**
  * Bundles handlers/snapshot-copy/index.ts into ONE file, dist/snapshot-copy/index.js (CommonJS,
- * node22, exports `handler`) with the AWS SDK v3 clients inside. Deterministic: no sourcemap, no
- * legal comments, no absolute paths or timestamps, so a rebuild is byte-identical.
+ * node22, exports `handler`) with the AWS SDK v3 clients inside, and zips it into
+ * dist/snapshot-copy.zip, the function's code. Deterministic: no sourcemap, no legal comments, no
+ * absolute paths or timestamps, so a rebuild is byte-identical (bundle and zip).
  *
  *   npm run build            (tsx scripts/build-handler.ts)
  *   import { buildHandler }  (tests, bench)
  */
 import { build, type Plugin } from 'esbuild';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { zipSync } from 'fflate';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..');
 export const HANDLER_ENTRY = resolve(ROOT, 'handlers/snapshot-copy/index.ts');
 export const HANDLER_OUTFILE = resolve(ROOT, 'dist/snapshot-copy/index.js');
+/** The Lambda deployment package: the bundle as `index.js` at the zip's root. */
+export const HANDLER_ZIPFILE = resolve(ROOT, 'dist/snapshot-copy.zip');
+
+/**
+ * Zips the bundle with a fixed timestamp and mode, so the same code always makes the same bytes.
+ * (cdktf's own ARCHIVE assets carry the time of synthesis, and zipping spawns a process at every
+ * synth.) DOS timestamps are local time: a local-time date encodes the same in every time zone.
+ */
+export function zipBundle(code: Uint8Array): Uint8Array {
+  return zipSync({ 'index.js': [code, { mtime: new Date(1980, 0, 2), level: 9, os: 3, attrs: 0o100644 << 16 }] });
+}
 
 /**
  * Lets esbuild tree-shake the SDK's generated schema modules.
@@ -39,7 +52,7 @@ export const sdkSchemaTreeShaking: Plugin = {
   },
 };
 
-export async function buildHandler(): Promise<{ outfile: string; bytes: number }> {
+export async function buildHandler(): Promise<{ outfile: string; bytes: number; zipFile: string }> {
   mkdirSync(resolve(ROOT, 'dist/snapshot-copy'), { recursive: true });
   const result = await build({
     absWorkingDir: ROOT,
@@ -60,7 +73,8 @@ export async function buildHandler(): Promise<{ outfile: string; bytes: number }
     plugins: [sdkSchemaTreeShaking],
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed: ${result.errors.map((e) => e.text).join('; ')}`);
-  return { outfile: HANDLER_OUTFILE, bytes: statSync(HANDLER_OUTFILE).size };
+  writeFileSync(HANDLER_ZIPFILE, zipBundle(readFileSync(HANDLER_OUTFILE)));
+  return { outfile: HANDLER_OUTFILE, bytes: statSync(HANDLER_OUTFILE).size, zipFile: HANDLER_ZIPFILE };
 }
 
 const isMain = /build-handler\.[cm]?[jt]s$/.test(process.argv[1] ?? '');

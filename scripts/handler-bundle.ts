@@ -7,12 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HandlerBundle } from '../stacks/central/snapshot-copy';
 
-export const HANDLER_BUNDLE_DIR = join(__dirname, '..', 'dist', 'snapshot-copy');
-export const HANDLER_BUNDLE_FILE = join(HANDLER_BUNDLE_DIR, 'index.js');
+const DIST = join(__dirname, '..', 'dist');
 
-/** The bundle in `dist/`, or undefined when it has not been built. */
-export function handlerBundleFromDist(directory = HANDLER_BUNDLE_DIR): HandlerBundle | undefined {
-  const file = join(directory, 'index.js');
-  if (!existsSync(file)) return undefined;
-  return { directory, sha256: createHash('sha256').update(readFileSync(file)).digest('base64') };
+/** The bundle in `dist/` (`npm run build`), or undefined when it has not been built. */
+export function handlerBundleFromDist(dist = DIST): HandlerBundle | undefined {
+  const code = join(dist, 'snapshot-copy', 'index.js');
+  const zipFile = join(dist, 'snapshot-copy.zip');
+  if (!existsSync(code) || !existsSync(zipFile)) return undefined;
+  return { zipFile, sha256: createHash('sha256').update(readFileSync(code)).digest('base64') };
 }

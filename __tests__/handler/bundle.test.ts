@@ -10,6 +10,7 @@ import { isBuiltin } from 'node:module';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unzipSync } from 'fflate';
 import { buildHandler } from '../../scripts/build-handler';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
 import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent } from './support';
@@ -18,13 +19,16 @@ const run = promisify(execFile);
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 let outfile: string;
+let zipFile: string;
 let bytes: number;
 let firstHash: string;
+let firstZipHash: string;
 let standin: Ec2Standin;
 
 beforeAll(async () => {
-  ({ outfile, bytes } = await buildHandler());
+  ({ outfile, bytes, zipFile } = await buildHandler());
   firstHash = sha256(outfile);
+  firstZipHash = sha256(zipFile);
   standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT });
 });
 
@@ -47,10 +51,17 @@ describe('the handler bundle', () => {
     expect(readFileSync(outfile).length).toBe(bytes);
   });
 
-  it('is byte-identical when rebuilt', async () => {
+  it('is byte-identical when rebuilt, bundle and deployment zip', async () => {
     const again = await buildHandler();
     expect(again.bytes).toBe(bytes);
     expect(sha256(again.outfile)).toBe(firstHash);
+    expect(sha256(again.zipFile)).toBe(firstZipHash);
+  });
+
+  it('is zipped as index.js at the root of the deployment package, unchanged', () => {
+    const entries = unzipSync(readFileSync(zipFile));
+    expect(Object.keys(entries)).toEqual(['index.js']);
+    expect(Buffer.from(entries['index.js']!).equals(readFileSync(outfile))).toBe(true);
   });
 
   it('bundles the AWS SDK and Powertools instead of requiring them, and carries no absolute build paths', () => {

@@ -37,13 +37,13 @@ export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_FUNCTION_TIMEOUT_SECONDS;
 export const COPY_MAX_RECEIVE_COUNT = 10;
 export const COPY_BATCH_SIZE = 5;
 
-/** The built handler: `dist/snapshot-copy/`, and the SHA-256 of its content. */
+/** The built handler (`npm run build`): its deployment zip and the SHA-256 of its code. */
 export interface HandlerBundle {
-  /** Folder holding only `index.js`; zipped by cdktf as the function's code. */
-  readonly directory: string;
+  /** `dist/snapshot-copy.zip`: `index.js` at the root, deterministic bytes. */
+  readonly zipFile: string;
   /**
-   * Base64 SHA-256 of the bundle's content (not of the zip: cdktf's zips carry timestamps, so
-   * their hash would change every synth and every plan would redeploy the function).
+   * Base64 SHA-256 of the bundle's content, `index.js` (not of a zip: cdktf's own zips carry
+   * timestamps, so their hash would change every synth and every plan would redeploy the function).
    */
   readonly sha256: string;
 }
@@ -205,7 +205,7 @@ export class SnapshotCopy extends Construct {
       inlinePolicy: [{ name: 'snapshot-copy', policy: renderPolicy(this.rolePolicy) }],
     });
 
-    const code = new TerraformAsset(this, 'code', { path: props.bundle.directory, type: AssetType.ARCHIVE });
+    const code = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
     this.function = new LambdaFunction(this, 'function', {
       functionName: COPY_FUNCTION_NAME,
       description: 'Copies completed EBS snapshots to the DR region, once, with their tags',
