@@ -12,7 +12,6 @@
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig } from './config/load';
 import { handlerBundleFromDist } from './scripts/handler-bundle';
-import { preflight } from './stacks/app';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { withoutCreationStacks } from './stacks/creation-stacks';
@@ -40,8 +39,7 @@ async function main(): Promise<void> {
   const config = loadOrgConfig(process.env.ORG_CONFIG);
   const snapshotCopyBundle = handlerBundleFromDist();
   const shards = shardCount(config.members.length);
-  // Every check that can fail on user input runs before anything is written.
-  preflight({ config, snapshotCopyBundle });
+  // Every check that can fail on user input runs (buildShard's preflight) before anything is written.
   await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
