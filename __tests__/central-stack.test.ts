@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event-archive';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
@@ -13,6 +13,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
+import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
@@ -159,5 +160,21 @@ describe('central stack without organizationId', () => {
 
   it('accepts the same 400 accounts when organizationId is set', () => {
     expect(() => synthCentral(rawConfig({ members: manyMembers(400) }))).not.toThrow();
+  });
+});
+
+describe('AlertAlarm', () => {
+  it('refuses an alarm name the alert topic would not admit', () => {
+    const stack = new TerraformStack(Testing.app(), 'alarms');
+    const props = { description: 'd', region: CENTRAL_REGION, metric: queueNotEmpty('q'), topicArn: 'arn:aws:sns:eu-west-1:111111111111:t' };
+    expect(() => new AlertAlarm(stack, 'bad', { ...props, alarmName: 'other-alarm' })).toThrowError(
+      'AlertAlarm: alarmName "other-alarm" must start with "ebs-event-hub-" (the alert topic admits only those alarms)',
+    );
+    new AlertAlarm(stack, 'good', { ...props, alarmName: 'ebs-event-hub-q-not-empty' });
+    expect(theResource(synthStack(stack), CloudwatchMetricAlarm.tfResourceType)).toMatchObject({
+      alarm_name: 'ebs-event-hub-q-not-empty',
+      comparison_operator: 'GreaterThanThreshold',
+      alarm_actions: ['arn:aws:sns:eu-west-1:111111111111:t'],
+    });
   });
 });

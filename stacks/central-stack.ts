@@ -9,7 +9,7 @@ import { Alerts, ALARM_NAME_PREFIX, alertRuleArns } from './central/alerts';
 import { AuditLog } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { QueueNotEmptyAlarm } from './central/dlq-alarm';
+import { AlertAlarm, queueNotEmpty } from './central/alert-alarm';
 import { COPY_RULE_NAME, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
@@ -104,12 +104,13 @@ export class CentralStack extends AccountStack {
     });
     this.alerts.node.addDependency(this.eventBus);
 
-    new QueueNotEmptyAlarm(this, 'target-dlq-alarm', {
+    new AlertAlarm(this, 'target-dlq-alarm', {
       alarmName: `${ALARM_NAME_PREFIX}central-target-dlq-not-empty`,
       description: 'Events the central bus could not deliver to the audit log, alert topic or copy queue',
       region,
-      queueName: CENTRAL_DLQ_NAME,
+      metric: queueNotEmpty(CENTRAL_DLQ_NAME),
       topicArn: this.alerts.topic.arn,
+      notifyOnOk: true,
     });
 
     if (copy && props.snapshotCopyBundle) {

@@ -42,7 +42,7 @@ interface Manifest {
  * JSON as cdktf writes its manifest (json-stable-stringify, 2 spaces): keys sorted, and an empty
  * array as `[` newline `]`. The merged manifest is then byte-identical to a one-thread synth's.
  */
-export function manifestJson(value: unknown): string {
+function manifestJson(value: unknown): string {
   const sort = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
   return JSON.stringify(sort(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');

@@ -1,7 +1,6 @@
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
@@ -12,7 +11,7 @@ import { COPY_FUNCTION_NAME, COPY_FUNCTION_ROLE_NAME, logGroupArn, PREFIX, queue
 import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
 import { RuleWithTarget } from '../rule-with-target';
 import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
-import { QueueNotEmptyAlarm } from './dlq-alarm';
+import { AlertAlarm, queueNotEmpty } from './alert-alarm';
 
 export const COPY_RULE_NAME = `${PREFIX}-snapshot-copy`;
 export const COPY_QUEUE_NAME = `${PREFIX}-snapshot-copy`;
@@ -231,42 +230,34 @@ export class SnapshotCopy extends Construct {
       scalingConfig: { maximumConcurrency: props.maxConcurrency },
     });
 
-    new QueueNotEmptyAlarm(this, 'dlq-alarm', {
+    new AlertAlarm(this, 'dlq-alarm', {
       alarmName: `${PREFIX}-snapshot-copy-dlq-not-empty`,
       description: 'Snapshot-copy events that failed 10 times: inspect and redrive the copy DLQ',
       region,
-      queueName: COPY_DLQ_NAME,
+      metric: queueNotEmpty(COPY_DLQ_NAME),
+      topicArn: props.alertTopicArn,
+      notifyOnOk: true,
+    });
+    new AlertAlarm(this, 'errors-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-errors`,
+      description: 'The snapshot-copy function failed (an invocation error, not a failed record)',
+      region,
+      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: COPY_FUNCTION_NAME }, statistic: 'Sum', threshold: 0 },
       topicArn: props.alertTopicArn,
     });
-    new CloudwatchMetricAlarm(this, 'errors-alarm', {
-      alarmName: `${PREFIX}-snapshot-copy-errors`,
-      alarmDescription: 'The snapshot-copy function failed (an invocation error, not a failed record)',
-      region,
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: COPY_FUNCTION_NAME },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alertTopicArn],
-    });
-    new CloudwatchMetricAlarm(this, 'age-alarm', {
+    new AlertAlarm(this, 'age-alarm', {
       alarmName: `${PREFIX}-snapshot-copy-backlog-age`,
-      alarmDescription: 'Snapshot-copy events waited over an hour: copies are throttled by the EC2 quota or failing',
+      description: 'Snapshot-copy events waited over an hour: copies are throttled by the EC2 quota or failing',
       region,
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateAgeOfOldestMessage',
-      dimensions: { QueueName: COPY_QUEUE_NAME },
-      statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 3,
-      threshold: 3600,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [props.alertTopicArn],
+      metric: {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateAgeOfOldestMessage',
+        dimensions: { QueueName: COPY_QUEUE_NAME },
+        statistic: 'Maximum',
+        threshold: 3600,
+        evaluationPeriods: 3,
+      },
+      topicArn: props.alertTopicArn,
     });
   }
 }
