@@ -16,7 +16,7 @@ import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import type { PolicyDocument, Statement } from '../stacks/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
-import { parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
+import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
 
 const COPY = { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr', copyTag: 'dr=true' } as const;
 
@@ -136,8 +136,7 @@ describe('snapshot copy, central stack', () => {
   });
 
   it('lets the function role assume only the member role name, within the organization', () => {
-    const role = theResource(central, IamRole.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy-function');
-    const policy = parsed<PolicyDocument>((role.inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(central, 'ebs-event-hub-snapshot-copy-function')['snapshot-copy']!;
     expect(statement(policy, 'AssumeMemberCopyRole')).toEqual({
       Sid: 'AssumeMemberCopyRole',
       Effect: 'Allow',
@@ -154,8 +153,7 @@ describe('snapshot copy, central stack', () => {
 
   it('without organizationId, lists the member role ARNs instead', () => {
     const { organizationId: _o, ...raw } = rawConfig({ snapshotCopy: COPY });
-    const role = theResource(synthAll(raw).central, IamRole.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy-function');
-    const policy = parsed<PolicyDocument>((role.inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(synthAll(raw).central, 'ebs-event-hub-snapshot-copy-function')['snapshot-copy']!;
     expect(statement(policy, 'AssumeMemberCopyRole').Resource).toEqual([
       'arn:aws:iam::222222222222:role/ebs-event-hub-snapshot-copy',
       'arn:aws:iam::333333333333:role/ebs-event-hub-snapshot-copy',
@@ -164,8 +162,7 @@ describe('snapshot copy, central stack', () => {
 
   it('grants the function copy rights in its own account when the central account is also a member', () => {
     const raw = rawConfig({ snapshotCopy: COPY, members: [...rawConfig().members, { accountId: CENTRAL_ACCOUNT, regions: ['eu-west-1'] }] });
-    const role = theResource(synthAll(raw).central, IamRole.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy-function');
-    const policy = parsed<PolicyDocument>((role.inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(synthAll(raw).central, 'ebs-event-hub-snapshot-copy-function')['snapshot-copy']!;
     expect(statement(policy, 'CopySnapshotsToDestinationRegions').Resource).toEqual(['arn:aws:ec2:eu-central-1::snapshot/*', 'arn:aws:ec2:eu-west-1::snapshot/*']);
   });
 
@@ -198,7 +195,7 @@ describe('snapshot copy, member stack', () => {
 
   it('scopes copy and tag rights to the member\'s source and destination regions, tags only on CopySnapshot', () => {
     // member 222222222222: eu-west-1 -> eu-central-1, us-east-1 -> eu-central-1
-    const policy = parsed<PolicyDocument>((copyRole(members[0]!).inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
     expect(statement(policy, 'DescribeSnapshots')).toMatchObject({ Action: 'ec2:DescribeSnapshots', Resource: '*' });
     expect(statement(policy, 'CopySnapshotsToDestinationRegions').Resource).toEqual([
       'arn:aws:ec2:eu-central-1::snapshot/*',
@@ -215,7 +212,7 @@ describe('snapshot copy, member stack', () => {
   });
 
   it('allows the destination key by alias, through EC2 in the destination region only', () => {
-    const policy = parsed<PolicyDocument>((copyRole(members[0]!).inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
     expect(statement(policy, 'EncryptCopiesUnderDestinationKey')).toMatchObject({
       Resource: ['arn:aws:kms:eu-central-1:222222222222:key/*'],
       Condition: {
@@ -227,7 +224,7 @@ describe('snapshot copy, member stack', () => {
 
   it('omits the destination-key statement when no kmsKeyId is configured', () => {
     const { members: plain } = synthAll(rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' } }));
-    const policy = parsed<PolicyDocument>((copyRole(plain[0]!).inline_policy as { policy: string }[])[0]!.policy);
+    const policy = inlinePoliciesOf(plain[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
     expect(policy.Statement.map((s) => s.Sid)).not.toContain('EncryptCopiesUnderDestinationKey');
   });
 

@@ -1,4 +1,5 @@
 import { Testing, type TerraformStack } from 'cdktf';
+import type { PolicyDocument } from '../../stacks/policy';
 
 /** A synthesized stack's Terraform JSON. */
 export interface StackJson {
@@ -30,3 +31,21 @@ export function theResource(stack: StackJson, type: string, where: (r: Record<st
 
 /** Parses a policy (or pattern) attribute: they are literal JSON strings in the Terraform. */
 export const parsed = <T = Record<string, unknown>>(value: unknown): T => JSON.parse(String(value)) as T;
+
+/**
+ * The inline policies of the role named `roleName`, by policy name: the `aws_iam_role_policy`
+ * resources whose `role` references that role, with the names `aws_iam_role_policies_exclusive`
+ * keeps (failing loudly when the two disagree).
+ */
+export function inlinePoliciesOf(stack: StackJson, roleName: string): Record<string, PolicyDocument> {
+  const roles = stack.json.resource?.['aws_iam_role'] ?? {};
+  const address = Object.entries(roles).find(([, r]) => r.name === roleName)?.[0];
+  if (!address) throw new Error(`no aws_iam_role named ${roleName}`);
+  const ref = `\${aws_iam_role.${address}.name}`;
+  const policies = Object.values(stack.json.resource?.['aws_iam_role_policy'] ?? {}).filter((p) => p.role === ref);
+  const exclusive = Object.values(stack.json.resource?.['aws_iam_role_policies_exclusive'] ?? {}).filter((p) => p.role_name === ref);
+  if (exclusive.length !== 1) throw new Error(`role ${roleName}: expected one aws_iam_role_policies_exclusive, found ${exclusive.length}`);
+  const kept = (exclusive[0]!.policy_names as string[]).length;
+  if (kept !== policies.length) throw new Error(`role ${roleName}: ${policies.length} inline policies, but the exclusive resource keeps ${kept}`);
+  return Object.fromEntries(policies.map((p) => [String(p.name), parsed<PolicyDocument>(p.policy)]));
+}

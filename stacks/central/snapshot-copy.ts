@@ -1,7 +1,6 @@
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -9,6 +8,7 @@ import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
 import { snapshotCopyTriggerPattern } from '../event-patterns';
 import { COPY_FUNCTION_NAME, COPY_FUNCTION_ROLE_NAME, logGroupArn, PREFIX, queueArn, roleArn, ruleArn } from '../names';
 import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
+import { RoleWithPolicies } from '../role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
 import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
 import { AlertAlarm, queueNotEmpty } from './alert-alarm';
@@ -149,7 +149,7 @@ export function copyFunctionEnvironment(props: Pick<SnapshotCopyProps, 'destinat
  */
 export class SnapshotCopy extends Construct {
   readonly function: LambdaFunction;
-  readonly role: IamRole;
+  readonly role: RoleWithPolicies;
   readonly queue: SqsQueue;
   readonly rolePolicy: PolicyDocument;
   readonly queuePolicy: PolicyDocument;
@@ -197,11 +197,12 @@ export class SnapshotCopy extends Construct {
       kmsKeyId: props.kmsKeyArn,
     });
 
-    this.role = new IamRole(this, 'role', {
-      name: COPY_FUNCTION_ROLE_NAME,
+    this.role = new RoleWithPolicies(this, 'role', {
+      roleName: COPY_FUNCTION_ROLE_NAME,
       description: 'Snapshot-copy function: reads its queue, writes its log group, assumes the member copy role',
-      assumeRolePolicy: renderPolicy(serviceTrustPolicy('lambda.amazonaws.com', accountId)),
-      inlinePolicy: [{ name: 'snapshot-copy', policy: renderPolicy(this.rolePolicy) }],
+      trustPolicy: serviceTrustPolicy('lambda.amazonaws.com', accountId),
+      policies: { 'snapshot-copy': this.rolePolicy },
+      sizeHint: 'Without organizationId the policy lists the member copy role of every account: set organizationId to admit them with one statement',
     });
 
     const code = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
@@ -209,7 +210,7 @@ export class SnapshotCopy extends Construct {
       functionName: COPY_FUNCTION_NAME,
       description: 'Copies completed EBS snapshots to the DR region, once, with their tags',
       region,
-      role: this.role.arn,
+      role: this.role.role.arn,
       runtime: 'nodejs24.x',
       architectures: ['arm64'],
       handler: 'index.handler',

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { forwardingPattern } from '../event-patterns';
 import { EventDeadLetterQueue } from '../dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, ruleArn } from '../names';
-import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument } from '../policy';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy';
+import { RoleWithPolicies } from '../role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
 
 export interface ForwardingProps {
@@ -33,7 +33,7 @@ export function forwarderPolicy(centralBusArn: string): PolicyDocument {
  * IAM is global, so one forwarder role serves all regions of the account.
  */
 export class Forwarding extends Construct {
-  readonly role: IamRole;
+  readonly role: RoleWithPolicies;
   readonly trustPolicy: PolicyDocument;
   readonly rolePolicy: PolicyDocument;
   readonly deadLetterQueues: Readonly<Record<string, EventDeadLetterQueue>> = {};
@@ -43,11 +43,11 @@ export class Forwarding extends Construct {
     if (props.regions.length === 0) throw new Error('Forwarding: regions is empty; list at least one region');
     this.trustPolicy = forwarderTrustPolicy(props.accountId);
     this.rolePolicy = forwarderPolicy(props.centralBusArn);
-    this.role = new IamRole(this, 'role', {
-      name: FORWARDER_ROLE_NAME,
+    this.role = new RoleWithPolicies(this, 'role', {
+      roleName: FORWARDER_ROLE_NAME,
       description: 'EventBridge forwards EC2/EBS events to the central bus',
-      assumeRolePolicy: renderPolicy(this.trustPolicy),
-      inlinePolicy: [{ name: 'put-events-on-central-bus', policy: renderPolicy(this.rolePolicy) }],
+      trustPolicy: this.trustPolicy,
+      policies: { 'put-events-on-central-bus': this.rolePolicy },
     });
     const queues: Record<string, EventDeadLetterQueue> = {};
     for (const region of props.regions) {
@@ -64,7 +64,7 @@ export class Forwarding extends Construct {
         region,
         pattern: forwardingPattern(),
         targetArn: props.centralBusArn,
-        roleArn: this.role.arn,
+        roleArn: this.role.role.arn,
         deadLetterQueueArn: dlq.arn,
       });
     }

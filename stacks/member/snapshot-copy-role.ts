@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
+import { policyDocument, type PolicyDocument } from '../policy';
+import { RoleWithPolicies } from '../role-with-policies';
 import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
 
 export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
@@ -24,7 +24,7 @@ export const snapshotCopyRolePolicy = (props: CopyPermissionsProps): PolicyDocum
  * `aws/ebs` key cannot be shared at all).
  */
 export class SnapshotCopyRole extends Construct {
-  readonly role: IamRole;
+  readonly role: RoleWithPolicies;
   readonly trustPolicy: PolicyDocument;
   readonly policy: PolicyDocument;
 
@@ -32,11 +32,11 @@ export class SnapshotCopyRole extends Construct {
     super(scope, id);
     this.trustPolicy = snapshotCopyRoleTrustPolicy(props.functionRoleArn);
     this.policy = snapshotCopyRolePolicy(props);
-    this.role = new IamRole(this, 'role', {
-      name: props.roleName,
+    this.role = new RoleWithPolicies(this, 'role', {
+      roleName: props.roleName,
       description: 'Assumed by the central snapshot-copy function to copy this account\'s snapshots to the DR region',
-      assumeRolePolicy: renderPolicy(this.trustPolicy),
-      inlinePolicy: [{ name: 'copy-snapshots', policy: renderPolicy(this.policy) }],
+      trustPolicy: this.trustPolicy,
+      policies: { 'copy-snapshots': this.policy },
       maxSessionDuration: 3600,
     });
   }
