@@ -19,7 +19,7 @@ import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
 import type { OrgConfigInput } from '../config/schema';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';
-import { parsed, resourcesOf, synthStack, theResource } from './support/synth';
+import { parsed, refTo, resourcesOf, synthStack, theResource } from './support/synth';
 
 const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
 
@@ -81,7 +81,7 @@ describe('central stack', () => {
     expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\.[\w-]+\.arn\}$/);
     expect(resourcesOf(stack, CloudwatchLogResourcePolicy.tfResourceType)).toHaveLength(1);
     const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-audit');
-    expect(rule.event_bus_name).toBe(BUS_NAME);
+    expect(rule.event_bus_name).toBe(refTo(stack, CloudwatchEventBus.tfResourceType, 'name'));
     expect(parsed(rule.event_pattern)).toEqual(centralIntakePattern());
     const target = theResource(stack, CloudwatchEventTarget.tfResourceType, (t) => String(t.arn).includes(':log-group:'));
     expect(target.arn).toBe(`arn:aws:logs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:log-group:/aws/events/${BUS_NAME}/audit`);
@@ -95,7 +95,7 @@ describe('central stack', () => {
     for (const alert of ALERT_PATTERNS) {
       const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === `ebs-event-hub-alert-${alert.id}`);
       expect(parsed(rule.event_pattern)).toEqual(alert.pattern);
-      expect(rule.event_bus_name).toBe(BUS_NAME);
+      expect(rule.event_bus_name).toBe(refTo(stack, CloudwatchEventBus.tfResourceType, 'name'));
     }
     const topicTargets = resourcesOf(stack, CloudwatchEventTarget.tfResourceType).filter((t) => String(t.arn).includes(':sns:'));
     expect(topicTargets).toHaveLength(ALERT_PATTERNS.length);
@@ -118,14 +118,14 @@ describe('central stack', () => {
   it('gives every target a retry policy and the encrypted central dead-letter queue, and alarms when it fills', () => {
     const targets = resourcesOf(stack, CloudwatchEventTarget.tfResourceType);
     expect(targets.length).toBe(1 + ALERT_PATTERNS.length);
-    const dlqArn = `arn:aws:sqs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-central-target-dlq`;
+    const dlqArn = refTo(stack, SqsQueue.tfResourceType, 'arn');
     for (const target of targets) {
       expect(target.dead_letter_config).toEqual({ arn: dlqArn });
       expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
     }
     expect(theResource(stack, SqsQueue.tfResourceType)).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
     const alarm = theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-not-empty');
-    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: 'ebs-event-hub-central-target-dlq' }, threshold: 0 });
+    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') }, threshold: 0 });
   });
 
   it('outputs the bus ARN and the topic ARN', () => {

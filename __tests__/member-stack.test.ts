@@ -8,7 +8,7 @@ import { buildApp } from '../stacks/app';
 import { forwardingPattern } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';
-import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource } from './support/synth';
+import { inlinePoliciesOf, parsed, refTo, resourcesOf, synthStack, theResource } from './support/synth';
 
 const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
 const MEMBER = '222222222222';
@@ -49,7 +49,7 @@ describe('member stack', () => {
       expect(target.arn).toBe(BUS_ARN);
       expect(target.role_arn).toMatch(/^\$\{aws_iam_role\.[\w-]+\.arn\}$/);
       expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
-      expect(target.dead_letter_config).toEqual({ arn: `arn:aws:sqs:${target.region}:${MEMBER}:ebs-event-hub-forward-dlq` });
+      expect(target.dead_letter_config).toEqual({ arn: refTo(stack, SqsQueue.tfResourceType, 'arn', (q) => q.region === target.region) });
     }
   });
 
@@ -92,7 +92,7 @@ describe('member stack', () => {
 
   it('writes state to S3 with encryption and S3-native locking, one key per stack, when deployment.state is set', () => {
     const app = buildApp({
-      config: testConfig({ deployment: { state: { bucket: 'tf-state-bucket', region: 'eu-west-1', keyPrefix: 'hub/' } } }),
+      config: testConfig({ deployment: { state: { bucket: 'tf-state-bucket', region: 'eu-west-1', keyPrefix: 'hub' } } }),
       outdir: Testing.app().outdir,
     });
     const backend = synthStack(app.members[0]!).json.terraform?.backend as { s3: Record<string, unknown> };

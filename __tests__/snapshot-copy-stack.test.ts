@@ -1,4 +1,5 @@
 import { Testing } from 'cdktf';
+import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
@@ -16,7 +17,7 @@ import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import type { PolicyDocument, Statement } from '../stacks/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
-import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
+import { inlinePoliciesOf, parsed, refTo, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
 
 const COPY = { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr', copyTag: 'dr=true' } as const;
 
@@ -39,11 +40,11 @@ describe('snapshot copy, central stack', () => {
 
   it('routes completed snapshots from the central bus to the encrypted copy queue, with retry and DLQ', () => {
     const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy');
-    expect(rule.event_bus_name).toBe(BUS_NAME);
+    expect(rule.event_bus_name).toBe(refTo(central, CloudwatchEventBus.tfResourceType, 'name'));
     expect(parsed(rule.event_pattern)).toEqual(snapshotCopyTriggerPattern());
     const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => String(t.arn).endsWith(':ebs-event-hub-snapshot-copy'));
     expect(target.arn).toBe(`arn:aws:sqs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-snapshot-copy`);
-    expect(target.dead_letter_config).toEqual({ arn: `arn:aws:sqs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-central-target-dlq` });
+    expect(target.dead_letter_config).toEqual({ arn: refTo(central, SqsQueue.tfResourceType, 'arn', (q) => q.name === 'ebs-event-hub-central-target-dlq') });
     const centralDlqPolicy = parsed<PolicyDocument>(theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-central-target-dlq').policy);
     expect(centralDlqPolicy.Statement[0]!.Condition!.ArnEquals!['aws:SourceArn']).toContain(
       `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:rule/${BUS_NAME}/ebs-event-hub-snapshot-copy`,
@@ -127,9 +128,9 @@ describe('snapshot copy, central stack', () => {
   it('alarms to the alert topic on copy DLQ not empty, function errors and old messages', () => {
     const alarms = resourcesOf(central, CloudwatchMetricAlarm.tfResourceType);
     const byName = (n: string) => alarms.find((a) => a.alarm_name === n);
-    expect(byName('ebs-event-hub-snapshot-copy-dlq-not-empty')).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'ebs-event-hub-snapshot-copy-dlq' } });
-    expect(byName('ebs-event-hub-snapshot-copy-errors')).toMatchObject({ namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions: { FunctionName: 'ebs-event-hub-snapshot-copy' } });
-    expect(byName('ebs-event-hub-snapshot-copy-backlog-age')).toMatchObject({ metric_name: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: 'ebs-event-hub-snapshot-copy' } });
+    expect(byName('ebs-event-hub-snapshot-copy-dlq-not-empty')).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: refTo(central, SqsQueue.tfResourceType, 'name', (q) => q.name === 'ebs-event-hub-snapshot-copy-dlq') } });
+    expect(byName('ebs-event-hub-snapshot-copy-errors')).toMatchObject({ namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions: { FunctionName: refTo(central, LambdaFunction.tfResourceType, 'function_name') } });
+    expect(byName('ebs-event-hub-snapshot-copy-backlog-age')).toMatchObject({ metric_name: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: refTo(central, SqsQueue.tfResourceType, 'name', (q) => q.name === 'ebs-event-hub-snapshot-copy') } });
     for (const name of ['ebs-event-hub-snapshot-copy-dlq-not-empty', 'ebs-event-hub-snapshot-copy-errors', 'ebs-event-hub-snapshot-copy-backlog-age']) {
       expect(byName(name)!.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
     }

@@ -1,8 +1,34 @@
-import { S3Backend, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { PREFIX, roleArn } from './names';
+
+/**
+ * Terraform versions the stacks admit. At least 1.10: the S3 backend's `use_lockfile` (S3-native
+ * state locking) exists from Terraform 1.10 on, and one constraint for every stack lets a user move
+ * from local to S3 state without changing Terraform:
+ * https://developer.hashicorp.com/terraform/language/backend/s3#state-locking
+ * Below 2: a new major version may change what this JSON means; admit it after trying it.
+ */
+export const TERRAFORM_REQUIRED_VERSION = '>= 1.10.0, < 2.0.0';
+
+/**
+ * The provider as Terraform resolves it: the registry address in full (cdktf writes the short
+ * `aws`) and the exact version `@cdktf/provider-aws` 21.22 is generated from, so the arguments
+ * the stacks write are those that provider version's schema has.
+ * https://developer.hashicorp.com/terraform/language/providers/requirements#source-addresses
+ */
+export const AWS_PROVIDER_SOURCE = 'hashicorp/aws';
+export const AWS_PROVIDER_VERSION = '6.25.0';
+
+/**
+ * Local state file of a stack, relative to the stack's folder (`cdktf.out/stacks/<stack>/`, where
+ * Terraform runs): cdktf's default is an absolute path under the current directory, so two
+ * checkouts would synthesize different files. The local backend resolves a relative `path` against
+ * the root module's directory: https://developer.hashicorp.com/terraform/language/backend/local
+ */
+export const localStatePath = (stackId: string): string => `terraform.${stackId}.tfstate`;
 
 export interface AccountStackProps {
   readonly config: OrgConfig;
@@ -37,12 +63,18 @@ export abstract class AccountStack extends TerraformStack {
       new S3Backend(this, {
         bucket: deployment.state.bucket,
         region: deployment.state.region,
-        key: `${deployment.state.keyPrefix.replace(/\/+$/, '')}/${id}.tfstate`,
+        // The config rejects a prefix the S3 backend rejects (leading or trailing `/`, `//`).
+        key: `${deployment.state.keyPrefix}/${id}.tfstate`,
         encrypt: true,
       });
       // cdktf 0.21's S3Backend has no `useLockfile`; S3-native locking needs Terraform >= 1.10.
       this.addOverride('terraform.backend.s3.use_lockfile', true);
+    } else {
+      new LocalBackend(this, { path: localStatePath(id) });
     }
+    this.addOverride('terraform.required_version', TERRAFORM_REQUIRED_VERSION);
+    this.addOverride('terraform.required_providers.aws.source', AWS_PROVIDER_SOURCE);
+    this.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
   }
 
   /**

@@ -80,7 +80,12 @@ export class CentralStack extends AccountStack {
       description: 'Every forwarded EC2/EBS event, for replay',
       eventSourceArn: this.eventBus.bus.arn,
       eventPattern: JSON.stringify(centralIntakePattern()),
-      retentionDays: config.central.archiveRetentionDays,
+      // 0 (keep forever) is written as no argument: hashicorp/aws 6.25 sends retention_days only
+      // when it is not zero (`d.GetOk`), on create and on update alike, and EventBridge keeps
+      // events indefinitely when no retention is given. So a change from N days to 0 is never
+      // applied by Terraform: README says how to make it (aws events update-archive).
+      // https://github.com/hashicorp/terraform-provider-aws/blob/v6.25.0/internal/service/events/archive.go
+      ...(config.central.archiveRetentionDays > 0 ? { retentionDays: config.central.archiveRetentionDays } : {}),
     });
 
     new AuditLog(this, 'audit-log', {
@@ -92,7 +97,8 @@ export class CentralStack extends AccountStack {
       retentionInDays: config.central.logRetentionDays,
       kmsKeyArn: this.hubKey.key.arn,
       deadLetterQueueArn: this.deadLetterQueue.arn,
-    }).node.addDependency(this.eventBus);
+      eventBusName: this.eventBus.bus.name,
+    });
 
     this.alerts = new Alerts(this, 'alerts', {
       accountId,
@@ -101,14 +107,14 @@ export class CentralStack extends AccountStack {
       kmsKeyArn: this.hubKey.key.arn,
       emails: config.alerts.emails,
       deadLetterQueueArn: this.deadLetterQueue.arn,
+      eventBusName: this.eventBus.bus.name,
     });
-    this.alerts.node.addDependency(this.eventBus);
 
     new AlertAlarm(this, 'target-dlq-alarm', {
       alarmName: `${ALARM_NAME_PREFIX}central-target-dlq-not-empty`,
       description: 'Events the central bus could not deliver to the audit log, alert topic or copy queue',
       region,
-      metric: queueNotEmpty(CENTRAL_DLQ_NAME),
+      metric: queueNotEmpty(this.deadLetterQueue.queue.name),
       topicArn: this.alerts.topic.arn,
       notifyOnOk: true,
     });
@@ -133,8 +139,8 @@ export class CentralStack extends AccountStack {
         kmsKeyArn: this.hubKey.key.arn,
         alertTopicArn: this.alerts.topic.arn,
         deadLetterQueueArn: this.deadLetterQueue.arn,
+        eventBusName: this.eventBus.bus.name,
       });
-      this.snapshotCopy.node.addDependency(this.eventBus);
     }
 
     new TerraformOutput(this, 'event_bus_arn', { value: this.eventBus.bus.arn, description: 'ARN of the central event bus' });

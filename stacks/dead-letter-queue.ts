@@ -39,13 +39,16 @@ export function deadLetterQueuePolicy(props: EventDeadLetterQueueProps): PolicyD
  */
 export class EventDeadLetterQueue extends Construct {
   readonly queue: SqsQueue;
+  /**
+   * The queue's ARN by reference (`queue.arn`): a target naming its DLQ through it is created
+   * after the queue (and its inline policy admitting EventBridge).
+   */
   readonly arn: string;
   readonly policy: PolicyDocument;
 
   constructor(scope: Construct, id: string, props: EventDeadLetterQueueProps) {
     super(scope, id);
     if (props.sourceRuleArns.length === 0) throw new Error(`EventDeadLetterQueue ${props.name}: sourceRuleArns is empty; name the rules that may use it`);
-    this.arn = queueArn(props.region, props.accountId, props.name);
     this.policy = deadLetterQueuePolicy(props);
     this.queue = new SqsQueue(this, 'queue', {
       name: props.name,
@@ -54,5 +57,6 @@ export class EventDeadLetterQueue extends Construct {
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       policy: renderPolicy(this.policy),
     });
+    this.arn = this.queue.arn;
   }
 }

@@ -1,3 +1,4 @@
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -14,7 +15,12 @@ export interface RuleWithTargetProps {
   readonly ruleName: string;
   readonly description: string;
   readonly region: string;
-  /** Bus the rule listens on. @default 'default' — the account's default bus */
+  /**
+   * Bus the rule listens on. A custom bus of the same stack must be given by reference
+   * (`bus.name`), so Terraform creates the rule (and its target) after the bus: a literal name
+   * races the bus on the first apply.
+   * @default 'default' — the account's default bus
+   */
   readonly eventBusName?: string;
   readonly pattern: EventPattern;
   readonly targetArn: string;
@@ -22,6 +28,14 @@ export interface RuleWithTargetProps {
   readonly roleArn?: string;
   /** Every target dead-letters: an asynchronous edge without a DLQ loses events. */
   readonly deadLetterQueueArn: string;
+  /**
+   * What must exist before the target: the target resource and the resource policy that admits
+   * EventBridge to it (topic, queue or log resource policy), and the dead-letter queue, whenever
+   * `targetArn` or `deadLetterQueueArn` is a literal ARN rather than a reference. cdktf 0.21's
+   * `node.addDependency()` writes no `depends_on`; this does.
+   * @default [] — nothing beyond what the arguments reference
+   */
+  readonly targetDependsOn?: readonly ITerraformDependable[];
 }
 
 /** One EventBridge rule with its one target, retry policy and dead-letter queue. */
@@ -51,6 +65,7 @@ export class RuleWithTarget extends Construct {
       roleArn: props.roleArn,
       retryPolicy: { ...TARGET_RETRY },
       deadLetterConfig: { arn: props.deadLetterQueueArn },
+      ...(props.targetDependsOn?.length ? { dependsOn: [...props.targetDependsOn] } : {}),
     });
   }
 }

@@ -49,3 +49,14 @@ export function inlinePoliciesOf(stack: StackJson, roleName: string): Record<str
   if (kept !== policies.length) throw new Error(`role ${roleName}: ${policies.length} inline policies, but the exclusive resource keeps ${kept}`);
   return Object.fromEntries(policies.map((p) => [String(p.name), parsed<PolicyDocument>(p.policy)]));
 }
+
+/** The Terraform address (`type.name`) of the one resource of `type` matching `where`. */
+export function addressOf(stack: StackJson, type: string, where: (r: Record<string, unknown>) => boolean = () => true): string {
+  const found = Object.entries(stack.json.resource?.[type] ?? {}).filter(([, r]) => where(r));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type} matching, found ${found.length}`);
+  return `${type}.${found[0]![0]}`;
+}
+
+/** The reference Terraform orders by: `${type.name.attribute}` of the one resource of `type` matching `where`. */
+export const refTo = (stack: StackJson, type: string, attribute: string, where?: (r: Record<string, unknown>) => boolean): string =>
+  `\${${addressOf(stack, type, where)}.${attribute}}`;

@@ -16,6 +16,11 @@ export interface AlertsProps {
   readonly accountId: string;
   readonly region: string;
   readonly busName: string;
+  /**
+   * The bus, by reference (`bus.name`), so the alert rules are created after it.
+   * @default - `busName` as a literal: only for a bus that already exists
+   */
+  readonly eventBusName?: string;
   readonly kmsKeyArn: string;
   readonly emails: readonly string[];
   readonly deadLetterQueueArn: string;
@@ -68,7 +73,7 @@ export class Alerts extends Construct {
       region: props.region,
       kmsMasterKeyId: props.kmsKeyArn,
     });
-    new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, region: props.region, policy: renderPolicy(this.topicPolicy) });
+    const topicPolicy = new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, region: props.region, policy: renderPolicy(this.topicPolicy) });
     // Ids from the address, not the list position: removing one address leaves the others alone.
     [...new Set(props.emails)].forEach((email) => {
       new SnsTopicSubscription(this, `email-${email.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, { topicArn: this.topic.arn, region: props.region, protocol: 'email', endpoint: email });
@@ -79,10 +84,12 @@ export class Alerts extends Construct {
           ruleName: alertRuleName(alert.id),
           description: alert.description,
           region: props.region,
-          eventBusName: props.busName,
+          eventBusName: props.eventBusName ?? props.busName,
           pattern: alert.pattern,
           targetArn: topicArn(props.region, props.accountId, ALERT_TOPIC_NAME),
           deadLetterQueueArn: props.deadLetterQueueArn,
+          // Only once the topic policy admits the rules (it references the topic).
+          targetDependsOn: [topicPolicy],
         }),
     );
   }

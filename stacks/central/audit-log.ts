@@ -9,7 +9,13 @@ import { RuleWithTarget } from '../rule-with-target';
 export interface AuditLogProps {
   readonly accountId: string;
   readonly region: string;
+  /** Bus name, literal: the log group's name and the policies are derived from it. */
   readonly busName: string;
+  /**
+   * The bus, by reference (`bus.name`), so the audit rule is created after it.
+   * @default - `busName` as a literal: only for a bus that already exists
+   */
+  readonly eventBusName?: string;
   readonly ruleName: string;
   readonly ruleArn: string;
   readonly retentionInDays: number;
@@ -66,10 +72,12 @@ export class AuditLog extends Construct {
       ruleName: props.ruleName,
       description: 'Every EC2/EBS event forwarded from the organization, to the audit log',
       region: props.region,
-      eventBusName: props.busName,
+      eventBusName: props.eventBusName ?? props.busName,
       pattern: centralIntakePattern(),
       targetArn: logGroupArn(props.region, props.accountId, auditLogGroupName(props.busName)),
       deadLetterQueueArn: props.deadLetterQueueArn,
-    }).target.node.addDependency(policy, this.logGroup);
+      // The target only after the log group and the resource policy that lets EventBridge write it.
+      targetDependsOn: [this.logGroup, policy],
+    });
   }
 }

@@ -51,6 +51,8 @@ export interface SnapshotCopyProps {
   readonly accountId: string;
   readonly region: string;
   readonly busName: string;
+  /** The bus, by reference (`bus.name`): the copy rule is created after it. @default - `busName` */
+  readonly eventBusName?: string;
   readonly organizationId?: string;
   readonly bundle: HandlerBundle;
   readonly destinationRegion: string;
@@ -179,16 +181,16 @@ export class SnapshotCopy extends Construct {
       dependsOn: [dlq],
     });
 
-    const rule = new RuleWithTarget(this, 'rule', {
+    new RuleWithTarget(this, 'rule', {
       ruleName: COPY_RULE_NAME,
       description: 'Completed snapshots (createSnapshot, createSnapshots) to the snapshot-copy queue',
       region,
-      eventBusName: props.busName,
+      eventBusName: props.eventBusName ?? props.busName,
       pattern: snapshotCopyTriggerPattern(),
       targetArn: queueArn(region, accountId, COPY_QUEUE_NAME),
       deadLetterQueueArn: props.deadLetterQueueArn,
+      targetDependsOn: [this.queue], // the queue and its inline policy admitting the rule
     });
-    rule.target.node.addDependency(this.queue);
 
     const logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: copyLogGroupName,
@@ -235,7 +237,7 @@ export class SnapshotCopy extends Construct {
       alarmName: `${PREFIX}-snapshot-copy-dlq-not-empty`,
       description: 'Snapshot-copy events that failed 10 times: inspect and redrive the copy DLQ',
       region,
-      metric: queueNotEmpty(COPY_DLQ_NAME),
+      metric: queueNotEmpty(dlq.name),
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });
@@ -243,7 +245,7 @@ export class SnapshotCopy extends Construct {
       alarmName: `${PREFIX}-snapshot-copy-errors`,
       description: 'The snapshot-copy function failed (an invocation error, not a failed record)',
       region,
-      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: COPY_FUNCTION_NAME }, statistic: 'Sum', threshold: 0 },
+      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: this.function.functionName }, statistic: 'Sum', threshold: 0 },
       topicArn: props.alertTopicArn,
     });
     new AlertAlarm(this, 'age-alarm', {
@@ -253,7 +255,7 @@ export class SnapshotCopy extends Construct {
       metric: {
         namespace: 'AWS/SQS',
         metricName: 'ApproximateAgeOfOldestMessage',
-        dimensions: { QueueName: COPY_QUEUE_NAME },
+        dimensions: { QueueName: this.queue.name },
         statistic: 'Maximum',
         threshold: 3600,
         evaluationPeriods: 3,
