@@ -84,7 +84,7 @@ export class CentralStack extends AccountStack {
       // when it is not zero (`d.GetOk`), on create and on update alike, and EventBridge keeps
       // events indefinitely when no retention is given. So a change from N days to 0 is never
       // applied by Terraform: README says how to make it (aws events update-archive).
-      // https://github.com/hashicorp/terraform-provider-aws/blob/v6.25.0/internal/service/events/archive.go
+      // (lonegunmanb/terraform-provider-aws-index@add8b630a, v6.25.0: func.resourceArchiveCreate/Update.goindex)
       ...(config.central.archiveRetentionDays > 0 ? { retentionDays: config.central.archiveRetentionDays } : {}),
     });
 
