@@ -14,11 +14,12 @@ import { ConfigError, loadOrgConfig } from './config/load';
 import { handlerBundleFromDist } from './scripts/handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
+import { RolePolicyTooLargeError } from './stacks/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { synthesize } from './stacks/synth';
 
 /** Mistakes in the user's input: reported as one message, no stack trace, exit code 1. */
-const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, HandlerBundleMissingError];
+const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError];
 
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;

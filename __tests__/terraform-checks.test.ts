@@ -18,6 +18,7 @@ import { buildApp } from '../stacks/app';
 import { AWS_PROVIDER_VERSION, TERRAFORM_REQUIRED_VERSION } from '../stacks/base-stack';
 import { DEPRECATED_ARGUMENTS, findDeprecatedArguments } from '../stacks/checks/deprecated-arguments';
 import { findLiteralReferences, type SynthesizedStack } from '../stacks/checks/literal-references';
+import { findOversizedPolicies } from '../stacks/checks/policy-sizes';
 import { fakeBundle } from './support/bundle';
 import { CENTRAL_ACCOUNT, manyMembers, rawConfig, testConfig } from './support/config';
 import { ROOT } from './support/run-main';
@@ -182,6 +183,12 @@ describe('findDeprecatedArguments (pure check)', () => {
   it('lists exactly the resource types the stacks use (a stale entry would hide nothing, but says the table was not kept)', () => {
     const used = new Set([...EXAMPLE.values(), ...LARGE.values()].flatMap((s) => Object.keys(s.json.resource ?? {})));
     expect([...used].sort()).toEqual(Object.keys(DEPRECATED_ARGUMENTS).sort());
+  });
+});
+
+describe('policy sizes in the synthesized Terraform', () => {
+  it.each(ORGS)('GIVEN the %s THEN every policy is literal JSON within its AWS limit', (_name, stacks) => {
+    for (const [id, stack] of stacks) expect(findOversizedPolicies(stack.json), id).toEqual([]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { readdirSync, rmSync } from 'node:fs';
 import { App, TerraformStack } from 'cdktf';
 import type { OrgConfig } from '../config/schema';
 import { CentralStack, HandlerBundleMissingError } from './central-stack';
@@ -44,18 +45,29 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
   preflight(props);
   // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
   const app = new App(props.outdir ? { outdir: props.outdir } : {});
-  const central =
-    shard.index === 0
-      ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle })
-      : new TerraformStack(app, CENTRAL_STACK_ID);
-  const members = props.config.members
-    .filter((_, i) => i % shard.count === shard.index)
-    .map((member) => {
-      const stack = new MemberStack(app, { config: props.config, member });
-      stack.addDependency(central);
-      return stack;
-    });
-  return { app, central, members };
+  try {
+    const central =
+      shard.index === 0
+        ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle })
+        : new TerraformStack(app, CENTRAL_STACK_ID);
+    const members = props.config.members
+      .filter((_, i) => i % shard.count === shard.index)
+      .map((member) => {
+        const stack = new MemberStack(app, { config: props.config, member });
+        // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
+        // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
+        stack.addDependency(central);
+        return stack;
+      });
+    return { app, central, members };
+  } catch (err) {
+    // A construct refused the config (a policy over its size limit, say): `new App()` has just
+    // created the output folder (and stacks their empty folders); leave nothing behind. Only a
+    // folder tree holding no file is removed: an earlier synth's output stays as it was.
+    const entries = readdirSync(app.outdir, { recursive: true, withFileTypes: true });
+    if (entries.every((e) => e.isDirectory())) rmSync(app.outdir, { recursive: true });
+    throw err;
+  }
 }
 
 /**

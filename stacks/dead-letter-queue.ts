@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { queueArn } from './names';
 import { policyDocument, renderPolicy, type PolicyDocument } from './policy';
+import { assertPolicyFits } from './policy-limits';
 
 /** 14 days, SQS's maximum: the longest window to inspect and redrive what failed. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
@@ -50,6 +51,7 @@ export class EventDeadLetterQueue extends Construct {
     super(scope, id);
     if (props.sourceRuleArns.length === 0) throw new Error(`EventDeadLetterQueue ${props.name}: sourceRuleArns is empty; name the rules that may use it`);
     this.policy = deadLetterQueuePolicy(props);
+    assertPolicyFits('sqsQueuePolicy', this.policy, `queue ${props.name}`);
     this.queue = new SqsQueue(this, 'queue', {
       name: props.name,
       region: props.region,

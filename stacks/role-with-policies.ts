@@ -3,12 +3,13 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePoliciesExclusive } from '@cdktf/provider-aws/lib/iam-role-policies-exclusive';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { renderPolicy, type PolicyDocument } from './policy';
+import { assertPolicyFits, POLICY_LIMITS } from './policy-limits';
 
 /**
  * IAM's quota on a role's inline policies: their total size, whitespace not counted.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
  */
-export const ROLE_INLINE_POLICIES_MAX_CHARS = 10_240;
+export const ROLE_INLINE_POLICIES_MAX_CHARS = POLICY_LIMITS.roleInlinePolicies.max;
 
 /** The inline policies of a role would exceed IAM's size quota. */
 export class RolePolicyTooLargeError extends Error {
@@ -62,6 +63,7 @@ export class RoleWithPolicies extends Construct {
           (props.sizeHint ? `. ${props.sizeHint}` : ''),
       );
     }
+    assertPolicyFits('roleTrustPolicy', props.trustPolicy, `role ${props.roleName}`);
     this.role = new IamRole(this, 'role', {
       name: props.roleName,
       description: props.description,

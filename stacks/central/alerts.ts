@@ -5,6 +5,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { ALERT_PATTERNS } from '../event-patterns';
 import { PREFIX, ruleArn, topicArn } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
+import { assertPolicyFits } from '../policy-limits';
 import { RuleWithTarget } from '../rule-with-target';
 
 export const ALERT_TOPIC_NAME = `${PREFIX}-alerts`;
@@ -68,6 +69,7 @@ export class Alerts extends Construct {
   constructor(scope: Construct, id: string, props: AlertsProps) {
     super(scope, id);
     this.topicPolicy = alertTopicPolicy(props);
+    assertPolicyFits('snsTopicPolicy', this.topicPolicy, `topic ${ALERT_TOPIC_NAME}`);
     this.topic = new SnsTopic(this, 'topic', {
       name: ALERT_TOPIC_NAME,
       region: props.region,

@@ -4,6 +4,7 @@ import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-
 import { centralIntakePattern } from '../event-patterns';
 import { logGroupArn, PREFIX } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
+import { assertPolicyFits } from '../policy-limits';
 import { RuleWithTarget } from '../rule-with-target';
 
 export interface AuditLogProps {
@@ -57,6 +58,7 @@ export class AuditLog extends Construct {
   constructor(scope: Construct, id: string, props: AuditLogProps) {
     super(scope, id);
     this.resourcePolicy = auditLogResourcePolicy(props);
+    assertPolicyFits('logResourcePolicy', this.resourcePolicy, `log resource policy ${PREFIX}-audit-log`);
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: auditLogGroupName(props.busName),
       region: props.region,

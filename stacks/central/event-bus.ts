@@ -3,9 +3,10 @@ import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus
 import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
 import { EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../event-patterns';
 import { policyDocument, renderPolicy, type PolicyDocument, type Statement } from '../policy';
+import { POLICY_LIMITS } from '../policy-limits';
 
-/** EventBridge's limit on an event bus resource policy, in characters. */
-export const BUS_POLICY_MAX_CHARS = 10_240;
+/** EventBridge's limit on an event bus resource policy, in characters (see POLICY_LIMITS for the source). */
+export const BUS_POLICY_MAX_CHARS = POLICY_LIMITS.eventBusPolicy.max;
 
 /** The bus policy would exceed EventBridge's size limit. */
 export class BusPolicyTooLargeError extends Error {

@@ -3,6 +3,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { PREFIX } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
+import { assertPolicyFits } from '../policy-limits';
 
 export interface HubKeyProps {
   readonly accountId: string;
@@ -94,6 +95,7 @@ export class HubKey extends Construct {
   constructor(scope: Construct, id: string, props: HubKeyProps) {
     super(scope, id);
     this.policy = hubKeyPolicy(props);
+    assertPolicyFits('kmsKeyPolicy', this.policy, `key alias/${PREFIX}`);
     this.key = new KmsKey(this, 'key', {
       region: props.region,
       description: `${PREFIX}: alert topic and log groups`,
