@@ -3,14 +3,16 @@
  * With the config loader, the only code that reads the environment or files.
  *
  * Environment:
- * - `ORG_CONFIG`: the org config (JSON or YAML); default the embedded example org.
+ * - `ORG_CONFIG`: the org config (JSON or YAML); unset, the embedded example org. A relative path
+ *   is resolved against the repository root (this file's folder), wherever the command runs from.
+ *   Set but blank is an error (never silently the example).
  * - `CDKTF_OUTDIR`: output folder (set by the cdktf CLI); default `cdktf.out`.
- * - `SYNTH_SHARDS`: threads synthesizing at once; default one per core (at most 4) from
- *   100 member accounts up, else 1.
+ * - `SYNTH_SHARDS`: threads synthesizing at once, 1-16 in plain decimal digits; default one per
+ *   core (at most 4) from 100 member accounts up, else 1.
  * - `CDKTF_CREATION_STACKS=1`: keep cdktf's token creation stack traces (slow; for debugging).
  */
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadOrgConfig } from './config/load';
+import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
 import { handlerBundleFromDist } from './scripts/handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
@@ -26,10 +28,11 @@ const SHARD_FROM_MEMBERS = 100;
 
 function shardCount(members: number): number {
   const asked = process.env.SYNTH_SHARDS;
-  if (asked !== undefined && asked !== '') {
-    const n = Number(asked);
-    if (!Number.isInteger(n) || n < 1 || n > 16) {
-      throw new ConfigError('SYNTH_SHARDS', [`SYNTH_SHARDS: ${JSON.stringify(asked)} is not a whole number from 1 to 16`]);
+  if (asked !== undefined) {
+    // Digits only: Number() would also take "1e1", "0x2", " 2" and "2.0".
+    const n = /^[0-9]{1,2}$/.test(asked) ? Number(asked) : NaN;
+    if (!(n >= 1 && n <= 16)) {
+      throw new ConfigError('SYNTH_SHARDS', [`SYNTH_SHARDS: ${JSON.stringify(asked)} is not a whole number from 1 to 16 (plain decimal digits)`]);
     }
     return n;
   }
@@ -37,7 +40,7 @@ function shardCount(members: number): number {
 }
 
 async function main(): Promise<void> {
-  const config = loadOrgConfig(process.env.ORG_CONFIG);
+  const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, __dirname));
   const snapshotCopyBundle = handlerBundleFromDist();
   const shards = shardCount(config.members.length);
   // Every check that can fail on user input runs (buildShard's preflight) before anything is written.

@@ -209,7 +209,7 @@ describe('org config: rejected input, one rule each', () => {
     );
     expect(problems).toEqual([
       expect.stringContaining('deployment.roleName: "a/b" is not an IAM role name'),
-      'deployment.state.bucket: "Bad_Bucket" is not an S3 bucket name',
+      expect.stringMatching(/^deployment\.state\.bucket: "Bad_Bucket" is not an S3 bucket name \(3-63 lowercase letters/),
     ]);
   });
 

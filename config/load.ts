@@ -3,8 +3,8 @@
  * or the environment; everything downstream receives a validated, typed `OrgConfig`.
  */
 import { readFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { extname, join, resolve } from 'node:path';
+import { isAlias, isCollection, isPair, parseDocument, type Document } from 'yaml';
 import type { $ZodIssue } from 'zod/v4/core';
 import { crossFieldProblems, OrgConfigSchema, type OrgConfig } from './schema';
 
@@ -44,8 +44,23 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return cur;
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+/**
+ * A value as JSON, at most 200 characters, nested at most 8 deep: a config nested 10,000 deep
+ * must not overflow the stack of the very code that reports it.
+ */
+export function show(value: unknown, depth = 0): string {
+  let text: string;
+  if (Array.isArray(value)) {
+    text = depth >= 8 ? '[...]' : `[${value.slice(0, 20).map((v) => show(v, depth + 1)).join(',')}${value.length > 20 ? ',...' : ''}]`;
+  } else if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value);
+    text =
+      depth >= 8
+        ? '{...}'
+        : `{${entries.slice(0, 20).map(([k, v]) => `${JSON.stringify(k)}:${show(v, depth + 1)}`).join(',')}${entries.length > 20 ? ',...' : ''}}`;
+  } else {
+    text = JSON.stringify(value) ?? String(value);
+  }
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }
 
@@ -98,38 +113,186 @@ function lineAndColumn(text: string, position: number): string {
   return `line ${line}, column ${column}`;
 }
 
-/** Parses JSON (`.json`) or YAML (`.yaml`/`.yml`) text; syntax errors become a `ConfigError` with the position. */
-export function parseConfigText(text: string, source: string): unknown {
-  const ext = extname(source).toLowerCase();
-  if (ext === '.yaml' || ext === '.yml') {
-    try {
-      return parseYaml(text);
-    } catch (err) {
-      if (err instanceof YAMLParseError) {
-        const pos = err.linePos?.[0];
-        throw new ConfigError(source, [`${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${err.message.split('\n')[0]}`]);
+/** A key given twice in one JSON object. */
+export interface DuplicateKey {
+  /** Path of the key (the object's path, then the key). */
+  readonly path: readonly (string | number)[];
+  readonly line: number;
+  readonly firstLine: number;
+}
+
+interface Frame {
+  readonly parent?: Frame;
+  /** This container's key or index in its parent. */
+  readonly at?: string | number;
+  /** Keys seen so far, with their line (objects only). */
+  readonly keys?: Map<string, number>;
+  index: number;
+  expectKey: boolean;
+  lastKey?: string;
+}
+
+const pathOf = (frame: Frame | undefined, last: string | number): (string | number)[] => {
+  const path: (string | number)[] = [last];
+  for (let f = frame; f?.at !== undefined; f = f.parent) path.unshift(f.at);
+  return path;
+};
+
+/**
+ * Keys given twice in one object, at any depth, with their lines. `JSON.parse` keeps the last and
+ * drops the first silently (RFC 8259 leaves duplicates to the parser): a second `members` would
+ * drop every account of the first. Runs on text `JSON.parse` accepted; iterative, so nesting
+ * depth does not matter.
+ */
+export function findDuplicateJsonKeys(text: string): DuplicateKey[] {
+  const found: DuplicateKey[] = [];
+  let top: Frame | undefined;
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    else if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        const first = top.keys.get(key);
+        if (first !== undefined) found.push({ path: pathOf(top, key), line, firstLine: first });
+        else top.keys.set(key, line);
+        top.lastKey = key;
+        top.expectKey = false;
       }
-      throw err;
+    } else if (c === '{' || c === '[') {
+      const at = top === undefined ? undefined : top.keys ? top.lastKey : top.index;
+      top = c === '{' ? { parent: top, at, keys: new Map(), index: 0, expectKey: true } : { parent: top, at, index: 0, expectKey: false };
+    } else if (c === '}' || c === ']') {
+      top = top?.parent;
+    } else if (c === ',' && top) {
+      if (top.keys) top.expectKey = true;
+      else top.index++;
     }
   }
-  if (ext !== '.json') {
+  return found;
+}
+
+/** More values than this once YAML aliases are expanded is an alias bomb, not an organization. */
+export const MAX_YAML_EXPANDED_VALUES = 1_000_000;
+
+/**
+ * Values of a YAML document once every alias is expanded, counted without expanding (each node is
+ * counted once), capped just above `cap`. Throws `ConfigError` for an alias inside the value it
+ * names (a cycle). Iterative, so nesting depth does not matter.
+ */
+function expandedValues(doc: Document, source: string, cap: number): number {
+  const counted = new Map<unknown, number>();
+  const onPath = new Set<unknown>();
+  const children = (n: unknown): unknown[] =>
+    (isAlias(n) ? [n.resolve(doc)] : isPair(n) ? [n.key, n.value] : isCollection(n) ? (n.items as unknown[]) : []).filter(
+      (c) => c !== null && c !== undefined,
+    );
+  const stack: { node: unknown; open: boolean }[] = doc.contents ? [{ node: doc.contents, open: false }] : [];
+  while (stack.length > 0) {
+    const entry = stack[stack.length - 1]!;
+    if (!entry.open) {
+      if (counted.has(entry.node)) {
+        stack.pop();
+        continue;
+      }
+      if (onPath.has(entry.node)) throw new ConfigError(source, ['YAML: an alias refers to a value that contains it (a cycle)']);
+      entry.open = true;
+      onPath.add(entry.node);
+      for (const child of children(entry.node)) if (!counted.has(child)) stack.push({ node: child, open: false });
+      continue;
+    }
+    const sum = children(entry.node).reduce<number>((total, child) => total + (counted.get(child) ?? 0), 0);
+    counted.set(entry.node, Math.min(cap + 1, isAlias(entry.node) || isPair(entry.node) ? sum : sum + 1));
+    onPath.delete(entry.node);
+    stack.pop();
+  }
+  return doc.contents ? (counted.get(doc.contents) ?? 0) : 0;
+}
+
+function parseYamlConfig(text: string, source: string): unknown {
+  // Duplicate keys are errors (the library's default, stated here): see findDuplicateJsonKeys.
+  const doc = parseDocument(text, { uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    throw new ConfigError(source, [`${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${error.message.split('\n')[0]}`]);
+  }
+  // The library's own guard (maxAliasCount, default 100) counts every use of an anchor, so 101
+  // members sharing `regions: *std` would fail. Bound what matters instead, the expanded size, then
+  // convert without the count (aliases become shared references, not copies).
+  if (expandedValues(doc, source, MAX_YAML_EXPANDED_VALUES) > MAX_YAML_EXPANDED_VALUES) {
+    throw new ConfigError(source, [
+      `YAML: aliases expand to more than ${MAX_YAML_EXPANDED_VALUES.toLocaleString('en-US')} values (an alias bomb?); an organization config needs far fewer`,
+    ]);
+  }
+  return doc.toJS({ maxAliasCount: -1 });
+}
+
+/**
+ * Parses JSON (`.json`) or YAML (`.yaml`/`.yml`) text. Syntax errors, duplicate keys, alias bombs
+ * and nesting too deep to parse become a `ConfigError` with the position. A leading UTF-8 byte
+ * order mark (some Windows editors write one) is ignored.
+ */
+export function parseConfigText(rawText: string, source: string): unknown {
+  const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
+  const ext = extname(source).toLowerCase();
+  if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
     throw new ConfigError(source, [`file name: "${ext || '(none)'}" is not a supported config extension (allowed: .json, .yaml, .yml)`]);
   }
   try {
-    return JSON.parse(text);
+    if (ext !== '.json') return parseYamlConfig(text, source);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      if (err instanceof RangeError) throw err;
+      const message = (err as Error).message;
+      const position = /end of JSON input/.test(message) ? String(text.length) : /position (\d+)/.exec(message)?.[1];
+      throw new ConfigError(source, [`${position ? lineAndColumn(text, Number(position)) : 'JSON'}: invalid JSON (${message})`]);
+    }
+    const duplicates = findDuplicateJsonKeys(text);
+    if (duplicates.length > 0) {
+      throw new ConfigError(
+        source,
+        duplicates.map(
+          (d) => `${formatPath(d.path)}: is given twice (line ${d.line}, first at line ${d.firstLine}); a JSON parser keeps only the last, so remove or merge one`,
+        ),
+      );
+    }
+    return parsed;
   } catch (err) {
-    const message = (err as Error).message;
-    const position = /end of JSON input/.test(message) ? String(text.length) : /position (\d+)/.exec(message)?.[1];
-    throw new ConfigError(source, [`${position ? lineAndColumn(text, Number(position)) : 'JSON'}: invalid JSON (${message})`]);
+    // The parsers recurse: a file nested many thousands deep overflows their stack.
+    if (err instanceof RangeError) throw new ConfigError(source, [`${ext === '.json' ? 'JSON' : 'YAML'}: nested too deeply to read (${err.message})`]);
+    throw err;
   }
 }
 
 /**
+ * The config file `ORG_CONFIG` names, or undefined when it is unset (the embedded example org).
+ * Set but blank is an error, not the example: a variable emptied by mistake in a pipeline would
+ * otherwise synthesize (and deploy) the example org. A relative path is resolved against `root`,
+ * the repository root (main.ts passes its own folder): the same file whether the app runs from
+ * `npm run synth`, `npx cdktf synth` or a test, wherever the shell was.
+ */
+export function orgConfigPath(value: string | undefined, root: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') {
+    throw new ConfigError('ORG_CONFIG', [
+      `ORG_CONFIG: ${JSON.stringify(value)} is set but blank; unset it to synthesize the example org, or name a JSON or YAML org config`,
+    ]);
+  }
+  return resolve(root, value);
+}
+
+/**
  * Loads the config from `path` (JSON or YAML), or the embedded example org when `path` is
- * undefined or empty. Throws `ConfigError` for every user mistake, including a missing file.
+ * undefined. Throws `ConfigError` for every user mistake, including a missing file or a blank path.
  */
 export function loadOrgConfig(path?: string): OrgConfig {
-  const file = path && path.trim() !== '' ? path : EXAMPLE_CONFIG_PATH;
+  const file = path === undefined ? EXAMPLE_CONFIG_PATH : orgConfigPath(path, process.cwd())!;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

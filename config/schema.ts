@@ -8,6 +8,11 @@
  */
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './regions';
+import { APP_TAG_KEY_PREFIX, COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, STACK_TAG_KEY } from './reserved-names';
+
+/** Defaults of the role names, also used by the cross-field checks on input without defaults applied. */
+export const DEFAULT_DEPLOYMENT_ROLE_NAME = 'OrganizationAccountAccessRole';
+export const DEFAULT_MEMBER_ROLE_NAME = 'ebs-event-hub-snapshot-copy';
 
 /** Retention values CloudWatch Logs accepts (`retention_in_days`). */
 export const LOG_RETENTION_DAYS = [
@@ -43,8 +48,15 @@ const busName = z
 /** IAM role names: 1-64 of `[\w+=,.@-]`. */
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'is not an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)' });
 
-/** A tag key: 1-128 characters, not `aws:` (reserved by AWS). */
-const TAG_KEY = /^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+/**
+ * AWS tag rules (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions):
+ * keys 1-128 and values 0-256 of letters, digits, spaces and `_ . : / = + - @`; keys starting
+ * with `aws:` (in any case) are reserved by AWS; at most 50 tags per resource.
+ */
+const TAG_CHARS = '[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]';
+const TAG_KEY = new RegExp(`^(?![aA][wW][sS]:)${TAG_CHARS}{1,128}$`, 'u');
+const TAG_VALUE = new RegExp(`^${TAG_CHARS}{0,256}$`, 'u');
+export const MAX_TAGS_PER_RESOURCE = 50;
 
 const copyTag = z
   .string()
@@ -53,10 +65,47 @@ const copyTag = z
       const eq = t.indexOf('=');
       const key = eq === -1 ? t : t.slice(0, eq);
       const value = eq === -1 ? '' : t.slice(eq + 1);
-      return TAG_KEY.test(key) && value.length <= 256;
+      return TAG_KEY.test(key) && TAG_VALUE.test(value);
     },
     { error: 'is not "key" or "key=value" (key 1-128 characters, not starting with "aws:"; value up to 256)' },
-  );
+  )
+  // The copy function refuses it at run time (handlers/snapshot-copy/config.ts): say so now.
+  .refine((t) => t.indexOf('=') === -1 || t.indexOf('=') < t.length - 1, {
+    error: 'has an empty value after "=": write the key alone to copy snapshots bearing the tag with any value',
+  });
+
+/**
+ * S3 general purpose bucket names
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html): 3-63 of
+ * lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit; no `..`;
+ * not an IP address; reserved prefixes and suffixes.
+ */
+const BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const BUCKET_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    error: 'is not an S3 bucket name (3-63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit)',
+  })
+  .refine((b) => !b.includes('..'), { error: 'has two adjacent periods, which S3 bucket names may not' })
+  .refine((b) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(b), { error: 'is formatted as an IP address, which S3 bucket names may not be' })
+  .refine((b) => !BUCKET_PREFIXES.some((p) => b.startsWith(p)), { error: `starts with a prefix S3 reserves (${BUCKET_PREFIXES.join(', ')})` })
+  .refine((b) => !BUCKET_SUFFIXES.some((s) => b.endsWith(s)), { error: `has a suffix S3 reserves (${BUCKET_SUFFIXES.join(', ')})` });
+
+/**
+ * The S3 backend's state key prefix: the backend rejects a key that starts or ends with `/` or
+ * contains `//`; a `..` segment would climb out of the prefix; empty would put state at the top.
+ * https://developer.hashicorp.com/terraform/language/backend/s3#key
+ */
+const stateKeyPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9!_.*'()/-]*$/, { error: "is not a safe S3 key prefix (letters, digits and ! _ . * ' ( ) / -)" })
+  .refine((k) => k !== '', { error: 'must not be empty (omit it for the default "ebs-event-hub")' })
+  .refine((k) => !k.startsWith('/') && !k.endsWith('/'), { error: 'must not start or end with "/" (the S3 backend rejects such a key)' })
+  .refine((k) => !k.includes('//'), { error: 'must not contain "//" (the S3 backend rejects such a key)' })
+  .refine((k) => !k.split('/').includes('..'), { error: 'must not contain a ".." segment' });
+
+const tagValue = z.string().regex(TAG_VALUE, { error: 'is not a tag value (0-256 letters, digits, spaces and _ . : / = + - @)' });
 
 /**
  * KMS key for the copies: key ARN, alias ARN, key id or `alias/name`. Copies stay in each
@@ -127,7 +176,7 @@ export const OrgConfigSchema = z
         kmsKeyId: kmsKeyId.optional().describe('Copies are encrypted under this key (alias/name recommended)'),
         copyTag: copyTag.optional().describe('Only snapshots bearing this tag ("key" or "key=value") are copied'),
         memberRoleName: roleName
-          .default('ebs-event-hub-snapshot-copy')
+          .default(DEFAULT_MEMBER_ROLE_NAME)
           .describe('Role each member stack creates for the central copy function'),
         maxConcurrency: z
           .number()
@@ -141,23 +190,21 @@ export const OrgConfigSchema = z
       .describe('DR copies of completed snapshots; omit to deploy no copy function'),
     deployment: z
       .strictObject({
-        roleName: roleName.default('OrganizationAccountAccessRole').describe('Role assumed in each account to deploy'),
+        roleName: roleName.default(DEFAULT_DEPLOYMENT_ROLE_NAME).describe('Role assumed in each account to deploy'),
         state: z
           .strictObject({
-            bucket: z
-              .string()
-              .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'is not an S3 bucket name' }),
+            bucket: bucketName,
             region,
-            keyPrefix: z
-              .string()
-              .regex(/^[A-Za-z0-9!_.*'()/-]*$/, { error: 'is not a safe S3 key prefix' })
-              .default('ebs-event-hub'),
+            keyPrefix: stateKeyPrefix.default('ebs-event-hub'),
           })
           .optional()
           .describe('S3 backend (encrypt, use_lockfile), one key per stack; omit for local state'),
-        defaultTags: z.record(z.string(), z.string()).default({}).describe('Tags on every resource'),
+        defaultTags: z
+          .record(z.string(), tagValue)
+          .default({})
+          .describe(`Tags on every resource (AWS tag rules; not "aws:" or "${APP_TAG_KEY_PREFIX}" keys; at most 48)`),
       })
-      .default({ roleName: 'OrganizationAccountAccessRole', defaultTags: {} }),
+      .default({ roleName: DEFAULT_DEPLOYMENT_ROLE_NAME, defaultTags: {} }),
     alerts: z
       .strictObject({
         emails: z.array(email).default([]).describe('Addresses subscribed to the alert topic'),
@@ -205,6 +252,7 @@ export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
       }
     });
   });
+  problems.push(...defaultTagProblems(cfg), ...roleNameProblems(cfg));
   const copy = cfg.snapshotCopy;
   if (!isObject(copy)) return problems;
   const regionMap = isObject(copy.regionMap) ? copy.regionMap : {};
@@ -225,6 +273,78 @@ export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
         path: ['snapshotCopy', 'kmsKeyId'],
         message: `is a key in ${keyArnRegion}, but copies also go to ${elsewhere.join(', ')}: use an alias (alias/name) that exists in every destination region`,
       });
+    }
+  }
+  return problems;
+}
+
+/**
+ * `deployment.defaultTags` keys (values are checked by the schema): AWS's tag key rules, none of
+ * the app's own keys, and room for the app's own tags within AWS's 50 per resource.
+ */
+function defaultTagProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
+  const tags = isObject(cfg.deployment) && isObject(cfg.deployment.defaultTags) ? cfg.deployment.defaultTags : {};
+  const problems: CrossFieldProblem[] = [];
+  const at = (key: string) => ['deployment', 'defaultTags', key];
+  for (const key of Object.keys(tags)) {
+    if (/^aws:/i.test(key)) {
+      problems.push({ path: at(key), message: `key ${JSON.stringify(key)} starts with "aws:", which AWS reserves for its own tags` });
+    } else if (key.toLowerCase().startsWith(APP_TAG_KEY_PREFIX)) {
+      problems.push({ path: at(key), message: `key ${JSON.stringify(key)} is one of the app's own tag keys (keys starting with "${APP_TAG_KEY_PREFIX}" are reserved)` });
+    } else if (!TAG_KEY.test(key)) {
+      problems.push({ path: at(key), message: `key ${JSON.stringify(key)} is not a tag key (1-128 letters, digits, spaces and _ . : / = + - @)` });
+    }
+  }
+  const members = Array.isArray(cfg.members) ? cfg.members : [];
+  const own = [STACK_TAG_KEY, ...(members.some((m) => isObject(m) && m.name !== undefined) ? [MEMBER_TAG_KEY] : [])];
+  const allowed = MAX_TAGS_PER_RESOURCE - own.length;
+  const count = Object.keys(tags).length;
+  if (count > allowed) {
+    problems.push({
+      path: ['deployment', 'defaultTags'],
+      message: `has ${count} tags: AWS allows ${MAX_TAGS_PER_RESOURCE} per resource and the app adds its own (${own.join(', ')}), so at most ${allowed}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Roles the stacks create must not share a name with another role in the same account: IAM role
+ * names are unique per account regardless of case
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names).
+ * Every member account gets the forwarder role and (with `snapshotCopy`) the member copy role and
+ * is deployed through `deployment.roleName`; the central account, when it is also a member, also
+ * gets the copy function's role.
+ */
+function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const deployment = isObject(cfg.deployment) ? cfg.deployment : {};
+  const deploymentRole = typeof deployment.roleName === 'string' ? deployment.roleName : DEFAULT_DEPLOYMENT_ROLE_NAME;
+  const central = isObject(cfg.central) ? cfg.central.accountId : undefined;
+  const centralIsMember = (Array.isArray(cfg.members) ? cfg.members : []).some((m) => isObject(m) && m.accountId === central);
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const appRoles: [string, string][] = [[FORWARDER_ROLE_NAME, 'the forwarder role every member account gets']];
+  if (centralIsMember && isObject(cfg.snapshotCopy)) appRoles.push([COPY_FUNCTION_ROLE_NAME, "the copy function's role, in the central account (also a member)"]);
+  for (const [name, what] of appRoles) {
+    if (same(deploymentRole, name)) {
+      problems.push({ path: ['deployment', 'roleName'], message: `is the name of ${what}: the stacks would create the role they deploy with` });
+    }
+  }
+  if (isObject(cfg.snapshotCopy)) {
+    const memberRole = typeof cfg.snapshotCopy.memberRoleName === 'string' ? cfg.snapshotCopy.memberRoleName : DEFAULT_MEMBER_ROLE_NAME;
+    const clash = appRoles.find(([name]) => same(memberRole, name));
+    if (clash) {
+      problems.push({
+        path: ['snapshotCopy', 'memberRoleName'],
+        message: `is the name of ${clash[1]} (IAM role names are unique per account, regardless of case): choose another name`,
+      });
+    } else if (same(memberRole, deploymentRole)) {
+      // Reported on the field that was set: the two defaults differ, so one of them was.
+      problems.push(
+        memberRole === DEFAULT_MEMBER_ROLE_NAME
+          ? { path: ['deployment', 'roleName'], message: `is the name of the member copy role (snapshotCopy.memberRoleName, default "${DEFAULT_MEMBER_ROLE_NAME}"), which the stacks create: choose another name` }
+          : { path: ['snapshotCopy', 'memberRoleName'], message: 'is the deployment role (deployment.roleName), which the stacks would then create: choose another name' },
+      );
     }
   }
   return problems;

@@ -2,7 +2,7 @@ import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
-import { PREFIX, roleArn } from './names';
+import { PREFIX, roleArn, STACK_TAG_KEY } from './names';
 
 /**
  * Terraform versions the stacks admit. At least 1.10: the S3 backend's `use_lockfile` (S3-native
@@ -56,7 +56,7 @@ export abstract class AccountStack extends TerraformStack {
       region: props.region,
       allowedAccountIds: [props.accountId],
       assumeRole: [{ roleArn: roleArn(props.accountId, deployment.roleName), sessionName: `${PREFIX}-${id}`.slice(0, 64) }],
-      defaultTags: [{ tags: { ...deployment.defaultTags, ...props.tags, 'ebs-event-hub:stack': id } }],
+      defaultTags: [{ tags: { ...deployment.defaultTags, ...props.tags, [STACK_TAG_KEY]: id } }],
     });
 
     if (deployment.state) {

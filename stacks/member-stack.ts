@@ -3,7 +3,7 @@ import type { MemberConfig, OrgConfig } from '../config/schema';
 import { AccountStack } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
-import { centralBusArn, copyFunctionRoleArn, memberStackId } from './names';
+import { centralBusArn, copyFunctionRoleArn, MEMBER_TAG_KEY, memberStackId } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
 
 export interface MemberStackProps {
@@ -25,7 +25,7 @@ export class MemberStack extends AccountStack {
       config,
       accountId: member.accountId,
       region: member.regions[0]!,
-      tags: member.name ? { 'ebs-event-hub:member': member.name } : {},
+      tags: member.name ? { [MEMBER_TAG_KEY]: member.name } : {},
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,

@@ -6,10 +6,11 @@
  * stack plans on its own in any rollout wave. Policies embed these literal ARNs, which is what
  * lets a reviewer read them in the plan and the tests evaluate them.
  */
+import { COPY_FUNCTION_ROLE_NAME, PREFIX } from '../config/reserved-names';
 import type { OrgConfig } from '../config/schema';
 
-/** Prefix of every resource name this app creates. */
-export const PREFIX = 'ebs-event-hub';
+// Defined with the config (its validation needs them), re-exported here with the other names.
+export { COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, PREFIX, STACK_TAG_KEY } from '../config/reserved-names';
 
 /** Stack ids are a contract: `cdktf deploy central`, `cdktf deploy member-<accountId>`. */
 export const CENTRAL_STACK_ID = 'central';
@@ -31,8 +32,6 @@ export const roleArn = (account: string, name: string): string => `arn:aws:iam::
 export const logGroupArn = (region: string, account: string, name: string): string =>
   `arn:aws:logs:${region}:${account}:log-group:${name}`;
 
-/** Role in each member account that EventBridge assumes to put events on the central bus. */
-export const FORWARDER_ROLE_NAME = `${PREFIX}-forwarder`;
 /** Rule on each member region's default bus. */
 export const FORWARD_RULE_NAME = `${PREFIX}-forward-to-central`;
 /** Dead-letter queue of the forwarding target in each member region. */
@@ -40,5 +39,4 @@ export const FORWARD_DLQ_NAME = `${PREFIX}-forward-dlq`;
 
 /** The snapshot-copy function and its role, in the central account. */
 export const COPY_FUNCTION_NAME = `${PREFIX}-snapshot-copy`;
-export const COPY_FUNCTION_ROLE_NAME = `${PREFIX}-snapshot-copy-function`;
 export const copyFunctionRoleArn = (config: OrgConfig): string => roleArn(config.central.accountId, COPY_FUNCTION_ROLE_NAME);

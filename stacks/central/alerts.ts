@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
@@ -30,6 +31,29 @@ export interface AlertsProps {
 /** The alert rules' ARNs, known before they exist (the DLQ and topic policies name them). */
 export const alertRuleArns = (props: Pick<AlertsProps, 'accountId' | 'region' | 'busName'>): string[] =>
   ALERT_PATTERNS.map((a) => ruleArn(props.region, props.accountId, alertRuleName(a.id), props.busName));
+
+/**
+ * One subscription per address, with its construct id. Addresses equal but for case are one
+ * mailbox in practice: the first spelling is kept. Ids come from the address, not the list
+ * position, so removing one address leaves the others alone; an id drops every character but
+ * letters and digits, so two addresses can map to one id (`a.b@x.io`, `a-b@x.io`): the later one
+ * then gets a hash of the address appended instead of crashing on a duplicate construct id.
+ */
+export function emailSubscriptionIds(emails: readonly string[]): [id: string, email: string][] {
+  const seen = new Set<string>();
+  const ids = new Set<string>();
+  const out: [string, string][] = [];
+  for (const email of emails) {
+    const folded = email.toLowerCase();
+    if (seen.has(folded)) continue;
+    seen.add(folded);
+    let id = `email-${folded.replace(/[^a-z0-9]+/g, '-')}`;
+    if (ids.has(id)) id = `${id}-${createHash('sha256').update(folded).digest('hex').slice(0, 8)}`;
+    ids.add(id);
+    out.push([id, email]);
+  }
+  return out;
+}
 
 /** Only this app's alert rules and alarms may publish to the topic. */
 export function alertTopicPolicy(props: AlertsProps): PolicyDocument {
@@ -76,9 +100,8 @@ export class Alerts extends Construct {
       kmsMasterKeyId: props.kmsKeyArn,
     });
     const topicPolicy = new SnsTopicPolicy(this, 'topic-policy', { arn: this.topic.arn, region: props.region, policy: renderPolicy(this.topicPolicy) });
-    // Ids from the address, not the list position: removing one address leaves the others alone.
-    [...new Set(props.emails)].forEach((email) => {
-      new SnsTopicSubscription(this, `email-${email.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, { topicArn: this.topic.arn, region: props.region, protocol: 'email', endpoint: email });
+    emailSubscriptionIds(props.emails).forEach(([id, email]) => {
+      new SnsTopicSubscription(this, id, { topicArn: this.topic.arn, region: props.region, protocol: 'email', endpoint: email });
     });
     this.rules = ALERT_PATTERNS.map(
       (alert) =>
