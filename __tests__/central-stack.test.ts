@@ -14,6 +14,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
+import { emailSubscriptionIds } from '../stacks/central/alerts';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
@@ -108,6 +109,15 @@ describe('central stack', () => {
     const publish = policy.Statement.find((s) => s.Sid === 'EventBridgeAndAlarmsPublishToEncryptedTopic');
     expect(publish?.Principal).toEqual({ Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] });
     expect(publish?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+  });
+
+  it('subscribes addresses that differ only in characters a construct id drops, and merges those equal but for case', () => {
+    const emails = ['a.b@example.com', 'a-b@example.com', 'A.B@Example.com', 'a_b@example.com'];
+    const subs = resourcesOf(synthCentral(rawConfig({ alerts: { emails } })), SnsTopicSubscription.tfResourceType);
+    expect(subs.map((s) => s.endpoint).sort()).toEqual(['a-b@example.com', 'a.b@example.com', 'a_b@example.com']);
+    const ids = emailSubscriptionIds(emails).map(([id]) => id);
+    expect(ids[0]).toBe('email-a-b-example-com'); // the first keeps the id it always had
+    expect(new Set(ids).size).toBe(3);
   });
 
   it('subscribes each configured email address', () => {

@@ -2,7 +2,18 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, EXAMPLE_CONFIG_PATH, loadOrgConfig, parseOrgConfig } from '../config/load';
+import {
+  ConfigError,
+  EXAMPLE_CONFIG_PATH,
+  findDuplicateJsonKeys,
+  formatPath,
+  loadOrgConfig,
+  MAX_NESTING_DEPTH,
+  MAX_YAML_EXPANDED_VALUES,
+  orgConfigPath,
+  parseOrgConfig,
+  show,
+} from '../config/load';
 import { JSON_SCHEMA_PATH, renderJsonSchema } from '../scripts/write-json-schema';
 import { rawConfig } from './support/config';
 
@@ -296,3 +307,267 @@ describe('org config: any malformed value is a ConfigError, never a crash', () =
   });
 });
 
+
+describe('org config: what AWS or Terraform would reject later is rejected now', () => {
+  const withDeployment = (deployment: Record<string, unknown>) => rawConfig({ deployment: deployment as never });
+  const withState = (state: Record<string, unknown>) => withDeployment({ state: { bucket: 'tf-state', region: 'eu-west-1', ...state } });
+  const tags = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`tag${i}`, 'v']));
+
+  describe('copyTag', () => {
+    it('GIVEN "key=" THEN it is rejected (the copy function refuses an empty value at run time)', () => {
+      expect(problemsOf(withCopy({ copyTag: 'dr-copy=' }))).toEqual([
+        'snapshotCopy.copyTag: "dr-copy=" has an empty value after "=": write the key alone to copy snapshots bearing the tag with any value',
+      ]);
+    });
+
+    it.each(['dr-copy', 'dr-copy=true', 'a=b=c'])('GIVEN %j THEN it is accepted', (copyTag) => {
+      expect(parseOrgConfig(withCopy({ copyTag })).snapshotCopy?.copyTag).toBe(copyTag);
+    });
+
+    it('GIVEN a key starting with "AWS:" in another case THEN it is rejected', () => {
+      expect(problemsOf(withCopy({ copyTag: 'AWS:backup' }))[0]).toMatch(/^snapshotCopy\.copyTag: "AWS:backup" is not "key" or "key=value"/);
+    });
+  });
+
+  describe('role names: unique per account, regardless of case', () => {
+    it.each(['ebs-event-hub-forwarder', 'EBS-Event-Hub-Forwarder'])('GIVEN memberRoleName %j (the forwarder role) THEN it is rejected', (memberRoleName) => {
+      expect(problemsOf(withCopy({ memberRoleName }))).toEqual([
+        `snapshotCopy.memberRoleName: ${JSON.stringify(memberRoleName)} is the name of the forwarder role every member account gets (IAM role names are unique per account, regardless of case): choose another name`,
+      ]);
+    });
+
+    it('GIVEN memberRoleName equal to deployment.roleName THEN it is rejected on memberRoleName', () => {
+      expect(problemsOf(rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', memberRoleName: 'Deployer' }, deployment: { roleName: 'deployer' } }))).toEqual([
+        'snapshotCopy.memberRoleName: "Deployer" is the deployment role (deployment.roleName), which the stacks would then create: choose another name',
+      ]);
+    });
+
+    it('GIVEN deployment.roleName equal to the default member role name THEN it is rejected on deployment.roleName', () => {
+      expect(problemsOf(rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' }, deployment: { roleName: 'ebs-event-hub-snapshot-copy' } }))).toEqual([
+        'deployment.roleName: "ebs-event-hub-snapshot-copy" is the name of the member copy role (snapshotCopy.memberRoleName, default "ebs-event-hub-snapshot-copy"), which the stacks create: choose another name',
+      ]);
+    });
+
+    it('GIVEN deployment.roleName equal to the forwarder role THEN it is rejected', () => {
+      expect(problemsOf(withDeployment({ roleName: 'ebs-event-hub-forwarder' }))).toEqual([
+        'deployment.roleName: "ebs-event-hub-forwarder" is the name of the forwarder role every member account gets: the stacks would create the role they deploy with',
+      ]);
+    });
+
+    it("GIVEN the central account is a member THEN memberRoleName may not be the copy function's role; otherwise it may", () => {
+      const members = [...rawConfig().members, { accountId: '111111111111', regions: ['eu-west-1' as const] }];
+      const copy = { destinationRegion: 'eu-central-1' as const, memberRoleName: 'ebs-event-hub-snapshot-copy-function' };
+      expect(problemsOf(rawConfig({ members, snapshotCopy: copy }))).toEqual([
+        'snapshotCopy.memberRoleName: "ebs-event-hub-snapshot-copy-function" is the name of the copy function\'s role, in the central account (also a member) (IAM role names are unique per account, regardless of case): choose another name',
+      ]);
+      expect(parseOrgConfig(rawConfig({ snapshotCopy: copy })).snapshotCopy?.memberRoleName).toBe('ebs-event-hub-snapshot-copy-function');
+    });
+
+    it('uses the names the stacks give their roles and tags (config/reserved-names.ts is their one definition)', async () => {
+      const { buildApp } = await import('../stacks/app');
+      const { Testing } = await import('cdktf');
+      const { fakeBundle } = await import('./support/bundle');
+      const names = await import('../config/reserved-names');
+      const members = [{ accountId: '111111111111', name: 'hub', regions: ['eu-west-1' as const] }];
+      const app = buildApp({ config: parseOrgConfig(rawConfig({ members, snapshotCopy: { destinationRegion: 'eu-central-1' } })), outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
+      const roleNames = (stack: Parameters<typeof Testing.synth>[0]) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_iam_role).map((r) => (r as { name: string }).name);
+      expect(roleNames(app.members[0]!)).toContain(names.FORWARDER_ROLE_NAME);
+      expect(roleNames(app.central)).toContain(names.COPY_FUNCTION_ROLE_NAME);
+      const tagsOf = JSON.parse(Testing.synth(app.members[0]!)).provider.aws[0].default_tags[0].tags;
+      expect(Object.keys(tagsOf)).toEqual(expect.arrayContaining([names.STACK_TAG_KEY, names.MEMBER_TAG_KEY]));
+      expect([names.STACK_TAG_KEY, names.MEMBER_TAG_KEY].every((k) => k.startsWith(names.APP_TAG_KEY_PREFIX))).toBe(true);
+    });
+  });
+
+  describe('deployment.defaultTags: AWS tag rules', () => {
+    it.each([
+      ['aws:team', 'starts with "aws:", which AWS reserves for its own tags'],
+      ['AWS:Team', 'starts with "aws:", which AWS reserves for its own tags'],
+      ['ebs-event-hub:stack', 'is one of the app\'s own tag keys (keys starting with "ebs-event-hub:" are reserved)'],
+      ['Ebs-Event-Hub:owner', 'is one of the app\'s own tag keys (keys starting with "ebs-event-hub:" are reserved)'],
+      ['cost#center', 'is not a tag key (1-128 letters, digits, spaces and _ . : / = + - @)'],
+      ['k'.repeat(129), 'is not a tag key (1-128 letters, digits, spaces and _ . : / = + - @)'],
+    ])('GIVEN key %j THEN it is rejected, naming the key', (key, message) => {
+      expect(problemsOf(withDeployment({ defaultTags: { [key]: 'x' } }))).toEqual([`${formatPath(['deployment', 'defaultTags', key])}: key ${JSON.stringify(key)} ${message}`]);
+    });
+
+    it('GIVEN an empty key THEN it is rejected', () => {
+      expect(problemsOf(withDeployment({ defaultTags: { '': 'x' } }))).toEqual(['deployment.defaultTags[""]: key "" is not a tag key (1-128 letters, digits, spaces and _ . : / = + - @)']);
+    });
+
+    it.each([['v'.repeat(257)], ['a<b>']])('GIVEN value %j THEN it is rejected', (value) => {
+      expect(problemsOf(withDeployment({ defaultTags: { team: value } }))[0]).toMatch(/^deployment\.defaultTags\.team: ".*(\.\.\.|") is not a tag value \(0-256 letters/);
+    });
+
+    it('GIVEN a key of 128 and a value of 256 or an empty value THEN they are accepted', () => {
+      const defaultTags = { ['k'.repeat(128)]: 'v'.repeat(256), empty: '', 'cost-center/team.name:x=y+z@1': 'Ünïcode ok' };
+      expect(parseOrgConfig(withDeployment({ defaultTags })).deployment.defaultTags).toEqual(defaultTags);
+    });
+
+    it('GIVEN a named member (two app tags) THEN 48 tags pass and 49 are too many', () => {
+      expect(parseOrgConfig(withDeployment({ defaultTags: tags(48) })).deployment.defaultTags).toEqual(tags(48));
+      expect(problemsOf(withDeployment({ defaultTags: tags(49) }))).toEqual([
+        expect.stringMatching(/^deployment\.defaultTags: \{.* has 49 tags: AWS allows 50 per resource and the app adds its own \(ebs-event-hub:stack, ebs-event-hub:member\), so at most 48$/),
+      ]);
+    });
+
+    it('GIVEN no named member (one app tag) THEN 49 tags pass and 50 are too many', () => {
+      const members = rawConfig().members.map(({ name: _omit, ...m }) => m);
+      expect(Object.keys(parseOrgConfig(rawConfig({ members, deployment: { defaultTags: tags(49) } })).deployment.defaultTags)).toHaveLength(49);
+      expect(problemsOf(rawConfig({ members, deployment: { defaultTags: tags(50) } }))[0]).toMatch(/has 50 tags: .*\(ebs-event-hub:stack\), so at most 49$/);
+    });
+  });
+
+  describe('deployment.state: S3 backend key prefix and bucket name', () => {
+    it.each([
+      ['', 'must not be empty (omit it for the default "ebs-event-hub")'],
+      ['/hub', 'must not start or end with "/" (the S3 backend rejects such a key)'],
+      ['hub/', 'must not start or end with "/" (the S3 backend rejects such a key)'],
+      ['a//b', 'must not contain "//" (the S3 backend rejects such a key)'],
+      ['a/../b', 'must not contain a ".." segment'],
+      ['..', 'must not contain a ".." segment'],
+    ])('GIVEN keyPrefix %j THEN it is rejected', (keyPrefix, message) => {
+      expect(problemsOf(withState({ keyPrefix }))).toContain(`deployment.state.keyPrefix: ${JSON.stringify(keyPrefix)} ${message}`);
+    });
+
+    it.each(['hub', 'org/prod/ebs-event-hub', 'a..b/c', 'v1.2'])('GIVEN keyPrefix %j THEN it is accepted', (keyPrefix) => {
+      expect(parseOrgConfig(withState({ keyPrefix })).deployment.state?.keyPrefix).toBe(keyPrefix);
+    });
+
+    it.each([
+      ['my..bucket', 'has two adjacent periods, which S3 bucket names may not'],
+      ['192.168.5.4', 'is formatted as an IP address, which S3 bucket names may not be'],
+      ['xn--state', 'starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-)'],
+      ['sthree-state', 'starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-)'],
+      ['amzn-s3-demo-state', 'starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-)'],
+      ['state-s3alias', 'has a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)'],
+      ['state--ol-s3', 'has a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)'],
+      ['state.mrap', 'has a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)'],
+      ['state--x-s3', 'has a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)'],
+    ])('GIVEN bucket %j THEN it is rejected', (bucket, message) => {
+      expect(problemsOf(withState({ bucket }))).toEqual([`deployment.state.bucket: ${JSON.stringify(bucket)} ${message}`]);
+    });
+
+    it.each(['ab', 'a'.repeat(64), '-state', 'State'])('GIVEN bucket %j (length, start, case) THEN it is rejected', (bucket) => {
+      expect(problemsOf(withState({ bucket }))[0]).toMatch(/^deployment\.state\.bucket: ".*" is not an S3 bucket name \(3-63 lowercase/);
+    });
+
+    it.each(['tf-state', 'org.tf-state.eu', 'a'.repeat(63), '1.2.3.4.5'])('GIVEN bucket %j THEN it is accepted', (bucket) => {
+      expect(parseOrgConfig(withState({ bucket })).deployment.state?.bucket).toBe(bucket);
+    });
+  });
+});
+
+describe('org config files: JSON duplicates, BOM, YAML aliases, nesting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'org-text-'));
+  const write = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+  const problemsIn = (file: string): readonly string[] => {
+    try {
+      loadOrgConfig(file);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as ConfigError).problems;
+    }
+    throw new Error('expected the file to be rejected');
+  };
+  const json = JSON.stringify(rawConfig(), null, 2);
+
+  it('GIVEN "members" twice at the top THEN both lines are named (JSON.parse would keep the last and drop accounts)', () => {
+    const text = json.replace(/\n}$/, ',\n  "members": [{ "accountId": "444444444444", "regions": ["eu-west-1"] }]\n}');
+    const firstLine = text.split('\n').findIndex((l) => l.includes('"members"')) + 1;
+    const secondLine = text.split('\n').findLastIndex((l) => l.includes('"members"')) + 1;
+    expect(problemsIn(write('dup-top.json', text))).toEqual([
+      `members: is given twice (line ${secondLine}, first at line ${firstLine}); a JSON parser keeps only the last, so remove or merge one`,
+    ]);
+  });
+
+  it('GIVEN duplicates deep inside (an object in an array in an object) THEN each is named with its path', () => {
+    const text = '{\n"central": {"accountId": "1", "busName": "a",\n "busName": "b"},\n"members": [{"accountId": "2"}, {"accountId": "3", "regions": [],\n "accountId": "4"}]\n}';
+    expect(problemsIn(write('dup-deep.json', text))).toEqual([
+      'central.busName: is given twice (line 3, first at line 2); a JSON parser keeps only the last, so remove or merge one',
+      'members[1].accountId: is given twice (line 5, first at line 4); a JSON parser keeps only the last, so remove or merge one',
+    ]);
+  });
+
+  it('finds duplicates by their decoded names, and never in string values', () => {
+    expect(findDuplicateJsonKeys('{"a\\u0062": 1, "ab": 2}')).toEqual([{ path: ['ab'], line: 1, firstLine: 1 }]);
+    expect(findDuplicateJsonKeys('{"k": "{\\"x\\": 1, \\"x\\": 2}", "l": ["x", "x"], "m": {"x": 1}, "n": {"x": 2}}')).toEqual([]);
+  });
+
+  it('GIVEN duplicate keys in YAML THEN they are a ConfigError with the position', () => {
+    const file = write('dup.yaml', 'central:\n  accountId: "111111111111"\n  region: eu-west-1\n  busName: a\n  busName: b\nmembers: []\n');
+    expect(problemsIn(file)).toEqual([expect.stringMatching(/^line 5, column 3: Map keys must be unique/)]);
+  });
+
+  it('GIVEN a UTF-8 byte order mark THEN JSON and YAML files load', () => {
+    expect(loadOrgConfig(write('bom.json', `\uFEFF${json}`)).central.busName).toBe(rawConfig().central.busName);
+    const yaml = '\uFEFFcentral:\n  accountId: "111111111111"\n  region: eu-west-1\n  busName: hub\nmembers:\n  - accountId: "222222222222"\n    regions: [us-east-1]\n';
+    expect(loadOrgConfig(write('bom.yaml', yaml)).central.busName).toBe('hub');
+  });
+
+  it('GIVEN 101 members sharing one anchored region list (over the YAML library\'s default of 100 alias uses) THEN it loads', () => {
+    const members = Array.from({ length: 101 }, (_, i) => `  - accountId: "${String(200_000_000_000 + i)}"\n    regions: *std`).join('\n');
+    const yaml = `central:\n  accountId: "111111111111"\n  region: eu-west-1\n  busName: hub\nx-regions: &std [eu-west-1, us-east-1]\nmembers:\n${members}\n`;
+    // The anchor lives under a key the schema rejects; move it into the first member instead.
+    const text = yaml.replace('x-regions: &std [eu-west-1, us-east-1]\n', '').replace('regions: *std', 'regions: &std [eu-west-1, us-east-1]');
+    const config = loadOrgConfig(write('many-aliases.yaml', text));
+    expect(config.members).toHaveLength(101);
+    expect(config.members[100]!.regions).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
+  it('GIVEN an alias bomb (each level nine aliases of the one before) THEN a ConfigError, quickly, and no expansion', () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i <= 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    expect(problemsIn(write('bomb.yaml', `${levels.join('\n')}\n`))).toEqual([
+      `YAML: aliases expand to more than ${MAX_YAML_EXPANDED_VALUES.toLocaleString('en-US')} values (an alias bomb?); an organization config needs far fewer`,
+    ]);
+  });
+
+  it('GIVEN an alias inside the value it names THEN a ConfigError', () => {
+    expect(problemsIn(write('cycle.yaml', 'central: &c\n  self: *c\n'))).toEqual(['YAML: an alias refers to a value that contains it (a cycle)']);
+  });
+
+  it.each([
+    ['deep.json', `{"members": ${'['.repeat(10_000)}${']'.repeat(10_000)}}`, 'JSON'],
+    ['deep.yaml', `members: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 'YAML'],
+    ['deeper.json', `${'['.repeat(200_000)}${']'.repeat(200_000)}`, 'JSON'],
+  ])('GIVEN %s nested thousands deep THEN a ConfigError, not a crash', (name, text, kind) => {
+    expect(problemsIn(write(name, text))).toEqual([expect.stringMatching(new RegExp(`^${kind}: brackets nested \\d+ deep; at most ${MAX_NESTING_DEPTH} are read`))]);
+  });
+
+  it('GIVEN YAML block sequences nested thousands deep (no brackets) THEN a ConfigError with the position', () => {
+    expect(problemsIn(write('deep-block.yaml', `members:\n  ${'- '.repeat(10_000)}x\n`))).toEqual([expect.stringMatching(/^line 2, column \d+: nested too deeply to read$/)]);
+  });
+
+  it('GIVEN an already-parsed value nested 10,000 deep THEN the error formatter shows a bounded value', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const problems = problemsOf(rawConfig({ members: deep as never }));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^members\[0\]: \[{9}\.\.\.\]{9} must be an object$/);
+    expect(show({ a: deep }).length).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('ORG_CONFIG', () => {
+  it.each(['', '   '])('GIVEN ORG_CONFIG=%j (set but blank) THEN a ConfigError, never the example org', (value) => {
+    expect(() => orgConfigPath(value, '/repo')).toThrowError(ConfigError);
+    expect(() => orgConfigPath(value, '/repo')).toThrowError(`ORG_CONFIG: ${JSON.stringify(value)} is set but blank; unset it to synthesize the example org`);
+    expect(() => loadOrgConfig(value)).toThrowError(/is set but blank/);
+  });
+
+  it('GIVEN it unset THEN the example org; relative THEN resolved against the root given; absolute THEN as is', () => {
+    expect(orgConfigPath(undefined, '/repo')).toBeUndefined();
+    expect(orgConfigPath('orgs/prod.json', '/repo')).toBe('/repo/orgs/prod.json');
+    expect(orgConfigPath('../prod.yaml', '/repo')).toBe('/prod.yaml');
+    expect(orgConfigPath('/etc/org.json', '/repo')).toBe('/etc/org.json');
+  });
+});

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { manyMembers, rawConfig } from './support/config';
-import { runMain } from './support/run-main';
+import { ROOT, runMain } from './support/run-main';
 
 describe('main.ts', () => {
   it('synthesizes the embedded example org into CDKTF_OUTDIR when ORG_CONFIG is unset', () => {
@@ -40,6 +41,45 @@ describe('main.ts', () => {
   });
 });
 
+describe('main.ts, user errors in the config file and environment', () => {
+  /** Exit 1, one `error:` message, no stack frame, no output folder. */
+  const expectUserError = (run: ReturnType<typeof runMain>, message: RegExp) => {
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(run.outdir)).toBe(false);
+  };
+
+  it('rejects a JSON file that gives "members" twice, naming both lines', () => {
+    const text = `{\n"central": ${JSON.stringify(rawConfig().central)},\n"members": ${JSON.stringify(rawConfig().members)},\n"members": [{"accountId": "444444444444", "regions": ["eu-west-1"]}]\n}`;
+    expectUserError(runMain(text), /^error: .*org\.json: 1 problem:\n {2}- members: is given twice \(line 4, first at line 3\)/);
+  });
+
+  it('reads a JSON file that starts with a UTF-8 byte order mark', () => {
+    const run = runMain(`\uFEFF${JSON.stringify(rawConfig())}`);
+    expect(run.status, run.stderr).toBe(0);
+  });
+
+  it('rejects a YAML alias bomb as a ConfigError', () => {
+    const levels = ['a: &a [x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)];
+    expectUserError(runMain(`${levels.join('\n')}\n`, {}, { fileName: 'org.yaml' }), /^error: .*org\.yaml: 1 problem:\n {2}- YAML: aliases expand to more than 1,000,000 values/);
+  });
+
+  it('rejects ORG_CONFIG set but blank instead of synthesizing the example org', () => {
+    expectUserError(runMain(undefined, { ORG_CONFIG: ' ' }), /^error: ORG_CONFIG: 1 problem:\n {2}- ORG_CONFIG: " " is set but blank/);
+  });
+
+  it('resolves a relative ORG_CONFIG against the repository root, not the working directory', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'cwd-'));
+    const fromRoot = runMain(undefined, { ORG_CONFIG: 'config/example-org.json' }, { cwd: elsewhere });
+    expect(fromRoot.status, fromRoot.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(fromRoot.outdir, 'manifest.json'), 'utf8')).stacks)).toContain('member-444444444444');
+    writeFileSync(join(elsewhere, 'org.json'), JSON.stringify(rawConfig()));
+    const fromCwd = runMain(undefined, { ORG_CONFIG: 'org.json' }, { cwd: elsewhere });
+    expectUserError(fromCwd, new RegExp(`^error: ${ROOT}/org\\.json: 1 problem:\n {2}- file: cannot be read \\(ENOENT\\)`));
+  });
+});
+
 describe('main.ts, parallel synthesis', () => {
   it('writes exactly what a one-thread synth writes, file for file, and leaves no scratch folders', () => {
     const org = rawConfig({ members: manyMembers(7, ['eu-west-1', 'us-east-1']), snapshotCopy: { destinationRegion: 'eu-central-1' } });
@@ -68,10 +108,10 @@ describe('main.ts, parallel synthesis', () => {
     expect(readdirSync(join(first.outdir, 'stacks')).sort()).toEqual(['central', ...manyMembers(4).map((m) => `member-${m.accountId}`)].sort());
   });
 
-  it('rejects a SYNTH_SHARDS that is not a whole number from 1 to 16', () => {
-    const run = runMain(undefined, { SYNTH_SHARDS: 'many' });
+  it.each(['many', '1e1', '0x2', ' 2', '2.0', '+2', '', '0', '17'])('rejects SYNTH_SHARDS=%j: plain decimal digits, 1 to 16', (value) => {
+    const run = runMain(undefined, { SYNTH_SHARDS: value });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('SYNTH_SHARDS: "many" is not a whole number from 1 to 16');
+    expect(run.stderr).toBe(`error: SYNTH_SHARDS: 1 problem:\n  - SYNTH_SHARDS: ${JSON.stringify(value)} is not a whole number from 1 to 16 (plain decimal digits)\n`);
     expect(existsSync(run.outdir)).toBe(false);
   });
 });

@@ -175,6 +175,32 @@ export function findDuplicateJsonKeys(text: string): DuplicateKey[] {
   return found;
 }
 
+/** Deeper bracket nesting than this is refused before parsing: an organization config nests 5 deep. */
+export const MAX_NESTING_DEPTH = 1_000;
+
+/**
+ * Deepest `[`/`{` nesting of JSON or YAML flow text, quoted strings skipped (YAML comments are
+ * not, so brackets in comments count: harmless below the limit). The YAML library recurses per
+ * level and, thousands of levels down, overflows its stack or runs out of memory building its
+ * error message; checking first keeps that from happening.
+ */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '[' || c === '{') {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if ((c === ']' || c === '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
 /** More values than this once YAML aliases are expanded is an alias bomb, not an organization. */
 export const MAX_YAML_EXPANDED_VALUES = 1_000_000;
 
@@ -218,7 +244,9 @@ function parseYamlConfig(text: string, source: string): unknown {
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
-    throw new ConfigError(source, [`${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${error.message.split('\n')[0]}`]);
+    // The library recurses per level of block nesting and reports its own stack overflow.
+    const message = /Maximum call stack size exceeded/.test(error.message) ? 'nested too deeply to read' : error.message.split('\n')[0];
+    throw new ConfigError(source, [`${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${message}`]);
   }
   // The library's own guard (maxAliasCount, default 100) counts every use of an anchor, so 101
   // members sharing `regions: *std` would fail. Bound what matters instead, the expanded size, then
@@ -241,6 +269,10 @@ export function parseConfigText(rawText: string, source: string): unknown {
   const ext = extname(source).toLowerCase();
   if (ext !== '.json' && ext !== '.yaml' && ext !== '.yml') {
     throw new ConfigError(source, [`file name: "${ext || '(none)'}" is not a supported config extension (allowed: .json, .yaml, .yml)`]);
+  }
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING_DEPTH) {
+    throw new ConfigError(source, [`${ext === '.json' ? 'JSON' : 'YAML'}: brackets nested ${depth} deep; at most ${MAX_NESTING_DEPTH} are read (an organization config needs 5)`]);
   }
   try {
     if (ext !== '.json') return parseYamlConfig(text, source);
