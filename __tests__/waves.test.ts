@@ -27,7 +27,8 @@ describe('rollout waves', () => {
   });
 
   it('rejects a wave the org does not have, naming the waves it has', () => {
-    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/waves.ts', '--wave', '7'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ORG_CONFIG: '' } });
+    const { ORG_CONFIG: _unset, ...env } = process.env; // the embedded example org
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/waves.ts', '--wave', '7'], { cwd: ROOT, encoding: 'utf8', env });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('--wave: "7" is not a wave of this org (waves: 0, 1, 2)');
     expect(run.stderr).not.toMatch(/\n\s+at /);

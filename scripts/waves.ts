@@ -6,7 +6,8 @@
  *
  * `central` always goes first: member rules target the central bus.
  */
-import { ConfigError, loadOrgConfig } from '../config/load';
+import { join } from 'node:path';
+import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';
 import type { OrgConfig } from '../config/schema';
 import { CENTRAL_STACK_ID, memberStackId } from '../stacks/names';
 
@@ -29,7 +30,8 @@ export function renderPlan(plan: readonly Wave[]): string {
 }
 
 function main(argv: readonly string[]): void {
-  const config = loadOrgConfig(process.env.ORG_CONFIG);
+  // ORG_CONFIG as main.ts reads it: relative to the repository root; set but blank is an error.
+  const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, join(__dirname, '..')));
   const plan = wavePlan(config);
   const at = argv.indexOf('--wave');
   if (at === -1) {
