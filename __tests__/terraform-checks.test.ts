@@ -9,6 +9,8 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
@@ -136,6 +138,21 @@ describe('ordering on the first apply', () => {
     expect(dependsOn((t) => String(t.arn).includes(':logs:'))).toEqual([expect.arrayContaining([logPolicy, auditGroup])]);
     // The copy queue's policy is inline (`policy` argument): depending on the queue is depending on it.
     expect(dependsOn((t) => String(t.arn).includes(':sqs:'))).toEqual([[copyQueue]]);
+  });
+
+  it('creates the queue event source mapping after the function role\'s policies (Lambda checks sqs:ReceiveMessage at creation)', () => {
+    const mapping = theResource(central, LambdaEventSourceMapping.tfResourceType);
+    const rolePolicies = Object.keys(central.json.resource?.[IamRolePolicy.tfResourceType] ?? {}).map((n) => `${IamRolePolicy.tfResourceType}.${n}`);
+    expect(rolePolicies.length).toBeGreaterThan(0);
+    expect(mapping.depends_on).toEqual(rolePolicies);
+  });
+
+  it('creates each member forwarding target after the forwarder role\'s policy', () => {
+    const member = EXAMPLE.get('member-222222222222')!;
+    const policy = addressOf(member, IamRolePolicy.tfResourceType, (p) => p.name === 'put-events-on-central-bus');
+    const targets = Object.values(member.json.resource?.[CloudwatchEventTarget.tfResourceType] ?? {});
+    expect(targets).toHaveLength(2);
+    for (const t of targets) expect(t.depends_on).toEqual([policy]);
   });
 
   it('keeps node.addDependency() out of the stacks: it writes no depends_on in cdktf 0.21', () => {

@@ -51,13 +51,14 @@ export class EventDeadLetterQueue extends Construct {
     super(scope, id);
     if (props.sourceRuleArns.length === 0) throw new Error(`EventDeadLetterQueue ${props.name}: sourceRuleArns is empty; name the rules that may use it`);
     this.policy = deadLetterQueuePolicy(props);
-    assertPolicyFits('sqsQueuePolicy', this.policy, `queue ${props.name}`);
+    const policy = renderPolicy(this.policy);
+    assertPolicyFits('sqsQueuePolicy', policy, `queue ${props.name}`);
     this.queue = new SqsQueue(this, 'queue', {
       name: props.name,
       region: props.region,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-      policy: renderPolicy(this.policy),
+      policy,
     });
     this.arn = this.queue.arn;
   }

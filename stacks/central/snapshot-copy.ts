@@ -231,6 +231,9 @@ export class SnapshotCopy extends Construct {
       batchSize: COPY_BATCH_SIZE,
       functionResponseTypes: ['ReportBatchItemFailures'],
       scalingConfig: { maximumConcurrency: props.maxConcurrency },
+      // Lambda checks the execution role can receive from the queue when the mapping is created
+      // (InvalidParameterValueException otherwise: aws/aws-cdk#6770, hashicorp/terraform-provider-aws#14042).
+      dependsOn: [...this.role.policies],
     });
 
     new AlertAlarm(this, 'dlq-alarm', {

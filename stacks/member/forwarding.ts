@@ -66,6 +66,7 @@ export class Forwarding extends Construct {
         targetArn: props.centralBusArn,
         roleArn: this.role.role.arn,
         deadLetterQueueArn: dlq.arn,
+        targetDependsOn: [...this.role.policies], // the role may put events only once its policy exists
       });
     }
     this.deadLetterQueues = queues;
