@@ -320,7 +320,7 @@ describe('org config: what AWS or Terraform would reject later is rejected now',
       ]);
     });
 
-    it.each(['dr-copy', 'dr-copy=true', 'a=b=c'])('GIVEN %j THEN it is accepted', (copyTag) => {
+    it.each(['dr-copy', 'dr-copy=true', 'a=b=c', 'team=ops#1 (any character: EC2 tag values allow it)'])('GIVEN %j THEN it is accepted', (copyTag) => {
       expect(parseOrgConfig(withCopy({ copyTag })).snapshotCopy?.copyTag).toBe(copyTag);
     });
 

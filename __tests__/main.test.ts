@@ -41,6 +41,23 @@ describe('main.ts', () => {
   });
 });
 
+describe('main.ts, reproducible output', () => {
+  it('writes byte-identical files whichever directory it runs from (no absolute path, such as cdktf\'s default local state path)', () => {
+    const files = (root: string): string[] =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
+        .sort();
+    const a = runMain(undefined, {}, { cwd: mkdtempSync(join(tmpdir(), 'checkout-a-')) });
+    const b = runMain(undefined, {}, { cwd: mkdtempSync(join(tmpdir(), 'checkout-b-')) });
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    expect(files(b.outdir)).toEqual(files(a.outdir));
+    for (const f of files(a.outdir)) expect(readFileSync(join(b.outdir, f)).equals(readFileSync(join(a.outdir, f))), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(a.outdir, 'stacks', 'central', 'cdk.tf.json'), 'utf8')).terraform.backend).toEqual({ local: { path: 'terraform.central.tfstate' } });
+  });
+});
+
 describe('main.ts, user errors in the config file and environment', () => {
   /** Exit 1, one `error:` message, no stack frame, no output folder. */
   const expectUserError = (run: ReturnType<typeof runMain>, message: RegExp) => {

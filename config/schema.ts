@@ -65,7 +65,8 @@ const copyTag = z
       const eq = t.indexOf('=');
       const key = eq === -1 ? t : t.slice(0, eq);
       const value = eq === -1 ? '' : t.slice(eq + 1);
-      return TAG_KEY.test(key) && TAG_VALUE.test(value);
+      // EC2 allows any character in tag values (snapshots are EC2 resources): only the length.
+      return TAG_KEY.test(key) && value.length <= 256;
     },
     { error: 'is not "key" or "key=value" (key 1-128 characters, not starting with "aws:"; value up to 256)' },
   )
@@ -202,7 +203,7 @@ export const OrgConfigSchema = z
         defaultTags: z
           .record(z.string(), tagValue)
           .default({})
-          .describe(`Tags on every resource (AWS tag rules; not "aws:" or "${APP_TAG_KEY_PREFIX}" keys; at most 48)`),
+          .describe(`Tags on every resource (AWS tag rules; not "aws:" or "${APP_TAG_KEY_PREFIX}" keys; at most 48, or 49 when no member has a name)`),
       })
       .default({ roleName: DEFAULT_DEPLOYMENT_ROLE_NAME, defaultTags: {} }),
     alerts: z
