@@ -14,7 +14,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
-import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
+import { ALERT_PATTERNS, centralIntakePattern } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
 import type { OrgConfigInput } from '../config/schema';
@@ -52,18 +52,19 @@ describe('central stack', () => {
     expect(resourcesOf(stack, 'aws_cloudwatch_event_permission')).toHaveLength(0);
   });
 
-  it('admits only the organization, only PutEvents, only aws.ec2 and the forwarded detail-types', () => {
+  it('admits only PutEvents by the members\' forwarding rules, from the organization', () => {
     const policy = parsed<PolicyDocument>(theResource(stack, CloudwatchEventBusPolicy.tfResourceType).policy);
     expect(policy.Statement).toHaveLength(1);
     const [statement] = policy.Statement;
-    expect(statement).toMatchObject({
+    expect(statement).toEqual({
+      Sid: 'OrganizationForwardingRulesPutEvents',
       Effect: 'Allow',
       Principal: '*',
       Action: 'events:PutEvents',
       Resource: BUS_ARN,
       Condition: {
         StringEquals: { 'aws:PrincipalOrgID': ORG_ID },
-        'ForAllValues:StringEquals': { 'events:source': [EC2_SOURCE], 'events:detail-type': [...FORWARDED_DETAIL_TYPES] },
+        ArnLike: { 'aws:SourceArn': 'arn:aws:events:*:*:rule/ebs-event-hub-forward-to-central' },
       },
     });
   });
@@ -101,13 +102,51 @@ describe('central stack', () => {
     expect(topicTargets).toHaveLength(ALERT_PATTERNS.length);
   });
 
-  it('lets EventBridge and CloudWatch use the topic key, and rotates it', () => {
+  it('lets EventBridge (by topic encryption context only) and CloudWatch (by source) use the topic key, names the log groups, and rotates it', () => {
     const key = theResource(stack, KmsKey.tfResourceType);
     expect(key.enable_key_rotation).toBe(true);
     const policy = parsed<PolicyDocument>(key.policy);
-    const publish = policy.Statement.find((s) => s.Sid === 'EventBridgeAndAlarmsPublishToEncryptedTopic');
-    expect(publish?.Principal).toEqual({ Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] });
-    expect(publish?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    const topic = `arn:aws:sns:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-alerts`;
+    expect(policy.Statement.find((s) => s.Sid === 'AlertRulesEncryptForAlertTopic')).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topic } },
+    });
+    expect(policy.Statement.find((s) => s.Sid === 'AlarmsEncryptForAlertTopic')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topic, 'aws:SourceAccount': CENTRAL_ACCOUNT } },
+    });
+    const logs = policy.Statement.find((s) => s.Sid === 'CloudWatchLogsEncryptsLogGroups');
+    expect(logs?.Condition).toEqual({
+      ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [`arn:aws:logs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:log-group:/aws/events/${BUS_NAME}/audit`] },
+    });
+    expect(key.policy).not.toContain('log-group:*');
+  });
+
+  it('alarms on FailedInvocations and InvocationsSentToDLQ of every rule on the central bus, with its bus and rule dimensions', () => {
+    const rules = resourcesOf(stack, CloudwatchEventRule.tfResourceType).filter((r) => r.event_bus_name === BUS_NAME);
+    expect(rules.length).toBe(1 + ALERT_PATTERNS.length);
+    const alarms = resourcesOf(stack, CloudwatchMetricAlarm.tfResourceType).filter((a) => a.namespace === 'AWS/Events');
+    for (const rule of rules) {
+      for (const metric of ['FailedInvocations', 'InvocationsSentToDLQ']) {
+        const alarm = alarms.find((a) => a.metric_name === metric && (a.dimensions as Record<string, string>).RuleName === rule.name);
+        expect(alarm, `${metric} alarm of ${String(rule.name)}`).toMatchObject({
+          dimensions: { EventBusName: BUS_NAME, RuleName: rule.name },
+          statistic: 'Sum',
+          threshold: 0,
+          comparison_operator: 'GreaterThanThreshold',
+          treat_missing_data: 'notBreaching',
+        });
+        expect(String(alarm?.alarm_name)).toMatch(/^ebs-event-hub-/);
+        expect(alarm?.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\.[\w-]+\.arn\}$/)]);
+      }
+    }
+    expect(alarms).toHaveLength(2 * rules.length);
+  });
+
+  it('sends member alarm state changes arriving on the bus to the alert topic', () => {
+    const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-alert-member-alarm');
+    expect(parsed(rule.event_pattern)).toMatchObject({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] });
   });
 
   it('subscribes each configured email address', () => {

@@ -1,12 +1,15 @@
 import { Testing } from 'cdktf';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { forwardingPattern } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
+import { alarmEvent } from './support/alarm-events';
+import { matchesPattern } from './support/event-pattern-matcher';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';
 import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource } from './support/synth';
 
@@ -50,6 +53,25 @@ describe('member stack', () => {
       expect(target.role_arn).toMatch(/^\$\{aws_iam_role\.[\w-]+\.arn\}$/);
       expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
       expect(target.dead_letter_config).toEqual({ arn: `arn:aws:sqs:${target.region}:${MEMBER}:ebs-event-hub-forward-dlq` });
+    }
+  });
+
+  it('alarms on each region\'s forward DLQ under the member alarm prefix the forwarding rule carries to the central bus', () => {
+    const alarms = resourcesOf(stack, CloudwatchMetricAlarm.tfResourceType);
+    expect(alarms.map((a) => a.region).sort()).toEqual([...REGIONS].sort());
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({
+        alarm_name: 'ebs-event-hub-member-forward-dlq-not-empty',
+        namespace: 'AWS/SQS',
+        metric_name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: 'ebs-event-hub-forward-dlq' },
+        threshold: 0,
+        comparison_operator: 'GreaterThanThreshold',
+      });
+      expect(alarm.alarm_actions).toBeUndefined();
+      // the forwarding rule of that region matches the alarm's state changes
+      const event = alarmEvent({ alarmName: String(alarm.alarm_name), account: MEMBER, region: String(alarm.region) });
+      expect(matchesPattern(forwardingPattern(), event)).toBe(true);
     }
   });
 

@@ -5,13 +5,14 @@ import type { OrgConfig } from '../config/schema';
 import { centralIntakePattern } from './event-patterns';
 import { AccountStack } from './base-stack';
 import { EventDeadLetterQueue } from './dead-letter-queue';
-import { Alerts, ALARM_NAME_PREFIX, alertRuleArns } from './central/alerts';
-import { AuditLog } from './central/audit-log';
+import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns, alertRuleName } from './central/alerts';
+import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { AlertAlarm, queueNotEmpty } from './central/alert-alarm';
-import { COPY_RULE_NAME, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
-import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
+import { AlertAlarm, queueNotEmpty, RULE_FAILURE_METRICS, ruleFailure } from './central/alert-alarm';
+import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { ALERT_PATTERNS } from './event-patterns';
+import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
 
 export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
@@ -72,7 +73,12 @@ export class CentralStack extends AccountStack {
       sourceRuleArns: ruleArns,
     });
 
-    this.hubKey = new HubKey(this, 'key', { accountId, region });
+    this.hubKey = new HubKey(this, 'key', {
+      accountId,
+      region,
+      alertTopicArn: topicArn(region, accountId, ALERT_TOPIC_NAME),
+      logGroupNames: [auditLogGroupName(busName), ...(copy ? [copyLogGroupName] : [])],
+    });
 
     new CloudwatchEventArchive(this, 'archive', {
       name: ARCHIVE_NAME,
@@ -112,6 +118,21 @@ export class CentralStack extends AccountStack {
       topicArn: this.alerts.topic.arn,
       notifyOnOk: true,
     });
+
+    // Every central rule that fails to deliver reaches a human, also when the failing rule is an
+    // alert rule (the alarm publishes to the topic itself, as CloudWatch, not through EventBridge).
+    const centralRuleNames = [AUDIT_RULE_NAME, ...ALERT_PATTERNS.map((a) => alertRuleName(a.id)), ...(copy ? [COPY_RULE_NAME] : [])];
+    for (const ruleName of centralRuleNames) {
+      for (const metricName of RULE_FAILURE_METRICS) {
+        new AlertAlarm(this, `rule-alarm-${ruleName}-${metricName}`, {
+          alarmName: `${ALARM_NAME_PREFIX}rule-${ruleName.slice(PREFIX.length + 1)}-${metricName}`,
+          description: `Rule ${ruleName} on ${busName}: ${metricName} (events not delivered to its target)`,
+          region,
+          metric: ruleFailure(busName, ruleName, metricName),
+          topicArn: this.alerts.topic.arn,
+        });
+      }
+    }
 
     if (copy && props.snapshotCopyBundle) {
       const self = config.members.find((m) => m.accountId === accountId);

@@ -58,3 +58,20 @@ export class AlertAlarm extends Construct {
     });
   }
 }
+
+/**
+ * A rule on a custom bus failed to deliver: `FailedInvocations` (failed permanently) and
+ * `InvocationsSentToDLQ` (retries exhausted, sent to the dead-letter queue). Rules on a custom bus
+ * report with both dimensions, `EventBusName` and `RuleName`; EventBridge sends these metrics only
+ * when they are not zero (so no data is not a breach):
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+ */
+export const RULE_FAILURE_METRICS = ['FailedInvocations', 'InvocationsSentToDLQ'] as const;
+
+export const ruleFailure = (busName: string, ruleName: string, metricName: (typeof RULE_FAILURE_METRICS)[number]): AlarmMetric => ({
+  namespace: 'AWS/Events',
+  metricName,
+  dimensions: { EventBusName: busName, RuleName: ruleName },
+  statistic: 'Sum',
+  threshold: 0,
+});
