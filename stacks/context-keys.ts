@@ -217,6 +217,31 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     multiValued: ['kms:ResourceAliases'],
     docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases'],
   },
+  // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
+  {
+    caller: 'iam-role-session',
+    action: 'iam:PassRole',
+    keys: ['iam:PassedToService', ...PRINCIPAL_KEYS],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService'],
+    note: 'iam:PassedToService is the service principal the role is passed to (events.amazonaws.com for a rule target).',
+  },
+  ...(['kms:PutKeyPolicy', 'kms:DescribeKey'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+      docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
+      note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
+    }),
+  ),
+  {
+    caller: 'iam-role-session',
+    action: 'kms:CreateKey',
+    keys: ['aws:TagKeys', 'aws:RequestTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html', `${IAM_GLOBAL_KEYS}#condition-keys-tagkeys`],
+    note: 'CreateKey with Tags: aws:TagKeys lists the tag keys of the request.',
+  },
   {
     caller: 'lambda.amazonaws.com',
     action: 'sts:AssumeRole',
