@@ -1,9 +1,10 @@
 /**
  * The condition keys AWS documents as present in the request context, per caller and API.
  *
- * One table, used by the IAM simulation tests (every simulated request is built from it, and a
- * test that needs a key the table does not list fails) and by the synth guardrail that rejects a
- * policy conditioning a caller's request on a key that caller does not send.
+ * One table, used by the IAM simulation tests (every simulated request is checked against it, and
+ * a test that needs a key the table does not list fails) and by `undocumentedConditionKeys`, which a
+ * test runs over every resource and trust policy of the synthesized stacks: a policy conditioning a
+ * caller's request on a key that caller does not send fails it.
  *
  * A policy that passes a simulator can still fail in AWS: a simulator decides only on the
  * context it is given. Each row says what AWS sends, with the page that says so.
