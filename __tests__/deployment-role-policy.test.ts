@@ -124,8 +124,11 @@ describe('deployment role policy: within the app\'s names', () => {
     resource.endsWith(':role/dr-copy') ||
     resource === 'arn:aws:s3:::acme-terraform-state' ||
     resource === 'arn:aws:s3:::acme-terraform-state/platform/ebs/*' ||
-    (resource.endsWith(':key/*') && JSON.stringify(statement.Condition ?? {}).includes('aws:ResourceTag/ebs-event-hub:stack')) ||
-    (resource.endsWith(':event-source-mapping:*') && JSON.stringify(statement.Condition ?? {}).includes('lambda:FunctionArn'));
+    // generated key ids: only keys carrying, or requests setting, the app's stack tag
+    (resource.endsWith(':key/*') && /aws:(ResourceTag\/|TagKeys).*ebs-event-hub:stack/.test(JSON.stringify(statement.Condition ?? {}))) ||
+    // generated mapping ids: only mappings feeding the app's functions, or tagging
+    (resource.endsWith(':event-source-mapping:*') &&
+      (JSON.stringify(statement.Condition ?? {}).includes('lambda:FunctionArn') || list(statement.Action).every((a) => ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'].includes(a))));
 
   it.each(TARGETS)('GIVEN a config with a state bucket and a custom member role WHEN the %s policy is built THEN every ARN is within the app\'s names', (target) => {
     const policy: PolicyDocument = deploymentRolePolicy(withState, target);
@@ -163,6 +166,14 @@ describe('deployment role policy in IAM (simulated)', () => {
     await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:${R}:${C}:ebs-event-hub-central-target-dlq`), 'Allowed');
     await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:${R}:${C}:payments-queue`), 'ImplicitlyDenied');
     await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:us-east-1:${C}:ebs-event-hub-central-target-dlq`), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the central policy WHEN it manages log groups THEN only the audit log group\'s path and the app\'s function log groups are allowed', async () => {
+    const group = (name: string, suffix = '') => `arn:aws:logs:${R}:${C}:log-group:${name}${suffix}`;
+    await expectDecision(as(C, central, 'logs:CreateLogGroup', group(`/aws/events/${example.central.busName}/audit`)), 'Allowed');
+    await expectDecision(as(C, central, 'logs:PutRetentionPolicy', group('/aws/lambda/ebs-event-hub-snapshot-copy', ':*')), 'Allowed');
+    await expectDecision(as(C, central, 'logs:CreateLogGroup', group('/aws/events/other-bus/audit')), 'ImplicitlyDenied');
+    await expectDecision(as(C, central, 'logs:DeleteLogGroup', group('/aws/lambda/payments')), 'ImplicitlyDenied');
   });
 
   it('GIVEN the member policy WHEN it creates the forwarder role in its own account THEN it is allowed; an admin role is denied', async () => {

@@ -11,7 +11,6 @@
  * lists no resource type for them) are granted on `*`, and only those.
  */
 import type { OrgConfig } from '../config/schema';
-import { auditLogGroupName } from './central/audit-log';
 import { COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, PREFIX } from './names';
 import { policyDocument, type Conditions, type PolicyDocument, type Statement } from './policy';
 
@@ -85,12 +84,12 @@ const roles = (s: DeploymentScope): string[] => [
   `arn:aws:iam::${s.account}:role/${prefixed}`,
   ...s.extraRoleNames.map((n) => `arn:aws:iam::${s.account}:role/${n}`),
 ];
-/** The audit log group under `/aws/events/<bus>/`, and the app's Lambda and Step Functions log groups. */
+/**
+ * Log groups under `/aws/events/<bus>/` (the audit log), and the app's Lambda and Step Functions log
+ * groups. A trailing `*` also matches the `…:*` form of a log group ARN (IAM's `*` spans colons).
+ */
 const logGroups = (s: DeploymentScope): string[] =>
-  [auditLogGroupName(s.busName), `/aws/lambda/${prefixed}`, `/aws/vendedlogs/states/${prefixed}`].flatMap((name) => {
-    const group = arn('logs', s, `log-group:${name}`);
-    return [group, `${group}:*`];
-  });
+  [`/aws/events/${s.busName}/*`, `/aws/lambda/${prefixed}`, `/aws/vendedlogs/states/${prefixed}`].map((name) => arn('logs', s, `log-group:${name}`));
 const functions = (s: DeploymentScope): string[] => [arn('lambda', s, `function:${prefixed}`)];
 /** Key ids are generated: keys are scoped by the app's stack tag instead (set at creation by the provider's default tags). */
 const keys = (s: DeploymentScope): string[] => [arn('kms', s, 'key/*')];
@@ -186,6 +185,12 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     grants: [
       // CreateKey has no resource; the provider sends the default tags with it, so require the app's stack tag.
       { actions: ['kms:CreateKey'], resources: ANY, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
+      // Tagging at creation needs kms:TagResource on every key of the account and region ("at a minimum,
+      // the permission must cover all KMS keys in the account and Region"):
+      // https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html
+      // Limited to requests that carry the app's stack tag. (A holder of this role could put that tag
+      // on another key whose key policy delegates to IAM, and then manage it: see README.)
+      { actions: ['kms:TagResource'], resources: keys, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
       {
         actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion'],
         resources: keys,
@@ -281,6 +286,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
         resources: (s) => [arn('lambda', s, 'event-source-mapping:*')],
         condition: (s) => ({ ArnLike: { 'lambda:FunctionArn': functions(s) } }),
       },
+      // Event source mappings are taggable (default tags); tagging actions know no lambda:FunctionArn.
+      { actions: ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'], resources: (s) => [arn('lambda', s, 'event-source-mapping:*')] },
     ],
     docs: [`${REGISTRY}/lambda_event_source_mapping`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html#permissions-resources-eventsource'],
   },
