@@ -171,7 +171,8 @@ describe('deployment role policy in IAM (simulated)', () => {
   it('GIVEN the central policy WHEN it manages log groups THEN only the audit log group\'s path and the app\'s function log groups are allowed', async () => {
     const group = (name: string, suffix = '') => `arn:aws:logs:${R}:${C}:log-group:${name}${suffix}`;
     await expectDecision(as(C, central, 'logs:CreateLogGroup', group(`/aws/events/${example.central.busName}/audit`)), 'Allowed');
-    await expectDecision(as(C, central, 'logs:PutRetentionPolicy', group('/aws/lambda/ebs-event-hub-snapshot-copy', ':*')), 'Allowed');
+    await expectDecision(as(C, central, 'logs:PutRetentionPolicy', group('/aws/lambda/ebs-event-hub-snapshot-copy')), 'Allowed');
+    await expectDecision(as(C, central, 'logs:PutLogEvents', group('/aws/lambda/ebs-event-hub-snapshot-copy', ':log-stream:s')), 'ImplicitlyDenied'); // not a deployment action
     await expectDecision(as(C, central, 'logs:CreateLogGroup', group('/aws/events/other-bus/audit')), 'ImplicitlyDenied');
     await expectDecision(as(C, central, 'logs:DeleteLogGroup', group('/aws/lambda/payments')), 'ImplicitlyDenied');
   });
