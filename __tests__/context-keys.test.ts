@@ -108,5 +108,7 @@ describe('the synthesized policies use only documented keys', () => {
     expect(undocumentedConditionKeys([oldBus])).toEqual([]);
     // ...which is why the bus tests simulate the forward with the rule-forward row (bus-policy.iam.test.ts).
     expect(undocumentedConditionKeys([{ ...oldTopic, Principal: { Service: 'nobody.amazonaws.com' } }])).toEqual(['AlertRulesPublish: no row for nobody.amazonaws.com calling sns:Publish']);
+    // a Deny is left to the simulations: ArnNotEquals on an absent key is how it denies everyone else
+    expect(undocumentedConditionKeys([{ ...oldTopic, Effect: 'Deny', Condition: { ArnNotEquals: { 'aws:SourceArn': 'r' } } }])).toEqual([]);
   });
 });

@@ -293,6 +293,7 @@ export function documentedContext<V>(caller: Caller, action: string, values: Rea
 /** A policy statement as far as the check below needs it (structurally `stacks/policy.ts`'s Statement). */
 interface ConditionedStatement {
   readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
   readonly Principal?: '*' | { readonly AWS: string | readonly string[] } | { readonly Service: string | readonly string[] };
   readonly Action: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -308,17 +309,19 @@ export function callersOf(statement: Pick<ConditionedStatement, 'Principal'>): C
 }
 
 /**
- * Problems of a resource or trust policy: a condition on a key that no admitted caller is
- * documented to send for that action (such a condition can deny every real request), or a
- * conditioned statement whose callers and action have no row. Identity statements (no
- * principal) are skipped: their caller is the role, whose keys the simulations check.
+ * Problems of a resource or trust policy: an Allow conditioned on a key that no admitted caller is
+ * documented to send for that action (such a grant can fail closed on every real request, silently),
+ * or a conditioned Allow whose callers and action have no row. Identity statements (no principal)
+ * are skipped: their caller is the role, whose keys the simulations check. Deny statements are
+ * skipped too: a deny conditioned with a negated operator (`ArnNotEquals aws:SourceArn`) is meant to
+ * apply exactly when a caller does not send the key; the simulations check those.
  */
 export function undocumentedConditionKeys(statements: readonly ConditionedStatement[]): string[] {
   const problems: string[] = [];
   for (const statement of statements) {
     const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
     const callers = callersOf(statement);
-    if (keys.length === 0 || callers.length === 0) continue;
+    if (statement.Effect !== 'Allow' || keys.length === 0 || callers.length === 0) continue;
     for (const action of [statement.Action].flat()) {
       const rows = callers.map((c) => documentedKeys(c, action)).filter((r): r is DocumentedContextKeys => r !== undefined);
       if (rows.length === 0) {
