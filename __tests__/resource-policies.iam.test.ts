@@ -9,7 +9,7 @@
  * below is checked against that table by the harness.
  */
 import { describe, expect, it } from 'vitest';
-import { alertTopicPolicy, ALERT_TOPIC_NAME } from '../stacks/central/alerts';
+import { alertTopicPolicy, ALERT_TOPIC_NAME, type AlertsProps } from '../stacks/central/alerts';
 import { auditLogGroupName, auditLogResourcePolicy } from '../stacks/central/audit-log';
 import { hubKeyPolicy, HubKeyPropsError } from '../stacks/central/hub-key';
 import { AUDIT_RULE_NAME } from '../stacks/central-stack';
@@ -60,7 +60,14 @@ describe('dead-letter queue policy', () => {
 });
 
 describe('alert topic policy', () => {
-  const props = { accountId: CENTRAL, region: REGION };
+  const props: AlertsProps = {
+    accountId: CENTRAL,
+    region: REGION,
+    busName: BUS_NAME,
+    kmsKeyArn: `arn:aws:kms:${REGION}:${CENTRAL}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    emails: ['platform@example.com'],
+    deadLetterQueueArn: queueArn(REGION, CENTRAL, 'ebs-event-hub-target-dlq'),
+  };
   const policy = alertTopicPolicy(props);
   const TOPIC = topicArn(REGION, CENTRAL, ALERT_TOPIC_NAME);
   const alarmArn = (name: string, account = CENTRAL): string => `arn:aws:cloudwatch:${REGION}:${account}:alarm:${name}`;

@@ -25,26 +25,22 @@ export interface AlertsProps {
 export const alertRuleArns = (props: Pick<AlertsProps, 'accountId' | 'region' | 'busName'>): string[] =>
   ALERT_PATTERNS.map((a) => ruleArn(props.region, props.accountId, alertRuleName(a.id), props.busName));
 
-/**
- * Who may publish to the alert topic.
- *
- * EventBridge (the alert rules): a statement with no condition block. The EventBridge guide says
- * condition blocks in an SNS topic policy for EventBridge are not supported
- * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions),
- * so an `aws:SourceArn` condition would make delivery depend on a key AWS does not promise.
- * What keeps other accounts' rules out instead: EventBridge invokes a target in another account
- * only with an execution role of the rule's account, and the target's policy must then admit
- * that role (an IAM principal), never `events.amazonaws.com`
- * (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html). A grant to the service
- * principal is therefore used only by rules of this account; principals of this account who can
- * create rules could publish to the topic directly anyway. The key policy scopes EventBridge's key
- * use to this topic (`kms:EncryptionContext:aws:sns:topicArn`).
- *
- * CloudWatch (alarms): `aws:SourceArn` (this app's alarm names) and `aws:SourceAccount`, which
- * CloudWatch sends (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cross-service-confused-deputy-prevention.html).
- */
-export function alertTopicPolicy(props: Pick<AlertsProps, 'accountId' | 'region'>): PolicyDocument {
+/** Only this app's alert rules and alarms may publish to the topic. */
+export function alertTopicPolicy(props: AlertsProps): PolicyDocument {
   const topic = topicArn(props.region, props.accountId, ALERT_TOPIC_NAME);
+  // EventBridge (the alert rules): a statement with no condition block. The EventBridge guide says
+  // condition blocks in an SNS topic policy for EventBridge are not supported
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions),
+  // so an `aws:SourceArn` condition would make delivery depend on a key AWS does not promise.
+  // What keeps other accounts' rules out instead: EventBridge invokes a target in another account
+  // only with an execution role of the rule's account, and the target's policy must then admit that
+  // role (an IAM principal), never `events.amazonaws.com`
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html). A grant to
+  // the service principal is therefore used only by rules of this account; principals of this
+  // account who can create rules could publish to the topic directly anyway. The key policy scopes
+  // EventBridge's key use to this topic (`kms:EncryptionContext:aws:sns:topicArn`).
+  // CloudWatch (alarms): `aws:SourceArn` (this app's alarm names) and `aws:SourceAccount`, which
+  // CloudWatch sends (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cross-service-confused-deputy-prevention.html).
   return policyDocument('resource', [
     {
       Sid: 'AlertRulesPublish',
