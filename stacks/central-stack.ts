@@ -5,13 +5,12 @@ import type { OrgConfig } from '../config/schema';
 import { centralIntakePattern } from './event-patterns';
 import { AccountStack } from './base-stack';
 import { EventDeadLetterQueue } from './dead-letter-queue';
-import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns, alertRuleName } from './central/alerts';
+import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './central/alerts';
 import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, queueNotEmpty, RULE_FAILURE_METRICS, ruleFailure } from './central/alert-alarm';
 import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
-import { ALERT_PATTERNS } from './event-patterns';
 import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
 
@@ -121,7 +120,8 @@ export class CentralStack extends AccountStack {
 
     // Every central rule that fails to deliver reaches a human, also when the failing rule is an
     // alert rule (the alarm publishes to the topic itself, as CloudWatch, not through EventBridge).
-    const centralRuleNames = [AUDIT_RULE_NAME, ...ALERT_PATTERNS.map((a) => alertRuleName(a.id)), ...(copy ? [COPY_RULE_NAME] : [])];
+    // The rules are those whose targets dead-letter to the central DLQ (`ruleArns`): every rule on the bus.
+    const centralRuleNames = ruleArns.map((arn) => arn.slice(arn.lastIndexOf('/') + 1));
     for (const ruleName of centralRuleNames) {
       for (const metricName of RULE_FAILURE_METRICS) {
         new AlertAlarm(this, `rule-alarm-${ruleName}-${metricName}`, {

@@ -11,7 +11,7 @@
  * lists no resource type for them) are granted on `*`, and only those.
  */
 import type { OrgConfig } from '../config/schema';
-import { COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, PREFIX } from './names';
+import { FORWARDER_ROLE_NAME, PREFIX } from './names';
 import { policyDocument, type Conditions, type PolicyDocument, type Statement } from './policy';
 
 export type DeploymentTarget = 'central' | 'member';
@@ -268,7 +268,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
         actions: ['lambda:CreateFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:DeleteFunction', 'lambda:ListVersionsByFunction', 'lambda:GetFunctionCodeSigningConfig', 'lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'],
         resources: functions,
       },
-      { actions: ['iam:PassRole'], resources: (s) => [role(s, COPY_FUNCTION_ROLE_NAME)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }) },
+      // The app's function roles (named with the prefix), to Lambda only.
+      { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }) },
     ],
     docs: [`${REGISTRY}/lambda_function`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html'],
   },
