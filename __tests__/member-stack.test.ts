@@ -75,6 +75,16 @@ describe('member stack', () => {
     }
   });
 
+  it('costs four resources per region (queue, rule, target, alarm): a member stack is synthesized up to 1,000 times', () => {
+    // GIVEN the same member with one region more; WHEN synthesized; THEN exactly four resources more
+    const count = (st: ReturnType<typeof synthStack>) => Object.values(st.json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+    const wider = buildApp({
+      config: testConfig({ members: [{ accountId: MEMBER, regions: [...REGIONS, 'ap-southeast-2'] as never }] }),
+      outdir: Testing.app().outdir,
+    });
+    expect(count(synthStack(wider.members[0]!)) - count(stack)).toBe(4);
+  });
+
   it('makes one encrypted 14-day DLQ per region that admits only that region\'s rule', () => {
     const queues = resourcesOf(stack, SqsQueue.tfResourceType);
     expect(queues.map((q) => q.region).sort()).toEqual([...REGIONS].sort());
