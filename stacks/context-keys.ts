@@ -52,8 +52,8 @@ const EB_LOGS_SAMPLE = 'https://github.com/aws-samples/serverless-patterns/pull/
 const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
 
 /**
- * One row per caller and API that a policy of this app admits or that a test simulates.
- * A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
+ * One row per caller and API that a conditioned statement of this app admits or that a test
+ * simulates with a context (a simulation with no context needs no row). A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
  * organization); it never sends a key that is not listed.
  */
 export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
