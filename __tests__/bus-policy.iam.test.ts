@@ -76,6 +76,12 @@ describe('central bus policy, organization mode', () => {
     );
   });
 
+  it('GIVEN the same forwarding rule carrying a member alarm state change (aws.cloudwatch) WHEN it delivers THEN it is allowed: the request names the rule, not the event', async () => {
+    // One rule forwards both kinds (forwardingPattern's $or); the documented keys of a rule delivery
+    // carry no event content, so the alarm forward is admitted exactly as an EC2 forward is.
+    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(MEMBER, 'eu-central-1'), 'events:eventBusInvocation': 'true' } }), 'Allowed');
+  });
+
   it('GIVEN a forward WHEN the request carries only aws:PrincipalOrgID and aws:SourceArn (eventBusInvocation absent) THEN it is still allowed: no condition needs more', async () => {
     await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(MEMBER) } }), 'Allowed');
   });
