@@ -13,7 +13,7 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
-import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
+import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from '../stacks/central/alert-alarm';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
@@ -126,21 +126,24 @@ describe('central stack', () => {
     expect(key.policy).not.toContain('log-group:*');
   });
 
-  it('alarms on FailedInvocations and InvocationsSentToDLQ of every rule on the central bus, with its bus and rule dimensions', () => {
-    const rules = resourcesOf(stack, CloudwatchEventRule.tfResourceType).filter((r) => r.event_bus_name === BUS_NAME);
+  it('alarms on FailedInvocations and InvocationsSentToDLQ of every rule on the central bus, with its bus and rule dimensions by reference', () => {
+    const rules = Object.entries(stack.json.resource?.[CloudwatchEventRule.tfResourceType] ?? {});
     expect(rules.length).toBe(1 + ALERT_PATTERNS.length);
+    const [busKey] = Object.keys(stack.json.resource?.[CloudwatchEventBus.tfResourceType] ?? {});
     const alarms = resourcesOf(stack, CloudwatchMetricAlarm.tfResourceType).filter((a) => a.namespace === 'AWS/Events');
-    for (const rule of rules) {
+    for (const [key, rule] of rules) {
       for (const metric of ['FailedInvocations', 'InvocationsSentToDLQ']) {
-        const alarm = alarms.find((a) => a.metric_name === metric && (a.dimensions as Record<string, string>).RuleName === rule.name);
-        expect(alarm, `${metric} alarm of ${String(rule.name)}`).toMatchObject({
-          dimensions: { EventBusName: BUS_NAME, RuleName: rule.name },
+        const ruleRef = `\${aws_cloudwatch_event_rule.${key}.name}`;
+        const alarm = alarms.find((a) => a.metric_name === metric && (a.dimensions as Record<string, string>).RuleName === ruleRef);
+        expect(alarm, `${metric} alarm of ${String((rule as { name: string }).name)}`).toMatchObject({
+          // a custom bus's rules report with both dimensions (eb-monitoring); by reference: created after them
+          dimensions: { EventBusName: `\${aws_cloudwatch_event_bus.${busKey}.name}`, RuleName: ruleRef },
           statistic: 'Sum',
           threshold: 0,
           comparison_operator: 'GreaterThanThreshold',
           treat_missing_data: 'notBreaching',
         });
-        expect(String(alarm?.alarm_name)).toMatch(/^ebs-event-hub-/);
+        expect(String(alarm?.alarm_name)).toMatch(/^ebs-event-hub-rule-/);
         expect(alarm?.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\.[\w-]+\.arn\}$/)]);
       }
     }
@@ -218,5 +221,31 @@ describe('AlertAlarm', () => {
       comparison_operator: 'GreaterThanThreshold',
       alarm_actions: ['arn:aws:sns:eu-west-1:111111111111:t'],
     });
+  });
+});
+
+describe('RuleFailureAlarms', () => {
+  const topicArn = 'arn:aws:sns:eu-west-1:111111111111:ebs-event-hub-alerts';
+
+  it('GIVEN a rule on the default bus WHEN alarmed THEN its metrics carry only the RuleName dimension (eb-monitoring)', () => {
+    const json = JSON.parse(
+      Testing.synthScope((scope) => {
+        new CloudwatchEventRule(scope, 'scheduled', { name: 'ebs-event-hub-sweep', scheduleExpression: 'rate(1 day)' });
+        new RuleFailureAlarms(scope, 'alarms', { region: 'eu-west-1', busName: 'ignored-for-default-bus', topicArn });
+      }),
+    ) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    const alarms = Object.values(json.resource[CloudwatchMetricAlarm.tfResourceType] ?? {});
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.dimensions).toEqual({ RuleName: '${aws_cloudwatch_event_rule.scheduled.name}' });
+  });
+
+  it('GIVEN a rule whose name is not a literal WHEN alarmed THEN it throws naming the rule (alarm names need it)', () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        const first = new CloudwatchEventRule(scope, 'first', { name: 'ebs-event-hub-a', scheduleExpression: 'rate(1 day)' });
+        new CloudwatchEventRule(scope, 'derived', { name: first.name, scheduleExpression: 'rate(1 day)' });
+        new RuleFailureAlarms(scope, 'alarms', { region: 'eu-west-1', busName: 'b', topicArn });
+      }),
+    ).toThrow(/rule .*derived has no literal name/);
   });
 });

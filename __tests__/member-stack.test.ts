@@ -64,11 +64,13 @@ describe('member stack', () => {
         alarm_name: 'ebs-event-hub-member-forward-dlq-not-empty',
         namespace: 'AWS/SQS',
         metric_name: 'ApproximateNumberOfMessagesVisible',
-        dimensions: { QueueName: 'ebs-event-hub-forward-dlq' },
         threshold: 0,
         comparison_operator: 'GreaterThanThreshold',
       });
       expect(alarm.alarm_actions).toBeUndefined();
+      // the DLQ of the same region, by reference (the alarm is created after it)
+      const [queueKey] = Object.entries(stack.json.resource?.[SqsQueue.tfResourceType] ?? {}).find(([, q]) => (q as { region: string }).region === alarm.region)!;
+      expect(alarm.dimensions).toEqual({ QueueName: `\${aws_sqs_queue.${queueKey}.name}` });
       // the forwarding rule of that region matches the alarm's state changes
       const event = alarmEvent({ alarmName: String(alarm.alarm_name), account: MEMBER, region: String(alarm.region) });
       expect(matchesPattern(forwardingPattern(), event)).toBe(true);

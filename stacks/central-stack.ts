@@ -9,7 +9,7 @@ import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './ce
 import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { AlertAlarm, queueNotEmpty, RULE_FAILURE_METRICS, ruleFailure } from './central/alert-alarm';
+import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
@@ -118,22 +118,6 @@ export class CentralStack extends AccountStack {
       notifyOnOk: true,
     });
 
-    // Every central rule that fails to deliver reaches a human, also when the failing rule is an
-    // alert rule (the alarm publishes to the topic itself, as CloudWatch, not through EventBridge).
-    // The rules are those whose targets dead-letter to the central DLQ (`ruleArns`): every rule on the bus.
-    const centralRuleNames = ruleArns.map((arn) => arn.slice(arn.lastIndexOf('/') + 1));
-    for (const ruleName of centralRuleNames) {
-      for (const metricName of RULE_FAILURE_METRICS) {
-        new AlertAlarm(this, `rule-alarm-${ruleName}-${metricName}`, {
-          alarmName: `${ALARM_NAME_PREFIX}rule-${ruleName.slice(PREFIX.length + 1)}-${metricName}`,
-          description: `Rule ${ruleName} on ${busName}: ${metricName} (events not delivered to its target)`,
-          region,
-          metric: ruleFailure(busName, ruleName, metricName),
-          topicArn: this.alerts.topic.arn,
-        });
-      }
-    }
-
     if (copy && props.snapshotCopyBundle) {
       const self = config.members.find((m) => m.accountId === accountId);
       this.snapshotCopy = new SnapshotCopy(this, 'snapshot-copy', {
@@ -157,6 +141,9 @@ export class CentralStack extends AccountStack {
       });
       this.snapshotCopy.node.addDependency(this.eventBus);
     }
+
+    // Every rule of this stack that fails to deliver reaches a human (after all rules exist).
+    new RuleFailureAlarms(this, 'rule-alarms', { region, busName: this.eventBus.bus.name, topicArn: this.alerts.topic.arn });
 
     new TerraformOutput(this, 'event_bus_arn', { value: this.eventBus.bus.arn, description: 'ARN of the central event bus' });
     new TerraformOutput(this, 'alert_topic_arn', { value: this.alerts.topic.arn, description: 'ARN of the alert topic' });

@@ -80,7 +80,8 @@ export class Forwarding extends Construct {
       // If the central bus refuses every forward, the alarm's own event lands in this DLQ too; the
       // alarm stays in ALARM in the member account, and the central FailedInvocations alarms do not
       // see it. That case (a broken bus policy) fails for every member at once and shows at rollout.
-      const { evaluationPeriods = 1, ...metric } = queueNotEmpty(FORWARD_DLQ_NAME);
+      // The queue by reference (its name attribute): the alarm is created after the queue.
+      const { evaluationPeriods = 1, ...metric } = queueNotEmpty(dlq.queue.name);
       new CloudwatchMetricAlarm(this, `dlq-alarm-${region}`, {
         alarmName: FORWARD_DLQ_ALARM_NAME,
         alarmDescription: 'EC2/EBS events this region could not forward to the central bus: inspect and redrive the forward DLQ',
