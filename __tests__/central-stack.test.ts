@@ -13,13 +13,15 @@ import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscrip
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
-import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from '../stacks/central/alert-alarm';
+import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
 import { parseOrgConfig } from '../config/load';
 import type { OrgConfigInput } from '../config/schema';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';
 import { parsed, resourcesOf, synthStack, theResource } from './support/synth';
+
+import { RuleFailureAlarms } from '../stacks/central/alert-alarm';
 
 const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
 
