@@ -46,7 +46,7 @@ const EB_CONDITION_KEYS = 'https://docs.aws.amazon.com/eventbridge/latest/usergu
 const EB_RESOURCE_POLICIES = 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html';
 const EB_BUS_PERMISSIONS = 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html';
 const SAR_EVENTBRIDGE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html';
-const SNS_KEY_MANAGEMENT = 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html';
+const SNS_KEY_MANAGEMENT = 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services';
 const LOGS_KMS = 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html';
 const EB_LOGS_SAMPLE = 'https://github.com/aws-samples/serverless-patterns/pull/618';
 const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
@@ -136,8 +136,8 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     caller: 'cloudwatch.amazonaws.com',
     action: 'sns:Publish',
     keys: ['aws:SourceArn', 'aws:SourceAccount'],
-    docs: ['https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cross-service-confused-deputy-prevention.html', SNS_KEY_MANAGEMENT],
-    note: 'aws:SourceArn is the alarm ARN.',
+    docs: [SNS_KEY_MANAGEMENT, 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
+    note: 'aws:SourceArn is the alarm ARN, aws:SourceAccount its account (the SNS guide conditions CloudWatch on both).',
   },
   {
     caller: 'cloudwatch.amazonaws.com',

@@ -40,7 +40,7 @@ export function alertTopicPolicy(props: AlertsProps): PolicyDocument {
   // account who can create rules could publish to the topic directly anyway. The key policy scopes
   // EventBridge's key use to this topic (`kms:EncryptionContext:aws:sns:topicArn`).
   // CloudWatch (alarms): `aws:SourceArn` (this app's alarm names) and `aws:SourceAccount`, which
-  // CloudWatch sends (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cross-service-confused-deputy-prevention.html).
+  // CloudWatch sends (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
   return policyDocument('resource', [
     {
       Sid: 'AlertRulesPublish',
