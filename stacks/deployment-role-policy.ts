@@ -69,6 +69,8 @@ export interface TerraformResourcePermissions {
 }
 
 const REGISTRY = 'https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources';
+/** The provider's v6.25.0 Go declarations, one file per function (read where a row was checked against the source). */
+const PROVIDER_SOURCE = 'https://github.com/lonegunmanb/terraform-provider-aws-index/blob/main/index/internal/service';
 const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
 const ANY = (): readonly string[] => ['*'];
 
@@ -197,7 +199,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
         condition: taggedByApp,
       },
     ],
-    docs: [`${REGISTRY}/kms_key`, `${SAR}/list_awskeymanagementservice.html`],
+    // Read: DescribeKey, GetKeyPolicy, GetKeyRotationStatus, ListResourceTags (findKeyInfo).
+    docs: [`${REGISTRY}/kms_key`, `${SAR}/list_awskeymanagementservice.html`, `${PROVIDER_SOURCE}/kms/func.findKeyInfo.goindex`],
   },
   {
     type: 'aws_kms_alias',
@@ -271,7 +274,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
       // The app's function roles (named with the prefix), to Lambda only.
       { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }) },
     ],
-    docs: [`${REGISTRY}/lambda_function`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html'],
+    // Read: GetFunction, ListVersionsByFunction (latest version), GetFunctionCodeSigningConfig (resourceFunctionRead).
+    docs: [`${REGISTRY}/lambda_function`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html', `${PROVIDER_SOURCE}/lambda/func.resourceFunctionRead.goindex`],
   },
   {
     type: 'aws_lambda_event_source_mapping',
