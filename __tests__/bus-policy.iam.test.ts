@@ -5,12 +5,17 @@
  * The forwarder role is in a member account and the bus in the central account, so a put is
  * cross-account: the role's identity policy AND the bus policy must both allow it. Where a test
  * is about one of the two, the other is made to allow, so the one under test decides.
+ *
+ * A forward is simulated as AWS documents it (caller `rule-forward` in stacks/context-keys.ts):
+ * the sending rule's ARN, `events:eventBusInvocation` and the role session's principal keys; never
+ * `events:source`/`events:detail-type`, which no page says are present for rule delivery.
  */
 import { describe, expect, it } from 'vitest';
 import { BUS_POLICY_MAX_CHARS, BusPolicyTooLargeError, centralBusPolicy } from '../stacks/central/event-bus';
+import { documentedKeys, UndocumentedContextKeyError } from '../stacks/context-keys';
 import { FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import { forwarderPolicy, forwarderTrustPolicy } from '../stacks/member/forwarding';
-import { busArn, FORWARD_DLQ_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn, ruleArn } from '../stacks/names';
+import { busArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn, ruleArn } from '../stacks/names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../stacks/policy';
 import { expectDecision, simulate, simulateWithDetails, SimulationInputError, type SimulationRequest } from './support/iam';
 import { BUS_NAME, CENTRAL_ACCOUNT as CENTRAL, CENTRAL_REGION as REGION, ORG_ID } from './support/config';
@@ -25,21 +30,34 @@ const forwarderRole = (account: string): string => roleArn(account, FORWARDER_RO
 const ORG_BUS_POLICY = centralBusPolicy({ busArn: CENTRAL_BUS, organizationId: ORG_ID, memberAccountIds: [MEMBER] });
 const LIST_BUS_POLICY = centralBusPolicy({ busArn: CENTRAL_BUS, memberAccountIds: [MEMBER, OTHER_MEMBER] });
 
-/** An ordinary EC2/EBS forward: one entry, source aws.ec2, a forwarded detail-type. */
-const ec2Events = (detailTypes: readonly string[], sources: readonly string[] = ['aws.ec2']) => ({
-  'events:source': sources,
-  'events:detail-type': detailTypes,
-});
+/** The forwarding rule of `account` in `region` (on its default bus). */
+const forwardRule = (account: string, region = 'us-east-1', name = FORWARD_RULE_NAME): string => ruleArn(region, account, name);
 
-/** The forwarder role of `account` putting events on the central bus, with the real policies. */
-const forwardedPut = (over: Partial<SimulationRequest> = {}): SimulationRequest => ({
-  principal: forwarderRole(MEMBER),
+/**
+ * A member's forwarding rule delivering to the central bus with the forwarder role: only the keys
+ * AWS documents for rule-based delivery (`rule-forward` in stacks/context-keys.ts).
+ */
+const forwardedPut = (over: Partial<SimulationRequest> = {}, account = MEMBER): SimulationRequest => ({
+  principal: forwarderRole(account),
+  caller: 'rule-forward',
   action: 'events:PutEvents',
   resource: CENTRAL_BUS,
   resourceAccount: CENTRAL,
   identityPolicies: { 'put-events-on-central-bus': forwarderPolicy(CENTRAL_BUS) },
   resourcePolicy: ORG_BUS_POLICY,
-  context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events([FORWARDED_DETAIL_TYPES[0]!]) },
+  context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(account), 'events:eventBusInvocation': 'true' },
+  ...over,
+});
+
+/** A role of a member account calling PutEvents itself (no rule): `iam-role-session`. */
+const directPut = (sources: readonly string[], detailTypes: readonly string[], over: Partial<SimulationRequest> = {}): SimulationRequest => ({
+  principal: roleArn(MEMBER, 'app-publisher'),
+  action: 'events:PutEvents',
+  resource: CENTRAL_BUS,
+  resourceAccount: CENTRAL,
+  identityPolicies: grants('events:PutEvents', CENTRAL_BUS),
+  resourcePolicy: ORG_BUS_POLICY,
+  context: { 'aws:PrincipalOrgID': ORG_ID, 'events:source': sources, 'events:detail-type': detailTypes, 'events:eventBusInvocation': 'false' },
   ...over,
 });
 
@@ -51,52 +69,50 @@ const grants = (action: string, resource: string): Record<string, PolicyDocument
 const accountIds = (n: number): string[] => Array.from({ length: n }, (_, i) => String(100_000_000_000 + i));
 
 describe('central bus policy, organization mode', () => {
-  it('GIVEN an org member WHEN its request carries no events:source or events:detail-type THEN it is denied (ForAllValues is not vacuously true)', async () => {
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID } }), 'ImplicitlyDenied');
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'events:source': ['aws.ec2'] } }), 'ImplicitlyDenied');
-  });
-
-  it.each(FORWARDED_DETAIL_TYPES)('GIVEN the forwarder role of an org member WHEN it puts an aws.ec2 "%s" event THEN it is allowed', async (detailType) => {
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events([detailType]) } }), 'Allowed');
-  });
-
-  it('GIVEN the forwarder role of an org member WHEN one PutEvents call carries several forwarded detail-types THEN it is allowed', async () => {
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events(FORWARDED_DETAIL_TYPES) } }), 'Allowed');
+  it.each(['us-east-1', 'eu-west-1', 'ap-southeast-2'])('GIVEN the forwarding rule of an org member in %s WHEN it delivers to the central bus with its role THEN it is allowed', async (region) => {
     await expectDecision(
-      forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events(FORWARDED_DETAIL_TYPES.slice(1, 3)) } }),
+      forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(MEMBER, region), 'events:eventBusInvocation': 'true' } }),
       'Allowed',
     );
   });
 
-  it('GIVEN a principal in another organization WHEN it puts a forwarded event THEN it is denied', async () => {
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': 'o-zzzzzzzzzz', ...ec2Events([FORWARDED_DETAIL_TYPES[0]!]) } }), 'ImplicitlyDenied');
+  it('GIVEN the same forwarding rule carrying a member alarm state change (aws.cloudwatch) WHEN it delivers THEN it is allowed: the request names the rule, not the event', async () => {
+    // One rule forwards both kinds (forwardingPattern's $or); the documented keys of a rule delivery
+    // carry no event content, so the alarm forward is admitted exactly as an EC2 forward is.
+    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(MEMBER, 'eu-central-1'), 'events:eventBusInvocation': 'true' } }), 'Allowed');
   });
 
-  it('GIVEN a principal in no organization WHEN it puts a forwarded event THEN it is denied', async () => {
-    await expectDecision(
-      forwardedPut({ principal: forwarderRole(STRANGER), context: ec2Events([FORWARDED_DETAIL_TYPES[0]!]) }),
-      'ImplicitlyDenied',
-    );
+  it('GIVEN a forward WHEN the request carries only aws:PrincipalOrgID and aws:SourceArn (eventBusInvocation absent) THEN it is still allowed: no condition needs more', async () => {
+    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(MEMBER) } }), 'Allowed');
   });
 
-  it.each([[['aws.s3']], [['aws.ec2', 'custom.app']], [['custom.app']]])(
-    'GIVEN an org member WHEN it puts events whose sources are %j THEN it is denied',
-    async (sources) => {
-      await expectDecision(
-        forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events([FORWARDED_DETAIL_TYPES[0]!], sources) } }),
-        'ImplicitlyDenied',
-      );
-    },
-  );
+  it('GIVEN the bus policy WHEN its conditions are read THEN they use only keys documented for rule-forwarded PutEvents', () => {
+    for (const statement of ORG_BUS_POLICY.Statement) {
+      const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
+      const documented = documentedKeys('rule-forward', 'events:PutEvents')!.keys;
+      expect(keys.filter((k) => !documented.includes(k))).toEqual([]);
+    }
+  });
 
-  it('GIVEN an org member WHEN it puts an aws.ec2 event of a detail-type that is not forwarded THEN it is denied', async () => {
-    const notForwarded = 'EC2 Instance State-change Notification';
-    await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events([notForwarded]) } }), 'ImplicitlyDenied');
-    // one foreign entry in an otherwise admissible batch spoils the call (ForAllValues)
+  it('GIVEN an org member rule with another name WHEN it delivers to the central bus THEN it is denied', async () => {
+    for (const rule of [forwardRule(MEMBER, 'us-east-1', 'some-other-rule'), ruleArn('us-east-1', MEMBER, FORWARD_RULE_NAME, 'custom-bus')]) {
+      await expectDecision(forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': rule, 'events:eventBusInvocation': 'true' } }), 'ImplicitlyDenied');
+    }
+  });
+
+  it('GIVEN a forwarding rule in another organization, or in none WHEN it delivers to the central bus THEN it is denied', async () => {
     await expectDecision(
-      forwardedPut({ context: { 'aws:PrincipalOrgID': ORG_ID, ...ec2Events([...FORWARDED_DETAIL_TYPES, notForwarded]) } }),
+      forwardedPut({ context: { 'aws:PrincipalOrgID': 'o-zzzzzzzzzz', 'aws:SourceArn': forwardRule(STRANGER), 'events:eventBusInvocation': 'true' } }, STRANGER),
       'ImplicitlyDenied',
     );
+    await expectDecision(forwardedPut({ context: { 'aws:SourceArn': forwardRule(STRANGER), 'events:eventBusInvocation': 'true' } }, STRANGER), 'ImplicitlyDenied');
+  });
+
+  it.each([
+    [['custom.app'], ['OrderCreated']],
+    [['aws.ec2'], [FORWARDED_DETAIL_TYPES[0]!]],
+  ])('GIVEN an org member role allowed to put events WHEN it calls PutEvents directly with sources %j THEN the bus policy denies it', async (sources, detailTypes) => {
+    await expectDecision(directPut(sources, detailTypes), 'ImplicitlyDenied');
   });
 
   it.each([
@@ -109,7 +125,7 @@ describe('central bus policy, organization mode', () => {
     );
   });
 
-  it('GIVEN another bus with an equally open policy WHEN the forwarder role puts a forwarded event on it THEN its identity policy denies it', async () => {
+  it('GIVEN another bus with an equally open policy WHEN the forwarder role delivers to it THEN its identity policy denies it', async () => {
     const otherBusPolicy = centralBusPolicy({ busArn: OTHER_BUS, organizationId: ORG_ID, memberAccountIds: [] });
     await expectDecision(forwardedPut({ resource: OTHER_BUS, resourcePolicy: otherBusPolicy }), 'ImplicitlyDenied');
     // control: the same request from a role allowed to put on that bus goes through
@@ -121,24 +137,20 @@ describe('central bus policy, organization mode', () => {
 });
 
 describe('central bus policy, account-list mode (no organizationId)', () => {
-  it.each([MEMBER, OTHER_MEMBER])('GIVEN listed account %s WHEN its forwarder role puts a forwarded event THEN it is allowed', async (account) => {
-    await expectDecision(
-      forwardedPut({ principal: forwarderRole(account), resourcePolicy: LIST_BUS_POLICY, context: ec2Events(FORWARDED_DETAIL_TYPES) }),
-      'Allowed',
-    );
+  const listed = (account: string, over: Partial<SimulationRequest> = {}) =>
+    forwardedPut({ resourcePolicy: LIST_BUS_POLICY, context: { 'aws:SourceArn': forwardRule(account), 'events:eventBusInvocation': 'true' }, ...over }, account);
+
+  it.each([MEMBER, OTHER_MEMBER])('GIVEN the forwarding rule of listed account %s WHEN it delivers with its role THEN it is allowed', async (account) => {
+    await expectDecision(listed(account), 'Allowed');
   });
 
-  it('GIVEN an account that is not listed WHEN its forwarder role puts a forwarded event THEN it is denied', async () => {
-    await expectDecision(
-      forwardedPut({ principal: forwarderRole(STRANGER), resourcePolicy: LIST_BUS_POLICY, context: ec2Events(FORWARDED_DETAIL_TYPES) }),
-      'ImplicitlyDenied',
-    );
+  it('GIVEN the forwarding rule of an account that is not listed WHEN it delivers THEN it is denied', async () => {
+    await expectDecision(listed(STRANGER), 'ImplicitlyDenied');
   });
 
-  it('GIVEN a listed account WHEN it puts events of another source or detail-type THEN it is denied', async () => {
-    for (const context of [ec2Events(FORWARDED_DETAIL_TYPES, ['aws.s3']), ec2Events(['EC2 Instance State-change Notification'])]) {
-      await expectDecision(forwardedPut({ resourcePolicy: LIST_BUS_POLICY, context }), 'ImplicitlyDenied');
-    }
+  it('GIVEN a listed account WHEN a role of it calls PutEvents directly, or another of its rules delivers THEN it is denied', async () => {
+    await expectDecision(directPut(['custom.app'], ['OrderCreated'], { resourcePolicy: LIST_BUS_POLICY, context: { 'events:source': ['custom.app'], 'events:detail-type': ['OrderCreated'] } }), 'ImplicitlyDenied');
+    await expectDecision(listed(MEMBER, { context: { 'aws:SourceArn': forwardRule(MEMBER, 'us-east-1', 'other-rule'), 'events:eventBusInvocation': 'true' } }), 'ImplicitlyDenied');
   });
 });
 
@@ -188,7 +200,7 @@ describe('forwarder trust policy', () => {
   it('GIVEN a role of the member account WHEN it assumes the forwarder role THEN it is denied even with sts:AssumeRole in its own policy', async () => {
     const caller = roleArn(MEMBER, 'admin');
     await expectDecision(
-      { ...assume(caller, { 'aws:SourceAccount': MEMBER }), identityPolicies: grants('sts:AssumeRole', forwarderRole(MEMBER)) },
+      { ...assume(caller, {}), identityPolicies: grants('sts:AssumeRole', forwarderRole(MEMBER)) },
       'ImplicitlyDenied',
     );
   });
@@ -204,16 +216,15 @@ describe('central bus policy size', () => {
   it('GIVEN the same 400 member accounts and an organizationId WHEN the bus policy is built THEN it fits and admits a member', async () => {
     const policy = centralBusPolicy({ busArn: CENTRAL_BUS, organizationId: ORG_ID, memberAccountIds: accountIds(400) });
     expect(renderPolicy(policy).length).toBeLessThanOrEqual(BUS_POLICY_MAX_CHARS);
-    await expectDecision(forwardedPut({ principal: forwarderRole(accountIds(400)[399]!), resourcePolicy: policy }), 'Allowed');
+    const account = accountIds(400)[399]!;
+    await expectDecision(forwardedPut({ resourcePolicy: policy, context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(account) } }, account), 'Allowed');
   });
 
   it('GIVEN 250 member accounts and no organizationId WHEN the bus policy is built THEN it fits and admits a listed account', async () => {
     const policy = centralBusPolicy({ busArn: CENTRAL_BUS, memberAccountIds: accountIds(250) });
     expect(renderPolicy(policy).length).toBeLessThanOrEqual(BUS_POLICY_MAX_CHARS);
-    await expectDecision(
-      forwardedPut({ principal: forwarderRole(accountIds(250)[249]!), resourcePolicy: policy, context: ec2Events(FORWARDED_DETAIL_TYPES) }),
-      'Allowed',
-    );
+    const account = accountIds(250)[249]!;
+    await expectDecision(forwardedPut({ resourcePolicy: policy, context: { 'aws:SourceArn': forwardRule(account) } }, account), 'Allowed');
   });
 });
 
@@ -225,13 +236,22 @@ describe('the simulator harness (how the library decides, checked once)', () => 
 
   it('GIVEN a same-account put WHEN either the identity or the bus policy allows THEN it is allowed', async () => {
     const centralRole = roleArn(CENTRAL, 'some-central-role');
-    await expectDecision(forwardedPut({ principal: centralRole, identityPolicies: {} }), 'Allowed');
-    await expectDecision(forwardedPut({ principal: centralRole, resourcePolicy: undefined }), 'Allowed');
+    await expectDecision(forwardedPut({ principal: centralRole, identityPolicies: {}, context: { 'aws:PrincipalOrgID': ORG_ID, 'aws:SourceArn': forwardRule(CENTRAL) } }), 'Allowed');
+    await expectDecision(forwardedPut({ principal: centralRole, resourcePolicy: undefined, context: {} }), 'Allowed');
   });
 
-  it('GIVEN a context key the action does not know or a list for a single-valued key WHEN simulated THEN the harness throws instead of dropping it', async () => {
-    await expect(simulate(forwardedPut({ context: { 'ec2:CreateAction': 'CreateSnapshot' } }))).rejects.toThrow(SimulationInputError);
+  it('GIVEN a context key AWS does not document for the caller and API WHEN simulated THEN the harness throws UndocumentedContextKeyError', async () => {
+    // events:source is documented for a direct PutEvents, not for a rule-forwarded delivery
+    await expect(simulate(forwardedPut({ context: { 'aws:SourceArn': forwardRule(MEMBER), 'events:source': ['aws.ec2'] } }))).rejects.toThrow(UndocumentedContextKeyError);
+    // aws:SourceArn is never sent on a direct call by a role
+    await expect(simulate(directPut(['custom.app'], ['x'], { context: { 'aws:SourceArn': forwardRule(MEMBER) } }))).rejects.toThrow(UndocumentedContextKeyError);
+    await expect(simulate(forwardedPut({ context: { 'ec2:CreateAction': 'CreateSnapshot' } }))).rejects.toThrow(UndocumentedContextKeyError);
+    await expect(simulate(forwardedPut({ context: { 'events:no-such-key': 'x' } }))).rejects.toThrow(UndocumentedContextKeyError);
+    // no row at all for this caller and API
+    await expect(simulate(forwardedPut({ action: 'events:PutPermission', context: { 'aws:SourceArn': forwardRule(MEMBER) } }))).rejects.toThrow(/no row/);
+  });
+
+  it('GIVEN a list for a single-valued key WHEN simulated THEN the harness throws instead of keeping the first element', async () => {
     await expect(simulate(forwardedPut({ context: { 'aws:PrincipalOrgID': [ORG_ID, 'o-zzzzzzzzzz'] } }))).rejects.toThrow(SimulationInputError);
-    await expect(simulate(forwardedPut({ context: { 'events:no-such-key': 'x' } }))).rejects.toThrow(SimulationInputError);
   });
 });

@@ -22,6 +22,8 @@ import type { OrgConfigInput } from '../config/schema';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';
 import { parsed, refTo, resourcesOf, synthStack, theResource } from './support/synth';
 
+import { RuleFailureAlarms } from '../stacks/central/alert-alarm';
+
 const BUS_ARN = `arn:aws:events:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:event-bus/${BUS_NAME}`;
 
 function synthCentral(raw: OrgConfigInput = rawConfig()) {
@@ -53,20 +55,24 @@ describe('central stack', () => {
     expect(resourcesOf(stack, 'aws_cloudwatch_event_permission')).toHaveLength(0);
   });
 
-  it('admits only the organization, only PutEvents, only aws.ec2 and the forwarded detail-types', () => {
+  it('admits only PutEvents by the members\' forwarding rules, from the organization', () => {
     const policy = parsed<PolicyDocument>(theResource(stack, CloudwatchEventBusPolicy.tfResourceType).policy);
     expect(policy.Statement).toHaveLength(1);
     const [statement] = policy.Statement;
-    expect(statement).toMatchObject({
+    expect(statement).toEqual({
+      Sid: 'OrganizationForwardingRulesPutEvents',
       Effect: 'Allow',
       Principal: '*',
       Action: 'events:PutEvents',
       Resource: BUS_ARN,
       Condition: {
         StringEquals: { 'aws:PrincipalOrgID': ORG_ID },
-        'ForAllValues:StringEquals': { 'events:source': [EC2_SOURCE], 'events:detail-type': [...FORWARDED_DETAIL_TYPES] },
+        ArnLike: { 'aws:SourceArn': 'arn:aws:events:*:*:rule/ebs-event-hub-forward-to-central' },
       },
     });
+    // no condition on events:source/detail-type, which no page documents for rule-forwarded deliveries
+    const text = JSON.stringify(statement);
+    for (const value of [EC2_SOURCE, ...FORWARDED_DETAIL_TYPES, 'events:source', 'events:detail-type']) expect(text).not.toContain(value);
   });
 
   it('archives forwarded events from the bus with the configured retention', () => {
@@ -102,13 +108,54 @@ describe('central stack', () => {
     expect(topicTargets).toHaveLength(ALERT_PATTERNS.length);
   });
 
-  it('lets EventBridge and CloudWatch use the topic key, and rotates it', () => {
+  it('lets EventBridge (by topic encryption context only) and CloudWatch (by source) use the topic key, names the log groups, and rotates it', () => {
     const key = theResource(stack, KmsKey.tfResourceType);
     expect(key.enable_key_rotation).toBe(true);
     const policy = parsed<PolicyDocument>(key.policy);
-    const publish = policy.Statement.find((s) => s.Sid === 'EventBridgeAndAlarmsPublishToEncryptedTopic');
-    expect(publish?.Principal).toEqual({ Service: ['events.amazonaws.com', 'cloudwatch.amazonaws.com'] });
-    expect(publish?.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    const topic = `arn:aws:sns:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:ebs-event-hub-alerts`;
+    expect(policy.Statement.find((s) => s.Sid === 'AlertRulesEncryptForAlertTopic')).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topic } },
+    });
+    expect(policy.Statement.find((s) => s.Sid === 'AlarmsEncryptForAlertTopic')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Condition: { StringEquals: { 'kms:EncryptionContext:aws:sns:topicArn': topic, 'aws:SourceAccount': CENTRAL_ACCOUNT } },
+    });
+    const logs = policy.Statement.find((s) => s.Sid === 'CloudWatchLogsEncryptsLogGroups');
+    expect(logs?.Condition).toEqual({
+      ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [`arn:aws:logs:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:log-group:/aws/events/${BUS_NAME}/audit`] },
+    });
+    expect(key.policy).not.toContain('log-group:*');
+  });
+
+  it('alarms on FailedInvocations and InvocationsSentToDLQ of every rule on the central bus, with its bus and rule dimensions by reference', () => {
+    const rules = Object.entries(stack.json.resource?.[CloudwatchEventRule.tfResourceType] ?? {});
+    expect(rules.length).toBe(1 + ALERT_PATTERNS.length);
+    const [busKey] = Object.keys(stack.json.resource?.[CloudwatchEventBus.tfResourceType] ?? {});
+    const alarms = resourcesOf(stack, CloudwatchMetricAlarm.tfResourceType).filter((a) => a.namespace === 'AWS/Events');
+    for (const [key, rule] of rules) {
+      for (const metric of ['FailedInvocations', 'InvocationsSentToDLQ']) {
+        const ruleRef = `\${aws_cloudwatch_event_rule.${key}.name}`;
+        const alarm = alarms.find((a) => a.metric_name === metric && (a.dimensions as Record<string, string>).RuleName === ruleRef);
+        expect(alarm, `${metric} alarm of ${String((rule as { name: string }).name)}`).toMatchObject({
+          // a custom bus's rules report with both dimensions (eb-monitoring); by reference: created after them
+          dimensions: { EventBusName: `\${aws_cloudwatch_event_bus.${busKey}.name}`, RuleName: ruleRef },
+          statistic: 'Sum',
+          threshold: 0,
+          comparison_operator: 'GreaterThanThreshold',
+          treat_missing_data: 'notBreaching',
+        });
+        expect(String(alarm?.alarm_name)).toMatch(/^ebs-event-hub-rule-/);
+        expect(alarm?.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\.[\w-]+\.arn\}$/)]);
+      }
+    }
+    expect(alarms).toHaveLength(2 * rules.length);
+  });
+
+  it('sends member alarm state changes arriving on the bus to the alert topic', () => {
+    const rule = theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-alert-member-alarm');
+    expect(parsed(rule.event_pattern)).toMatchObject({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] });
   });
 
   it('subscribes addresses that differ only in characters a construct id drops, and merges those equal but for case', () => {
@@ -186,5 +233,31 @@ describe('AlertAlarm', () => {
       comparison_operator: 'GreaterThanThreshold',
       alarm_actions: ['arn:aws:sns:eu-west-1:111111111111:t'],
     });
+  });
+});
+
+describe('RuleFailureAlarms', () => {
+  const topicArn = 'arn:aws:sns:eu-west-1:111111111111:ebs-event-hub-alerts';
+
+  it('GIVEN a rule on the default bus WHEN alarmed THEN its metrics carry only the RuleName dimension (eb-monitoring)', () => {
+    const json = JSON.parse(
+      Testing.synthScope((scope) => {
+        new CloudwatchEventRule(scope, 'scheduled', { name: 'ebs-event-hub-sweep', scheduleExpression: 'rate(1 day)' });
+        new RuleFailureAlarms(scope, 'alarms', { region: 'eu-west-1', busName: 'ignored-for-default-bus', topicArn });
+      }),
+    ) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    const alarms = Object.values(json.resource[CloudwatchMetricAlarm.tfResourceType] ?? {});
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.dimensions).toEqual({ RuleName: '${aws_cloudwatch_event_rule.scheduled.name}' });
+  });
+
+  it('GIVEN a rule whose name is not a literal WHEN alarmed THEN it throws naming the rule (alarm names need it)', () => {
+    expect(() =>
+      Testing.synthScope((scope) => {
+        const first = new CloudwatchEventRule(scope, 'first', { name: 'ebs-event-hub-a', scheduleExpression: 'rate(1 day)' });
+        new CloudwatchEventRule(scope, 'derived', { name: first.name, scheduleExpression: 'rate(1 day)' });
+        new RuleFailureAlarms(scope, 'alarms', { region: 'eu-west-1', busName: 'b', topicArn });
+      }),
+    ).toThrow(/rule .*derived has no literal name/);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DetailType } from '../stacks/event-patterns';
 import { FIXTURE_DIR, FIXTURE_NAMES, allFixtures, fixtureFiles, loadFixture } from './fixtures/events';
+import { alarmEvent, guideAlarmEvent } from './support/alarm-events';
 
 const DETAIL_TYPES: readonly string[] = Object.values(DetailType);
 
@@ -72,5 +73,22 @@ describe('event fixtures', () => {
     const first = loadFixture('ec2-ami-state-failed');
     first.detail.State = 'mutated';
     expect(loadFixture('ec2-ami-state-failed').detail.State).toBe('failed');
+  });
+});
+
+describe('CloudWatch alarm fixture (fixtures/cloudwatch-events)', () => {
+  it('is the CloudWatch guide\'s single-metric sample as printed: ServerCpuTooHigh, OK -> ALARM', () => {
+    const event = guideAlarmEvent();
+    expect(event).toMatchObject({ source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', account: '123456789012', region: 'us-east-1' });
+    expect(event.resources).toEqual(['arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh']);
+    expect(event.detail).toMatchObject({ alarmName: 'ServerCpuTooHigh', state: { value: 'ALARM' }, previousState: { value: 'OK' } });
+  });
+
+  it('derives this app\'s alarm by changing only the name, ARN, account, region and state values', () => {
+    const event = alarmEvent({ alarmName: 'ebs-event-hub-member-forward-dlq-not-empty', account: '222222222222', region: 'eu-west-1', state: 'OK', previousState: 'ALARM' });
+    const guide = guideAlarmEvent();
+    expect(event.resources).toEqual(['arn:aws:cloudwatch:eu-west-1:222222222222:alarm:ebs-event-hub-member-forward-dlq-not-empty']);
+    expect(event.detail.configuration).toEqual(guide.detail.configuration);
+    expect({ ...event, account: guide.account, region: guide.region, resources: guide.resources, detail: {} }).toEqual({ ...guide, detail: {} });
   });
 });

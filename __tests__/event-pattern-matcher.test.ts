@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidPatternError, matchesPattern } from './support/event-pattern-matcher';
+import { guideAlarmEvent } from './support/alarm-events';
 import { EC2_INSTANCE_STATE_EVENT } from './support/eventbridge-guide-example';
 
 const EC2_EVENT = EC2_INSTANCE_STATE_EVENT;
@@ -380,6 +381,41 @@ describe('$or', () => {
     expect(matchesPattern(pattern, { ...RULER_EVENT, detail: { 'c-count': 50, 'd-count': 3 } })).toBe(true);
     expect(matchesPattern(pattern, { ...RULER_EVENT, detail: { 'c-count': 50, 'd-count': 30 } })).toBe(false);
     expect(matchesPattern(pattern, { ...RULER_EVENT, source: 'aws.s3' })).toBe(false);
+  });
+});
+
+describe('$or over whole event shapes, and nested objects in $or branches (the forwarding and member-alarm patterns)', () => {
+  // The CloudWatch guide's single-metric alarm sample, OK -> ALARM (fixtures/cloudwatch-events).
+  const ALARM = guideAlarmEvent();
+
+  it('matches a top-level $or whose branches name different sources and detail-types', () => {
+    const pattern = {
+      $or: [
+        { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] },
+        { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [{ prefix: 'ServerCpu' }] } },
+      ],
+    };
+    expect(matchesPattern(pattern, EC2_EVENT)).toBe(true);
+    expect(matchesPattern(pattern, ALARM)).toBe(true);
+    // a branch must match as a whole: the alarm's name fails the second branch, its source the first
+    expect(matchesPattern(pattern, { ...ALARM, detail: { ...ALARM.detail, alarmName: 'DiskFull' } })).toBe(false);
+  });
+
+  it('descends into nested objects inside $or branches (state.value with previousState.value)', () => {
+    const pattern = {
+      detail: {
+        alarmName: [{ prefix: 'Server' }],
+        $or: [{ state: { value: ['ALARM'] } }, { state: { value: ['OK'] }, previousState: { value: ['ALARM'] } }],
+      },
+    };
+    const withStates = (state: string, previous: string) => ({
+      ...ALARM,
+      detail: { ...ALARM.detail, state: { value: state }, previousState: { value: previous } },
+    });
+    expect(matchesPattern(pattern, ALARM)).toBe(true); // OK -> ALARM, as printed
+    expect(matchesPattern(pattern, withStates('OK', 'ALARM'))).toBe(true);
+    expect(matchesPattern(pattern, withStates('OK', 'INSUFFICIENT_DATA'))).toBe(false);
+    expect(matchesPattern(pattern, withStates('INSUFFICIENT_DATA', 'ALARM'))).toBe(false);
   });
 });
 

@@ -4,18 +4,22 @@
  * patterns that must match it; every other fixture × pattern pair must not match.
  */
 import { describe, expect, it } from 'vitest';
+import { FORWARD_DLQ_ALARM_NAME } from '../stacks/member/forwarding';
 import {
   ALERT_PATTERNS,
   centralIntakePattern,
+  ec2EventsPattern,
   forwardingPattern,
+  memberAlarmPattern,
   snapshotCopyTriggerPattern,
   type EventPattern,
 } from '../stacks/event-patterns';
 import { FIXTURE_NAMES, allFixtures, loadFixture, type AwsEvent, type FixtureName } from './fixtures/events';
 import { matchesPattern } from './support/event-pattern-matcher';
+import { alarmEvent, guideAlarmEvent } from './support/alarm-events';
 import { EC2_INSTANCE_STATE_EVENT } from './support/eventbridge-guide-example';
 
-const ALERT_IDS = ['volume-kms-failure', 'snapshot-failure', 'multi-volume-snapshot-failure', 'ami-failure'] as const;
+const ALERT_IDS = ['volume-kms-failure', 'snapshot-failure', 'multi-volume-snapshot-failure', 'ami-failure', 'member-alarm'] as const;
 const PATTERN_IDS = ['forwarding', 'central-intake', ...ALERT_IDS, 'snapshot-copy-trigger'] as const;
 type PatternId = (typeof PATTERN_IDS)[number];
 
@@ -32,6 +36,7 @@ const PATTERNS: Record<PatternId, EventPattern> = {
   'snapshot-failure': alertPattern('snapshot-failure'),
   'multi-volume-snapshot-failure': alertPattern('multi-volume-snapshot-failure'),
   'ami-failure': alertPattern('ami-failure'),
+  'member-alarm': alertPattern('member-alarm'),
   'snapshot-copy-trigger': snapshotCopyTriggerPattern(),
 };
 
@@ -96,6 +101,28 @@ const DERIVED: Record<string, { event: unknown; expected: readonly PatternId[] }
     event: { ...derive('ebs-volume-create-failed.kms-key-disabled', {}), source: 'com.example.ebs' },
     expected: [],
   },
+  // CloudWatch Alarm State Change: the CloudWatch guide's sample, as printed and with this app's names.
+  'an alarm state change of some other alarm (CloudWatch guide sample, as printed)': { event: guideAlarmEvent(), expected: [] },
+  'the member forward-DLQ alarm going OK -> ALARM': {
+    event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, account: '222222222222', region: 'eu-west-1' }),
+    expected: ['forwarding', 'member-alarm'],
+  },
+  'the member forward-DLQ alarm clearing, ALARM -> OK': {
+    event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'OK', previousState: 'ALARM' }),
+    expected: ['forwarding', 'member-alarm'],
+  },
+  'the member forward-DLQ alarm created, INSUFFICIENT_DATA -> OK (no alert on every first rollout)': {
+    event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'OK', previousState: 'INSUFFICIENT_DATA' }),
+    expected: ['forwarding'],
+  },
+  'the member forward-DLQ alarm going OK -> INSUFFICIENT_DATA': {
+    event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'INSUFFICIENT_DATA', previousState: 'OK' }),
+    expected: ['forwarding'],
+  },
+  'a central alarm of this app (notifies the topic itself: not forwarded again)': {
+    event: alarmEvent({ alarmName: 'ebs-event-hub-central-target-dlq-not-empty' }),
+    expected: [],
+  },
 };
 
 const verb = (matches: boolean) => (matches ? 'matches' : 'does not match');
@@ -135,8 +162,9 @@ describe('invariants, independent of the table', () => {
     expect(fixtures.filter(({ event }) => !matchesPattern(forwardingPattern(), event))).toEqual([]);
   });
 
-  it('archives on the central bus exactly what members forward', () => {
-    expect(centralIntakePattern()).toEqual(forwardingPattern());
+  it('forwards EC2/EBS/AMI events and member alarm state changes, and archives and audits only the EC2/EBS/AMI ones', () => {
+    expect(forwardingPattern()).toEqual({ $or: [ec2EventsPattern(), memberAlarmPattern()] });
+    expect(centralIntakePattern()).toEqual(ec2EventsPattern());
   });
 
   it('never triggers a copy for copySnapshot or shareSnapshot (a copy of a copy would loop)', () => {
@@ -146,7 +174,7 @@ describe('invariants, independent of the table', () => {
   });
 
   it('alerts only on failures', () => {
-    for (const { pattern } of ALERT_PATTERNS) {
+    for (const { pattern } of ALERT_PATTERNS.filter(({ id }) => id !== 'member-alarm')) {
       for (const { event } of fixtures.filter(({ event }) => matchesPattern(pattern, event))) {
         expect(event.detail.result ?? event.detail.State).toBe('failed');
       }

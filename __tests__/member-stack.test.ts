@@ -1,12 +1,15 @@
 import { Testing } from 'cdktf';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { forwardingPattern } from '../stacks/event-patterns';
 import type { PolicyDocument } from '../stacks/policy';
+import { alarmEvent } from './support/alarm-events';
+import { matchesPattern } from './support/event-pattern-matcher';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';
 import { inlinePoliciesOf, parsed, refTo, resourcesOf, synthStack, theResource } from './support/synth';
 
@@ -51,6 +54,37 @@ describe('member stack', () => {
       expect(target.retry_policy).toEqual({ maximum_event_age_in_seconds: 86400, maximum_retry_attempts: 185 });
       expect(target.dead_letter_config).toEqual({ arn: refTo(stack, SqsQueue.tfResourceType, 'arn', (q) => q.region === target.region) });
     }
+  });
+
+  it('alarms on each region\'s forward DLQ under the member alarm prefix the forwarding rule carries to the central bus', () => {
+    const alarms = resourcesOf(stack, CloudwatchMetricAlarm.tfResourceType);
+    expect(alarms.map((a) => a.region).sort()).toEqual([...REGIONS].sort());
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({
+        alarm_name: 'ebs-event-hub-member-forward-dlq-not-empty',
+        namespace: 'AWS/SQS',
+        metric_name: 'ApproximateNumberOfMessagesVisible',
+        threshold: 0,
+        comparison_operator: 'GreaterThanThreshold',
+      });
+      expect(alarm.alarm_actions).toBeUndefined();
+      // the DLQ of the same region, by reference (the alarm is created after it)
+      const [queueKey] = Object.entries(stack.json.resource?.[SqsQueue.tfResourceType] ?? {}).find(([, q]) => (q as { region: string }).region === alarm.region)!;
+      expect(alarm.dimensions).toEqual({ QueueName: `\${aws_sqs_queue.${queueKey}.name}` });
+      // the forwarding rule of that region matches the alarm's state changes
+      const event = alarmEvent({ alarmName: String(alarm.alarm_name), account: MEMBER, region: String(alarm.region) });
+      expect(matchesPattern(forwardingPattern(), event)).toBe(true);
+    }
+  });
+
+  it('costs four resources per region (queue, rule, target, alarm): a member stack is synthesized up to 1,000 times', () => {
+    // GIVEN the same member with one region more; WHEN synthesized; THEN exactly four resources more
+    const count = (st: ReturnType<typeof synthStack>) => Object.values(st.json.resource ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+    const wider = buildApp({
+      config: testConfig({ members: [{ accountId: MEMBER, regions: [...REGIONS, 'ap-southeast-2'] as never }] }),
+      outdir: Testing.app().outdir,
+    });
+    expect(count(synthStack(wider.members[0]!)) - count(stack)).toBe(4);
   });
 
   it('makes one encrypted 14-day DLQ per region that admits only that region\'s rule', () => {

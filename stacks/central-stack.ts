@@ -5,13 +5,13 @@ import type { OrgConfig } from '../config/schema';
 import { centralIntakePattern } from './event-patterns';
 import { AccountStack } from './base-stack';
 import { EventDeadLetterQueue } from './dead-letter-queue';
-import { Alerts, ALARM_NAME_PREFIX, alertRuleArns } from './central/alerts';
-import { AuditLog } from './central/audit-log';
+import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './central/alerts';
+import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { AlertAlarm, queueNotEmpty } from './central/alert-alarm';
-import { COPY_RULE_NAME, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
-import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
+import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
+import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
 
 export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
@@ -72,7 +72,12 @@ export class CentralStack extends AccountStack {
       sourceRuleArns: ruleArns,
     });
 
-    this.hubKey = new HubKey(this, 'key', { accountId, region });
+    this.hubKey = new HubKey(this, 'key', {
+      accountId,
+      region,
+      alertTopicArn: topicArn(region, accountId, ALERT_TOPIC_NAME),
+      logGroupNames: [auditLogGroupName(busName), ...(copy ? [copyLogGroupName] : [])],
+    });
 
     new CloudwatchEventArchive(this, 'archive', {
       name: ARCHIVE_NAME,
@@ -142,6 +147,9 @@ export class CentralStack extends AccountStack {
         eventBusName: this.eventBus.bus.name,
       });
     }
+
+    // Every rule of this stack that fails to deliver reaches a human (after all rules exist).
+    new RuleFailureAlarms(this, 'rule-alarms', { region, busName: this.eventBus.bus.name, topicArn: this.alerts.topic.arn });
 
     new TerraformOutput(this, 'event_bus_arn', { value: this.eventBus.bus.arn, description: 'ARN of the central event bus' });
     new TerraformOutput(this, 'alert_topic_arn', { value: this.alerts.topic.arn, description: 'ARN of the alert topic' });

@@ -1,9 +1,10 @@
 /**
  * The condition keys AWS documents as present in the request context, per caller and API.
  *
- * One table, used by the IAM simulation tests (every simulated request is built from it, and a
- * test that needs a key the table does not list fails) and by the synth guardrail that rejects a
- * policy conditioning a caller's request on a key that caller does not send.
+ * One table, used by the IAM simulation tests (every simulated request is checked against it, and
+ * a test that needs a key the table does not list fails) and by `undocumentedConditionKeys`, which a
+ * test runs over every resource and trust policy of the synthesized stacks: a policy conditioning a
+ * caller's request on a key that caller does not send fails it.
  *
  * A policy that passes a simulator can still fail in AWS: a simulator decides only on the
  * context it is given. Each row says what AWS sends, with the page that says so.
@@ -32,10 +33,224 @@ export interface DocumentedContextKeys {
   readonly docs: readonly string[];
   /** What the page says, briefly, when it is not obvious. */
   readonly note?: string;
+  /**
+   * The action carries none of the keys, yet AWS's own policy example puts it in a statement
+   * conditioned on them (so a policy following the example is not flagged). @default false
+   */
+  readonly conditionedInAwsExample?: boolean;
 }
 
-/** Rows: add one per caller and API a policy of this app admits, with its source. */
-export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [];
+// Pages cited by several rows.
+const IAM_GLOBAL_KEYS = 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html';
+const EB_CONDITION_KEYS = 'https://docs.aws.amazon.com/eventbridge/latest/userguide/policy-keys-eventbridge.html';
+const EB_RESOURCE_POLICIES = 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html';
+const EB_BUS_PERMISSIONS = 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html';
+const SAR_EVENTBRIDGE = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html';
+const SNS_KEY_MANAGEMENT = 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services';
+const LOGS_KMS = 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html';
+const EB_LOGS_SAMPLE = 'https://github.com/aws-samples/serverless-patterns/pull/618';
+const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
+
+/**
+ * One row per caller and API that a conditioned statement of this app admits or that a test
+ * simulates with a context (a simulation with no context needs no row). A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
+ * organization); it never sends a key that is not listed.
+ */
+export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
+  // EventBridge rules delivering to targets in their own account, as the service principal.
+  {
+    caller: 'events.amazonaws.com',
+    action: 'sns:Publish',
+    keys: [],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-sns-permissions`, SNS_KEY_MANAGEMENT],
+    note:
+      'The EventBridge guide: condition blocks in an SNS topic policy for EventBridge are not supported. ' +
+      'No aws:SourceArn/aws:SourceAccount is relied on for EventBridge-to-SNS delivery.',
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'kms:GenerateDataKey',
+    keys: ['kms:EncryptionContext:aws:sns:topicArn'],
+    docs: [SNS_KEY_MANAGEMENT, 'https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html'],
+    note:
+      'SNS guide: aws:SourceAccount, aws:SourceArn and aws:SourceOrgID in the key policy are not supported for ' +
+      'EventBridge-to-encrypted topics. SNS encrypts with the encryption context aws:sns:topicArn = the topic ARN.',
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'kms:Decrypt',
+    keys: ['kms:EncryptionContext:aws:sns:topicArn'],
+    docs: [SNS_KEY_MANAGEMENT],
+    note: 'As kms:GenerateDataKey.',
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'sqs:SendMessage',
+    keys: ['aws:SourceArn', 'aws:SourceAccount'],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-sqs-permissions`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html', EB_CONDITION_KEYS],
+    note: 'aws:SourceArn is the ARN of the rule whose target (or dead-letter queue) the queue is.',
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'logs:CreateLogStream',
+    keys: [],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-cloudwatchlogs-permissions`, EB_LOGS_SAMPLE],
+    note: 'AWS documents no condition for the log target; the AWS sample found aws:SourceArn applies only to PutLogEvents.',
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'logs:PutLogEvents',
+    keys: ['aws:SourceArn'],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-cloudwatchlogs-permissions`, EB_LOGS_SAMPLE],
+    note: 'aws:SourceArn is the rule ARN (AWS sample: "The conditional ARN for the Rule only applies to logs:PutLogEvents").',
+  },
+  {
+    caller: 'delivery.logs.amazonaws.com',
+    action: 'logs:CreateLogStream',
+    keys: [],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-cloudwatchlogs-permissions`, EB_LOGS_SAMPLE],
+    note: 'The second principal of AWS\'s documented log-target policy.',
+  },
+  {
+    caller: 'delivery.logs.amazonaws.com',
+    action: 'logs:PutLogEvents',
+    keys: ['aws:SourceArn'],
+    docs: [`${EB_RESOURCE_POLICIES}#eb-cloudwatchlogs-permissions`, EB_LOGS_SAMPLE],
+  },
+  {
+    caller: 'events.amazonaws.com',
+    action: 'sts:AssumeRole',
+    keys: ['aws:SourceArn', 'aws:SourceAccount'],
+    docs: [EB_CONDITION_KEYS, `${IAM_GLOBAL_KEYS}#condition-keys-sourceaccount`],
+    note: 'EventBridge assuming a target role for a rule: aws:SourceArn is the rule, aws:SourceAccount its account.',
+  },
+  {
+    caller: 'sns.amazonaws.com',
+    action: 'sqs:SendMessage',
+    keys: ['aws:SourceArn'],
+    docs: ['https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html'],
+    note: 'SNS delivering to a subscribed queue: aws:SourceArn is the topic ARN.',
+  },
+  // CloudWatch alarms publishing to the alert topic.
+  {
+    caller: 'cloudwatch.amazonaws.com',
+    action: 'sns:Publish',
+    keys: ['aws:SourceArn', 'aws:SourceAccount'],
+    docs: [SNS_KEY_MANAGEMENT, 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
+    note: 'aws:SourceArn is the alarm ARN, aws:SourceAccount its account (the SNS guide conditions CloudWatch on both).',
+  },
+  {
+    caller: 'cloudwatch.amazonaws.com',
+    action: 'kms:GenerateDataKey',
+    keys: ['aws:SourceArn', 'aws:SourceAccount', 'kms:EncryptionContext:aws:sns:topicArn'],
+    docs: [SNS_KEY_MANAGEMENT],
+    note: 'The SNS guide\'s key policy for AWS event sources conditions these on aws:SourceAccount/aws:SourceArn.',
+  },
+  {
+    caller: 'cloudwatch.amazonaws.com',
+    action: 'kms:Decrypt',
+    keys: ['aws:SourceArn', 'aws:SourceAccount', 'kms:EncryptionContext:aws:sns:topicArn'],
+    docs: [SNS_KEY_MANAGEMENT],
+  },
+  // CloudWatch Logs encrypting log groups under the key.
+  ...(['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'logs.<region>.amazonaws.com',
+      action,
+      keys: action === 'kms:DescribeKey' ? [] : ['kms:EncryptionContext:aws:logs:arn'],
+      ...(action === 'kms:DescribeKey' ? { conditionedInAwsExample: true } : {}),
+      docs: [LOGS_KMS],
+      note: 'The encryption context aws:logs:arn is the log group ARN (DescribeKey carries no encryption context).',
+    }),
+  ),
+  // A member forwarding rule delivering to the central bus in another account, with its role.
+  {
+    caller: 'rule-forward',
+    action: 'events:PutEvents',
+    keys: ['aws:SourceArn', 'events:eventBusInvocation', ...PRINCIPAL_KEYS],
+    docs: [
+      EB_BUS_PERMISSIONS,
+      'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-restrict-rule.html',
+      `${EB_CONDITION_KEYS}#events-bus-invocation`,
+      SAR_EVENTBRIDGE,
+      `${IAM_GLOBAL_KEYS}#condition-keys-principalorgid`,
+    ],
+    note:
+      'aws:SourceArn is the sending rule (the bus-permissions guide: "send events only from a specific rule"); ' +
+      'events:eventBusInvocation is true for a cross-account bus invocation; the principal keys are those of the ' +
+      'rule\'s role session. No page says events:source/events:detail-type are present for rule delivery.',
+  },
+  // An IAM role session (a person, a pipeline, a Lambda execution role) calling an API itself.
+  {
+    caller: 'iam-role-session',
+    action: 'events:PutEvents',
+    keys: ['events:source', 'events:detail-type', 'events:eventBusInvocation', ...PRINCIPAL_KEYS],
+    multiValued: ['events:source', 'events:detail-type'],
+    docs: [`${EB_CONDITION_KEYS}#events-limit-access-control`, SAR_EVENTBRIDGE, `${IAM_GLOBAL_KEYS}#condition-keys-principalorgid`],
+    note: 'A direct PutEvents call: one source and detail-type per entry (multi-valued keys); eventBusInvocation false; no aws:SourceArn.',
+  },
+  ...(['events:PutRule', 'events:DeleteEventBus'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: [...PRINCIPAL_KEYS],
+      docs: [SAR_EVENTBRIDGE, `${IAM_GLOBAL_KEYS}#condition-keys-principalorgid`],
+    }),
+  ),
+  {
+    caller: 'iam-role-session',
+    action: 'sts:AssumeRole',
+    keys: [...PRINCIPAL_KEYS, 'aws:ResourceOrgID'],
+    docs: [`${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
+    note: 'aws:ResourceOrgID is the organization of the account that owns the role being assumed.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:CreateTags',
+    keys: ['ec2:CreateAction', ...PRINCIPAL_KEYS],
+    docs: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
+    note: 'ec2:CreateAction names the creating API when tags are applied on creation (TagSpecifications).',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:CreateGrant',
+    keys: ['kms:ViaService', 'kms:ResourceAliases', ...PRINCIPAL_KEYS],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases'],
+  },
+  // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
+  {
+    caller: 'iam-role-session',
+    action: 'iam:PassRole',
+    keys: ['iam:PassedToService', ...PRINCIPAL_KEYS],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService'],
+    note: 'iam:PassedToService is the service principal the role is passed to (events.amazonaws.com for a rule target).',
+  },
+  ...(['kms:PutKeyPolicy', 'kms:DescribeKey'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+      docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
+      note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
+    }),
+  ),
+  {
+    caller: 'iam-role-session',
+    action: 'kms:CreateKey',
+    keys: ['aws:TagKeys', 'aws:RequestTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-permissions.html', `${IAM_GLOBAL_KEYS}#condition-keys-tagkeys`],
+    note: 'CreateKey with Tags: aws:TagKeys lists the tag keys of the request.',
+  },
+  {
+    caller: 'lambda.amazonaws.com',
+    action: 'sts:AssumeRole',
+    keys: ['aws:SourceAccount'],
+    docs: [`${IAM_GLOBAL_KEYS}#condition-keys-sourceaccount`, 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
+    note: 'Lambda assuming an execution role for a function of the account.',
+  },
+];
 
 /** Normalizes a regional service principal (`logs.eu-west-1.amazonaws.com`) to its table form. */
 export const callerForm = (caller: Caller): Caller => caller.replace(/^([a-z0-9-]+)\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$/, '$1.<region>.amazonaws.com');
@@ -44,4 +259,84 @@ export const callerForm = (caller: Caller): Caller => caller.replace(/^([a-z0-9-
 export function documentedKeys(caller: Caller, action: string): DocumentedContextKeys | undefined {
   const form = callerForm(caller);
   return DOCUMENTED_CONTEXT_KEYS.find((row) => row.caller === form && row.action === action);
+}
+
+/** A context key the table does not document for that caller and API, or no row at all. */
+export class UndocumentedContextKeyError extends Error {
+  override readonly name = 'UndocumentedContextKeyError';
+}
+
+/**
+ * The request context of `caller` calling `action` with `values`, checked against the table:
+ * every key must be one AWS documents as sent for that caller and API (case-insensitive, as
+ * condition keys are). An empty context needs no row.
+ */
+export function documentedContext<V>(caller: Caller, action: string, values: Readonly<Record<string, V>>): Record<string, V> {
+  const keys = Object.keys(values);
+  if (keys.length === 0) return {};
+  const row = documentedKeys(caller, action);
+  if (!row) {
+    throw new UndocumentedContextKeyError(
+      `no row in DOCUMENTED_CONTEXT_KEYS for ${callerForm(caller)} calling ${action}; add one with the page that documents its keys before simulating with ${keys.join(', ')}`,
+    );
+  }
+  const documented = new Set(row.keys.map((k) => k.toLowerCase()));
+  const extra = keys.filter((k) => !documented.has(k.toLowerCase()));
+  if (extra.length > 0) {
+    throw new UndocumentedContextKeyError(
+      `${callerForm(caller)} calling ${action}: AWS does not document ${extra.join(', ')} as sent (documented: ${row.keys.join(', ') || 'none'}; ${row.docs[0]})`,
+    );
+  }
+  return { ...values };
+}
+
+/** A policy statement as far as the check below needs it (structurally `stacks/policy.ts`'s Statement). */
+interface ConditionedStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Principal?: '*' | { readonly AWS: string | readonly string[] } | { readonly Service: string | readonly string[] };
+  readonly Action: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** The callers a resource or trust policy statement admits (`*` admits role sessions and rule forwards). */
+export function callersOf(statement: Pick<ConditionedStatement, 'Principal'>): Caller[] {
+  const p = statement.Principal;
+  if (p === undefined) return [];
+  if (p === '*') return ['rule-forward', 'iam-role-session'];
+  if ('Service' in p) return [p.Service].flat().map(callerForm);
+  return ['iam-role-session'];
+}
+
+/**
+ * Problems of a resource or trust policy: an Allow conditioned on a key that no admitted caller is
+ * documented to send for that action (such a grant can fail closed on every real request, silently),
+ * or a conditioned Allow whose callers and action have no row. Identity statements (no principal)
+ * are skipped: their caller is the role, whose keys the simulations check. Deny statements are
+ * skipped too: a deny conditioned with a negated operator (`ArnNotEquals aws:SourceArn`) is meant to
+ * apply exactly when a caller does not send the key; the simulations check those.
+ */
+export function undocumentedConditionKeys(statements: readonly ConditionedStatement[]): string[] {
+  const problems: string[] = [];
+  for (const statement of statements) {
+    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
+    const callers = callersOf(statement);
+    if (statement.Effect !== 'Allow' || keys.length === 0 || callers.length === 0) continue;
+    for (const action of [statement.Action].flat()) {
+      const rows = callers.map((c) => documentedKeys(c, action)).filter((r): r is DocumentedContextKeys => r !== undefined);
+      if (rows.length === 0) {
+        problems.push(`${statement.Sid}: no row for ${callers.join(' or ')} calling ${action}`);
+        continue;
+      }
+      // A row with no keys and an explicit note covers an action AWS's own example conditions with
+      // the others although it carries no context (CloudWatch Logs' kms:DescribeKey).
+      if (rows.every((r) => r.keys.length === 0 && r.conditionedInAwsExample)) continue;
+      for (const key of keys) {
+        if (!rows.some((r) => r.keys.some((k) => k.toLowerCase() === key.toLowerCase()))) {
+          problems.push(`${statement.Sid}: ${key} is not documented as sent by ${callers.join(' or ')} calling ${action}`);
+        }
+      }
+    }
+  }
+  return problems;
 }

@@ -32,20 +32,52 @@ export const FORWARDED_DETAIL_TYPES: readonly DetailType[] = [
   DetailType.AMI_STATE,
 ];
 
+/** `source` and detail-type of CloudWatch alarm state changes (sent to the alarm's default bus). */
+export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 /**
- * Member accounts: the rule on each region's default bus that forwards to the central bus.
- * AWS service events reach only the default bus, so that is where this rule lives.
+ * Alarms this app creates in member accounts are named with this prefix; their state changes are
+ * forwarded to the central bus. Narrower than the app's `ebs-event-hub-` prefix on purpose: when the
+ * central account is also a member, its own alarms (which notify the topic directly) are not forwarded
+ * and alerted a second time.
  */
-export function forwardingPattern(): EventPattern {
+export const MEMBER_ALARM_PREFIX = 'ebs-event-hub-member-';
+
+/** EC2/EBS/AMI events of the forwarded detail-types. */
+export function ec2EventsPattern(): EventPattern {
   return { source: [EC2_SOURCE], 'detail-type': [...FORWARDED_DETAIL_TYPES] };
 }
 
 /**
- * Central bus: everything forwarded (archive and audit log). Scoped to the forwarded types rather
- * than "everything on the bus", so an archive replay only ever replays what members forward.
+ * State changes of this app's member alarms. Event shape:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ */
+export function memberAlarmPattern(): EventPattern {
+  return {
+    source: [CLOUDWATCH_SOURCE],
+    'detail-type': [ALARM_STATE_CHANGE],
+    detail: { alarmName: [{ prefix: MEMBER_ALARM_PREFIX }] },
+  };
+}
+
+/**
+ * Member accounts: the rule on each region's default bus that forwards to the central bus. AWS
+ * service events reach only the default bus, so that is where this rule lives. One rule for both
+ * kinds (`$or`), not two: a member stack has one rule, target and DLQ per region, and a second rule
+ * would add two resources per region to every one of up to 1,000 member stacks.
+ * `$or`: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-complex-example-or
+ */
+export function forwardingPattern(): EventPattern {
+  return { $or: [ec2EventsPattern(), memberAlarmPattern()] };
+}
+
+/**
+ * Central bus: every forwarded EC2/EBS/AMI event (archive and audit log). Scoped to the forwarded
+ * types rather than "everything on the bus", so an archive replay only ever replays what members
+ * forward; member alarm state changes go to the alert topic, not the archive.
  */
 export function centralIntakePattern(): EventPattern {
-  return forwardingPattern();
+  return ec2EventsPattern();
 }
 
 /** One alert rule: a failure a platform team must hear about. */
@@ -64,7 +96,8 @@ export interface AlertPattern {
  * - snapshot: createSnapshot or copySnapshot failed (a failed DR copy surfaces here, in the
  *   destination region, forwarded like any other event);
  * - multi-volume snapshot set failed;
- * - AMI entered state `failed`.
+ * - AMI entered state `failed`;
+ * - a member account's forward DLQ alarm changed state (its forwards failed, or recovered).
  */
 export const ALERT_PATTERNS: readonly AlertPattern[] = [
   {
@@ -101,6 +134,20 @@ export const ALERT_PATTERNS: readonly AlertPattern[] = [
       source: [EC2_SOURCE],
       'detail-type': [DetailType.AMI_STATE],
       detail: { State: ['failed'] },
+    },
+  },
+  {
+    id: 'member-alarm',
+    description: 'A member account alarm (forward DLQ not empty) went to ALARM, or back to OK from ALARM',
+    pattern: {
+      source: [CLOUDWATCH_SOURCE],
+      'detail-type': [ALARM_STATE_CHANGE],
+      detail: {
+        alarmName: [{ prefix: MEMBER_ALARM_PREFIX }],
+        // ALARM, and OK only when it clears an ALARM: not the INSUFFICIENT_DATA -> OK of every new
+        // alarm (one per member region on the first rollout).
+        $or: [{ state: { value: ['ALARM'] } }, { state: { value: ['OK'] }, previousState: { value: ['ALARM'] } }],
+      },
     },
   },
 ];

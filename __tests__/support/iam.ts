@@ -10,6 +10,9 @@
  * - cross account: both the caller's identity policy and the resource policy must allow.
  *
  * Stricter than the library on purpose (a typo must not turn into a silent pass):
+ * - every request's context is checked against `DOCUMENTED_CONTEXT_KEYS` (stacks/context-keys.ts):
+ *   a key AWS does not document as sent by that caller for that API throws, so no test can
+ *   pass a policy by handing the simulator a key AWS never sends;
  * - a request the library rejects (invalid policy, unknown action, ARN of the wrong resource
  *   type) throws instead of reading as "denied";
  * - a context key the library does not know for the action is dropped by it silently (absent
@@ -34,6 +37,7 @@ import {
   type StatementExplain,
 } from '@cloud-copilot/iam-simulate';
 import { expect } from 'vitest';
+import { documentedContext, type Caller } from '../../stacks/context-keys';
 import type { PolicyDocument } from '../../stacks/policy';
 
 export type Decision = EvaluationResult;
@@ -41,6 +45,12 @@ export type Decision = EvaluationResult;
 export interface SimulationRequest {
   /** An IAM ARN (`arn:aws:iam::…:role/…`) or a service principal (`events.amazonaws.com`). */
   readonly principal: string;
+  /**
+   * Who makes the request, as `stacks/context-keys.ts` names callers: decides which context keys
+   * the request may carry.
+   * @default - the service principal itself, or `iam-role-session` for an IAM ARN
+   */
+  readonly caller?: Caller;
   /** `service:Action`. */
   readonly action: string;
   /** The concrete ARN acted upon (no wildcard). */
@@ -51,7 +61,10 @@ export interface SimulationRequest {
   readonly identityPolicies?: Readonly<Record<string, PolicyDocument>>;
   /** The resource's policy: bus, queue, topic, log, key policy, or a role's trust policy. */
   readonly resourcePolicy?: PolicyDocument;
-  /** Request context. Multi-valued keys (`events:source`, `events:detail-type`) take arrays. */
+  /**
+   * Request context: only keys `DOCUMENTED_CONTEXT_KEYS` lists for the caller and action (else the
+   * simulation throws). Multi-valued keys (`events:source`, `events:detail-type`) take arrays.
+   */
   readonly context?: Readonly<Record<string, string | readonly string[]>>;
 }
 
@@ -69,7 +82,7 @@ export class SimulationInputError extends Error {
 
 /** Runs one simulation and returns the decision with the library's analysis. */
 export async function simulateWithDetails(request: SimulationRequest): Promise<SimulationOutcome> {
-  const contextVariables = await typedContext(request.context ?? {});
+  const contextVariables = await typedContext(documentedContext(callerOf(request), request.action, request.context ?? {}));
   const simulation: Simulation = {
     request: {
       principal: request.principal,
@@ -121,6 +134,10 @@ export async function simulateWithDetails(request: SimulationRequest): Promise<S
       `the analysis below is runSimulation's, which dropped ${documented.length > 1 ? 'them' : 'it'}:\n${explanation}`,
   };
 }
+
+/** The caller a request is checked against in the documented-keys table. */
+export const callerOf = (request: Pick<SimulationRequest, 'principal' | 'caller'>): Caller =>
+  request.caller ?? (request.principal.endsWith('.amazonaws.com') ? request.principal : 'iam-role-session');
 
 /** The decision of one request: `Allowed`, `ImplicitlyDenied` or `ExplicitlyDenied`. */
 export async function simulate(request: SimulationRequest): Promise<Decision> {

@@ -58,6 +58,19 @@ export function emailSubscriptionIds(emails: readonly string[]): [id: string, em
 /** Only this app's alert rules and alarms may publish to the topic. */
 export function alertTopicPolicy(props: AlertsProps): PolicyDocument {
   const topic = topicArn(props.region, props.accountId, ALERT_TOPIC_NAME);
+  // EventBridge (the alert rules): a statement with no condition block. The EventBridge guide says
+  // condition blocks in an SNS topic policy for EventBridge are not supported
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions),
+  // so an `aws:SourceArn` condition would make delivery depend on a key AWS does not promise.
+  // What keeps other accounts' rules out instead: EventBridge invokes a target in another account
+  // only with an execution role of the rule's account, and the target's policy must then admit that
+  // role (an IAM principal), never `events.amazonaws.com`
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-cross-account.html). A grant to
+  // the service principal is therefore used only by rules of this account; principals of this
+  // account who can create rules could publish to the topic directly anyway. The key policy scopes
+  // EventBridge's key use to this topic (`kms:EncryptionContext:aws:sns:topicArn`).
+  // CloudWatch (alarms): `aws:SourceArn` (this app's alarm names) and `aws:SourceAccount`, which
+  // CloudWatch sends (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
   return policyDocument('resource', [
     {
       Sid: 'AlertRulesPublish',
@@ -65,7 +78,6 @@ export function alertTopicPolicy(props: AlertsProps): PolicyDocument {
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sns:Publish',
       Resource: topic,
-      Condition: { ArnEquals: { 'aws:SourceArn': alertRuleArns(props) } },
     },
     {
       Sid: 'AlarmsPublish',

@@ -28,18 +28,25 @@ export interface AuditLogProps {
 export const auditLogGroupName = (busName: string): string => `/aws/events/${busName}/audit`;
 
 /**
- * EventBridge may write only to the audit log group, and only for the audit rule. The console adds
- * such a policy silently; the API does not:
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+ * EventBridge may write only to the audit log group. The console adds such a policy silently; the
+ * API does not. AWS's documented policy for a log target (both principals, both actions, no
+ * condition): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-cloudwatchlogs-permissions
+ * Two statements: `aws:SourceArn` (the audit rule) applies only to `logs:PutLogEvents`, not to
+ * `logs:CreateLogStream` (AWS sample, https://github.com/aws-samples/serverless-patterns/pull/618:
+ * "The conditional ARN for the Rule only applies to logs:PutLogEvents"). With the condition on
+ * both, the target cannot create its stream and every event goes to the dead-letter queue.
  */
-export function auditLogResourcePolicy(props: AuditLogProps): PolicyDocument {
+export function auditLogResourcePolicy(props: Pick<AuditLogProps, 'accountId' | 'region' | 'busName' | 'ruleArn'>): PolicyDocument {
+  const streams = `${logGroupArn(props.region, props.accountId, auditLogGroupName(props.busName))}:*`;
+  const principal = { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] };
   return policyDocument('resource', [
+    { Sid: 'EventBridgeCreatesAuditLogStreams', Effect: 'Allow', Principal: principal, Action: 'logs:CreateLogStream', Resource: streams },
     {
       Sid: 'AuditRuleWritesAuditLog',
       Effect: 'Allow',
-      Principal: { Service: ['events.amazonaws.com', 'delivery.logs.amazonaws.com'] },
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${logGroupArn(props.region, props.accountId, auditLogGroupName(props.busName))}:*`,
+      Principal: principal,
+      Action: 'logs:PutLogEvents',
+      Resource: streams,
       Condition: { ArnEquals: { 'aws:SourceArn': props.ruleArn } },
     },
   ]);

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
-import { EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../event-patterns';
+import { FORWARD_RULE_NAME } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument, type Statement } from '../policy';
 import { POLICY_LIMITS } from '../policy-limits';
 
@@ -26,38 +26,48 @@ export interface BusPolicyProps {
 }
 
 /**
- * The central bus policy: `events:PutEvents` only for the organization's principals (or the listed
- * accounts) and only for `aws.ec2` events of the forwarded detail-types.
+ * The member forwarding rule in any account and region (the rule lives on each member region's
+ * default bus, so its ARN has no bus segment).
+ */
+export const forwardRuleArnPattern = (ruleName: string = FORWARD_RULE_NAME): string => `arn:aws:events:*:*:rule/${ruleName}`;
+
+/**
+ * The central bus policy: `events:PutEvents` only when a member's forwarding rule delivers (its
+ * role), for the organization's principals (or the listed accounts).
  *
- * `events:source` and `events:detail-type` are multi-valued keys (one PutEvents call carries
- * several entries), so they take `ForAllValues:` — every entry must match — as in AWS's example:
- * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-cross-account-custom-bus-source.html
- * `ForAllValues:` is vacuously true when a key is absent, so a `Null` check also requires both
- * keys to be present (PutEvents entries always carry Source and DetailType; the check makes the
- * policy safe without relying on that):
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+ * Conditions use only keys AWS documents for rule-based delivery to a bus in another account
+ * (see `rule-forward` in stacks/context-keys.ts):
+ * - `aws:SourceArn`, the sending rule: "send events only from a specific rule",
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-restrict-rule.html
+ *   Direct `PutEvents` calls carry no `aws:SourceArn` (a service sets it when it acts for a
+ *   resource: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn),
+ *   so an org member putting custom events itself is denied;
+ * - `aws:PrincipalOrgID` of the rule's role session (organization mode):
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
+ * No `events:source`/`events:detail-type` condition: no page says they are present for
+ * rule-forwarded deliveries, and a condition requiring them (a `Null` guard) could deny every
+ * forward silently. What a forwarding rule may carry is bounded anyway: customers cannot put events
+ * whose source begins with `aws.`, and every rule on the central bus matches `aws.ec2` or
+ * `aws.cloudwatch` events only, so anything else a member forwards is ignored.
  */
 export function centralBusPolicy(props: BusPolicyProps): PolicyDocument {
-  const eventConditions = {
-    'ForAllValues:StringEquals': { 'events:source': [EC2_SOURCE], 'events:detail-type': [...FORWARDED_DETAIL_TYPES] },
-    Null: { 'events:source': 'false', 'events:detail-type': 'false' },
-  };
+  const fromForwardingRule = { ArnLike: { 'aws:SourceArn': forwardRuleArnPattern() } };
   const statement: Statement = props.organizationId
     ? {
-        Sid: 'OrganizationPutsForwardedEc2Events',
+        Sid: 'OrganizationForwardingRulesPutEvents',
         Effect: 'Allow',
         Principal: '*',
         Action: 'events:PutEvents',
         Resource: props.busArn,
-        Condition: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId }, ...eventConditions },
+        Condition: { StringEquals: { 'aws:PrincipalOrgID': props.organizationId }, ...fromForwardingRule },
       }
     : {
-        Sid: 'MemberAccountsPutForwardedEc2Events',
+        Sid: 'MemberForwardingRulesPutEvents',
         Effect: 'Allow',
         Principal: { AWS: [...new Set(props.memberAccountIds)].sort().map((a) => `arn:aws:iam::${a}:root`) },
         Action: 'events:PutEvents',
         Resource: props.busArn,
-        Condition: eventConditions,
+        Condition: fromForwardingRule,
       };
   const doc = policyDocument('resource', [statement]);
   const size = renderPolicy(doc).length;

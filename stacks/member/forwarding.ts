@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
-import { forwardingPattern } from '../event-patterns';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { queueNotEmpty } from '../central/alert-alarm';
+import { forwardingPattern, MEMBER_ALARM_PREFIX } from '../event-patterns';
 import { EventDeadLetterQueue } from '../dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, ruleArn } from '../names';
 import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy';
@@ -14,6 +16,9 @@ export interface ForwardingProps {
   readonly centralBusArn: string;
 }
 
+/** Alarm on each member region's forward DLQ (its state changes are forwarded to the central bus). */
+export const FORWARD_DLQ_ALARM_NAME = `${MEMBER_ALARM_PREFIX}forward-dlq-not-empty`;
+
 /** EventBridge, acting for this account's rules, may assume the forwarder role. */
 export const forwarderTrustPolicy = (accountId: string): PolicyDocument => serviceTrustPolicy('events.amazonaws.com', accountId);
 
@@ -26,7 +31,8 @@ export function forwarderPolicy(centralBusArn: string): PolicyDocument {
 
 /**
  * In every listed region, a rule on the default bus (AWS service events reach only the default
- * bus) forwarding EC2/EBS events to the central bus, which may be in another region.
+ * bus) forwarding EC2/EBS events, and the state changes of the region's forward-DLQ alarm, to the
+ * central bus, which may be in another region.
  *
  * A cross-account bus target needs a role since 2023-02-16:
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
@@ -67,6 +73,26 @@ export class Forwarding extends Construct {
         roleArn: this.role.role.arn,
         deadLetterQueueArn: dlq.arn,
         targetDependsOn: [...this.role.policies], // the role may put events only once its policy exists
+      });
+      // No alarm action (there is no topic in a member account): CloudWatch sends the alarm's
+      // state changes to this region's default bus, and the forwarding rule above carries them to
+      // the central bus, where an alert rule publishes them to the alert topic:
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+      // If the central bus refuses every forward, the alarm's own event lands in this DLQ too; the
+      // alarm stays in ALARM in the member account, and the central FailedInvocations alarms do not
+      // see it. That case (a broken bus policy) fails for every member at once and shows at rollout.
+      // The queue by reference (its name attribute): the alarm is created after the queue.
+      const { evaluationPeriods = 1, ...metric } = queueNotEmpty(dlq.queue.name);
+      new CloudwatchMetricAlarm(this, `dlq-alarm-${region}`, {
+        alarmName: FORWARD_DLQ_ALARM_NAME,
+        alarmDescription: 'EC2/EBS events this region could not forward to the central bus: inspect and redrive the forward DLQ',
+        region,
+        ...metric,
+        dimensions: { ...metric.dimensions },
+        period: 300,
+        evaluationPeriods,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
       });
     }
     this.deadLetterQueues = queues;

