@@ -38,10 +38,12 @@ function whole(name: string, value: string | undefined, fallback: number, min: n
 }
 
 export function parseRolloutArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RolloutArgs {
+  // `--failure-tolerance -1` must reach the range check, not parseArgs' "ambiguous" complaint.
+  const args = argv.flatMap((a, i) => (/^-\d/.test(argv[i + 1] ?? '') && /^--[a-z-]+$/.test(a) ? [] : /^-\d/.test(a) && i > 0 ? [`${argv[i - 1]}=${a}`] : [a]));
   let values;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args,
       strict: true,
       allowPositionals: false,
       options: {
