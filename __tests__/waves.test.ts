@@ -41,6 +41,12 @@ describe('rollout waves', () => {
     expect(run.stdout).toBe('member-222222222222 member-444444444444\n');
   });
 
+  it('prints the wave numbers as a JSON array with --json', () => {
+    const run = waves('--json');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([0, 1, 2]);
+  });
+
   it('rejects a wave the org does not have with exit 2, naming the waves it has', () => {
     const run = waves('--wave', '7');
     expect(run.status).toBe(2);

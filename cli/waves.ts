@@ -3,6 +3,7 @@
  *
  *   npm run -s waves                 every wave with its stacks and the rollout command
  *   npm run -s waves -- --wave 2     only wave 2's stack ids, one line
+ *   npm run -s waves -- --json       the wave numbers as a JSON array (for a CI matrix)
  *
  * `central` is always wave 0: member rules target the central bus.
  * Exit codes: 0 done, 1 invalid config, 2 bad argument.
@@ -24,12 +25,17 @@ export function renderPlan(plan: readonly Wave[]): string {
 
 function main(argv: string[]): void {
   let wave: string | undefined;
+  let json: boolean | undefined;
   try {
-    wave = parseArgs({ args: argv, options: { wave: { type: 'string' } }, strict: true }).values.wave;
+    ({ wave, json } = parseArgs({ args: argv, options: { wave: { type: 'string' }, json: { type: 'boolean' } }, strict: true }).values);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const plan = wavePlan(loadOrgConfig(process.env.ORG_CONFIG));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(plan.map((w) => w.wave))}\n`);
+    return;
+  }
   if (wave === undefined) {
     process.stdout.write(`${renderPlan(plan)}\n`);
     return;
