@@ -14,8 +14,6 @@ import { readSynthOutput } from './common/synth-output';
 import { parseRolloutArgs } from './rollout/args';
 import { runRollout } from './rollout/runner';
 import { ProcessGroup } from './rollout/terraform';
-import { assumeRoleClients } from './verify/aws';
-import { runVerify } from './verify/run';
 
 async function main(argv: string[]): Promise<number> {
   const args = parseRolloutArgs(argv);
@@ -53,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
     processes,
     verifyWave: args.verify
       ? async (wave, stacks, since) => {
+          // Loaded only with --verify: the AWS SDK clients cost start time and memory.
+          const [{ assumeRoleClients }, { runVerify }] = await Promise.all([import('./verify/aws'), import('./verify/run')]);
           const report = await runVerify({
             config,
             scope: { central: true, accounts: wave === CENTRAL_WAVE ? [] : stacks.map((s) => s.accountId) },

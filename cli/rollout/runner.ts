@@ -78,6 +78,9 @@ function phasesFor(options: RolloutOptions, wave: string): Phase[] {
   return [{ wave: CENTRAL_WAVE, stacks: [stack(CENTRAL_STACK_ID)] }, ...chosen.map((w) => ({ wave: w.wave, stacks: w.stacks.map(stack) }))];
 }
 
+/** Most frequent state writes while stacks finish; see `saveSoon`. */
+const SAVE_EVERY_MS = 250;
+
 const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;
 
 function dryRun(options: RolloutOptions, phases: readonly Phase[], state?: RunState): number {
@@ -139,9 +142,24 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     stacks: Object.fromEntries(phases.flatMap((ph) => ph.stacks.map((s): [string, StackRecord] => [s.id, { wave: ph.wave, status: 'pending', log: join(dir, `${s.id}.log`) }]))),
   };
   state.status = 'running';
+  // The state is written after each stack, but at most every SAVE_EVERY_MS (1,000 stacks make
+  // 1,000 writes of a 1,000-entry file otherwise); pending changes are flushed at the end, also
+  // after Ctrl-C. A crash loses at most that window: those stacks plan again on resume, and a
+  // stack already applied then plans no changes and is not applied twice.
+  let lastSave = 0;
+  let pendingSave: NodeJS.Timeout | undefined;
   const save = () => {
+    if (pendingSave) clearTimeout(pendingSave);
+    pendingSave = undefined;
+    lastSave = Date.now();
     state.updatedAt = now().toISOString();
     writeState(outdir, state);
+  };
+  const saveSoon = () => {
+    if (pendingSave) return;
+    const wait = lastSave + SAVE_EVERY_MS - Date.now();
+    if (wait <= 0) save();
+    else pendingSave = setTimeout(save, wait);
   };
   save();
 
@@ -225,7 +243,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
         stopReason = `${failures} stack${failures === 1 ? '' : 's'} failed, more than the failure tolerance ${options.failureTolerance}`;
       }
     }
-    save();
+    saveSoon();
   };
 
   const stopping = () => interrupted() || stopReason !== undefined;
@@ -247,6 +265,7 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     if (phase.wave === CENTRAL_WAVE && state.stacks[CENTRAL_STACK_ID]!.status === 'failed' && !stopReason) {
       stopReason = 'central failed: member stacks target its bus, so no member stack starts';
     }
+    save();
     if (stopping()) break;
     if (options.verifyWave) {
       const outcome = await options.verifyWave(phase.wave, phases.find((ph) => ph.wave === phase.wave)!.stacks, new Date(state.startedAt));
