@@ -13,10 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseRolloutArgs } from '../cli/rollout/args';
 import { ROOT } from './support/run-main';
 
-export const NEEDS_CREDENTIALS = '# needs AWS credentials';
+const NEEDS_CREDENTIALS = '# needs AWS credentials';
 
 /** The shell commands of the ```sh blocks of one README section. */
-export function sectionCommands(markdown: string, heading: string): string[] {
+function sectionCommands(markdown: string, heading: string): string[] {
   const start = markdown.indexOf(`\n${heading}\n`);
   if (start === -1) throw new Error(`README has no section ${heading}`);
   const level = heading.split(' ')[0]!;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ConfigError, loadOrgConfig } from '../config/load';
 import { CENTRAL_WAVE } from '../stacks/synth-stamp';
 import { UsageError } from './common/errors';
+import { finish } from './common/exit';
 import { readSynthOutput } from './common/synth-output';
 import { parseRolloutArgs } from './rollout/args';
 import { runRollout } from './rollout/runner';
@@ -71,14 +72,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof UsageError || err instanceof ConfigError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(err instanceof UsageError ? err.exitCode : 1);
-      }
-      throw err;
-    },
-  );
+  finish(main(process.argv.slice(2)), [UsageError, ConfigError], (err) => (err instanceof UsageError ? err.exitCode : 1));
 }

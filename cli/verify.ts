@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadOrgConfig } from '../config/load';
 import { UsageError } from './common/errors';
+import { finish } from './common/exit';
 import { findRun } from './rollout/state';
 import { assumeRoleClients } from './verify/aws';
 import { runVerify, scopeOf } from './verify/run';
@@ -56,14 +57,5 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof UsageError || err instanceof ConfigError) {
-        process.stderr.write(`error: ${err.message}\n`);
-        process.exit(err instanceof UsageError ? err.exitCode : 1);
-      }
-      throw err;
-    },
-  );
+  finish(main(process.argv.slice(2)), [UsageError, ConfigError], (err) => (err instanceof UsageError ? err.exitCode : 1));
 }

@@ -11,6 +11,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadOrgConfig } from '../config/load';
 import { UsageError } from './common/errors';
+import { finish } from './common/exit';
 import { selectWaves, wavePlan, type Wave } from './common/wave-plan';
 
 export function renderPlan(plan: readonly Wave[]): string {
@@ -45,15 +46,12 @@ function main(argv: string[]): void {
 }
 
 if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      process.exit(err.exitCode);
-    }
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(1);
-  }
+  finish(
+    Promise.resolve().then(() => {
+      main(process.argv.slice(2));
+      return 0;
+    }),
+    [UsageError, ConfigError],
+    (err) => (err instanceof UsageError ? err.exitCode : 1),
+  );
 }

@@ -2,7 +2,7 @@
  * The rollout: `central`, then the chosen waves' member stacks, at most K at a time, stopping
  * after more than F failures, with a progress line per stack, a state file and a summary.
  */
-import { mkdirSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
 import { CENTRAL_STACK_ID } from '../../stacks/names';
@@ -11,7 +11,7 @@ import { EXIT_INTERRUPTED, UsageError } from '../common/errors';
 import type { SynthOutput, SynthStack } from '../common/synth-output';
 import { selectWaves, wavePlan } from '../common/wave-plan';
 import { DONE, findRun, newRunId, runDir, writeState, type RunState, type StackRecord } from './state';
-import { closeLog, commandLine, describeChanges, logSize, openLog, parseChanges, ProcessGroup, readLogFrom, stackSteps, type Changes } from './terraform';
+import { closeLog, commandLine, describeChanges, lastExitCode, logSize, openLog, parseChanges, ProcessGroup, readLogFrom, STACK_EXIT, stackScript, stackSteps, type Changes } from './terraform';
 
 export interface VerifyOutcome {
   readonly ok: boolean;
@@ -187,46 +187,28 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
     rec.status = 'running';
     delete rec.error;
     delete rec.changes;
-    const fd = openLog(rec.log);
     let changes: Changes | undefined;
-    let planOutput = '';
+    const fd = openLog(rec.log);
+    let code: number;
+    const from = logSize(fd);
     try {
-      for (const step of stackSteps(stack.dir)) {
-        if (interrupted()) {
-          rec.status = 'interrupted';
-          break;
-        }
-        writeSync(fd, `\n$ ${commandLine(step)}\n`);
-        const from = logSize(fd);
-        const code = await processes.run(step.args, { cwd: process.cwd(), env, logFd: fd });
-        writeSync(fd, `[exit ${code}]\n`);
-        if (interrupted() && !(step.name === 'plan' ? code === 0 || code === 2 : code === 0)) {
-          rec.status = 'interrupted';
-          rec.error = `${step.name} stopped by Ctrl-C (exit ${code})`;
-          break;
-        }
-        if (step.name === 'plan') {
-          if (code === 0) {
-            rec.status = 'unchanged';
-            break;
-          }
-          if (code !== 2) {
-            rec.status = 'failed';
-            rec.error = `plan exited with ${code}`;
-            break;
-          }
-          planOutput = readLogFrom(rec.log, from);
-        } else if (code !== 0) {
-          rec.status = 'failed';
-          rec.error = `${step.name} exited with ${code}`;
-          break;
-        } else if (step.name === 'apply') {
-          changes = parseChanges(readLogFrom(rec.log, from)) ?? parseChanges(planOutput);
-          rec.status = 'applied';
-        }
-      }
+      code = await processes.run(stackScript(stack.dir), { cwd: process.cwd(), env, logFd: fd });
     } finally {
       closeLog(fd);
+    }
+    const output = readLogFrom(rec.log, from);
+    const failedStep = code === STACK_EXIT.failedInit ? 'init' : code === STACK_EXIT.failedPlan ? 'plan' : code === STACK_EXIT.failedApply ? 'apply' : undefined;
+    if (code === STACK_EXIT.applied) {
+      rec.status = 'applied';
+      changes = parseChanges(output);
+    } else if (code === STACK_EXIT.unchanged) {
+      rec.status = 'unchanged';
+    } else if (code === STACK_EXIT.interrupted || (interrupted() && failedStep)) {
+      rec.status = 'interrupted';
+      rec.error = `stopped by Ctrl-C (exit ${lastExitCode(output) ?? code})`;
+    } else {
+      rec.status = 'failed';
+      rec.error = failedStep ? `${failedStep} exited with ${lastExitCode(output) ?? '?'}` : `stopped with exit code ${code}`;
     }
     rec.durationMs = Date.now() - started;
     if (changes) rec.changes = changes;
