@@ -281,6 +281,22 @@ describe('rollout refuses bad input with a clear message (exit 2)', () => {
   });
 });
 
+describe('rollout --dry-run on the command line', () => {
+  it('GIVEN 300 member stacks and stdout a pipe THEN every command line arrives before the process exits', () => {
+    const t = setup(members(300));
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'rollout.ts'), '--wave', 'all', '--dry-run'], {
+      cwd: t.dir,
+      encoding: 'utf8',
+      env: { ...t.tfEnv(), ORG_CONFIG: t.configFile, CDKTF_OUTDIR: '' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(run.status).toBe(0);
+    const commands = run.stdout.split('\n').filter((l) => l.startsWith('terraform '));
+    expect(commands).toHaveLength(301 * 3);
+    expect(commands[commands.length - 1]).toMatch(new RegExp(`^terraform -chdir=cdktf.out/stacks/${M(299)} apply `));
+  });
+});
+
 describe('rollout and Ctrl-C', () => {
   it('GIVEN a running terraform WHEN the rollout gets SIGINT THEN it starts nothing new, sends terraform one SIGINT, leaves a consistent state and exits 130', async () => {
     const t = setup(members(3));
