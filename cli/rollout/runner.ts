@@ -59,7 +59,9 @@ export function terraformEnv(base: NodeJS.ProcessEnv, pluginCacheDir: string): N
     // .terraform.lock.hcl; cdktf.out has none on a first run, so without this every stack would
     // download the aws provider again. The lock file then records only this platform's checksum,
     // which is fine for a build output folder.
-    // https://developer.hashicorp.com/terraform/cli/config/config-file#allowing-the-provider-plugin-cache-to-break-the-dependency-lock-file
+    // Terraform CLI configuration, `plugin_cache_may_break_dependency_lock_file` (Terraform 1.4):
+    // https://developer.hashicorp.com/terraform/cli/config/config-file ; other rollout tools set it for
+    // the same reason (minamijoyo/tfmigrate v0.3.11, malaval/aws-orga-deployer v0.1.4).
     TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: base.TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE ?? 'true',
     TF_IN_AUTOMATION: '1',
   };
