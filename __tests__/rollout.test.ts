@@ -198,7 +198,8 @@ describe('rollout', () => {
     expect(resumed.exitCode).toBe(0);
     expect(resumed.state!.runId).toBe(first.state!.runId);
     const again = t.calls().slice(before);
-    expect([...new Set(again.map((c) => c.stack))]).toEqual([M(1), M(2), M(3)]);
+    expect([...new Set(again.map((c) => c.stack))].sort()).toEqual([M(1), M(2), M(3)]);
+    expect(again.filter((c) => c.command === 'apply').map((c) => c.stack).sort()).toEqual([M(1), M(2), M(3)]);
     expect(resumed.state!.status).toBe('completed');
     expect(Object.values(resumed.state!.stacks).every((s) => s.status === 'applied')).toBe(true);
     expect(t.lines).toContain(`resuming rollout ${first.state!.runId} (--wave 1): 3 stacks to go, logs in ${join(t.outdir, 'rollout', first.state!.runId)}`);
@@ -298,7 +299,23 @@ describe('rollout --dry-run on the command line', () => {
 });
 
 describe('rollout and Ctrl-C', () => {
-  it('GIVEN a running terraform WHEN the rollout gets SIGINT THEN it starts nothing new, sends terraform one SIGINT, leaves a consistent state and exits 130', async () => {
+  it('GIVEN Ctrl-C while a plan with changes completes THEN its apply never starts, and the stack is interrupted (resume runs it)', async () => {
+    const t = setup(members(2));
+    const controller = new AbortController();
+    const rollout = t.run({ wave: '1', parallelism: 1, signal: controller.signal, cues: { FAKE_TF_HANG_FINISH: `${M(0)}:plan` } });
+    while (!existsSync(join(t.dir, `hanging-${M(0)}`))) await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    const result = await rollout;
+    expect(result.exitCode).toBe(130);
+    expect(t.events()).toContain(`interrupted ${M(0)} plan`);
+    expect(t.events()).toContain(`end ${M(0)} plan 2`);
+    expect(t.calls().filter((c) => c.stack !== 'central').map((c) => `${c.stack} ${c.command}`)).toEqual([`${M(0)} init`, `${M(0)} plan`]);
+    expect(result.state!.stacks[M(0)]!.status).toBe('interrupted');
+    expect(result.state!.stacks[M(1)]!.status).toBe('pending');
+    expect(result.state!.status).toBe('interrupted');
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('GIVEN a running terraform WHEN the rollout gets %s THEN it starts nothing new, sends terraform one SIGINT, leaves a consistent state and exits 130', async (signal) => {
     const t = setup(members(3));
     const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'rollout.ts'), '--wave', '1', '--parallelism', '1'], {
       cwd: t.dir,
@@ -309,7 +326,7 @@ describe('rollout and Ctrl-C', () => {
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     // Wait (no deadline but the test's) until the stand-in says it hangs.
     while (!existsSync(join(t.dir, `hanging-${M(1)}`))) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGINT');
+    child.kill(signal);
     expect(await exited).toBe(130);
     expect(t.events().filter((e) => e.startsWith('interrupted'))).toEqual([`interrupted ${M(1)} plan`]);
     expect(t.calls().some((c) => c.stack === M(2))).toBe(false);

@@ -9,8 +9,10 @@
  * - on SIGINT it stops and exits non-zero, as Terraform's graceful shutdown does.
  *
  * Cues (environment, space-separated `<stack>:<command>` entries):
- * - FAKE_TF_FAIL: exit 1; FAKE_TF_HANG: wait until SIGINT (after creating
- *   `$FAKE_TF_DIR/hanging-<stack>`); FAKE_TF_UNCHANGED: `<stack>` entries whose plan has no changes.
+ * - FAKE_TF_FAIL: exit 1; FAKE_TF_HANG: wait until SIGINT, then exit 1 (after creating
+ *   `$FAKE_TF_DIR/hanging-<stack>`); FAKE_TF_HANG_FINISH: the same, but then finish normally
+ *   (a graceful stop that completes the command); FAKE_TF_UNCHANGED: `<stack>` entries whose plan
+ *   has no changes.
  * - FAKE_TF_SLEEP: seconds each command takes (the benchmark).
  * - FAKE_TF_RECORD: file that gets one line per event:
  *   `call<TAB>stack<TAB>command<TAB>cwd<TAB>TF_PLUGIN_CACHE_DIR<TAB>argv`, `start stack command`,
@@ -37,6 +39,12 @@ case " $FAKE_TF_HANG " in *" $stack:$cmd "*)
   trap 'printf "interrupted %s %s\\n" "$stack" "$cmd" >> "$rec"; echo "Interrupt received."; finish 1' INT
   : > "$FAKE_TF_DIR/hanging-$stack"
   while :; do sleep 0.05; done ;;
+esac
+case " $FAKE_TF_HANG_FINISH " in *" $stack:$cmd "*)
+  go=0
+  trap 'printf "interrupted %s %s\\n" "$stack" "$cmd" >> "$rec"; go=1' INT
+  : > "$FAKE_TF_DIR/hanging-$stack"
+  while [ "$go" = 0 ]; do sleep 0.05; done ;;
 esac
 [ -n "$FAKE_TF_SLEEP" ] && sleep "$FAKE_TF_SLEEP"
 case " $FAKE_TF_FAIL " in *" $stack:$cmd "*) echo "Error: stand-in failure of $cmd"; finish 1 ;; esac
