@@ -3,7 +3,7 @@
  * the real orchestration, real processes, a fake cdktf.out with the structure cdktf writes.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -246,6 +246,18 @@ describe('rollout refuses bad input with a clear message (exit 2)', () => {
     const t = setup();
     await expect(t.run({ runId: 'x' })).rejects.toThrow('--run-id: only with --resume');
     await expect(t.run({ resume: true, wave: undefined })).rejects.toThrow('--resume: no rollout to resume');
+  });
+
+  it('GIVEN another rollout running on the same cdktf.out THEN refuses; a lock left by a dead process is taken over', async () => {
+    const t = setup(members(1));
+    mkdirSync(join(t.outdir, 'rollout'), { recursive: true });
+    writeFileSync(join(t.outdir, 'rollout', '.lock'), `${process.pid}\n`);
+    await expect(t.run({ wave: '1' })).rejects.toThrow(`another rollout (pid ${process.pid}) is running`);
+    expect(t.calls()).toEqual([]);
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(t.outdir, 'rollout', '.lock'), `${dead}\n`);
+    expect((await t.run({ wave: '1' })).exitCode).toBe(0);
+    expect(existsSync(join(t.outdir, 'rollout', '.lock'))).toBe(false);
   });
 
   it('GIVEN a missing cdktf.out, one from another config, or stack folders that do not match THEN refuses', () => {

@@ -10,7 +10,7 @@ import { CENTRAL_WAVE } from '../../stacks/synth-stamp';
 import { EXIT_INTERRUPTED, UsageError } from '../common/errors';
 import type { SynthOutput, SynthStack } from '../common/synth-output';
 import { selectWaves, wavePlan } from '../common/wave-plan';
-import { DONE, findRun, newRunId, runDir, writeState, type RunState, type StackRecord } from './state';
+import { acquireLock, DONE, findRun, newRunId, runDir, writeState, type RunState, type StackRecord } from './state';
 import { closeLog, commandLine, describeChanges, lastExitCode, logSize, openLog, parseChanges, ProcessGroup, readLogFrom, STACK_EXIT, stackScript, stackSteps, type Changes } from './terraform';
 
 export interface VerifyOutcome {
@@ -126,6 +126,16 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutResult
   const phases = phasesFor(options, wave);
   if (options.dryRun) return { exitCode: dryRun(options, phases, previous) };
 
+  const release = acquireLock(outdir);
+  try {
+    return await rollout(options, phases, wave, previous, now);
+  } finally {
+    release();
+  }
+}
+
+async function rollout(options: RolloutOptions, phases: readonly Phase[], wave: string, previous: RunState | undefined, now: () => Date): Promise<RolloutResult> {
+  const outdir = options.output.outdir;
   mkdirSync(options.pluginCacheDir, { recursive: true });
   const env = terraformEnv(options.env, options.pluginCacheDir);
   const runId = previous?.runId ?? newRunId(outdir, now());

@@ -5,7 +5,7 @@
  * rename, which POSIX makes atomic on one file system): a Ctrl-C or a crash leaves the previous
  * complete state, never half a file. `--resume` reads it to skip the stacks already applied.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Changes } from './terraform';
 import { UsageError } from '../common/errors';
@@ -79,4 +79,38 @@ export function findRun(outdir: string, runId?: string): RunState {
   const ids = existsSync(root) ? readdirSync(root).filter((id) => existsSync(join(root, id, STATE_FILE))).sort() : [];
   if (ids.length === 0) throw new UsageError(`--resume: no rollout to resume in ${root}`);
   return readState(outdir, ids[ids.length - 1]!);
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * One rollout at a time per output folder: `cdktf.out/rollout/.lock` holds the pid of the
+ * rollout running. A lock whose process is gone (a crash, a kill -9) is taken over. Returns the
+ * release function.
+ */
+export function acquireLock(outdir: string): () => void {
+  const root = rolloutRoot(outdir);
+  mkdirSync(root, { recursive: true });
+  const path = join(root, '.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      return () => rmSync(path, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+        throw new UsageError(`${path}: another rollout (pid ${pid}) is running on ${outdir}; wait for it, or stop it with Ctrl-C`);
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new UsageError(`${path}: cannot take the rollout lock`);
 }
