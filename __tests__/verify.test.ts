@@ -292,6 +292,16 @@ describe('verify command line', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(dir, 'v.json'))).toBe(false);
   });
+
+  it.each([
+    [['--since', '2999-01-01T00:00:00Z'], '--since: 2999-01-01T00:00:00Z is in the future'],
+    [['--wave', '9'], '--wave: "9" is not a wave of this org'],
+    [['--concurrency', '0'], '--concurrency: "0" is not a whole number of at least 1'],
+  ])('GIVEN %j THEN exit 2 with a clear message', (args, message) => {
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), ...args], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, ORG_CONFIG: '' } });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
 });
 
 // Last: it restores the real EventBridge client for the rest of the file.

@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
     if (!/^\d{4}-\d{2}-\d{2}T/.test(values.since) || Number.isNaN(since.getTime())) {
       throw new UsageError(`--since: ${JSON.stringify(values.since)} is not an ISO 8601 time (e.g. 2026-11-21T10:00:00Z)`);
     }
+    if (since.getTime() > Date.now()) throw new UsageError(`--since: ${values.since} is in the future`);
   } else {
     // The latest rollout's start, else the last 24 hours.
     try {
