@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderPlan, wavePlan } from '../scripts/waves';
+import { selectWaves, wavePlan } from '../cli/common/wave-plan';
+import { renderPlan } from '../cli/waves';
 import { testConfig } from './support/config';
 import { ROOT } from './support/run-main';
+
+const waves = (...args: string[]) =>
+  spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/waves.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ORG_CONFIG: '' } });
 
 describe('rollout waves', () => {
   const config = testConfig({
@@ -22,15 +26,37 @@ describe('rollout waves', () => {
     ]);
   });
 
-  it('prints the deploy command of each wave', () => {
-    expect(renderPlan(wavePlan(config))).toContain('wave 3: 2 stacks\n  npx cdktf deploy member-222222222222 member-444444444444');
+  it('prints the rollout command and the stacks of each wave', () => {
+    expect(renderPlan(wavePlan(config))).toContain('wave 3: 2 stacks\n  npm run rollout -- --wave 3\n  member-222222222222 member-444444444444');
   });
 
-  it('rejects a wave the org does not have, naming the waves it has', () => {
-    const { ORG_CONFIG: _unset, ...env } = process.env; // the embedded example org
-    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/waves.ts', '--wave', '7'], { cwd: ROOT, encoding: 'utf8', env });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toContain('--wave: "7" is not a wave of this org (waves: 0, 1, 2)');
+  it('selects every wave in order for "all", and one wave by number', () => {
+    expect(selectWaves(wavePlan(config), 'all').map((w) => w.wave)).toEqual([0, 1, 3]);
+    expect(selectWaves(wavePlan(config), '3')).toEqual([{ wave: 3, stacks: ['member-222222222222', 'member-444444444444'] }]);
+  });
+
+  it('prints one wave\'s stack ids on one line', () => {
+    const run = waves('--wave', '2');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('member-222222222222 member-444444444444\n');
+  });
+
+  it('prints the wave numbers as a JSON array with --json', () => {
+    const run = waves('--json');
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([0, 1, 2]);
+  });
+
+  it('rejects a wave the org does not have with exit 2, naming the waves it has', () => {
+    const run = waves('--wave', '7');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--wave: "7" is not a wave of this org (allowed: all, 0, 1, 2)');
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects an unknown option with exit 2', () => {
+    const run = waves('--wav', '1');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/error: .*--wav/);
   });
 });

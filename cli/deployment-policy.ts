@@ -6,12 +6,12 @@
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadOrgConfig } from '../config/load';
+import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';
 import { parseArgs, renderDeploymentPolicies, UsageError } from './deployment-policy/render';
 
 function main(argv: readonly string[]): void {
   const { outDir } = parseArgs(argv);
-  const files = renderDeploymentPolicies(loadOrgConfig(process.env.ORG_CONFIG));
+  const files = renderDeploymentPolicies(loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, join(__dirname, '..'))));
   mkdirSync(outDir, { recursive: true });
   // Every file is rendered before any is written, and each lands by rename: nothing half-written.
   for (const [name, content] of Object.entries(files)) {

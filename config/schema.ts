@@ -138,7 +138,7 @@ const member = z.strictObject({
     .int({ error: 'is not a whole number' })
     .positive({ error: 'must be a positive integer' })
     .default(1)
-    .describe('Rollout wave (1 first). scripts/waves.ts lists the stacks of each wave'),
+    .describe('Rollout wave (1 first). `npm run waves` lists the stacks of each wave'),
 });
 
 export const OrgConfigSchema = z

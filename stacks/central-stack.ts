@@ -11,10 +11,10 @@ import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
-import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
+import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { copyPermissionsFor } from './snapshot-copy-permissions';
 
-export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
+export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
 export const ARCHIVE_NAME = `${PREFIX}-archive`;
 

@@ -37,6 +37,11 @@ export const FORWARD_RULE_NAME = `${PREFIX}-forward-to-central`;
 /** Dead-letter queue of the forwarding target in each member region. */
 export const FORWARD_DLQ_NAME = `${PREFIX}-forward-dlq`;
 
+/** Rule on the central bus sending every forwarded event to the audit log. */
+export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
+/** Rule on the central bus sending one kind of failure (an `ALERT_PATTERNS` id) to the alert topic. */
+export const alertRuleName = (alertId: string): string => `${PREFIX}-alert-${alertId}`;
+
 /** The snapshot-copy function and its role, in the central account. */
 export const COPY_FUNCTION_NAME = `${PREFIX}-snapshot-copy`;
 export const copyFunctionRoleArn = (config: OrgConfig): string => roleArn(config.central.accountId, COPY_FUNCTION_ROLE_NAME);

@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { OrgConfig } from '../config/schema';
 import { buildShard, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
+import { writeSynthStamp } from './synth-stamp';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
@@ -59,8 +60,17 @@ function runWorker(job: ShardJob): Promise<void> {
   });
 }
 
-/** Synthesizes into cdktf's output folder (`CDKTF_OUTDIR`, else `cdktf.out`) and returns it. */
+/**
+ * Synthesizes into cdktf's output folder (`CDKTF_OUTDIR`, else `cdktf.out`) and returns it, with
+ * the synth stamp (`ebs-event-hub.synth.json`, see synth-stamp.ts) that `npm run rollout` checks.
+ */
 export async function synthesize(options: SynthOptions): Promise<string> {
+  const outdir = await synthesizeStacks(options);
+  writeSynthStamp(outdir, options.config);
+  return outdir;
+}
+
+async function synthesizeStacks(options: SynthOptions): Promise<string> {
   const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
   const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
   if (count === 1) {

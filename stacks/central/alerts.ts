@@ -4,7 +4,7 @@ import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { ALERT_PATTERNS } from '../event-patterns';
-import { PREFIX, ruleArn, topicArn } from '../names';
+import { alertRuleName, PREFIX, ruleArn, topicArn } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
 import { assertPolicyFits } from '../policy-limits';
 import { RuleWithTarget } from '../rule-with-target';
@@ -12,7 +12,7 @@ import { RuleWithTarget } from '../rule-with-target';
 export const ALERT_TOPIC_NAME = `${PREFIX}-alerts`;
 /** CloudWatch alarms that may publish to the alert topic are named with this prefix. */
 export const ALARM_NAME_PREFIX = `${PREFIX}-`;
-export const alertRuleName = (alertId: string): string => `${PREFIX}-alert-${alertId}`;
+export { alertRuleName };
 
 export interface AlertsProps {
   readonly accountId: string;

@@ -1,0 +1,70 @@
+/**
+ * AWS clients per account and region, with the deployment role assumed in each account.
+ * Clients use the SDK's standard retry mode (exponential backoff with jitter, throttling errors
+ * retried, 3 attempts: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { roleArn } from '../../stacks/names';
+
+export interface RegionClients {
+  readonly events: EventBridgeClient;
+  readonly sqs: SQSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly sfn: SFNClient;
+}
+
+/** Clients for one account: `region` to its clients. */
+export type AccountClients = (region: string) => RegionClients;
+
+export interface ClientProvider {
+  /** Throws `AssumeRoleError` when the deployment role cannot be assumed. */
+  forAccount(accountId: string): Promise<AccountClients>;
+}
+
+export class AssumeRoleError extends Error {
+  override readonly name = 'AssumeRoleError';
+}
+
+/** Extra client settings (tests give a request handler). */
+export type ClientOverrides = Partial<Record<keyof RegionClients, Record<string, unknown>>>;
+
+export const RETRY = { retryMode: 'standard', maxAttempts: 3 } as const;
+
+/** Assumes `arn:aws:iam::<account>:role/<roleName>` with the caller's credentials, once per account. */
+export function assumeRoleClients(options: { roleName: string; stsRegion: string; overrides?: ClientOverrides; sts?: STSClient }): ClientProvider {
+  const sts = options.sts ?? new STSClient({ region: options.stsRegion, ...RETRY });
+  return {
+    async forAccount(accountId) {
+      const arn = roleArn(accountId, options.roleName);
+      let creds;
+      try {
+        const out = await sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'ebs-event-hub-verify', DurationSeconds: 3600 }));
+        creds = out.Credentials;
+      } catch (err) {
+        throw new AssumeRoleError(`cannot assume ${arn}: ${(err as Error).name}: ${(err as Error).message}`);
+      }
+      if (!creds?.AccessKeyId || !creds.SecretAccessKey) throw new AssumeRoleError(`cannot assume ${arn}: STS returned no credentials`);
+      const credentials = { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey, sessionToken: creds.SessionToken, expiration: creds.Expiration };
+      const cache = new Map<string, RegionClients>();
+      return (region) => {
+        let clients = cache.get(region);
+        if (!clients) {
+          const base = { region, credentials, ...RETRY };
+          const o = options.overrides ?? {};
+          clients = {
+            events: new EventBridgeClient({ ...base, ...o.events }),
+            sqs: new SQSClient({ ...base, ...o.sqs }),
+            cloudwatch: new CloudWatchClient({ ...base, ...o.cloudwatch }),
+            sfn: new SFNClient({ ...base, ...o.sfn }),
+          };
+          cache.set(region, clients);
+        }
+        return clients;
+      };
+    },
+  };
+}

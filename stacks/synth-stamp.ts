@@ -1,0 +1,57 @@
+/**
+ * The synth stamp: a small file the synth writes next to `manifest.json` so `npm run rollout`
+ * can tell which config a `cdktf.out` was synthesized from, and each stack's account and wave.
+ *
+ * Deterministic on purpose (no time, no absolute path): the same config gives the same bytes, so
+ * the file never shows up as a spurious difference between two synths. Plain data: no cdktf here,
+ * so the CLI reads it without loading cdktf.
+ */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OrgConfig } from '../config/schema';
+import { CENTRAL_STACK_ID, memberStackId } from './names';
+
+/** File name inside the synth output folder. */
+export const SYNTH_STAMP_FILE = 'ebs-event-hub.synth.json';
+
+/** The wave of the `central` stack: always first. */
+export const CENTRAL_WAVE = 0;
+
+export interface StampedStack {
+  readonly id: string;
+  readonly accountId: string;
+  readonly wave: number;
+}
+
+export interface SynthStamp {
+  readonly version: 1;
+  /** SHA-256 of the validated config (defaults applied), as canonical JSON (keys sorted). */
+  readonly configSha256: string;
+  /** `central` first, then the member stacks in config order. */
+  readonly stacks: readonly StampedStack[];
+}
+
+/** JSON with object keys sorted at every level: equal configs hash equally whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(sort(value));
+}
+
+export const configSha256 = (config: OrgConfig): string => createHash('sha256').update(canonicalJson(config)).digest('hex');
+
+export function synthStamp(config: OrgConfig): SynthStamp {
+  return {
+    version: 1,
+    configSha256: configSha256(config),
+    stacks: [
+      { id: CENTRAL_STACK_ID, accountId: config.central.accountId, wave: CENTRAL_WAVE },
+      ...config.members.map((m) => ({ id: memberStackId(m.accountId), accountId: m.accountId, wave: m.wave })),
+    ],
+  };
+}
+
+export function writeSynthStamp(outdir: string, config: OrgConfig): void {
+  writeFileSync(join(outdir, SYNTH_STAMP_FILE), `${JSON.stringify(synthStamp(config), null, 2)}\n`);
+}
