@@ -40,7 +40,7 @@ import { centralBusPolicy } from '../stacks/central/event-bus';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../stacks/names';
 import { renderPolicy } from '../stacks/policy';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, testConfig } from './support/config';
-import { ROOT } from './support/run-main';
+import { envWithoutOrgConfig, ROOT } from './support/run-main';
 
 const config = testConfig({
   members: [
@@ -285,7 +285,7 @@ describe('verify command line', () => {
     const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), '--since', 'yesterday', '--out', join(dir, 'v.json')], {
       cwd: dir,
       encoding: 'utf8',
-      env: { ...process.env, ORG_CONFIG: '' },
+      env: envWithoutOrgConfig(),
     });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--since: "yesterday" is not an ISO 8601 time');
@@ -298,7 +298,7 @@ describe('verify command line', () => {
     [['--wave', '9'], '--wave: "9" is not a wave of this org'],
     [['--concurrency', '0'], '--concurrency: "0" is not a whole number of at least 1'],
   ])('GIVEN %j THEN exit 2 with a clear message', (args, message) => {
-    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), ...args], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, ORG_CONFIG: '' } });
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), ...args], { cwd: tmpdir(), encoding: 'utf8', env: envWithoutOrgConfig() });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(message);
   });

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { selectWaves, wavePlan } from '../cli/common/wave-plan';
 import { renderPlan } from '../cli/waves';
 import { testConfig } from './support/config';
-import { ROOT } from './support/run-main';
+import { envWithoutOrgConfig, ROOT } from './support/run-main';
 
 const waves = (...args: string[]) =>
-  spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/waves.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ORG_CONFIG: '' } });
+  spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/waves.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: envWithoutOrgConfig() });
 
 describe('rollout waves', () => {
   const config = testConfig({

@@ -28,3 +28,9 @@ export function runMain(config: unknown, env: NodeJS.ProcessEnv = {}, options: {
   });
   return { ...run, dir, outdir };
 }
+
+/** The environment without `ORG_CONFIG`: the commands then read the embedded example org (set but blank is an error). */
+export function envWithoutOrgConfig(): NodeJS.ProcessEnv {
+  const { ORG_CONFIG: _unset, ...env } = process.env;
+  return env;
+}
