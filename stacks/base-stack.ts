@@ -1,7 +1,8 @@
-import { S3Backend, TerraformStack } from 'cdktf';
+import { Aspects, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
+import { GuardrailAspect } from './guardrails';
 import { PREFIX, roleArn } from './names';
 
 export interface AccountStackProps {
@@ -24,6 +25,8 @@ export abstract class AccountStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: AccountStackProps) {
     super(scope, id);
     this.accountId = props.accountId;
+    // Every synth checks the guardrails (stacks/guardrails), failing with path, rule and fix.
+    Aspects.of(this).add(new GuardrailAspect());
     const { deployment } = props.config;
 
     new AwsProvider(this, 'aws', {

@@ -12,8 +12,10 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OrgConfig } from '../config/schema';
+import { TerraformStack, type App } from 'cdktf';
 import { buildShard, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
+import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
@@ -48,15 +50,34 @@ function manifestJson(value: unknown): string {
   return JSON.stringify(sort(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');
 }
 
-function runWorker(job: ShardJob): Promise<void> {
-  return new Promise((done, fail) => {
+/** Guardrail violations of every stack of a built app (checked before anything is written). */
+export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
+
+/** What a worker posts once its shard is built and checked, before it writes. */
+export interface ShardChecked {
+  readonly violations: readonly Violation[];
+}
+
+interface RunningWorker {
+  /** The shard's guardrail violations (empty: it goes on to synthesize into its scratch folder). */
+  readonly checked: Promise<readonly Violation[]>;
+  readonly done: Promise<void>;
+}
+
+function runWorker(job: ShardJob): RunningWorker {
+  let reportChecked: (v: readonly Violation[]) => void = () => {};
+  const checked = new Promise<readonly Violation[]>((resolveChecked) => (reportChecked = resolveChecked));
+  const done = new Promise<void>((done, fail) => {
     // Workers do not inherit the main thread's module hooks: register tsx's require hook, then
     // load the TypeScript worker module.
     const source = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'synth-worker.ts'))});`;
     const worker = new Worker(source, { eval: true, workerData: job });
+    worker.on('message', (m: ShardChecked) => reportChecked(m.violations));
     worker.once('error', fail);
     worker.once('exit', (code) => (code === 0 ? done() : fail(new Error(`synth worker for shard ${job.shard.index} exited with code ${code}`))));
   });
+  // A worker that fails before checking never reports: `done` rejects instead.
+  return { checked: Promise.race([checked, done.then(() => [] as readonly Violation[])]), done };
 }
 
 /** Synthesizes into cdktf's output folder (`CDKTF_OUTDIR`, else `cdktf.out`) and returns it. */
@@ -64,6 +85,8 @@ export async function synthesize(options: SynthOptions): Promise<string> {
   const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
   const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
   if (count === 1) {
+    const violations = appViolations(app);
+    if (violations.length > 0) throw new GuardrailError(violations);
     app.synth();
     return app.outdir;
   }
@@ -77,7 +100,15 @@ export async function synthesize(options: SynthOptions): Promise<string> {
       shard: { index: i + 1, count },
       outdir: join(scratch, String(i + 1)),
     }));
-    const workers = Promise.all(jobs.map(runWorker));
+    const running = jobs.map(runWorker);
+    const workers = Promise.all(running.map((w) => w.done));
+    // Workers write only into scratch folders; this thread writes the output folder, and only once
+    // every shard has passed the guardrails: a failing synth leaves the output folder as it was.
+    const violations = [...appViolations(app), ...(await Promise.all(running.map((w) => w.checked))).flat()];
+    if (violations.length > 0) {
+      await Promise.allSettled(running.map((w) => w.done));
+      throw new GuardrailError(violations);
+    }
     app.synth();
     await workers;
     const manifestPath = join(outdir, 'manifest.json');

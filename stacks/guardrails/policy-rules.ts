@@ -1,0 +1,201 @@
+/**
+ * Guardrails on policies: who may act, on what, under which conditions, and whether AWS will
+ * accept the document at all.
+ */
+import { callerForm, type DocumentedContextKeys } from '../context-keys';
+import { asList, policiesOf, policySize, POLICY_TYPES, principalsOf, ROLE_INLINE_TOTAL, type RawStatement } from './policy-documents';
+import type { GuardrailRule, RuleContext, SynthResource } from './types';
+
+const sid = (s: RawStatement, i: number): string => (s.Sid ? `statement ${s.Sid}` : `statement #${i + 1}`);
+const isAllow = (s: RawStatement): boolean => s.Effect === 'Allow';
+
+/** Condition keys present in a statement, with the operator's qualifiers stripped. */
+export function conditionKeys(s: RawStatement): { operator: string; key: string }[] {
+  const out: { operator: string; key: string }[] = [];
+  for (const [operator, byKey] of Object.entries(s.Condition ?? {})) {
+    for (const key of Object.keys(byKey ?? {})) out.push({ operator, key });
+  }
+  return out;
+}
+
+/**
+ * Keys that tie a wildcard principal to an organization, an account or a calling resource
+ * (confused-deputy and cross-account scoping):
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ * `kms:CallerAccount` does the same in key policies:
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account
+ */
+export const SCOPING_KEYS = [
+  'aws:PrincipalOrgID',
+  'aws:PrincipalOrgPaths',
+  'aws:PrincipalAccount',
+  'aws:PrincipalArn',
+  'aws:SourceAccount',
+  'aws:SourceArn',
+  'aws:SourceOrgID',
+  'aws:SourceOrgPaths',
+  'kms:CallerAccount',
+];
+
+/** A scoping key under a positive operator (a `Not…` operator or a `Null` check scopes nothing). */
+const scopes = (s: RawStatement): boolean =>
+  conditionKeys(s).some(({ operator, key }) => SCOPING_KEYS.some((k) => k.toLowerCase() === key.toLowerCase()) && !/Not|^Null$|IfExists/.test(operator));
+
+export const publicPrincipal: GuardrailRule = {
+  id: 'public-principal',
+  description: 'A resource or trust policy that allows "*" (anyone) also names an organization, account or source in a condition',
+  fix: 'add a condition on aws:PrincipalOrgID, aws:PrincipalAccount, aws:SourceAccount or aws:SourceArn (or name the principals)',
+  appliesTo: POLICY_TYPES,
+  check(resource) {
+    const problems: string[] = [];
+    for (const policy of policiesOf(resource)) {
+      if (policy.location.kind === 'identity') continue;
+      policy.statements.forEach((s, i) => {
+        if (!isAllow(s)) return;
+        if (s.NotPrincipal !== undefined) problems.push(`${policy.location.label}: ${sid(s, i)} uses NotPrincipal with Allow (everyone else is allowed)`);
+        else if (principalsOf(s.Principal).includes('*') && !scopes(s)) {
+          problems.push(`${policy.location.label}: ${sid(s, i)} allows principal "*" with no organization, account or source condition`);
+        }
+      });
+    }
+    return problems;
+  },
+};
+
+export const wildcardAction: GuardrailRule = {
+  id: 'wildcard-action',
+  description: 'An Allow statement names each action; no "*" in an action and no NotAction',
+  fix: 'list the actions the principal needs, each as "service:Action"',
+  appliesTo: POLICY_TYPES,
+  check(resource) {
+    const problems: string[] = [];
+    for (const policy of policiesOf(resource)) {
+      policy.statements.forEach((s, i) => {
+        if (!isAllow(s)) return;
+        if (s.NotAction !== undefined) problems.push(`${policy.location.label}: ${sid(s, i)} allows NotAction (every other action)`);
+        for (const a of asList(s.Action)) if (a.includes('*')) problems.push(`${policy.location.label}: ${sid(s, i)} allows wildcard action "${a}"`);
+      });
+    }
+    return problems;
+  },
+};
+
+/**
+ * Actions that support no resource-level permission: AWS requires `"Resource": "*"` for them.
+ * EC2's Describe* actions have no resource types in the Service Authorization Reference:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+ * STS GetCallerIdentity likewise:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html
+ */
+export const STAR_RESOURCE_REQUIRED = ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeRegions', 'sts:GetCallerIdentity'];
+
+export const wildcardResource: GuardrailRule = {
+  id: 'wildcard-resource',
+  description: 'An identity policy grants "Resource": "*" only for actions that support no narrower resource',
+  fix: 'name the resource ARNs (a partial wildcard such as arn:aws:iam::*:role/name is fine), or split the statement so "*" covers only actions listed in STAR_RESOURCE_REQUIRED',
+  appliesTo: POLICY_TYPES,
+  check(resource) {
+    const problems: string[] = [];
+    for (const policy of policiesOf(resource)) {
+      // In a key policy "*" means "this key"; resource and trust policies apply to their own resource.
+      // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
+      if (policy.location.kind !== 'identity') continue;
+      policy.statements.forEach((s, i) => {
+        if (!isAllow(s)) return;
+        if (s.NotResource !== undefined) {
+          problems.push(`${policy.location.label}: ${sid(s, i)} allows NotResource (every other resource)`);
+          return;
+        }
+        if (!asList(s.Resource).includes('*')) return;
+        const narrowable = asList(s.Action).filter((a) => !STAR_RESOURCE_REQUIRED.includes(a));
+        if (narrowable.length > 0) problems.push(`${policy.location.label}: ${sid(s, i)} allows ${narrowable.join(', ')} on "*"`);
+      });
+    }
+    return problems;
+  },
+};
+
+/** Who makes the requests a statement admits, in the form of the documented-keys table. */
+function callersOf(kind: string, s: RawStatement): string[] {
+  if (kind === 'identity') return ['iam-role-session'];
+  const principals = principalsOf(s.Principal);
+  const callers = principals.filter((p) => p.startsWith('Service:')).map((p) => callerForm(p.slice('Service:'.length)));
+  // "*" or an AWS principal: a role session, or EventBridge forwarding with a rule's role.
+  if (principals.some((p) => p === '*' || p.startsWith('AWS:'))) callers.push('iam-role-session', 'rule-forward');
+  return callers;
+}
+
+/** Whether `key` is among the documented `keys` (a row key ending in `/`, `:` or `*` is a prefix). */
+export function keyDocumented(key: string, keys: readonly string[]): boolean {
+  const k = key.toLowerCase();
+  return keys.some((documented) => {
+    const d = documented.toLowerCase();
+    return /[/:*]$/.test(d) ? k.startsWith(d.replace(/\*$/, '')) : k === d;
+  });
+}
+
+/**
+ * Condition keys the documented-keys table says the caller does not send for that action. The
+ * table is a parameter (tests inject rows); callers and actions the table has no row for are
+ * skipped, not guessed.
+ */
+export function undocumentedKeys(kind: string, statements: readonly RawStatement[], table: readonly DocumentedContextKeys[]): string[] {
+  const problems: string[] = [];
+  statements.forEach((s, i) => {
+    const keys = conditionKeys(s);
+    if (keys.length === 0) return;
+    for (const caller of callersOf(kind, s)) {
+      for (const action of asList(s.Action)) {
+        const row = table.find((r) => r.caller === caller && r.action === action);
+        if (!row) continue;
+        for (const { key } of keys) {
+          if (!keyDocumented(key, row.keys)) problems.push(`${sid(s, i)}: ${caller} does not send ${key} with ${action} (documented: ${row.keys.join(', ') || 'none'}; ${row.docs[0] ?? ''})`);
+        }
+      }
+    }
+  });
+  return problems;
+}
+
+export const undocumentedConditionKey: GuardrailRule = {
+  id: 'undocumented-condition-key',
+  description: 'A policy conditions a request only on keys AWS documents as sent by that caller for that action (stacks/context-keys.ts)',
+  fix: 'condition on a key the caller sends (see the row in stacks/context-keys.ts and its page), or add the row with the page that documents the key',
+  appliesTo: POLICY_TYPES,
+  check(resource, context) {
+    return policiesOf(resource).flatMap((p) => undocumentedKeys(p.location.kind, p.statements, context.contextKeys).map((m) => `${p.location.label}: ${m}`));
+  },
+};
+
+export const policyTooLarge: GuardrailRule = {
+  id: 'policy-too-large',
+  description: "A policy fits AWS's size limit for its kind (a role's inline policies together fit 10,240 characters)",
+  fix: 'shrink the policy: merge statements, use an organization condition instead of listing accounts, or split it across resources',
+  appliesTo: POLICY_TYPES,
+  check(resource, context) {
+    const problems: string[] = [];
+    for (const policy of policiesOf(resource)) {
+      const limit = policy.location.limit;
+      if (!limit) continue;
+      const size = policySize(policy.text, limit.unit);
+      if (size > limit.max) problems.push(`${policy.location.label} is ${size} ${limit.unit === 'bytes' ? 'bytes' : 'characters'}; AWS allows ${limit.max} (${limit.doc})`);
+    }
+    if (resource.type === 'aws_iam_role_policy') {
+      // Reported once per role, on the first of its inline policies by address.
+      const role = resource.config.role;
+      const siblings = [...context.resources.values()].filter((r) => r.type === 'aws_iam_role_policy' && r.config.role === role).sort((a, b) => a.address.localeCompare(b.address));
+      if (siblings[0]?.address === resource.address) {
+        const total = siblings.reduce((sum, r) => sum + policiesOf(r).reduce((n, p) => n + policySize(p.text, 'compact'), 0), 0);
+        if (total > ROLE_INLINE_TOTAL.max) {
+          problems.push(`the inline policies of role ${String(role)} take ${total} characters together; IAM allows ${ROLE_INLINE_TOTAL.max} per role (${ROLE_INLINE_TOTAL.doc})`);
+        }
+      }
+    }
+    return problems;
+  },
+};
+
+export const POLICY_RULES: readonly GuardrailRule[] = [publicPrincipal, wildcardAction, wildcardResource, undocumentedConditionKey, policyTooLarge];
+
+/** For tests and callers that hold one resource. */
+export type { RuleContext, SynthResource };
