@@ -8,7 +8,7 @@
  * are then moved into the output folder. The result is the same as a one-thread synth (a test
  * compares them file by file).
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OrgConfig } from '../config/schema';
@@ -53,6 +53,23 @@ function manifestJson(value: unknown): string {
 /** Guardrail violations of every stack of a built app (checked before anything is written). */
 export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
 
+/**
+ * Fails the synth with the violations. `new App()` has already created the output folder and its
+ * `stacks/` folder: remove them when they are empty, so a failed synth leaves nothing behind (an
+ * existing output folder with content is left as it was).
+ */
+function failGuardrails(app: App, violations: readonly Violation[]): never {
+  const outdir = resolve(app.outdir);
+  for (const dir of [join(outdir, 'stacks'), outdir]) {
+    try {
+      if (readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // not there, or not ours to remove
+    }
+  }
+  throw new GuardrailError(violations);
+}
+
 /** What a worker posts once its shard is built and checked, before it writes. */
 export interface ShardChecked {
   readonly violations: readonly Violation[];
@@ -86,7 +103,7 @@ export async function synthesize(options: SynthOptions): Promise<string> {
   const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
   if (count === 1) {
     const violations = appViolations(app);
-    if (violations.length > 0) throw new GuardrailError(violations);
+    if (violations.length > 0) failGuardrails(app, violations);
     app.synth();
     return app.outdir;
   }
@@ -107,7 +124,7 @@ export async function synthesize(options: SynthOptions): Promise<string> {
     const violations = [...appViolations(app), ...(await Promise.all(running.map((w) => w.checked))).flat()];
     if (violations.length > 0) {
       await Promise.allSettled(running.map((w) => w.done));
-      throw new GuardrailError(violations);
+      failGuardrails(app, violations);
     }
     app.synth();
     await workers;

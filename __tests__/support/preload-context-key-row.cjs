@@ -1,0 +1,6 @@
+// Test preload (NODE_OPTIONS=--require): adds one row to the documented condition-keys table
+// before main.ts runs, as if AWS documented that EventBridge sends no aws:SourceArn with
+// sqs:SendMessage. Every DLQ policy conditions on that key, so every stack breaks a guardrail.
+require('tsx/cjs');
+const { DOCUMENTED_CONTEXT_KEYS } = require('../../stacks/context-keys.ts');
+DOCUMENTED_CONTEXT_KEYS.push({ caller: 'events.amazonaws.com', action: 'sqs:SendMessage', keys: ['aws:SourceAccount'], docs: ['https://example.test/injected-row'] });
