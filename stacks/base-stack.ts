@@ -55,6 +55,17 @@ export abstract class AccountStack extends TerraformStack {
    * synth time of a 1,000-account org. A test checks that no stack references a resource it does
    * not contain.
    */
+  /**
+   * The stack's Terraform, computed once: the guardrails check it before anything is written
+   * (stacks/synth.ts) and cdktf then writes the same object, so checking costs no second pass.
+   */
+  override toTerraform(): ReturnType<TerraformStack['toTerraform']> {
+    this.synthesized ??= super.toTerraform();
+    return this.synthesized;
+  }
+
+  private synthesized?: ReturnType<TerraformStack['toTerraform']>;
+
   override prepareStack(): void {
     this.ensureBackendExists();
   }

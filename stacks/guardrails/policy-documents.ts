@@ -127,9 +127,14 @@ export function parsePolicy(text: unknown): readonly RawStatement[] | undefined 
   }
 }
 
-/** The literal policies a resource carries. */
+const parsedPolicies = new WeakMap<object, FoundPolicy[]>();
+
+/** The literal policies a resource carries (parsed once per resource). */
 export function policiesOf(resource: Pick<SynthResource, 'type' | 'config'>): FoundPolicy[] {
+  const cached = parsedPolicies.get(resource.config);
+  if (cached) return cached;
   const found: FoundPolicy[] = [];
+  parsedPolicies.set(resource.config, found);
   for (const location of POLICY_LOCATIONS) {
     if (location.type !== resource.type) continue;
     const text = resource.config[location.attribute];
