@@ -1,9 +1,17 @@
-import { Aspects, S3Backend, TerraformStack } from 'cdktf';
+import { Aspects, LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { GuardrailAspect } from './guardrails';
 import { PREFIX, roleArn } from './names';
+
+/**
+ * Local state file of a stack, relative to the stack's folder (`cdktf.out/stacks/<stack>/`, where
+ * Terraform runs): cdktf's default is an absolute path under the current directory, so two
+ * checkouts would synthesize different files. The local backend resolves a relative `path` against
+ * the root module's directory: https://developer.hashicorp.com/terraform/language/backend/local
+ */
+export const localStatePath = (stackId: string): string => `terraform.${stackId}.tfstate`;
 
 export interface AccountStackProps {
   readonly config: OrgConfig;
@@ -45,6 +53,8 @@ export abstract class AccountStack extends TerraformStack {
       });
       // cdktf 0.21's S3Backend has no `useLockfile`; S3-native locking needs Terraform >= 1.10.
       this.addOverride('terraform.backend.s3.use_lockfile', true);
+    } else {
+      new LocalBackend(this, { path: localStatePath(id) });
     }
   }
 

@@ -52,8 +52,8 @@ export interface StackDiff {
   readonly changed: readonly ResourceChange[];
   readonly policyChanges: readonly PolicyChange[];
   readonly widenings: readonly Widening[];
-  /** Top-level blocks other than resources that changed (provider, terraform, output). */
-  readonly otherChanges: readonly string[];
+  /** Changes outside resources (provider, terraform, output blocks), by attribute path. */
+  readonly otherChanges: readonly AttributeChange[];
   /** Resource count by type after the change (before, for a removed stack). */
   readonly resourceTypes: Readonly<Record<string, number>>;
 }
@@ -143,9 +143,8 @@ export function diffStack(id: string, before: StackJson & Record<string, unknown
     removed.push({ address, path: r.path });
     if (after) policyChanges.push(...policyChangesOf(r, undefined));
   }
-  const otherChanges = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])]
-    .filter((k) => k !== 'resource' && k !== '//' && before && after && JSON.stringify(before[k]) !== JSON.stringify(after[k]))
-    .sort();
+  const blocks = (tf: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(tf ?? {}).filter(([k]) => k !== 'resource' && k !== '//'));
+  const otherChanges = before && after ? changedAttributes(blocks(before), blocks(after)) : [];
   const widenings: Widening[] = policyChanges.flatMap((p) => p.statements.filter((s) => s.widening.length > 0).map((s) => ({ stack: id, address: p.address, policy: p.label, sid: s.sid, reasons: s.widening })));
   return {
     id,

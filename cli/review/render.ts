@@ -52,7 +52,7 @@ export function verdict(d: StackDiff): string {
   if (c.replaced) parts.push(`REPLACES ${c.replaced}`);
   if (c.added) parts.push(`creates ${c.added}`);
   if (c.changed - c.replaced) parts.push(`updates ${c.changed - c.replaced} in place`);
-  if (d.otherChanges.length) parts.push(`changes ${d.otherChanges.join(', ')}`);
+  if (d.otherChanges.length) parts.push(`changes ${[...new Set(d.otherChanges.map((c) => c.attribute.split('.')[0]))].join(', ')}`);
   return parts.length ? parts.join('; ') : 'no resource change (metadata only)';
 }
 
@@ -155,7 +155,7 @@ function renderStack(d: StackDiff): string[] {
       for (const a of c.attributes) out.push(`  - ${code(a.attribute)}: ${code(a.before)} -> ${code(a.after)}`);
     }
   }
-  if (d.otherChanges.length) out.push('', `**other blocks changed**: ${d.otherChanges.join(', ')}`);
+  if (d.otherChanges.length) out.push('', '**other blocks changed**', ...d.otherChanges.map((a) => `- ${code(a.attribute)}: ${code(a.before)} -> ${code(a.after)}`));
   out.push(...renderPolicies(d, 'policy changes'));
   return out;
 }
