@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { diffStack } from '../../cli/review/diff';
+import { verdict } from '../../cli/review/render';
+
+const meta = (path: string) => ({ '//': { metadata: { path, uniqueId: path } } });
+const queuePolicy = (condition: object | undefined) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Rule', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:1:dlq', ...(condition ? { Condition: condition } : {}) }] });
+
+const before = {
+  terraform: { backend: { local: { path: 'terraform.s.tfstate' } } },
+  resource: {
+    aws_sqs_queue: { dlq: { ...meta('s/dlq'), name: 'dlq', sqs_managed_sse_enabled: true, policy: queuePolicy({ ArnEquals: { 'aws:SourceArn': 'arn:aws:events:eu-west-1:1:rule/r' } }) } },
+    aws_cloudwatch_event_rule: { rule: { ...meta('s/rule'), name: 'r', event_bus_name: 'default', state: 'ENABLED' } },
+    aws_cloudwatch_log_group: { old: { ...meta('s/old'), name: '/old', retention_in_days: 30 } },
+  },
+};
+
+describe('stack diff', () => {
+  it('GIVEN resources added, removed, updated in place and replaced, and a policy condition dropped THEN each is reported by address', () => {
+    const after = {
+      terraform: before.terraform,
+      resource: {
+        aws_sqs_queue: { dlq: { ...meta('s/dlq'), name: 'dlq', sqs_managed_sse_enabled: true, message_retention_seconds: 1209600, policy: queuePolicy(undefined) } },
+        aws_cloudwatch_event_rule: { rule: { ...meta('s/rule'), name: 'r', event_bus_name: 'central', state: 'ENABLED' } },
+        aws_sns_topic: { topic: { ...meta('s/topic'), name: 't' } },
+      },
+    };
+    const d = diffStack('s', before, after);
+    expect(d.status).toBe('changed');
+    expect(d.added).toEqual([{ address: 'aws_sns_topic.topic', path: 's/topic' }]);
+    expect(d.removed).toEqual([{ address: 'aws_cloudwatch_log_group.old', path: 's/old' }]);
+    const rule = d.changed.find((c) => c.address === 'aws_cloudwatch_event_rule.rule')!;
+    expect(rule.attributes).toEqual([{ attribute: 'event_bus_name', before: 'default', after: 'central' }]);
+    expect(rule.replacedFor).toEqual(['event_bus_name']);
+    const queue = d.changed.find((c) => c.address === 'aws_sqs_queue.dlq')!;
+    expect(queue.replacedFor).toEqual([]);
+    expect(queue.attributes.map((a) => a.attribute)).toEqual(['message_retention_seconds', 'policy']);
+    expect(d.widenings).toEqual([{ stack: 's', address: 'aws_sqs_queue.dlq', policy: 'SQS queue policy', sid: 'Rule', reasons: ['condition dropped: ArnEquals aws:SourceArn (was arn:aws:events:eu-west-1:1:rule/r)'] }]);
+    expect(verdict(d)).toBe('WIDENS ACCESS (1 statement); DESTROYS 1; REPLACES 1; creates 1; updates 1 in place');
+  });
+
+  it('GIVEN only construct metadata changed THEN no resource change is reported', () => {
+    const after = JSON.parse(JSON.stringify(before));
+    after.resource.aws_sqs_queue.dlq['//'].metadata.path = 's/renamed';
+    const d = diffStack('s', before, after);
+    expect(d.changed).toEqual([]);
+    expect(verdict(d)).toBe('no resource change (metadata only)');
+  });
+
+  it('GIVEN a changed backend block THEN it is listed outside resources', () => {
+    const after = { ...before, terraform: { backend: { local: { path: '/abs/terraform.s.tfstate' } } } };
+    expect(diffStack('s', before, after).otherChanges).toEqual([{ attribute: 'terraform.backend.local.path', before: 'terraform.s.tfstate', after: '/abs/terraform.s.tfstate' }]);
+  });
+
+  it('GIVEN a removed stack THEN every resource is destroyed and the verdict says so', () => {
+    const d = diffStack('s', before, undefined);
+    expect(d.status).toBe('removed');
+    expect(verdict(d)).toBe('REMOVED: destroys 3 resources');
+  });
+});
