@@ -3,6 +3,7 @@
  * plan). Both come from one `Report`.
  */
 import type { Suppression } from '../../stacks/guardrails';
+import { planBatches } from './batches';
 import type { OutputDiff, StackDiff, Widening } from './diff';
 
 export interface StackCounts {
@@ -185,6 +186,8 @@ export function renderJson(r: Report): string {
       removedStacks: r.removedStacks,
       changedStacks: r.changedStacks,
       unchangedStacks: r.unchangedStacks,
+      // For the PR workflow's plan matrix: new and changed stacks, in batches.
+      planBatches: planBatches([...r.addedStacks, ...r.changedStacks]),
       risk: r.risk,
       stacks,
       suppressions: r.suppressions,
