@@ -9,7 +9,7 @@ import { writeFilesAtomically } from './atomic';
 import { diffOutputs, suppressionsOf } from './diff';
 import { loadOutput, readStack } from './load';
 import { buildReport, renderJson, renderMarkdown, type Report } from './render';
-import { assertComparable, checkoutBase, orgConfigFor, repoRoot, resolveRef, synthesizeTree } from './trees';
+import { assertComparable, checkoutBase, orgConfigFor, repoRoot, resolveRef, sameBundleInputs, synthesizeTree } from './trees';
 
 export interface ReviewContext {
   /** Folder of the working tree (the repository root, where main.ts is). */
@@ -29,7 +29,8 @@ export interface ReviewResult {
 
 /** Runs the review; a ReviewError for anything the user must fix (exit 2), nothing written then. */
 export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<ReviewResult> {
-  const log = ctx.log ?? (() => {});
+  const started = Date.now();
+  const log = (line: string) => ctx.log?.(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);
   const cwd = resolve(ctx.cwd);
   const outDir = resolve(cwd, args.out);
   const headOut = join(cwd, 'cdktf.out');
@@ -55,13 +56,29 @@ export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<R
     try {
       log(`dependencies of the base: ${base.dependencies === 'linked' ? 'same package-lock.json, node_modules linked' : 'npm ci'}; synthesizing both trees`);
       const baseOut = join(base.dir, 'cdktf.out');
-      await Promise.all([
-        synthesizeTree({ tree: cwd, outdir: headOut, orgConfig: orgConfigFor(cwd, root, ctx.orgConfig), label: 'working tree' }),
-        synthesizeTree({ tree: base.dir, outdir: baseOut, orgConfig: orgConfigFor(base.dir, root, ctx.orgConfig), label: `base ${args.base} (${commit.slice(0, 12)})` }),
-      ]);
+      // Two syntheses at once already use both cores of a small machine: one thread each, unless
+      // the user chose (SYNTH_SHARDS). The output does not depend on it (a test compares them).
+      const env = process.env.SYNTH_SHARDS ? {} : { SYNTH_SHARDS: '1' };
+      let headBundled: () => void = () => {};
+      const headBundle = new Promise<string>((done) => (headBundled = () => done(cwd)));
+      const reuseBundle = sameBundleInputs(root, commit);
+      // If the working tree fails before its bundle exists, the base stops waiting for it.
+      const headSynth = synthesizeTree({ tree: cwd, outdir: headOut, orgConfig: orgConfigFor(cwd, root, ctx.orgConfig), label: 'working tree', log, env, onBundle: () => headBundled() });
+      const baseSynth = synthesizeTree({
+        tree: base.dir,
+        outdir: baseOut,
+        orgConfig: orgConfigFor(base.dir, root, ctx.orgConfig),
+        label: `base ${args.base} (${commit.slice(0, 12)})`,
+        log,
+        env,
+        ...(reuseBundle ? { bundleFrom: Promise.race([headBundle, headSynth.then(() => cwd)]) } : {}),
+      });
+      await Promise.all([headSynth, baseSynth]);
+      log('synthesized both; comparing');
       const head = loadOutput(headOut);
       const diff = diffOutputs(loadOutput(baseOut), head);
       report = buildReport(diff, { ref: args.base, commit }, head.files.size);
+      log(`compared: ${diff.changedStacks.length} changed, ${diff.addedStacks.length} added, ${diff.removedStacks.length} removed`);
     } finally {
       base.remove();
     }

@@ -3,7 +3,7 @@
  * temporary `git worktree` with its own dependencies and handler bundle, as that commit has them.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ReviewError } from './errors';
@@ -112,6 +112,18 @@ export function orgConfigFor(tree: string, root: string, orgConfig: string | und
   return join(tree, inside);
 }
 
+/**
+ * Whether the handler bundle of `commit` would be byte-identical to the working tree's: the
+ * bundle is deterministic (scripts/build-handler.ts), so identical inputs (handler sources, the
+ * build script, the lockfile) give identical bytes, and the base can reuse the working tree's.
+ */
+export function sameBundleInputs(root: string, commit: string): boolean {
+  const inputs = ['handlers', 'scripts/build-handler.ts', 'package-lock.json'];
+  const diff = spawnSync('git', ['diff', '--quiet', commit, '--', ...inputs], { cwd: root });
+  const untracked = git(root, ['ls-files', '--others', '--exclude-standard', '--', ...inputs]);
+  return diff.status === 0 && untracked.ok && untracked.out === '';
+}
+
 export interface SynthRequest {
   /** Tree holding main.ts. */
   readonly tree: string;
@@ -119,19 +131,36 @@ export interface SynthRequest {
   readonly orgConfig?: string;
   /** Which side, for messages. */
   readonly label: string;
+  readonly log?: (line: string) => void;
+  /**
+   * Instead of building the handler bundle, wait for this folder's `dist/` (an identical build)
+   * and copy it. @default - build it
+   */
+  readonly bundleFrom?: Promise<string>;
+  /** Extra environment (e.g. SYNTH_SHARDS). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
  * Builds the handler bundle of `tree` and synthesizes it into `outdir` (what `npm run synth`
  * does, without npm's start-up). A failure is a ReviewError with the tree's own message.
  */
-export async function synthesizeTree(req: SynthRequest): Promise<void> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: req.outdir, CHECKPOINT_DISABLE: '1' };
+export async function synthesizeTree(req: SynthRequest & { readonly onBundle?: () => void }): Promise<void> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...req.env, CDKTF_OUTDIR: req.outdir, CHECKPOINT_DISABLE: '1' };
   delete env.ORG_CONFIG;
   if (req.orgConfig) env.ORG_CONFIG = req.orgConfig;
   const node = process.execPath;
-  const built = await run(node, ['--require', 'tsx/cjs', 'scripts/build-handler.ts'], req.tree, env);
-  if (built.code !== 0) throw new ReviewError(`the ${req.label} does not build its handler bundle:\n${tail(built.stderr || built.stdout)}`);
+  if (req.bundleFrom) {
+    const from = await req.bundleFrom;
+    cpSync(join(from, 'dist'), join(req.tree, 'dist'), { recursive: true });
+    req.log?.(`${req.label}: same handler inputs, bundle copied`);
+  } else {
+    const built = await run(node, ['--require', 'tsx/cjs', 'scripts/build-handler.ts'], req.tree, env);
+    if (built.code !== 0) throw new ReviewError(`the ${req.label} does not build its handler bundle:\n${tail(built.stderr || built.stdout)}`);
+    req.log?.(`${req.label}: bundle built`);
+  }
+  req.onBundle?.();
   const synth = await run(node, ['--require', 'tsx/cjs', 'main.ts'], req.tree, env);
+  req.log?.(`${req.label}: synthesized`);
   if (synth.code !== 0) throw new ReviewError(`the ${req.label} does not synthesize:\n${tail(synth.stderr || synth.stdout)}`);
 }
