@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diffStack } from '../../cli/review/diff';
 import { verdict } from '../../cli/review/render';
+import { centralBusPolicy } from '../../stacks/central/event-bus';
+import { renderPolicy } from '../../stacks/policy';
 
 const meta = (path: string) => ({ '//': { metadata: { path, uniqueId: path } } });
 const queuePolicy = (condition: object | undefined) =>
@@ -56,5 +58,17 @@ describe('stack diff', () => {
     const d = diffStack('s', before, undefined);
     expect(d.status).toBe('removed');
     expect(verdict(d)).toBe('REMOVED: destroys 3 resources');
+  });
+});
+
+describe('stack diff of the real bus policy', () => {
+  const busStack = (memberAccountIds: string[]) => ({
+    resource: { aws_cloudwatch_event_bus_policy: { policy: { ...meta('central/event-bus/policy'), policy: renderPolicy(centralBusPolicy({ busArn: 'arn:aws:events:eu-west-1:111111111111:event-bus/central', memberAccountIds })) } } },
+  });
+  it('GIVEN an account added without organizationId THEN the new account is the one widening', () => {
+    const d = diffStack('central', busStack(['222222222222']), busStack(['222222222222', '555555555555']));
+    expect(d.widenings).toEqual([
+      { stack: 'central', address: 'aws_cloudwatch_event_bus_policy.policy', policy: 'event bus policy', sid: 'MemberAccountsPutForwardedEc2Events', reasons: ['principal widened: + AWS:arn:aws:iam::555555555555:root'] },
+    ]);
   });
 });

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sameBundleInputs } from '../../cli/review/trees';
 import { rawConfig } from '../support/config';
 import { git, runTs, tempRepo } from '../support/temp-repo';
 
@@ -111,6 +112,24 @@ describe('npm run review -- --base', () => {
       expect(existsSync(join(repo, 'out/conflict'))).toBe(false);
     } finally {
       git(repo, 'merge', '--abort');
+    }
+  });
+
+  it('reuses the working tree bundle for the base only while handler sources, build script and lockfile are unchanged', () => {
+    expect(sameBundleInputs(repo, git(repo, 'rev-parse', 'HEAD'))).toBe(true);
+    const file = join(repo, 'handlers/snapshot-copy/index.ts');
+    const source = readFileSync(file, 'utf8');
+    writeFileSync(file, `${source}\n// changed\n`);
+    try {
+      expect(sameBundleInputs(repo, git(repo, 'rev-parse', 'HEAD'))).toBe(false);
+    } finally {
+      writeFileSync(file, source);
+    }
+    writeFileSync(join(repo, 'handlers/snapshot-copy/new-module.ts'), 'export {};\n');
+    try {
+      expect(sameBundleInputs(repo, git(repo, 'rev-parse', 'HEAD'))).toBe(false);
+    } finally {
+      rmSync(join(repo, 'handlers/snapshot-copy/new-module.ts'));
     }
   });
 
