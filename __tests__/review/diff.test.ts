@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffStack } from '../../cli/review/diff';
-import { verdict } from '../../cli/review/render';
+import { buildReport, renderJson, renderMarkdown, verdict } from '../../cli/review/render';
 import { centralBusPolicy } from '../../stacks/central/event-bus';
 import { renderPolicy } from '../../stacks/policy';
 
@@ -70,5 +70,17 @@ describe('stack diff of the real bus policy', () => {
     expect(d.widenings).toEqual([
       { stack: 'central', address: 'aws_cloudwatch_event_bus_policy.policy', policy: 'event bus policy', sid: 'MemberAccountsPutForwardedEc2Events', reasons: ['principal widened: + AWS:arn:aws:iam::555555555555:root'] },
     ]);
+  });
+});
+
+describe('report', () => {
+  it('GIVEN a suppression in the head THEN review.md and review.json list it with its reason', () => {
+    const suppression = { stack: 'central', path: 'central/legacy/queue', address: 'aws_sqs_queue.legacy', ruleId: 'queue-encryption', reason: 'Partner tool cannot read SSE queues (OPS-42)' };
+    const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [], unchangedStacks: 1, stacks: [], suppressions: [suppression] }, { ref: 'main', commit: 'a'.repeat(40) }, 1);
+    expect(renderMarkdown(report)).toContain('| `central` | `aws_sqs_queue.legacy` | `queue-encryption` | Partner tool cannot read SSE queues (OPS-42) |');
+    const json = JSON.parse(renderJson(report));
+    expect(json.suppressions).toEqual([suppression]);
+    expect(json.planBatches).toEqual([]);
+    expect(renderMarkdown(report)).toMatch(/^<!-- ebs-event-hub-review -->\n# Review\nCompared with `main` \(aaaaaaaaaaaa\): 1 stacks; 0 added, 0 removed, 0 changed, 1 unchanged\./);
   });
 });

@@ -68,6 +68,9 @@ export interface OutputDiff {
   readonly suppressions: readonly Suppression[];
 }
 
+/** Shown instead of two JSON strings: the statement diff says what changed. */
+export const POLICY_PLACEHOLDER = '(policy document)';
+
 const withoutMeta = (config: Readonly<Record<string, unknown>>): Record<string, unknown> => {
   const { '//': _meta, ...rest } = config;
   return rest;
@@ -134,7 +137,7 @@ export function diffStack(id: string, before: StackJson & Record<string, unknown
       address,
       path: r.path,
       // A policy attribute is shown as its statement diff, not as two JSON strings.
-      attributes: [...attributes.map((c) => (policyAttributes.includes(c.attribute) ? { ...c, before: '(policy, see statements)', after: '(policy, see statements)' } : c)), ...suppressionChanges],
+      attributes: [...attributes.map((c) => (policyAttributes.includes(c.attribute) ? { ...c, before: POLICY_PLACEHOLDER, after: POLICY_PLACEHOLDER } : c)), ...suppressionChanges],
       replacedFor: forcesReplacement(r.type, attributes.map((c) => c.attribute)),
     });
   }

@@ -4,7 +4,7 @@
  */
 import type { Suppression } from '../../stacks/guardrails';
 import { planBatches } from './batches';
-import type { OutputDiff, StackDiff, Widening } from './diff';
+import { POLICY_PLACEHOLDER, type OutputDiff, type StackDiff, type Widening } from './diff';
 
 export interface StackCounts {
   readonly added: number;
@@ -153,7 +153,9 @@ function renderStack(d: StackDiff): string[] {
     out.push('', '**changed**');
     for (const c of d.changed) {
       out.push(`- ${code(c.address)}${c.replacedFor.length ? ` **replaced** (forces replacement: ${c.replacedFor.join(', ')})` : ''}`);
-      for (const a of c.attributes) out.push(`  - ${code(a.attribute)}: ${code(a.before)} -> ${code(a.after)}`);
+      for (const a of c.attributes) {
+        out.push(a.after === POLICY_PLACEHOLDER ? `  - ${code(a.attribute)}: statements changed (policy changes below)` : `  - ${code(a.attribute)}: ${code(a.before)} -> ${code(a.after)}`);
+      }
     }
   }
   if (d.otherChanges.length) out.push('', '**other blocks changed**', ...d.otherChanges.map((a) => `- ${code(a.attribute)}: ${code(a.before)} -> ${code(a.after)}`));
