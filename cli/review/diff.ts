@@ -155,7 +155,8 @@ export function diffStack(id: string, before: StackJson & Record<string, unknown
     added,
     removed,
     changed,
-    policyChanges: after && before ? policyChanges : after ? policyChanges : [],
+    // A removed stack's policies go with it: listed as destroyed resources, not statement by statement.
+    policyChanges: after ? policyChanges : [],
     widenings,
     otherChanges,
     resourceTypes: counts([...(after ? a : b).values()]),

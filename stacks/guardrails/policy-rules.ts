@@ -4,7 +4,7 @@
  */
 import { callerForm, type DocumentedContextKeys } from '../context-keys';
 import { asList, policiesOf, policySize, POLICY_TYPES, principalsOf, ROLE_INLINE_TOTAL, type RawStatement } from './policy-documents';
-import type { GuardrailRule, RuleContext, SynthResource } from './types';
+import type { GuardrailRule } from './types';
 
 const sid = (s: RawStatement, i: number): string => (s.Sid ? `statement ${s.Sid}` : `statement #${i + 1}`);
 const isAllow = (s: RawStatement): boolean => s.Effect === 'Allow';
@@ -196,6 +196,3 @@ export const policyTooLarge: GuardrailRule = {
 };
 
 export const POLICY_RULES: readonly GuardrailRule[] = [publicPrincipal, wildcardAction, wildcardResource, undocumentedConditionKey, policyTooLarge];
-
-/** For tests and callers that hold one resource. */
-export type { RuleContext, SynthResource };
