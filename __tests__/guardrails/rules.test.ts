@@ -108,6 +108,35 @@ describe('undocumented-condition-key (table injected)', () => {
   });
 });
 
+describe('undocumented-condition-key: callers a statement does not name', () => {
+  const rows: DocumentedContextKeys[] = [
+    { caller: 'rule-forward', action: 'events:PutEvents', keys: ['aws:SourceArn', 'aws:PrincipalOrgID'], docs: ['rule-doc'] },
+    { caller: 'iam-role-session', action: 'events:PutEvents', keys: ['events:source', 'aws:PrincipalOrgID'], docs: ['session-doc'] },
+  ];
+  const bus = (condition: object) => res('aws_cloudwatch_event_bus_policy', 'b', { policy: policy({ Sid: 'Put', Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Resource: BUS_ARN, Condition: condition }) });
+  it('GIVEN "*" and a key one possible caller sends (a rule forward sends aws:SourceArn) THEN complies', () => {
+    expect(run(undocumentedConditionKey, bus({ ArnLike: { 'aws:SourceArn': 'arn:aws:events:*:*:rule/forward' } }), [], rows)).toEqual([]);
+  });
+  it('GIVEN "*" and a key no possible caller sends THEN fails once per caller row', () => {
+    expect(run(undocumentedConditionKey, bus({ StringEquals: { 'aws:SourceVpc': 'vpc-1' } }), [], rows)).toEqual([
+      expect.stringContaining('iam-role-session does not send aws:SourceVpc with events:PutEvents (documented: events:source, aws:PrincipalOrgID; session-doc)'),
+      expect.stringContaining('rule-forward does not send aws:SourceVpc with events:PutEvents (documented: aws:SourceArn, aws:PrincipalOrgID; rule-doc)'),
+    ]);
+  });
+  it("GIVEN a row marked conditionedInAwsExample THEN a statement following AWS's example is not flagged", () => {
+    const example = [{ caller: 'logs.<region>.amazonaws.com', action: 'kms:DescribeKey', keys: [], docs: ['d'], conditionedInAwsExample: true }] as DocumentedContextKeys[];
+    const key = res('aws_kms_key', 'k', { policy: policy({ Sid: 'Logs', Effect: 'Allow', Principal: { Service: 'logs.eu-west-1.amazonaws.com' }, Action: 'kms:DescribeKey', Resource: '*', Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'x' } } }) });
+    expect(run(undocumentedConditionKey, key, [], example)).toEqual([]);
+  });
+  it('GIVEN an identity statement on requests a service makes for the role (kms:ViaService) THEN the direct-call row is not applied', () => {
+    const direct: DocumentedContextKeys[] = [{ caller: 'iam-role-session', action: 'kms:DescribeKey', keys: ['aws:PrincipalArn'], docs: ['d'] }];
+    const via = res('aws_iam_role_policy', 'p', { role: 'r', policy: policy({ Sid: 'ViaEc2', Effect: 'Allow', Action: 'kms:DescribeKey', Resource: 'arn:aws:kms:eu-west-1:1:key/*', Condition: { StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' } } }) });
+    const directCall = res('aws_iam_role_policy', 'p', { role: 'r', policy: policy({ Sid: 'Direct', Effect: 'Allow', Action: 'kms:DescribeKey', Resource: 'arn:aws:kms:eu-west-1:1:key/*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'x' } } }) });
+    expect(run(undocumentedConditionKey, via, [], direct)).toEqual([]);
+    expect(run(undocumentedConditionKey, directCall, [], direct)).toHaveLength(1);
+  });
+});
+
 describe('policy-too-large', () => {
   const queue = (n: number) => res('aws_sqs_queue', 'q', { policy: policy(...Array.from({ length: n }, (_, i) => ({ Sid: `S${i}`, Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:111111111111:q'.padEnd(100, 'x') }))) });
   it('GIVEN a queue policy under 8,192 bytes THEN complies', () => {

@@ -115,14 +115,26 @@ export const wildcardResource: GuardrailRule = {
   },
 };
 
-/** Who makes the requests a statement admits, in the form of the documented-keys table. */
-function callersOf(kind: string, s: RawStatement): string[] {
-  if (kind === 'identity') return ['iam-role-session'];
+/**
+ * Keys that mark a request an AWS service makes on the principal's behalf (EC2 calling KMS with
+ * the role's credentials during CopySnapshot): the table's rows describe direct calls, so such
+ * statements are not checked against them.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia
+ */
+export const VIA_SERVICE_KEYS = ['kms:ViaService', 'aws:CalledVia', 'aws:CalledViaFirst', 'aws:CalledViaLast', 'aws:ViaAWSService'];
+
+/**
+ * Who makes the requests a statement admits, in the form of the documented-keys table. A
+ * `"*"` or AWS-account principal may be any of several callers (a role session, or EventBridge
+ * delivering with a rule's role): a key is then flagged only when none of them sends it.
+ */
+function callersOf(kind: string, s: RawStatement): { callers: string[]; anyOf: boolean } {
+  if (kind === 'identity') return { callers: ['iam-role-session'], anyOf: false };
   const principals = principalsOf(s.Principal);
-  const callers = principals.filter((p) => p.startsWith('Service:')).map((p) => callerForm(p.slice('Service:'.length)));
-  // "*" or an AWS principal: a role session, or EventBridge forwarding with a rule's role.
-  if (principals.some((p) => p === '*' || p.startsWith('AWS:'))) callers.push('iam-role-session', 'rule-forward');
-  return callers;
+  const services = principals.filter((p) => p.startsWith('Service:')).map((p) => callerForm(p.slice('Service:'.length)));
+  if (principals.some((p) => p === '*' || p.startsWith('AWS:'))) return { callers: [...services, 'iam-role-session', 'rule-forward'], anyOf: true };
+  return { callers: services, anyOf: false };
 }
 
 /** Whether `key` is among the documented `keys` (a row key ending in `/`, `:` or `*` is a prefix). */
@@ -136,20 +148,28 @@ export function keyDocumented(key: string, keys: readonly string[]): boolean {
 
 /**
  * Condition keys the documented-keys table says the caller does not send for that action. The
- * table is a parameter (tests inject rows); callers and actions the table has no row for are
- * skipped, not guessed.
+ * table is a parameter (tests inject rows). Skipped: callers and actions the table has no row
+ * for (not guessed), rows marked `conditionedInAwsExample` (AWS's own example conditions that
+ * action on keys it does not carry), and statements on requests a service makes on the
+ * principal's behalf (VIA_SERVICE_KEYS).
  */
 export function undocumentedKeys(kind: string, statements: readonly RawStatement[], table: readonly DocumentedContextKeys[]): string[] {
   const problems: string[] = [];
   statements.forEach((s, i) => {
     const keys = conditionKeys(s);
     if (keys.length === 0) return;
-    for (const caller of callersOf(kind, s)) {
-      for (const action of asList(s.Action)) {
-        const row = table.find((r) => r.caller === caller && r.action === action);
-        if (!row) continue;
-        for (const { key } of keys) {
-          if (!keyDocumented(key, row.keys)) problems.push(`${sid(s, i)}: ${caller} does not send ${key} with ${action} (documented: ${row.keys.join(', ') || 'none'}; ${row.docs[0] ?? ''})`);
+    if (kind === 'identity' && keys.some(({ key }) => VIA_SERVICE_KEYS.some((v) => v.toLowerCase() === key.toLowerCase()))) return;
+    const { callers, anyOf } = callersOf(kind, s);
+    for (const action of asList(s.Action)) {
+      const rows = callers
+        .map((caller) => table.find((r) => r.caller === caller && r.action === action))
+        .filter((r): r is DocumentedContextKeys => r !== undefined && !(r as { conditionedInAwsExample?: boolean }).conditionedInAwsExample);
+      if (rows.length === 0) continue;
+      for (const { key } of keys) {
+        const missing = rows.filter((row) => !keyDocumented(key, row.keys));
+        if (anyOf ? missing.length < rows.length : missing.length === 0) continue;
+        for (const row of anyOf ? rows : missing) {
+          problems.push(`${sid(s, i)}: ${row.caller} does not send ${key} with ${action} (documented: ${row.keys.join(', ') || 'none'}; ${row.docs[0] ?? ''})`);
         }
       }
     }
