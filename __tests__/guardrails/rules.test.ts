@@ -10,6 +10,7 @@ import {
   targetDeadLetter,
   topicEncryption,
 } from '../../stacks/guardrails/resilience-rules';
+import { stackCheckRule } from '../../stacks/guardrails/stack-check';
 import { deprecatedArgument, literalReference, PENDING_RULES } from '../../stacks/guardrails/terraform-rules';
 
 /** A synthesized resource as cdk.tf.json holds it. */
@@ -124,7 +125,7 @@ describe('undocumented-condition-key: callers a statement does not name', () => 
     ]);
   });
   it("GIVEN a row marked conditionedInAwsExample THEN a statement following AWS's example is not flagged", () => {
-    const example = [{ caller: 'logs.<region>.amazonaws.com', action: 'kms:DescribeKey', keys: [], docs: ['d'], conditionedInAwsExample: true }] as DocumentedContextKeys[];
+    const example = [{ caller: 'logs.<region>.amazonaws.com', action: 'kms:DescribeKey', keys: [], docs: ['d'], conditionedInAwsExample: true }] as unknown as DocumentedContextKeys[]; // the field comes with the i6-policies rows
     const key = res('aws_kms_key', 'k', { policy: policy({ Sid: 'Logs', Effect: 'Allow', Principal: { Service: 'logs.eu-west-1.amazonaws.com' }, Action: 'kms:DescribeKey', Resource: '*', Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'x' } } }) });
     expect(run(undocumentedConditionKey, key, [], example)).toEqual([]);
   });
@@ -242,5 +243,28 @@ describe('literal-reference (pending until the ordering fix merges)', () => {
     expect(run(literalReference, res('aws_cloudwatch_event_target', 't', { dead_letter_config: { arn: 'arn:aws:sqs:eu-west-1:1:dlq' } }), [queue])).toEqual([]);
     expect(run(literalReference, res('aws_cloudwatch_event_target', 't', { arn: 'arn:aws:sns:us-east-1:1:dlq' }), [queue])).toEqual([]);
     expect(run(literalReference, res('aws_cloudwatch_event_target', 't', { arn: 'arn:aws:sqs:us-east-1:1:dlq' }), [queue])).toHaveLength(1);
+  });
+});
+
+describe('stackCheckRule (a whole-stack check as a guardrail)', () => {
+  it('runs the check once per stack and reports each finding on the resource it names', () => {
+    let calls = 0;
+    const rule = stackCheckRule({
+      id: 'fake-stack-check',
+      description: 'a check over the whole stack, for the test',
+      fix: 'nothing to fix',
+      find: (stack) => {
+        calls++;
+        return Object.keys(stack.resource?.aws_sqs_queue ?? {}).map((name) => ({ resource: `aws_sqs_queue.${name}`, why: 'queue found' }));
+      },
+      addressOf: (f) => f.resource,
+      message: (f) => f.why,
+    });
+    const q = res('aws_sqs_queue', 'q', { name: 'q' });
+    const t = res('aws_sns_topic', 't', { name: 't' });
+    const context = { resources: new Map([q, t].map((r) => [r.address, r])), contextKeys: [] };
+    expect(rule.check(q, context)).toEqual(['queue found']);
+    expect(rule.check(t, context)).toEqual([]);
+    expect(calls).toBe(1);
   });
 });
