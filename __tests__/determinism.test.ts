@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { cloneOf, runTs, tempRepo } from './support/temp-repo';
 
 /** Every file under `root`, relative, sorted. */
@@ -27,6 +27,7 @@ describe('deterministic synthesis', () => {
   it('GIVEN two clones of one commit in different folders, each building its own bundle, THEN cdktf.out/stacks and manifest.json are byte-identical', () => {
     const a = tempRepo('determinism-a-');
     const b = cloneOf(a, 'determinism-b-');
+    onTestFinished(() => [a, b].forEach((d) => rmSync(dirname(d), { recursive: true, force: true })));
     build(a);
     build(b);
     for (const sharded of [{}, { SYNTH_SHARDS: '2' }]) {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameBundleInputs } from '../../cli/review/trees';
 import { rawConfig } from '../support/config';
 import { git, runTs, tempRepo } from '../support/temp-repo';
@@ -13,6 +13,8 @@ let repo: string;
 
 const review = (args: string[]) => runTs(repo, 'cli/review.ts', args, { ORG_CONFIG: ORG });
 const reviewJson = (out = 'cdktf.out/review') => JSON.parse(readFileSync(join(repo, out, 'review.json'), 'utf8'));
+
+afterAll(() => rmSync(dirname(repo), { recursive: true, force: true }));
 
 beforeAll(() => {
   repo = tempRepo('review-');
