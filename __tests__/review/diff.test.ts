@@ -85,3 +85,37 @@ describe('report', () => {
     expect(renderMarkdown(report)).toMatch(/^<!-- ebs-event-hub-review -->\n# Review\nCompared with `main` \(aaaaaaaaaaaa\): 1 stacks; 0 added, 0 removed, 0 changed, 1 unchanged\./);
   });
 });
+
+describe('report: the same change in many stacks', () => {
+  const memberStack = (account: string, condition: object | undefined) => ({
+    resource: {
+      aws_sqs_queue: {
+        dlq: {
+          ...meta(`member-${account}/dlq`),
+          name: 'dlq',
+          policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Rule', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:eu-west-1:${account}:dlq`, ...(condition ? { Condition: condition } : {}) }] }),
+        },
+      },
+    },
+  });
+  const accounts = ['200000000001', '200000000002', '200000000003'];
+  const stacks = accounts.map((a) => diffStack(`member-${a}`, memberStack(a, { ArnEquals: { 'aws:SourceArn': `arn:aws:events:eu-west-1:${a}:rule/r` } }), memberStack(a, undefined)));
+  const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: stacks.map((s) => s.id), unchangedStacks: 0, stacks, suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 3);
+  const md = renderMarkdown(report);
+
+  it('GIVEN three member stacks whose change differs only by account THEN one section and one risk line name all three', () => {
+    expect(md).toContain('### 3 stacks, the same change in each');
+    expect(md).toContain('`member-200000000001`, `member-200000000002`, `member-200000000003`. Shown for `member-200000000001`; the others differ only by their own account id.');
+    expect(md).toContain('- **3 widenings**');
+    expect(md).toContain('  - in 3 stacks (`member-200000000001`, `member-200000000002`, `member-200000000003`): `aws_sqs_queue.dlq` SQS queue policy, statement `Rule`: condition dropped: ArnEquals aws:SourceArn (was arn:aws:events:eu-west-1:<account>:rule/r)');
+    expect(md.match(/^### /gm)).toHaveLength(1);
+    expect(md).toContain('| `member-200000000001`, `member-200000000002`, `member-200000000003` | WIDENS ACCESS (1 statement); updates 1 in place |');
+  });
+
+  it('GIVEN stacks whose changes differ beyond their account THEN each has its own section; review.json stays per stack', () => {
+    const other = diffStack('member-200000000004', memberStack('200000000004', { ArnEquals: { 'aws:SourceArn': 'x' } }), memberStack('200000000004', { ArnEquals: { 'aws:SourceArn': 'y' } }));
+    const mixed = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [...stacks.map((s) => s.id), other.id], unchangedStacks: 0, stacks: [...stacks, other], suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 4);
+    expect(renderMarkdown(mixed).match(/^### /gm)).toHaveLength(2);
+    expect(Object.keys(JSON.parse(renderJson(mixed)).stacks)).toHaveLength(4);
+  });
+});

@@ -82,6 +82,37 @@ export const COMMENT_MARKER = '<!-- ebs-event-hub-review -->';
 
 const code = (s: string) => `\`${s.replace(/`/g, "'")}\``;
 
+/**
+ * A stack's text with its own id and account id replaced by placeholders: the same change in many
+ * member stacks (a construct change reaches every account) then reads once.
+ */
+export function normalizeFor(stackId: string, text: string): string {
+  const account = /\d{12}/.exec(stackId)?.[0];
+  const t = text.split(stackId).join('<stack>');
+  return account ? t.split(account).join('<account>') : t;
+}
+
+/** Items grouped by key, groups in first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    groups.set(k, [...(groups.get(k) ?? []), item]);
+  }
+  return [...groups.values()];
+}
+
+const stackList = (ids: readonly string[], max = 8) => (ids.length <= max ? ids.map(code).join(', ') : `${ids.slice(0, max).map(code).join(', ')} and ${ids.length - max} more`);
+
+/** Lines about one stack each, grouped: one line for many stacks when only their account differs. */
+function groupedLines<T extends { readonly stack: string }>(items: readonly T[], line: (item: T) => string): string[] {
+  return groupBy(items, (i) => normalizeFor(i.stack, line(i))).map((group) => {
+    const first = group[0]!;
+    if (group.length === 1) return `  - ${code(first.stack)} ${line(first)}`;
+    return `  - in ${group.length} stacks (${stackList(group.map((g) => g.stack))}): ${normalizeFor(first.stack, line(first))}`;
+  });
+}
+
 export function renderMarkdown(r: Report): string {
   const out: string[] = [COMMENT_MARKER, '# Review'];
   if (r.base) {
@@ -91,29 +122,40 @@ export function renderMarkdown(r: Report): string {
     if (!widenings.length && !deletions.length && !replacements.length && !r.removedStacks.length) out.push('No widening, no deletion, no replacement.');
     if (widenings.length) {
       out.push(`- **${widenings.length} widening${widenings.length === 1 ? '' : 's'}** (access granted beyond what the base grants):`);
-      for (const w of widenings) out.push(`  - ${code(w.stack)} ${code(w.address)} ${w.policy}, statement ${code(w.sid)}: ${w.reasons.join('; ')}`);
+      out.push(...groupedLines(widenings, (w) => `${code(w.address)} ${w.policy}, statement ${code(w.sid)}: ${w.reasons.join('; ')}`));
     }
-    if (r.removedStacks.length) out.push(`- **${r.removedStacks.length} stack${r.removedStacks.length === 1 ? '' : 's'} removed**: ${r.removedStacks.map(code).join(', ')} (their resources are destroyed when the stack is destroyed)`);
+    if (r.removedStacks.length) out.push(`- **${r.removedStacks.length} stack${r.removedStacks.length === 1 ? '' : 's'} removed**: ${stackList(r.removedStacks, 50)} (their resources are destroyed when the stack is destroyed)`);
     if (deletions.length) {
       out.push(`- **${deletions.length} resource${deletions.length === 1 ? '' : 's'} destroyed**:`);
-      for (const d of deletions.slice(0, 50)) out.push(`  - ${code(d.stack)} ${code(d.address)}`);
-      if (deletions.length > 50) out.push(`  - and ${deletions.length - 50} more (review.json)`);
+      const lines = groupedLines(deletions, (d) => code(d.address));
+      out.push(...lines.slice(0, 50));
+      if (lines.length > 50) out.push(`  - and ${lines.length - 50} more (review.json)`);
     }
     if (replacements.length) {
       out.push(`- **${replacements.length} replaced** (destroyed, then created, because the provider cannot update the argument):`);
-      for (const p of replacements) out.push(`  - ${code(p.stack)} ${code(p.address)}: ${p.attributes.join(', ')}`);
+      out.push(...groupedLines(replacements, (p) => `${code(p.address)}: ${p.attributes.join(', ')}`));
     }
+    // One section per distinct change: stacks whose change differs only by their own account id share it.
+    const sections = [
+      ...r.addedStacks.map((id) => ({ id, body: renderAdded(r.stacks[id]!.diff!) })),
+      ...r.removedStacks.map((id) => ({ id, body: [] as string[] })),
+      ...r.changedStacks.map((id) => ({ id, body: renderStack(r.stacks[id]!.diff!) })),
+    ];
+    const groups = groupBy(sections, (sec) => `${r.stacks[sec.id]!.status}\n${normalizeFor(sec.id, `${r.stacks[sec.id]!.verdict}\n${sec.body.join('\n')}`)}`);
     out.push('', '## Stacks', '');
-    if (!r.addedStacks.length && !r.removedStacks.length && !r.changedStacks.length) out.push('No stack changes.');
+    if (!groups.length) out.push('No stack changes.');
     else {
       out.push('| stack | verdict |', '|---|---|');
-      for (const id of [...r.addedStacks, ...r.removedStacks, ...r.changedStacks]) out.push(`| ${code(id)} | ${r.stacks[id]!.verdict} |`);
+      for (const g of groups) out.push(`| ${stackList(g.map((sec) => sec.id))} | ${r.stacks[g[0]!.id]!.verdict} |`);
     }
-    for (const id of r.changedStacks) out.push(...renderStack(r.stacks[id]!.diff!));
-    for (const id of r.addedStacks) {
-      const d = r.stacks[id]!.diff!;
-      out.push('', `### ${code(id)} (new)`, '', typesLine(d.resourceTypes));
-      out.push(...renderPolicies(d, 'new policies'));
+    for (const g of groups) {
+      const first = g[0]!;
+      if (!first.body.length) continue;
+      const status = r.stacks[first.id]!.status;
+      if (g.length === 1) out.push('', `### ${code(first.id)}${status === 'added' ? ' (new)' : ''}`, '', r.stacks[first.id]!.verdict, ...first.body);
+      else {
+        out.push('', `### ${g.length} stacks${status === 'added' ? ' (new)' : ''}, the same change in each`, '', `${stackList(g.map((sec) => sec.id), 50)}. Shown for ${code(first.id)}; the others differ only by their own account id.`, '', r.stacks[first.id]!.verdict, ...first.body);
+      }
     }
   } else {
     const ids = Object.keys(r.stacks);
@@ -127,6 +169,10 @@ export function renderMarkdown(r: Report): string {
     for (const s of r.suppressions) out.push(`| ${code(s.stack)} | ${code(s.address)} | ${code(s.ruleId)} | ${s.reason.replace(/\|/g, '\\|')} |`);
   }
   return `${out.join('\n')}\n`;
+}
+
+function renderAdded(d: StackDiff): string[] {
+  return ['', typesLine(d.resourceTypes), ...renderPolicies(d, 'new policies')];
 }
 
 const typesLine = (types: Readonly<Record<string, number>>) => `Resources: ${Object.entries(types).map(([t, n]) => `${t} ${n}`).join(', ')}.`;
@@ -145,8 +191,9 @@ function renderPolicies(d: StackDiff, title: string): string[] {
   return out;
 }
 
+/** A changed stack's detail (its heading and verdict line are the caller's). */
 function renderStack(d: StackDiff): string[] {
-  const out = ['', `### ${code(d.id)}`, '', verdict(d)];
+  const out: string[] = [];
   if (d.added.length) out.push('', '**added**', ...d.added.map((r) => `- ${code(r.address)} (${r.path})`));
   if (d.removed.length) out.push('', '**destroyed**', ...d.removed.map((r) => `- ${code(r.address)} (${r.path})`));
   if (d.changed.length) {
