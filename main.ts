@@ -18,10 +18,11 @@ import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { RolePolicyTooLargeError } from './stacks/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
+import { GuardrailError } from './stacks/guardrails';
 import { synthesize } from './stacks/synth';
 
 /** Mistakes in the user's input: reported as one message, no stack trace, exit code 1. */
-const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError];
+const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError, GuardrailError];
 
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;

@@ -1,7 +1,8 @@
-import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
+import { Aspects, LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
+import { GuardrailAspect } from './guardrails';
 import { PREFIX, roleArn, STACK_TAG_KEY } from './names';
 
 /**
@@ -50,6 +51,8 @@ export abstract class AccountStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: AccountStackProps) {
     super(scope, id);
     this.accountId = props.accountId;
+    // Every synth checks the guardrails (stacks/guardrails), failing with path, rule and fix.
+    Aspects.of(this).add(new GuardrailAspect());
     const { deployment } = props.config;
 
     new AwsProvider(this, 'aws', {
@@ -76,6 +79,17 @@ export abstract class AccountStack extends TerraformStack {
     this.addOverride('terraform.required_providers.aws.source', AWS_PROVIDER_SOURCE);
     this.addOverride('terraform.required_providers.aws.version', AWS_PROVIDER_VERSION);
   }
+
+  /**
+   * The stack's Terraform, computed once: the guardrails check it before anything is written
+   * (stacks/synth.ts) and cdktf then writes the same object, so checking costs no second pass.
+   */
+  override toTerraform(): ReturnType<TerraformStack['toTerraform']> {
+    this.synthesized ??= super.toTerraform();
+    return this.synthesized;
+  }
+
+  private synthesized?: ReturnType<TerraformStack['toTerraform']>;
 
   /**
    * cdktf's `prepareStack` resolves every element once only to discover cross-stack references

@@ -1,8 +1,13 @@
-/** Worker thread of `synthesize`: builds and synthesizes one shard of the app. */
-import { workerData } from 'node:worker_threads';
+/** Worker thread of `synthesize`: builds one shard of the app, reports its guardrail check, then synthesizes it. */
+import { parentPort, workerData } from 'node:worker_threads';
 import { buildShard } from './app';
 import { withoutCreationStacks } from './creation-stacks';
-import type { ShardJob } from './synth';
+import { appViolations, type ShardChecked, type ShardJob } from './synth';
 
 const job = workerData as ShardJob;
-withoutCreationStacks(() => buildShard({ config: job.config, snapshotCopyBundle: job.snapshotCopyBundle, outdir: job.outdir }, job.shard).app.synth());
+withoutCreationStacks(() => {
+  const { app } = buildShard({ config: job.config, snapshotCopyBundle: job.snapshotCopyBundle, outdir: job.outdir }, job.shard);
+  const violations = appViolations(app);
+  parentPort?.postMessage({ violations } satisfies ShardChecked);
+  if (violations.length === 0) app.synth();
+});

@@ -8,13 +8,15 @@
  * are then moved into the output folder. The result is the same as a one-thread synth (a test
  * compares them file by file).
  */
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OrgConfig } from '../config/schema';
+import { TerraformStack, type App } from 'cdktf';
 import { buildShard, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { writeSynthStamp } from './synth-stamp';
+import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
@@ -49,15 +51,51 @@ function manifestJson(value: unknown): string {
   return JSON.stringify(sort(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');
 }
 
-function runWorker(job: ShardJob): Promise<void> {
-  return new Promise((done, fail) => {
+/** Guardrail violations of every stack of a built app (checked before anything is written). */
+export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
+
+/**
+ * Fails the synth with the violations. `new App()` has already created the output folder and its
+ * `stacks/` folder: remove them when they are empty, so a failed synth leaves nothing behind (an
+ * existing output folder with content is left as it was).
+ */
+function failGuardrails(app: App, violations: readonly Violation[]): never {
+  const outdir = resolve(app.outdir);
+  for (const dir of [join(outdir, 'stacks'), outdir]) {
+    try {
+      if (readdirSync(dir).length === 0) rmdirSync(dir);
+    } catch {
+      // not there, or not ours to remove
+    }
+  }
+  throw new GuardrailError(violations);
+}
+
+/** What a worker posts once its shard is built and checked, before it writes. */
+export interface ShardChecked {
+  readonly violations: readonly Violation[];
+}
+
+interface RunningWorker {
+  /** The shard's guardrail violations (empty: it goes on to synthesize into its scratch folder). */
+  readonly checked: Promise<readonly Violation[]>;
+  readonly done: Promise<void>;
+}
+
+function runWorker(job: ShardJob): RunningWorker {
+  let reportChecked: (v: readonly Violation[]) => void = () => {};
+  const checked = new Promise<readonly Violation[]>((resolveChecked) => (reportChecked = resolveChecked));
+  const done = new Promise<void>((done, fail) => {
     // Workers do not inherit the main thread's module hooks: register tsx's require hook, then
     // load the TypeScript worker module.
     const source = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'synth-worker.ts'))});`;
     const worker = new Worker(source, { eval: true, workerData: job });
+    worker.on('message', (m: ShardChecked) => reportChecked(m.violations));
     worker.once('error', fail);
     worker.once('exit', (code) => (code === 0 ? done() : fail(new Error(`synth worker for shard ${job.shard.index} exited with code ${code}`))));
   });
+  // A worker that fails before checking never reports: `done` rejects instead.
+  return { checked: Promise.race([checked, done.then(() => [] as readonly Violation[])]), done };
 }
 
 /**
@@ -74,6 +112,8 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
   const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
   const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
   if (count === 1) {
+    const violations = appViolations(app);
+    if (violations.length > 0) failGuardrails(app, violations);
     app.synth();
     return app.outdir;
   }
@@ -87,7 +127,15 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
       shard: { index: i + 1, count },
       outdir: join(scratch, String(i + 1)),
     }));
-    const workers = Promise.all(jobs.map(runWorker));
+    const running = jobs.map(runWorker);
+    const workers = Promise.all(running.map((w) => w.done));
+    // Workers write only into scratch folders; this thread writes the output folder, and only once
+    // every shard has passed the guardrails: a failing synth leaves the output folder as it was.
+    const violations = [...appViolations(app), ...(await Promise.all(running.map((w) => w.checked))).flat()];
+    if (violations.length > 0) {
+      await Promise.allSettled(running.map((w) => w.done));
+      failGuardrails(app, violations);
+    }
     app.synth();
     await workers;
     const manifestPath = join(outdir, 'manifest.json');
