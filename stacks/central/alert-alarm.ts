@@ -24,6 +24,22 @@ export const queueNotEmpty = (queueName: string): AlarmMetric => ({
   threshold: 0,
 });
 
+/**
+ * The alarm arguments every alarm of this app shares: `metric` > threshold over five-minute
+ * periods; no data is not a breach (an empty queue publishes no datapoints).
+ */
+export function thresholdAlarm(metric: AlarmMetric) {
+  const { evaluationPeriods = 1, ...rest } = metric;
+  return {
+    ...rest,
+    dimensions: { ...rest.dimensions },
+    period: 300,
+    evaluationPeriods,
+    comparisonOperator: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+  } as const;
+}
+
 export interface AlertAlarmProps {
   /** Must start with `ALARM_NAME_PREFIX`: the alert topic's policy admits only those alarms. */
   readonly alarmName: string;
@@ -44,17 +60,11 @@ export class AlertAlarm extends Construct {
     if (!props.alarmName.startsWith(ALARM_NAME_PREFIX)) {
       throw new Error(`AlertAlarm: alarmName ${JSON.stringify(props.alarmName)} must start with "${ALARM_NAME_PREFIX}" (the alert topic admits only those alarms)`);
     }
-    const { evaluationPeriods = 1, ...metric } = props.metric;
     this.alarm = new CloudwatchMetricAlarm(this, 'alarm', {
       alarmName: props.alarmName,
       alarmDescription: props.description,
       region: props.region,
-      ...metric,
-      dimensions: { ...metric.dimensions },
-      period: 300,
-      evaluationPeriods,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
+      ...thresholdAlarm(props.metric),
       alarmActions: [props.topicArn],
       ...(props.notifyOnOk ? { okActions: [props.topicArn] } : {}),
     });

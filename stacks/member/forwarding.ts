@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { queueNotEmpty } from '../central/alert-alarm';
+import { queueNotEmpty, thresholdAlarm } from '../central/alert-alarm';
 import { forwardingPattern, MEMBER_ALARM_PREFIX } from '../event-patterns';
 import { EventDeadLetterQueue } from '../dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, ruleArn } from '../names';
@@ -82,17 +82,11 @@ export class Forwarding extends Construct {
       // alarm stays in ALARM in the member account, and the central FailedInvocations alarms do not
       // see it. That case (a broken bus policy) fails for every member at once and shows at rollout.
       // The queue by reference (its name attribute): the alarm is created after the queue.
-      const { evaluationPeriods = 1, ...metric } = queueNotEmpty(dlq.queue.name);
       new CloudwatchMetricAlarm(this, `dlq-alarm-${region}`, {
         alarmName: FORWARD_DLQ_ALARM_NAME,
         alarmDescription: 'EC2/EBS events this region could not forward to the central bus: inspect and redrive the forward DLQ',
         region,
-        ...metric,
-        dimensions: { ...metric.dimensions },
-        period: 300,
-        evaluationPeriods,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
+        ...thresholdAlarm(queueNotEmpty(dlq.queue.name)),
       });
     }
     this.deadLetterQueues = queues;
