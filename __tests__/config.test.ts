@@ -31,7 +31,8 @@ describe('org config: accepted input', () => {
     expect(config.alerts.emails).toEqual([]);
     expect(config.central.archiveRetentionDays).toBe(365);
     expect(config.central.logRetentionDays).toBe(90);
-    expect(config.snapshotCopy!.maxConcurrency).toBe(5);
+    expect(config.snapshotCopy!.maxInFlightCopies).toBe(15);
+    expect(config.snapshotCopy!.retentionDays).toBeUndefined();
     expect(config.snapshotCopy!.memberRoleName).toBe('ebs-event-hub-snapshot-copy');
   });
 
@@ -193,10 +194,31 @@ describe('org config: rejected input, one rule each', () => {
   });
 
   it.each([
-    [1, 'must be at least 2'],
-    [1001, 'must be at most 1000'],
-  ])('rejects maxConcurrency %j', (maxConcurrency, message) => {
-    expect(problemsOf(withCopy({ maxConcurrency }))[0]).toContain(`snapshotCopy.maxConcurrency: ${maxConcurrency} ${message}`);
+    [0, 'must be at least 1'],
+    [21, 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)'],
+    [2.5, 'must be a whole number'],
+  ])('rejects maxInFlightCopies %j', (maxInFlightCopies, message) => {
+    expect(problemsOf(withCopy({ maxInFlightCopies }))[0]).toContain(`snapshotCopy.maxInFlightCopies: ${maxInFlightCopies} ${message}`);
+  });
+
+  it.each([1, 20])('accepts maxInFlightCopies %j (the bounds)', (maxInFlightCopies) => {
+    expect(parseOrgConfig(withCopy({ maxInFlightCopies })).snapshotCopy!.maxInFlightCopies).toBe(maxInFlightCopies);
+  });
+
+  it.each([
+    [0, 'must be at least 1 (omit it to keep copies forever)'],
+    [36_501, 'must be at most 36500 (100 years; omit it to keep copies forever)'],
+    [7.5, 'must be a whole number'],
+  ])('rejects retentionDays %j', (retentionDays, message) => {
+    expect(problemsOf(withCopy({ retentionDays }))[0]).toContain(`snapshotCopy.retentionDays: ${retentionDays} ${message}`);
+  });
+
+  it.each([1, 36_500])('accepts retentionDays %j (the bounds)', (retentionDays) => {
+    expect(parseOrgConfig(withCopy({ retentionDays })).snapshotCopy!.retentionDays).toBe(retentionDays);
+  });
+
+  it('rejects the removed maxConcurrency field as unknown', () => {
+    expect(problemsOf(withCopy({ maxConcurrency: 5 }))).toEqual(['snapshotCopy.maxConcurrency: is not a known field (check the spelling; config/org-config.schema.json lists the fields)']);
   });
 
   it('rejects an invalid member role name', () => {

@@ -129,13 +129,22 @@ export const OrgConfigSchema = z
         memberRoleName: roleName
           .default('ebs-event-hub-snapshot-copy')
           .describe('Role each member stack creates for the central copy function'),
-        maxConcurrency: z
+        maxInFlightCopies: z
           .number()
           .int({ error: 'is not a whole number' })
-          .min(2, { error: 'must be at least 2 (SQS event source mapping maximum concurrency is 2-1000)' })
-          .max(1000, { error: 'must be at most 1000 (SQS event source mapping maximum concurrency is 2-1000)' })
-          .default(5)
-          .describe('Most concurrent copy-function invocations'),
+          .min(1, { error: 'must be at least 1' })
+          .max(20, { error: 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)' })
+          .default(15)
+          .describe(
+            'Most of this app\'s copies pending at once per account and destination region (EC2 allows 20 in all, shared with DLM and AWS Backup; the default 15 leaves them 5)',
+          ),
+        retentionDays: z
+          .number()
+          .int({ error: 'is not a whole number' })
+          .min(1, { error: 'must be at least 1 (omit it to keep copies forever)' })
+          .max(36_500, { error: 'must be at most 36500 (100 years; omit it to keep copies forever)' })
+          .optional()
+          .describe('Days a copy is kept: copies carry an expiry tag and a daily sweep deletes expired ones; omit to keep copies forever'),
       })
       .optional()
       .describe('DR copies of completed snapshots; omit to deploy no copy function'),

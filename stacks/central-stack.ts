@@ -10,9 +10,9 @@ import { AuditLog } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, queueNotEmpty } from './central/alert-alarm';
-import { COPY_RULE_NAME, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn } from './names';
-import { copyPermissionsFor } from './snapshot-copy-permissions';
+import { copyPermissionsFor, sweepTargetsOf } from './snapshot-copy-permissions';
 
 export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -63,7 +63,7 @@ export class CentralStack extends AccountStack {
     const ruleArns = [
       ruleArn(region, accountId, AUDIT_RULE_NAME, busName),
       ...alertRuleArns({ accountId, region, busName }),
-      ...(copy ? [ruleArn(region, accountId, COPY_RULE_NAME, busName)] : []),
+      ...(copy ? copyRuleArns({ accountId, region, busName, retention: copy.retentionDays !== undefined }) : []),
     ];
     this.deadLetterQueue = new EventDeadLetterQueue(this, 'target-dlq', {
       name: CENTRAL_DLQ_NAME,
@@ -128,7 +128,10 @@ export class CentralStack extends AccountStack {
         memberRoleName: copy.memberRoleName,
         memberAccountIds: config.members.map((m) => m.accountId),
         ownAccountCopy: self && copyPermissionsFor(copy, accountId, self.regions),
-        maxConcurrency: copy.maxConcurrency,
+        maxInFlightCopies: copy.maxInFlightCopies,
+        retentionDays: copy.retentionDays,
+        sweepTargets: copy.retentionDays !== undefined ? sweepTargetsOf(config) : undefined,
+        deploymentRoleName: config.deployment.roleName,
         logRetentionDays: config.central.logRetentionDays,
         kmsKeyArn: this.hubKey.key.arn,
         alertTopicArn: this.alerts.topic.arn,

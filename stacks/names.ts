@@ -38,7 +38,25 @@ export const FORWARD_RULE_NAME = `${PREFIX}-forward-to-central`;
 /** Dead-letter queue of the forwarding target in each member region. */
 export const FORWARD_DLQ_NAME = `${PREFIX}-forward-dlq`;
 
-/** The snapshot-copy function and its role, in the central account. */
-export const COPY_FUNCTION_NAME = `${PREFIX}-snapshot-copy`;
-export const COPY_FUNCTION_ROLE_NAME = `${PREFIX}-snapshot-copy-function`;
+/**
+ * The snapshot-copy workflow in the central account (COPY-CONTRACT.md): three functions from one
+ * bundle, each with a role of the same name, and the Standard state machine that runs one
+ * execution per snapshot.
+ */
+export const COPY_START_FUNCTION_NAME = `${PREFIX}-copy-start`;
+export const COPY_STEP_FUNCTION_NAME = `${PREFIX}-copy-step`;
+export const COPY_SWEEP_FUNCTION_NAME = `${PREFIX}-copy-sweep`;
+export const COPY_STATE_MACHINE_NAME = `${PREFIX}-snapshot-copy`;
+/** The retention sweep's state machine (a Map over every member account and destination region). */
+export const COPY_SWEEP_STATE_MACHINE_NAME = `${PREFIX}-copy-sweep`;
+/** The role that copies: the step function's, which assumes the member role (and copies in the central account itself). */
+export const COPY_FUNCTION_ROLE_NAME = COPY_STEP_FUNCTION_NAME;
+/** Central roles that assume the member copy role: the step function (copies) and the sweep function (deletes expired copies). */
+export const memberCopyRoleTrustedArns = (config: OrgConfig): string[] => [
+  roleArn(config.central.accountId, COPY_STEP_FUNCTION_NAME),
+  ...(config.snapshotCopy?.retentionDays ? [roleArn(config.central.accountId, COPY_SWEEP_FUNCTION_NAME)] : []),
+];
+/** @deprecated the copy path has several roles now; the one that copies is the step function's. */
 export const copyFunctionRoleArn = (config: OrgConfig): string => roleArn(config.central.accountId, COPY_FUNCTION_ROLE_NAME);
+export const stateMachineArn = (region: string, account: string, name: string): string => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+export const lambdaArn = (region: string, account: string, name: string): string => `arn:aws:lambda:${region}:${account}:function:${name}`;
