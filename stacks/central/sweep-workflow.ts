@@ -88,7 +88,8 @@ export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: stri
               Type: 'Task',
               Resource: 'arn:aws:states:::lambda:invoke',
               Parameters: { FunctionName: props.sweepFunctionArn, Payload: { 'account.$': '$.account', 'region.$': '$.region' } },
-              ResultSelector: { 'result.$': '$.Payload' },
+              // Each item's output stays tiny: the Map's result array is part of the state (256 KB).
+              ResultSelector: { failed: false },
               Retry: [
                 { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
                 { ErrorEquals: ['States.ALL'], IntervalSeconds: 60, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
@@ -104,21 +105,30 @@ export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: stri
           },
         },
         ResultPath: '$.results',
-        Next: 'CollectFailures',
-      },
-      CollectFailures: {
-        Type: 'Pass',
-        Parameters: { 'failed.$': '$.results[?(@.failed == true)]' },
         Next: 'AnyFailed',
       },
       AnyFailed: {
+        Type: 'Pass',
+        Parameters: { 'anyFailed.$': 'States.ArrayContains($.results[*].failed, true)', 'results.$': '$.results' },
+        Next: 'Outcome',
+      },
+      Outcome: {
         Type: 'Choice',
-        Choices: [{ Variable: '$.failed[0]', IsPresent: true, Next: 'DescribeFailures' }],
+        Choices: [{ Variable: '$.anyFailed', BooleanEquals: true, Next: 'CollectFailures' }],
         Default: 'Swept',
+      },
+      // Reached only when at least one item failed, so the filter matches something.
+      CollectFailures: {
+        Type: 'Pass',
+        Parameters: { 'failed.$': '$.results[?(@.failed == true)]' },
+        Next: 'DescribeFailures',
       },
       DescribeFailures: {
         Type: 'Pass',
-        Parameters: { 'cause.$': 'States.JsonToString($.failed)' },
+        Parameters: {
+          // Bounded: a Fail cause holds at most 32,768 characters; the history has every item.
+          'cause.$': "States.Format('{} account/region sweep(s) failed; first: {}', States.ArrayLength($.failed), States.JsonToString($.failed[0]))",
+        },
         Next: SWEEP_INCOMPLETE_ERROR,
       },
       [SWEEP_INCOMPLETE_ERROR]: { Type: 'Fail', Error: SWEEP_INCOMPLETE_ERROR, CausePath: '$.cause' },
