@@ -1,4 +1,4 @@
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -362,6 +362,8 @@ interface FunctionSpec {
   readonly environment: Record<string, string>;
   /** Advice when the role's policy exceeds IAM's size quota. */
   readonly sizeHint?: string;
+  /** Resources its environment names by literal ARN (created first). */
+  readonly after?: readonly ITerraformDependable[];
 }
 
 /**
@@ -466,7 +468,7 @@ export class SnapshotCopy extends Construct {
         environment: { variables: spec.environment },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
         // The role's inline policies exist before the function runs with it.
-        dependsOn: [logGroup, ...role.policies],
+        dependsOn: [logGroup, ...role.policies, ...(spec.after ?? [])],
       });
     };
 
@@ -499,6 +501,7 @@ export class SnapshotCopy extends Construct {
       timeout: COPY_START_TIMEOUT_SECONDS,
       policy: startFunctionPolicy(props),
       environment: env.start,
+      after: [this.stateMachine, this.queue],
     });
     new LambdaEventSourceMapping(this, 'queue-source', {
       region,
@@ -582,6 +585,8 @@ export class SnapshotCopy extends Construct {
       eventBusName: 'default',
       eventPattern: JSON.stringify(executionFailedPattern(machines.map((m) => m.arn))),
       state: 'ENABLED',
+      // The pattern names the state machines by literal ARN.
+      dependsOn: [this.stateMachine, ...(this.sweepStateMachine ? [this.sweepStateMachine] : [])],
     });
     new CloudwatchEventTarget(this, 'execution-alert-target', {
       rule: alertRule.name,
