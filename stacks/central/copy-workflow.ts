@@ -14,7 +14,7 @@
  *   Admit ◀──────────────┼───────────┘
  *      │ (CopySlotsFull: Retry, jittered backoff, for days)
  *   Copy ──CopyOutcomeUnknown──▶ ConfirmCopy ──found──▶ WaitForCopy
- *      │ (CopyQuotaExceeded, Ec2Throttled: Retry)   │ CopyNotVisibleYet after its retries
+ *      │ (CopyQuotaExceeded, Ec2Unavailable: Retry)   │ CopyNotVisibleYet after its retries
  *      └──────────▶ WaitForCopy                     └──────────▶ Admit (copy again)
  *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
@@ -50,8 +50,11 @@ export const WORKFLOW_ERRORS = {
   copySlotsFull: 'CopySlotsFull',
   /** EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region): retried (ADMISSION_RETRY). */
   copyQuotaExceeded: 'CopyQuotaExceeded',
-  /** EC2 RequestLimitExceeded (throttling) after the SDK's own retries, or on CopySnapshot: retried (THROTTLE_RETRY). */
-  ec2Throttled: 'Ec2Throttled',
+  /**
+   * EC2 throttling (RequestLimitExceeded) or a 5xx/network failure of a read-only call after the SDK's
+   * own retries; on CopySnapshot only RequestLimitExceeded (a proven refusal): retried (THROTTLE_RETRY).
+   */
+  ec2Unavailable: 'Ec2Unavailable',
   /** CopySnapshot failed in a way that does not prove EC2 refused it: caught → ConfirmCopy. */
   copyOutcomeUnknown: 'CopyOutcomeUnknown',
   /** ConfirmCopy found no copy yet (DescribeSnapshots is eventually consistent): retried, then caught → Admit. */
@@ -64,6 +67,8 @@ export const WORKFLOW_ERRORS = {
   copyFailed: 'CopyFailed',
   /** Terminal: AccessDenied / UnauthorizedOperation / STS refusal: a permission problem retrying cannot fix. */
   permissionDenied: 'CopyPermissionDenied',
+  /** The source snapshot disappeared between Inspect and Copy (InvalidSnapshot.NotFound): caught → Skipped. */
+  sourceGone: 'SourceSnapshotGone',
   /** Terminal: the execution's input is not the canonical copy input. */
   invalidInput: 'InvalidCopyInput',
 } as const;
@@ -167,7 +172,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$' },
       },
       OutputPath: '$.Payload',
-      Retry: [...Retry, retrier([WORKFLOW_ERRORS.ec2Throttled], THROTTLE_RETRY), retrier(LAMBDA_SERVICE_ERRORS, LAMBDA_RETRY)],
+      Retry: [...Retry, retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY), retrier(LAMBDA_SERVICE_ERRORS, LAMBDA_RETRY)],
       ...rest,
       Next: next,
     };
@@ -191,10 +196,13 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         // Not retried on the ambiguous Lambda service errors: the function may have copied.
         Retry: [
           retrier([WORKFLOW_ERRORS.copyQuotaExceeded], ADMISSION_RETRY),
-          retrier([WORKFLOW_ERRORS.ec2Throttled], THROTTLE_RETRY),
+          retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY),
           retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
         ],
-        Catch: [{ ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm }],
+        Catch: [
+          { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm },
+          { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.skipped },
+        ],
       },
       [STATES.confirm]: task('confirm', STATES.waitForCopy, {
         Retry: [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY)],
