@@ -11,7 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig } from './config/load';
-import { handlerBundleFromDist } from './scripts/handler-bundle';
+import { handlerBundleFromDist } from './handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { withoutCreationStacks } from './stacks/creation-stacks';

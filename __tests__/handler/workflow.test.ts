@@ -1,0 +1,311 @@
+/**
+ * The deployed definition, run offline: SQS records → `start` → local Step Functions executing the
+ * REAL definition → `step` through the real SDK → the loopback EC2 stand-in (which fails, throttles,
+ * refuses and answers ambiguously the way the EC2 API reference says). Time is compressed; every
+ * Retry/Catch/Choice decision is the definition's.
+ */
+import aslValidator from 'asl-validator';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadStartConfig } from '../../handlers/snapshot-copy/config';
+import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { handleStart } from '../../handlers/snapshot-copy/start';
+import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
+import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
+import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+
+let standin: Ec2Standin;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  // Copies stay pending 40 ms of real time; new copies are invisible to DescribeSnapshots for 0 ms unless a test says so.
+  standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
+  process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
+  process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+  process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
+  delete process.env['AWS_SESSION_TOKEN'];
+  delete process.env['AWS_PROFILE'];
+  delete process.env['AWS_ENDPOINT_URL'];
+});
+
+afterAll(async () => {
+  await standin.close();
+  process.env = savedEnv;
+});
+
+beforeEach(() => {
+  standin.reset();
+});
+
+/** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+  const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
+  process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
+  process.env['AWS_ENDPOINT_URL_STS'] = other.url;
+  try {
+    await fn(other);
+  } finally {
+    await other.close();
+    process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
+    process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+  }
+}
+
+const SOURCE = 'us-west-2';
+const DEST = 'us-east-1';
+let idCounter = 0;
+const snapId = (): string => `snap-0${(++idCounter).toString(16).padStart(16, 'a')}`;
+
+const source = (overrides: Partial<StandinSnapshot> = {}): StandinSnapshot => ({
+  snapshotId: snapId(),
+  region: SOURCE,
+  ownerId: MEMBER_ACCOUNT,
+  state: 'completed',
+  tags: [
+    { key: 'Name', value: 'db' },
+    { key: 'aws:backup:source-resource', value: 'arn:aws:ec2:…' },
+  ],
+  ...overrides,
+});
+
+function setup(options: Partial<LocalWorkflowOptions> = {}) {
+  const logger = recordingLogger();
+  const workflow = new LocalWorkflow({ logger, ...options });
+  const startConfig = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, DESTINATION_REGION: DEST });
+  const deliver = async (...bodies: unknown[]) =>
+    handleStart(sqsBatch(...bodies.map((b, i) => ({ ...sqsRecord(`m-${i}`, b), eventSourceARN: COPY_QUEUE_ARN }))), { config: startConfig, sfn: workflow.sfn(), logger });
+  return { logger, workflow, deliver };
+}
+
+const copiesOf = (snapshotId: string) =>
+  standin.snapshots().filter((s) => s.region === DEST && s.tags.some((t) => t.key === PROVENANCE_TAGS.sourceSnapshotId && t.value === snapshotId));
+const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${SOURCE}-${snapshotId}-${DEST}`;
+const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
+
+describe('the copy workflow definition', () => {
+  it('passes asl-validator', () => {
+    const result = aslValidator(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+});
+
+describe('the copy workflow, offline, against the EC2 stand-in', () => {
+  it('GIVEN a completed snapshot WHEN its event arrives THEN one execution copies it once under the member role, with its user tags and provenance', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver } = setup();
+    const answer = await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    expect(answer.batchItemFailures).toEqual([]);
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(JSON.parse(execution.input)).toEqual({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.copied]);
+    const [copy] = copiesOf(s.snapshotId);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(copy).toMatchObject({ ownerId: MEMBER_ACCOUNT, state: 'completed' });
+    expect(copy!.tags).toEqual([
+      { key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId },
+      { key: PROVENANCE_TAGS.sourceRegion, value: SOURCE },
+      { key: PROVENANCE_TAGS.sourceAccount, value: MEMBER_ACCOUNT },
+      { key: 'Name', value: 'db' },
+    ]);
+    expect(standin.calls('AssumeRole')[0]!.params['RoleArn']).toBe(`arn:aws:iam::${MEMBER_ACCOUNT}:role/ebs-event-hub-snapshot-copy`);
+    expect((execution.output as { outcome: string; copySnapshotId: string }).copySnapshotId).toBe(copy!.snapshotId);
+  });
+
+  it('GIVEN the same snapshot delivered three times in a batch, again concurrently, and in a multi-volume event THEN one execution and one copy', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    const single = createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT, arnLayout: 'region-second' });
+    const multi = multiVolumeEvent([{ id: s.snapshotId, status: 'completed' }], { region: SOURCE, account: MEMBER_ACCOUNT });
+    const answers = await Promise.all([deliver(single, single, single), deliver(multi), deliver(single)]);
+    await workflow.settle();
+    const late = await deliver(single); // after the execution closed: ExecutionAlreadyExists
+
+    expect([...answers, late].flatMap((a) => a.batchItemFailures)).toEqual([]);
+    expect([...workflow.executions.keys()]).toEqual([nameOf(s.snapshotId)]);
+    expect(copyCalls(s.snapshotId)).toHaveLength(1);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(logger.decisions().filter((d) => d === 'already-started').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('GIVEN a multi-volume set of 25 and copies of DLM already pending WHEN EC2 refuses (ResourceLimitExceeded) THEN every snapshot is copied exactly once and EC2 never holds more than 20', async () => {
+    await withStandin({ copyDurationMs: 400 }, async (ec2) => {
+      const members = Array.from({ length: 25 }, () => source({ ownerId: OWN_ACCOUNT }));
+      members.forEach((m) => ec2.addSnapshot(m));
+      // 8 copies someone else (DLM) is making in the destination: they count against EC2's 20, not against our 15.
+      for (let i = 0; i < 8; i++) {
+        ec2.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: OWN_ACCOUNT, state: 'pending', tags: [], copiedFrom: { region: SOURCE, snapshotId: 'snap-0d1m' }, createdAt: Date.now(), settlesAt: Date.now() + 600 });
+      }
+      const { workflow, deliver } = setup({ intervalMs: 20 });
+      await deliver(multiVolumeEvent(members.map((m) => ({ id: m.snapshotId, status: 'completed' })), { region: SOURCE, account: OWN_ACCOUNT }));
+      await workflow.settle();
+
+      expect(workflow.executions.size).toBe(25);
+      expect([...workflow.executions.values()].map((e) => e.status)).toEqual(Array(25).fill('SUCCEEDED'));
+      for (const m of members) {
+        expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId).map((c) => c.state)).toEqual(['completed']);
+      }
+      expect(ec2.peakPendingCopies(OWN_ACCOUNT, DEST)).toBeLessThanOrEqual(20);
+      const names = [...workflow.executions.keys()];
+      const quotaRetries = names.reduce((n, name) => n + workflow.retries(name, STATES.copy), 0);
+      // 25 executions admitted at the same instant all saw 0 pending (admission is optimistic): EC2's
+      // own quota refused the excess with ResourceLimitExceeded and those executions waited (Retry).
+      expect(quotaRetries).toBeGreaterThan(0);
+      expect(ec2.calls('CopySnapshot').length).toBe(25 + quotaRetries);
+    });
+  });
+
+  it('GIVEN 15 of our copies pending WHEN a new snapshot arrives THEN Admit waits (CopySlotsFull, Retry) until a slot frees, then copies', async () => {
+    for (let i = 0; i < 15; i++) {
+      standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: `snap-0old${i}` }], copiedFrom: { region: SOURCE, snapshotId: `snap-0old${i}` }, createdAt: Date.now(), settlesAt: Date.now() + 150 });
+    }
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.retries(name, STATES.admit)).toBeGreaterThan(0);
+    expect(copyCalls(s.snapshotId)).toHaveLength(1);
+    expect(standin.calls('CopySnapshot').filter((c) => c.region === DEST)).toHaveLength(1); // no refused attempt: admission held it back
+  });
+
+  for (const mode of ['500', 'reset'] as const) {
+    it(`GIVEN EC2 makes the copy but answers ${mode === '500' ? '500 InternalError' : 'with a reset connection'} and DescribeSnapshots lags THEN the workflow finds the copy (ConfirmCopy) and never copies twice`, async () => {
+      await withStandin({ copyDurationMs: 40, visibilityDelayMs: 60 }, async (lagging) => {
+        const s = source();
+        lagging.addSnapshot(s);
+        lagging.ambiguousAfterCopy(mode);
+        const { workflow, deliver } = setup({ intervalMs: 25 });
+        await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+        await workflow.settle();
+
+        const name = nameOf(s.snapshotId);
+        expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+        expect(lagging.calls('CopySnapshot')).toHaveLength(1); // neither the SDK nor the workflow re-sent it
+        expect(lagging.snapshots().filter((c) => c.copiedFrom?.snapshotId === s.snapshotId)).toHaveLength(1);
+        expect(workflow.path(name)).toContain(STATES.confirm);
+        expect(workflow.retries(name, STATES.confirm)).toBeGreaterThan(0); // the copy was invisible at first
+      });
+    });
+  }
+
+  it('GIVEN EC2 throttles CopySnapshot (RequestLimitExceeded, nothing copied) THEN the state machine retries it and copies once', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failNext('CopySnapshot', { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' }, 2);
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.retries(name, STATES.copy)).toBe(2);
+    expect(copyCalls(s.snapshotId)).toHaveLength(3); // two refused, one made: SDK sent each once
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+  });
+
+  it('GIVEN a copy that ends in error once (KMS) THEN it is copied again and the execution succeeds', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failCopiesOf(s.snapshotId, 'The KMS key is disabled', 1);
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(copiesOf(s.snapshotId).map((c) => c.state).sort()).toEqual(['completed', 'error']);
+    expect((execution.output as { recopies: number }).recopies).toBe(1);
+  });
+
+  it('GIVEN every copy ends in error THEN after 2 re-copies the execution fails with CopyFailed naming snapshot, account, regions and EC2 StateMessage', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failCopiesOf(s.snapshotId, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled');
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    const message = execution.error!.cause!.message;
+    for (const part of [s.snapshotId, MEMBER_ACCOUNT, SOURCE, DEST, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled']) expect(message).toContain(part);
+    expect(copiesOf(s.snapshotId)).toHaveLength(3);
+  });
+
+  it('GIVEN the snapshot was deleted before the event is handled THEN the execution ends as a logged skip without CopySnapshot', async () => {
+    const s = source();
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name).at(-1)).toBe(STATES.skipped);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-source-gone');
+  });
+
+  it('GIVEN the snapshot is deleted between Inspect and Copy THEN CopySnapshot answers NotFound and the execution ends in Skipped', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup({ beforeTask: (state) => state === STATES.admit && standin.deleteSnapshot(s.snapshotId) });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name).slice(-2)).toEqual([STATES.copy, STATES.skipped]);
+    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-source-gone');
+  });
+
+  it('GIVEN a snapshot in the archive tier THEN the execution ends as a logged skip', async () => {
+    const s = source({ storageTier: 'archive' });
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    expect(workflow.executions.get(nameOf(s.snapshotId))!.status).toBe('SUCCEEDED');
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-archive-tier');
+  });
+
+  it('GIVEN the member role may not describe snapshots (UnauthorizedOperation) THEN the execution fails at once with CopyPermissionDenied, without retrying', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.denyAccounts.add(MEMBER_ACCOUNT);
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    const execution = workflow.executions.get(name)!;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyPermissionDenied');
+    expect(workflow.retries(name, STATES.inspect)).toBe(0);
+    expect(standin.calls('DescribeSnapshots')).toHaveLength(1);
+    expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);
+  });
+
+  it('GIVEN a replayed event (replay-name) THEN no execution starts', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    const answer = await deliver({ ...createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }), 'replay-name': 'replay-1' });
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(workflow.executions.size).toBe(0);
+    expect(logger.decisions()).toEqual(['skipped-replay']);
+  });
+});
