@@ -12,6 +12,7 @@ import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { parseOrgConfig } from '../config/load';
+import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../handlers/snapshot-copy/config';
 import type { OrgConfigInput } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { HandlerBundleMissingError } from '../stacks/central-stack';
@@ -176,6 +177,17 @@ describe('snapshot copy, central stack', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
     expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' });
+  });
+
+  it('GIVEN the synthesized environments WHEN each entry point loads its config THEN it accepts them, with the configured values', () => {
+    const region = { AWS_REGION: CENTRAL_REGION };
+    expect(loadStartConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-start')), ...region })).toMatchObject({
+      stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
+      copyQueueArn: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
+      destinationRegion: 'eu-central-1',
+    });
+    expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr' });
+    expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
   });
 
   it('omits the optional variables that are not configured, and MAX_IN_FLIGHT_COPIES defaults to 15', () => {
