@@ -69,7 +69,9 @@ describe('snapshot copy, central stack', () => {
 
   it('routes completed, non-replayed snapshots from the central bus to the encrypted copy queue, with retry and DLQ', () => {
     const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy');
-    expect(rule.event_bus_name).toBe(BUS_NAME);
+    // By reference to the bus: the rule is created after it.
+    expect(rule.event_bus_name).toMatch(/^\$\{aws_cloudwatch_event_bus\.[\w-]+\.name\}$/);
+    expect(theResource(central, 'aws_cloudwatch_event_bus').name).toBe(BUS_NAME);
     expect(parsed(rule.event_pattern)).toEqual(snapshotCopyTriggerPattern());
     expect(parsed<Record<string, unknown>>(rule.event_pattern)['replay-name']).toEqual([{ exists: false }]);
     const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => String(t.rule).includes('snapshot-copy_rule'));
@@ -210,13 +212,27 @@ describe('snapshot copy, central stack', () => {
       if (!found) throw new Error(`no alarm ${n} among ${alarms.map((a) => a.alarm_name).join(', ')}`);
       return found;
     };
-    for (const [machine, arn] of [['ebs-event-hub-snapshot-copy', ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy')], ['ebs-event-hub-copy-sweep', ARN('states', 'stateMachine:ebs-event-hub-copy-sweep')]]) {
+    // Dimensions by reference: each alarm watches the very resource of this stack.
+    const ref = (type: string, where: (r: Record<string, unknown>) => boolean, attr: string) => {
+      const entries = Object.entries(central.json.resource?.[type] ?? {}).filter(([, r]) => where(r));
+      expect(entries).toHaveLength(1);
+      return `\${${type}.${entries[0]![0]}.${attr}}`;
+    };
+    for (const machine of ['ebs-event-hub-snapshot-copy', 'ebs-event-hub-copy-sweep']) {
+      const arn = ref(SfnStateMachine.tfResourceType, (m) => m.name === machine, 'arn');
       for (const [suffix, metric] of [['failed', 'ExecutionsFailed'], ['timed-out', 'ExecutionsTimedOut'], ['aborted', 'ExecutionsAborted']]) {
         expect(byName(`${machine}-executions-${suffix}`)).toMatchObject({ namespace: 'AWS/States', metric_name: metric, dimensions: { StateMachineArn: arn }, threshold: 0 });
       }
     }
-    expect(byName('ebs-event-hub-snapshot-copy-dlq-not-empty')).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'ebs-event-hub-snapshot-copy-dlq' } });
-    expect(byName('ebs-event-hub-copy-start-errors')).toMatchObject({ namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions: { FunctionName: 'ebs-event-hub-copy-start' } });
+    expect(byName('ebs-event-hub-snapshot-copy-dlq-not-empty')).toMatchObject({
+      metric_name: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: ref(SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-snapshot-copy-dlq', 'name') },
+    });
+    expect(byName('ebs-event-hub-copy-start-errors')).toMatchObject({
+      namespace: 'AWS/Lambda',
+      metric_name: 'Errors',
+      dimensions: { FunctionName: ref(LambdaFunction.tfResourceType, (f) => f.function_name === 'ebs-event-hub-copy-start', 'function_name') },
+    });
     expect(alarms.find((a) => a.metric_name === 'ApproximateAgeOfOldestMessage')).toBeUndefined();
     for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
   });

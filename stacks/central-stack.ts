@@ -119,6 +119,7 @@ export class CentralStack extends AccountStack {
         accountId,
         region,
         busName,
+        eventBusName: this.eventBus.bus.name,
         organizationId: config.organizationId,
         bundle: props.snapshotCopyBundle,
         destinationRegion: copy.destinationRegion,

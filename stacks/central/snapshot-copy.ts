@@ -99,8 +99,10 @@ export interface HandlerBundle {
 export interface SnapshotCopyProps {
   readonly accountId: string;
   readonly region: string;
-  /** The central bus (its name, or a reference to it so the rule is created after the bus). */
+  /** The central bus's name (literal: the ARNs in policies are built from it). */
   readonly busName: string;
+  /** The bus, by reference (`bus.name`): the copy rule is created after it. @default - `busName` */
+  readonly eventBusName?: string;
   readonly organizationId?: string;
   readonly bundle: HandlerBundle;
   readonly destinationRegion: string;
@@ -425,7 +427,7 @@ export class SnapshotCopy extends Construct {
       ruleName: COPY_RULE_NAME,
       description: 'Completed snapshots (createSnapshot, createSnapshots; not replays) to the snapshot-copy queue',
       region,
-      eventBusName: props.busName,
+      eventBusName: props.eventBusName ?? props.busName,
       pattern: snapshotCopyTriggerPattern(),
       targetArn: this.queue.arn,
       deadLetterQueueArn: props.deadLetterQueueArn,
@@ -541,9 +543,10 @@ export class SnapshotCopy extends Construct {
     this.rolePolicies = rolePolicies;
 
     // --- alerts ------------------------------------------------------------------------------
+    // Alarm dimensions by reference (`arn`, `name`): each alarm is created after what it watches.
     const machines = [
-      { key: 'copy', name: COPY_STATE_MACHINE_NAME, arn: copyStateMachineArn(props) },
-      ...(retention ? [{ key: 'sweep', name: COPY_SWEEP_STATE_MACHINE_NAME, arn: sweepStateMachineArn(props) }] : []),
+      { key: 'copy', name: COPY_STATE_MACHINE_NAME, arn: copyStateMachineArn(props), ref: this.stateMachine.arn },
+      ...(this.sweepStateMachine ? [{ key: 'sweep', name: COPY_SWEEP_STATE_MACHINE_NAME, arn: sweepStateMachineArn(props), ref: this.sweepStateMachine.arn }] : []),
     ];
     for (const m of machines) {
       for (const [metric, suffix, what] of [
@@ -555,7 +558,7 @@ export class SnapshotCopy extends Construct {
           alarmName: `${m.name}-executions-${suffix}`,
           description: `Executions of ${m.name} ${what}: the alert topic also carries each execution's name and cause`,
           region,
-          metric: executionMetric(metric, m.arn),
+          metric: executionMetric(metric, m.ref),
           topicArn: props.alertTopicArn,
         });
       }
@@ -564,7 +567,7 @@ export class SnapshotCopy extends Construct {
       alarmName: `${PREFIX}-snapshot-copy-dlq-not-empty`,
       description: 'Completed snapshots whose copy execution could not be started 10 times: inspect and redrive the copy DLQ',
       region,
-      metric: queueNotEmpty(COPY_DLQ_NAME),
+      metric: queueNotEmpty(dlq.name),
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });
@@ -572,7 +575,7 @@ export class SnapshotCopy extends Construct {
       alarmName: `${COPY_START_FUNCTION_NAME}-errors`,
       description: 'The copy starter failed as a whole (an invocation error, not a failed record)',
       region,
-      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: COPY_START_FUNCTION_NAME }, statistic: 'Sum', threshold: 0 },
+      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: start.functionName }, statistic: 'Sum', threshold: 0 },
       topicArn: props.alertTopicArn,
     });
 
