@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
+import { Testing, TerraformStack } from 'cdktf';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
@@ -16,7 +16,8 @@ import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../handlers/sn
 import type { OrgConfigInput } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { HandlerBundleMissingError } from '../stacks/central-stack';
-import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, executionFailedPattern } from '../stacks/central/snapshot-copy';
+import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, executionFailedPattern, SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
+import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import type { PolicyDocument, Statement } from '../stacks/policy';
 import { fakeBundle } from './support/bundle';
@@ -341,6 +342,39 @@ describe('snapshot copy, central stack', () => {
     expect(resourcesOf(stack, LambdaFunction.tfResourceType)).toHaveLength(0);
     expect(resourcesOf(stack, SfnStateMachine.tfResourceType)).toHaveLength(0);
     expect(resourcesOf(synthStack(built.members[0]!), IamRole.tfResourceType).map((r) => r.name)).toEqual(['ebs-event-hub-forwarder']);
+  });
+});
+
+describe('snapshot copy construct: rejected props', () => {
+  const props = (over: Partial<SnapshotCopyProps>): SnapshotCopyProps => ({
+    accountId: CENTRAL_ACCOUNT,
+    region: CENTRAL_REGION,
+    busName: BUS_NAME,
+    bundle: fakeBundle(),
+    destinationRegion: 'eu-central-1',
+    memberRoleName: 'ebs-event-hub-snapshot-copy',
+    memberAccountIds: ['222222222222'],
+    maxInFlightCopies: 15,
+    deploymentRoleName: 'OrganizationAccountAccessRole',
+    logRetentionDays: 90,
+    kmsKeyArn: ARN('kms', 'key/k'),
+    alertTopicArn: ARN('sns', 'ebs-event-hub-alerts'),
+    deadLetterQueueArn: ARN('sqs', 'ebs-event-hub-central-target-dlq'),
+    ...over,
+  });
+  const build = (over: Partial<SnapshotCopyProps>) => () => new SnapshotCopy(new TerraformStack(Testing.app(), 'test'), 'copy', props(over));
+
+  it.each([0, 21, 2.5])('GIVEN maxInFlightCopies %j WHEN constructed THEN it names the prop, the value and what is allowed', (maxInFlightCopies) => {
+    expect(build({ maxInFlightCopies })).toThrowError(`SnapshotCopy: maxInFlightCopies ${maxInFlightCopies} is not a whole number from 1 to 20`);
+  });
+
+  it('GIVEN retentionDays without sweep targets WHEN constructed THEN it says what is missing', () => {
+    expect(build({ retentionDays: 30 })).toThrowError('SnapshotCopy: retentionDays is set but sweepTargets is empty');
+    expect(build({ retentionDays: 30, sweepTargets: [] })).toThrowError('SnapshotCopy: retentionDays is set but sweepTargets is empty');
+  });
+
+  it('GIVEN no trusted role WHEN the member trust policy is built THEN it refuses (a role nobody may assume is a mistake)', () => {
+    expect(() => snapshotCopyRoleTrustPolicy([])).toThrowError('trustedRoleArns is empty');
   });
 });
 
