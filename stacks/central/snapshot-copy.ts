@@ -28,7 +28,7 @@ import { RoleWithPolicies } from '../role-with-policies';
 import { RuleWithTarget, TARGET_RETRY } from '../rule-with-target';
 import { copyPermissionStatements, sweepPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
 import { AlertAlarm, queueNotEmpty, type AlarmMetric } from './alert-alarm';
-import { copyWorkflowDefinition } from './copy-workflow';
+import { copyWorkflowDefinition, STEP_NAMES } from './copy-workflow';
 import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
 
 export const COPY_RULE_NAME = `${PREFIX}-snapshot-copy`;
@@ -423,7 +423,9 @@ export class SnapshotCopy extends Construct {
       policy: renderPolicy(this.queuePolicy),
     });
 
-    const rule = new RuleWithTarget(this, 'rule', {
+    // The target names the queue by reference: created after the queue and its inline policy,
+    // which admits the rule.
+    new RuleWithTarget(this, 'rule', {
       ruleName: COPY_RULE_NAME,
       description: 'Completed snapshots (createSnapshot, createSnapshots; not replays) to the snapshot-copy queue',
       region,
@@ -432,8 +434,6 @@ export class SnapshotCopy extends Construct {
       targetArn: this.queue.arn,
       deadLetterQueueArn: props.deadLetterQueueArn,
     });
-    // The queue's policy (inline) admits the rule: the target after the queue (a reference).
-    void rule;
 
     // --- functions ---------------------------------------------------------------------------
     const code = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
@@ -468,7 +468,9 @@ export class SnapshotCopy extends Construct {
         memorySize: 256,
         timeout: spec.timeout,
         environment: { variables: spec.environment },
-        loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+        // The log group by reference (created first, with retention and the key). `Text`: Lambda's
+        // own lines stay as they were; Powertools writes its structured JSON lines itself.
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
         // The role's inline policies exist before the function runs with it.
         dependsOn: [logGroup, ...role.policies, ...(spec.after ?? [])],
       });
@@ -477,7 +479,7 @@ export class SnapshotCopy extends Construct {
     const step = makeFunction('step', {
       name: COPY_STEP_FUNCTION_NAME,
       handler: 'index.step',
-      description: 'Snapshot-copy workflow step (inspect, find, admit, copy, poll) in the snapshot\'s own account',
+      description: `Snapshot-copy workflow step (${STEP_NAMES.join(', ')}) in the snapshot's own account`,
       timeout: COPY_STEP_TIMEOUT_SECONDS,
       policy: stepFunctionPolicy(props),
       environment: env.step,
