@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   SWEEP_CHUNK_SIZE,
   SWEEP_INCOMPLETE_ERROR,
+  STATE_PAYLOAD_MAX_BYTES,
   SWEEP_MAX_CHUNKS,
   sweepChunks,
   SweepTooLargeError,
@@ -89,6 +90,14 @@ describe('sweep workflow definition', () => {
       (e: unknown) => e,
     );
     expect(((error as Error).cause as Error).name).toBe('UnknownChunk');
+  });
+
+  it('GIVEN a full chunk with the longest region names WHEN its state is at its largest (targets and results) THEN it fits the 256 KB payload quota', () => {
+    const full = Array.from({ length: SWEEP_CHUNK_SIZE }, (_, i) => ({ account: String(200_000_000_000 + i), region: 'ap-southeast-5' }));
+    const definition = sweepWorkflowDefinition({ sweepFunctionArn: SWEEP_ARN, targets: full }) as { States: Record<string, { Result: unknown }> };
+    const failedResult = { account: full[0]!.account, region: full[0]!.region, failed: true, error: 'Lambda.Unknown-with-a-long-error-name' };
+    const state = { ...(definition.States.Chunk0!.Result as object), results: full.map(() => failedResult) };
+    expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThan(STATE_PAYLOAD_MAX_BYTES);
   });
 
   it('GIVEN more account × region pairs than the chunks can hold WHEN the definition is built THEN a clear error names the limit', () => {

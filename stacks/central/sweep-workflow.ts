@@ -22,7 +22,13 @@ export interface SweepTarget {
   readonly region: string;
 }
 
-/** Items per execution: 1,500 × (7 events + 3 per retry × 2 + 2 on catch) ≈ 22,500 < 25,000. */
+/**
+ * Items per execution: 1,500 × (7 events + 3 per retry × 2 + 2 on catch) ≈ 22,500 < 25,000
+ * history events; the state that holds them (~55 characters an item, plus ~20 per result) stays
+ * far below Step Functions' 256 KB payload quota.
+ */
+export const STATE_PAYLOAD_MAX_BYTES = 262_144;
+/** Items per execution (see above). */
 export const SWEEP_CHUNK_SIZE = 1_500;
 /** EventBridge allows 5 targets per rule: one chunk each. */
 export const SWEEP_MAX_CHUNKS = 5;
