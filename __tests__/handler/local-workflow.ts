@@ -90,7 +90,7 @@ export class LocalWorkflow {
     const ms = this.options.intervalMs ?? 2;
     const overrides = {
       taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, this.task(t)])),
-      waitTimeOverrides: { [STATES.waitForCopy]: ms },
+      waitTimeOverrides: { [STATES.waitForCopy]: ms, [STATES.quotaWait]: ms },
       retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
     };
     const execution = this.machine.run(JSON.parse(input) as never, { overrides });

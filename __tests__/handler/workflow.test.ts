@@ -4,7 +4,7 @@
  * refuses and answers ambiguously the way the EC2 API reference says). Time is compressed; every
  * Retry/Catch/Choice decision is the definition's.
  */
-import aslValidator from 'asl-validator';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartConfig } from '../../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
@@ -13,6 +13,9 @@ import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workfl
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+
+/** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 let standin: Ec2Standin;
 const savedEnv = { ...process.env };
@@ -135,14 +138,20 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   });
 
   it('GIVEN a multi-volume set of 25 and copies of DLM already pending WHEN EC2 refuses (ResourceLimitExceeded) THEN every snapshot is copied exactly once and EC2 never holds more than 20', async () => {
-    await withStandin({ copyDurationMs: 400 }, async (ec2) => {
+    // Copies stay pending until the test ends them: EC2's quota is certain to be hit.
+    await withStandin({ copyDurationMs: 1e12 }, async (ec2) => {
       const members = Array.from({ length: 25 }, () => source({ ownerId: OWN_ACCOUNT }));
       members.forEach((m) => ec2.addSnapshot(m));
       // 8 copies someone else (DLM) is making in the destination: they count against EC2's 20, not against our 15.
-      for (let i = 0; i < 8; i++) {
-        ec2.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: OWN_ACCOUNT, state: 'pending', tags: [], copiedFrom: { region: SOURCE, snapshotId: 'snap-0d1m' }, createdAt: Date.now(), settlesAt: Date.now() + 600 });
-      }
-      const { workflow, deliver } = setup({ intervalMs: 20 });
+      const dlm = Array.from({ length: 8 }, () => ({ snapshotId: snapId(), region: DEST, ownerId: OWN_ACCOUNT, state: 'pending' as const, tags: [], copiedFrom: { region: SOURCE, snapshotId: 'snap-0d1m' } }));
+      dlm.forEach((d) => ec2.addSnapshot(d));
+      const { workflow, deliver } = setup({
+        intervalMs: 10,
+        beforeTask: (state, event) => {
+          // Once EC2 has seen a 13th CopySnapshot (8 DLM + 12 ours = 20: refused), copies start completing.
+          if (ec2.calls('CopySnapshot').length > 12 && state === STATES.poll) ec2.settleNow([event.data.copySnapshotId!, ...dlm.map((d) => d.snapshotId)]);
+        },
+      });
       await deliver(multiVolumeEvent(members.map((m) => ({ id: m.snapshotId, status: 'completed' })), { region: SOURCE, account: OWN_ACCOUNT }));
       await workflow.settle();
 
@@ -151,40 +160,47 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
       for (const m of members) {
         expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId).map((c) => c.state)).toEqual(['completed']);
       }
-      expect(ec2.peakPendingCopies(OWN_ACCOUNT, DEST)).toBeLessThanOrEqual(20);
+      expect(ec2.peakPendingCopies(OWN_ACCOUNT, DEST)).toBe(20);
       const names = [...workflow.executions.keys()];
-      const quotaRetries = names.reduce((n, name) => n + workflow.retries(name, STATES.copy), 0);
-      // 25 executions admitted at the same instant all saw 0 pending (admission is optimistic): EC2's
-      // own quota refused the excess with ResourceLimitExceeded and those executions waited (Retry).
-      expect(quotaRetries).toBeGreaterThan(0);
-      expect(ec2.calls('CopySnapshot').length).toBe(25 + quotaRetries);
+      // EC2 refused some (ResourceLimitExceeded): those waited (WaitForQuota) and went back through Admit; none was dropped.
+      const refused = names.reduce((n, name) => n + workflow.path(name).filter((s) => s === STATES.quotaWait).length, 0);
+      expect(refused).toBeGreaterThan(0);
+      expect(ec2.calls('CopySnapshot').length).toBe(25 + refused);
     });
   });
 
   it('GIVEN 15 of our copies pending WHEN a new snapshot arrives THEN Admit waits (CopySlotsFull, Retry) until a slot frees, then copies', async () => {
-    for (let i = 0; i < 15; i++) {
-      standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: `snap-0old${i}` }], copiedFrom: { region: SOURCE, snapshotId: `snap-0old${i}` }, createdAt: Date.now(), settlesAt: Date.now() + 150 });
-    }
+    const old = Array.from({ length: 15 }, (_, i) => ({
+      snapshotId: snapId(),
+      region: DEST,
+      ownerId: MEMBER_ACCOUNT,
+      state: 'pending' as const,
+      tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: `snap-0old${i}` }],
+      copiedFrom: { region: SOURCE, snapshotId: `snap-0old${i}` },
+    }));
+    old.forEach((o) => standin.addSnapshot(o));
     const s = source();
     standin.addSnapshot(s);
-    const { workflow, deliver } = setup();
+    let admits = 0;
+    // The third time Admit runs, one earlier copy completes: a slot frees.
+    const { workflow, deliver } = setup({ beforeTask: (state) => state === STATES.admit && ++admits === 3 && standin.settleNow([old[0]!.snapshotId]) });
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
 
     const name = nameOf(s.snapshotId);
     expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
-    expect(workflow.retries(name, STATES.admit)).toBeGreaterThan(0);
-    expect(copyCalls(s.snapshotId)).toHaveLength(1);
-    expect(standin.calls('CopySnapshot').filter((c) => c.region === DEST)).toHaveLength(1); // no refused attempt: admission held it back
+    expect(workflow.retries(name, STATES.admit)).toBe(2);
+    expect(copyCalls(s.snapshotId)).toHaveLength(1); // no refused attempt: admission held it back
+    expect(standin.pendingCopies(MEMBER_ACCOUNT, DEST)).toBe(14);
   });
 
   for (const mode of ['500', 'reset'] as const) {
     it(`GIVEN EC2 makes the copy but answers ${mode === '500' ? '500 InternalError' : 'with a reset connection'} and DescribeSnapshots lags THEN the workflow finds the copy (ConfirmCopy) and never copies twice`, async () => {
-      await withStandin({ copyDurationMs: 40, visibilityDelayMs: 60 }, async (lagging) => {
+      await withStandin({ copyDurationMs: 40, visibilityDelayMs: 150 }, async (lagging) => {
         const s = source();
         lagging.addSnapshot(s);
         lagging.ambiguousAfterCopy(mode);
-        const { workflow, deliver } = setup({ intervalMs: 25 });
+        const { workflow, deliver } = setup({ intervalMs: 60 });
         await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
         await workflow.settle();
 

@@ -89,6 +89,8 @@ export interface Ec2Standin {
   failCopiesOf(sourceSnapshotId: string, stateMessage: string, times?: number): void;
   /** The next `times` CopySnapshot calls make the copy, then answer 500 InternalError ('500') or reset the connection ('reset'). */
   ambiguousAfterCopy(mode: '500' | 'reset', times?: number): void;
+  /** Ends these pending copies now (as `completed`, or `error` when scripted so). */
+  settleNow(snapshotIds: readonly string[]): void;
   /** Deletes a snapshot: afterwards DescribeSnapshots/CopySnapshot answer InvalidSnapshot.NotFound. */
   deleteSnapshot(snapshotId: string): void;
   /** EC2 calls signed for these accounts fail with UnauthorizedOperation. */
@@ -407,6 +409,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     },
     ambiguousAfterCopy: (mode, times = 1) => {
       for (let i = 0; i < times; i++) ambiguous.push(mode);
+    },
+    settleNow: (ids) => {
+      for (const s of snapshots) if (ids.includes(s.snapshotId) && s.state === 'pending') s.state = s.settlesTo ?? 'completed';
     },
     deleteSnapshot: (snapshotId) => {
       snapshots = snapshots.filter((s) => s.snapshotId !== snapshotId);

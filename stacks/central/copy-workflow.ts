@@ -11,11 +11,12 @@
  *      │
  *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)
  *      │                 ▲           │ recopy (copy ended in `error`, at most MAX_RECOPIES times)
- *   Admit ◀──────────────┼───────────┘
- *      │ (CopySlotsFull: Retry, jittered backoff, for days)
- *   Copy ──CopyOutcomeUnknown──▶ ConfirmCopy ──found──▶ WaitForCopy
- *      │ (CopyQuotaExceeded, Ec2Unavailable: Retry)   │ CopyNotVisibleYet after its retries
- *      └──────────▶ WaitForCopy                     └──────────▶ Admit (copy again)
+ *   Admit ◀──────────────┼───────────┘◀── WaitForQuota ◀──CopyQuotaExceeded──┐
+ *      │ (CopySlotsFull: Retry, jittered backoff, for days)                   │
+ *   Copy ─────────────────────────────────────────────────────────────────────┤
+ *      │ (Ec2Unavailable: Retry)  ──CopyOutcomeUnknown──▶ ConfirmCopy ──found──▶ WaitForCopy
+ *      │                          ──SourceSnapshotGone──▶ Skipped   │ CopyNotVisibleYet after its retries
+ *      └──────────▶ WaitForCopy                                     └──────────▶ Admit (copy again)
  *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
  * integration `arn:aws:states:::lambda:invoke` with the payload
@@ -48,7 +49,7 @@ export const WORKFLOW_ERRORS = {
   sourceNotReady: 'SourceSnapshotNotReady',
   /** This app already has maxInFlightCopies copies pending in the destination: retried (ADMISSION_RETRY). */
   copySlotsFull: 'CopySlotsFull',
-  /** EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region): retried (ADMISSION_RETRY). */
+  /** EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region): caught → WaitForQuota → Admit. */
   copyQuotaExceeded: 'CopyQuotaExceeded',
   /**
    * EC2 throttling (RequestLimitExceeded) or a 5xx/network failure of a read-only call after the SDK's
@@ -111,12 +112,18 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull, CopyQuotaExceeded). Full jitter spreads hundreds of
+ * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of
  * waiting executions so they neither check in lockstep nor leave a freed slot idle for long; the
  * cap keeps the cost of a day-long wait at about one DescribeSnapshots per MaxDelaySeconds/2.
  * MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 60, BackoffRate: 2, MaxDelaySeconds: 3600, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
+/**
+ * After EC2 refused a copy with ResourceLimitExceeded (its own 20-copy quota, which DLM and AWS
+ * Backup copies share): wait this long, then go back through Admit (whose jittered backoff takes
+ * over), so a refused copy never skips admission.
+ */
+export const QUOTA_WAIT_SECONDS = 300;
 /** Polling a started copy: growing waits, capped so a finished copy is seen within MaxDelaySeconds. */
 export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.5, MaxDelaySeconds: 900, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
 /** The wait before the first poll of a copy (copies take minutes at least). */
@@ -140,6 +147,7 @@ export const STATES = {
   admit: 'Admit',
   copy: 'Copy',
   confirm: 'ConfirmCopy',
+  quotaWait: 'WaitForQuota',
   waitForCopy: 'WaitForCopy',
   poll: 'Poll',
   pollChoice: 'CopiedOrRecopy',
@@ -195,19 +203,20 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         ...task('copy', STATES.waitForCopy),
         // Not retried on the ambiguous Lambda service errors: the function may have copied.
         Retry: [
-          retrier([WORKFLOW_ERRORS.copyQuotaExceeded], ADMISSION_RETRY),
           retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY),
           retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
         ],
         Catch: [
           { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm },
           { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.skipped },
+          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded], ResultPath: '$.lastError', Next: STATES.quotaWait },
         ],
       },
       [STATES.confirm]: task('confirm', STATES.waitForCopy, {
         Retry: [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY)],
         Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: '$.lastError', Next: STATES.admit }],
       }),
+      [STATES.quotaWait]: { Type: 'Wait', Comment: 'EC2 refused the copy (ResourceLimitExceeded): back to admission', Seconds: QUOTA_WAIT_SECONDS, Next: STATES.admit },
       [STATES.waitForCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.poll },
       [STATES.poll]: task('poll', STATES.pollChoice, { Retry: [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY)] }),
       [STATES.pollChoice]: { Type: 'Choice', Choices: [outcomeIs('recopy', STATES.admit)], Default: STATES.copied },

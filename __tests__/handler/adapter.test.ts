@@ -1,0 +1,286 @@
+/**
+ * The thin AWS adapters (start, step, sweep) with the SDK clients mocked (aws-sdk-client-mock):
+ * which calls they make, with what input, and how each AWS answer maps to a result or a named error.
+ */
+import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
+import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../../handlers/snapshot-copy/config';
+import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { handleStart } from '../../handlers/snapshot-copy/start';
+import { runStep, type CopyData, type Step } from '../../handlers/snapshot-copy/steps';
+import { handleSweep } from '../../handlers/snapshot-copy/sweep';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+
+const ec2 = mockClient(EC2Client);
+const sfn = mockClient(SFNClient);
+afterEach(() => {
+  ec2.reset();
+  sfn.reset();
+});
+
+const QUEUE = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
+const MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
+const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}' });
+const record = (id: string, body: unknown, eventSourceARN = QUEUE) => ({ ...sqsRecord(id, body), eventSourceARN });
+const awsError = (name: string, status: number | undefined, message = name) =>
+  Object.assign(new Error(message), { name, $fault: status && status >= 500 ? 'server' : 'client', $metadata: status === undefined ? {} : { httpStatusCode: status } });
+
+describe('start', () => {
+  const deps = () => ({ config: startConfig, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
+
+  it('GIVEN a createSnapshot event WHEN delivered THEN starts one execution with the canonical name and input', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const d = deps();
+    const answer = await handleStart(sqsBatch(record('m1', createSnapshotEvent({ snapshotId: 'snap-0abc1234', region: 'us-west-2', account: MEMBER_ACCOUNT }))), d);
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        stateMachineArn: MACHINE,
+        name: `${MEMBER_ACCOUNT}-us-west-2-snap-0abc1234-us-east-1`,
+        input: `{"account":"${MEMBER_ACCOUNT}","sourceRegion":"us-west-2","snapshotId":"snap-0abc1234","destinationRegion":"us-east-1"}`,
+      },
+    ]);
+    expect(d.logger.lines.find((l) => l.attributes['decision'] === 'started')!.attributes).toMatchObject({ messageId: 'm1', executionName: `${MEMBER_ACCOUNT}-us-west-2-snap-0abc1234-us-east-1` });
+  });
+
+  it('GIVEN a multi-volume set THEN one execution per completed member, REGION_MAP applied, incomplete members logged', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const d = deps();
+    const event = multiVolumeEvent([{ id: 'snap-0000000a', status: 'completed' }, { id: 'snap-0000000b', status: 'failed' }, { id: 'snap-0000000c', status: 'completed' }], { region: 'eu-west-1' });
+    await handleStart(sqsBatch(record('m1', event)), d);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([`${OWN_ACCOUNT}-eu-west-1-snap-0000000a-eu-central-1`, `${OWN_ACCOUNT}-eu-west-1-snap-0000000c-eu-central-1`]);
+    expect(d.logger.decisions()).toEqual(['skipped-incomplete-snapshot', 'started', 'started']);
+  });
+
+  it('GIVEN ExecutionAlreadyExists (closed execution of that name) THEN the record succeeds', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const d = deps();
+    expect(await handleStart(sqsBatch(record('m1', createSnapshotEvent())), d)).toEqual({ batchItemFailures: [] });
+    expect(d.logger.decisions()).toEqual(['already-started']);
+  });
+
+  it('GIVEN throttling for one record THEN only that record fails (partial batch response)', async () => {
+    sfn.on(StartExecutionCommand).rejectsOnce(awsError('ThrottlingException', 400)).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    const d = deps();
+    const answer = await handleStart(sqsBatch(record('m1', createSnapshotEvent({ snapshotId: 'snap-0000000a' })), record('m2', createSnapshotEvent({ snapshotId: 'snap-0000000b' }))), d);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+  });
+
+  it('GIVEN a snapshot in the destination region THEN starts nothing', async () => {
+    const d = deps();
+    await handleStart(sqsBatch(record('m1', createSnapshotEvent({ region: 'us-east-1' }))), d);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(d.logger.decisions()).toEqual(['skipped-same-region']);
+  });
+
+  it('GIVEN a record from another queue THEN refuses it (ForeignEventSourceError, logged) and starts nothing', async () => {
+    const d = deps();
+    const answer = await handleStart(sqsBatch(record('m1', createSnapshotEvent(), 'arn:aws:sqs:us-east-1:999999999999:forged')), d);
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(d.logger.lines[0]!.attributes).toMatchObject({ decision: 'refused', eventSourceARN: 'arn:aws:sqs:us-east-1:999999999999:forged', error: { name: 'ForeignEventSourceError' } });
+  });
+
+  it.each([
+    ['a bare EventBridge event', createSnapshotEvent()],
+    ['nothing', undefined],
+    ['records that are not SQS messages', { Records: [{ messageId: 'x', eventSource: 'aws:kinesis' }] }],
+  ])('GIVEN %s THEN refuses the invocation with NotAnSqsBatchError', async (_n, event) => {
+    const d = deps();
+    await expect(handleStart(event, d)).rejects.toMatchObject({ name: 'NotAnSqsBatchError' });
+    expect(d.logger.lines[0]!.level).toBe('error');
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN a body that is not JSON THEN that record fails with MalformedEventError', async () => {
+    const d = deps();
+    expect(await handleStart(sqsBatch(record('m1', 'not json')), d)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(d.logger.lines[0]!.attributes).toMatchObject({ error: { name: 'MalformedEventError' } });
+  });
+});
+
+describe('step', () => {
+  /** A ClientProvider that hands out (mocked) EC2 clients and records what each was for. */
+  function provider(): ClientProvider & { targets: Ec2Target[] } {
+    const targets: Ec2Target[] = [];
+    return { targets, ec2: (t) => (targets.push(t), new EC2Client({ region: t.region })) };
+  }
+  const data: CopyData = { account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc1234', destinationRegion: 'us-east-1' };
+  const now = new Date('2026-03-01T00:00:00Z');
+  const run = (step: Step, d: CopyData = data, env: Record<string, string> = {}, startedAt = '2026-02-28T00:00:00Z') => {
+    const clients = provider();
+    const logger = recordingLogger();
+    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', ...env });
+    const result = runStep({ step, executionStartTime: startedAt, data: d }, { config, clients, logger, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now });
+    return { result, clients, logger };
+  };
+
+  it("GIVEN another account's snapshot THEN inspects it in the source region under that account's member role, OwnerIds self", async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0abc1234', State: 'completed', OwnerId: MEMBER_ACCOUNT, Tags: [{ Key: 'Name', Value: 'db' }] }] });
+    const { result, clients } = run('inspect');
+    expect(await result).toMatchObject({ outcome: 'proceed', sourceTags: [{ Key: 'Name', Value: 'db' }] });
+    expect(clients.targets).toEqual([{ region: 'us-west-2', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-snap-0abc1234' }]);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({ SnapshotIds: ['snap-0abc1234'], OwnerIds: ['self'] });
+  });
+
+  it('GIVEN InvalidSnapshot.NotFound on inspect THEN a logged skip, not an error', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(awsError('InvalidSnapshot.NotFound', 400));
+    const { result, logger } = run('inspect');
+    expect(await result).toMatchObject({ outcome: 'skip', decision: 'skipped-source-gone' });
+    expect(logger.decisions()).toEqual(['skipped-source-gone']);
+  });
+
+  it('GIVEN a pending source THEN throws SourceSnapshotNotReady (retried by the definition)', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0abc1234', State: 'pending', OwnerId: MEMBER_ACCOUNT }] });
+    await expect(run('inspect').result).rejects.toMatchObject({ name: 'SourceSnapshotNotReady' });
+  });
+
+  it('GIVEN RequestLimitExceeded outliving the SDK retries on a read THEN throws Ec2Unavailable', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(awsError('RequestLimitExceeded', 503));
+    await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
+  });
+
+  it('GIVEN 15 of our copies pending THEN admit throws CopySlotsFull; with 14 it admits', async () => {
+    const pending = (n: number) => ({ Snapshots: Array.from({ length: n }, (_, i) => ({ SnapshotId: `snap-${i}`, State: 'pending' as const })) });
+    ec2.on(DescribeSnapshotsCommand).resolvesOnce(pending(15)).resolvesOnce(pending(14));
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('15 of this app') });
+    expect(await run('admit').result).toMatchObject({ outcome: 'admitted' });
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: 'tag-key', Values: [PROVENANCE_TAGS.sourceSnapshotId] },
+        { Name: 'status', Values: ['pending'] },
+      ],
+    });
+  });
+
+  it('GIVEN pagination THEN admit counts every page', async () => {
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: Array.from({ length: 10 }, (_, i) => ({ SnapshotId: `snap-a${i}`, State: 'pending' as const })), NextToken: 't1' })
+      .resolvesOnce({ Snapshots: Array.from({ length: 5 }, (_, i) => ({ SnapshotId: `snap-b${i}`, State: 'pending' as const })) });
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull' });
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[1]!.args[0].input.NextToken).toBe('t1');
+  });
+
+  it('GIVEN 7 days since the execution started THEN admit gives up with CopyWaitTimedOut (logged as an error)', async () => {
+    const { result, logger } = run('admit', data, {}, '2026-02-22T00:00:00Z');
+    await expect(result).rejects.toMatchObject({ name: 'CopyWaitTimedOut', message: expect.stringContaining('after 7 days') });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(logger.lines.at(-1)!.level).toBe('error');
+  });
+
+  it('GIVEN a copy THEN sends CopySnapshot once through the no-retry client, with tags, KMS key and expiry', async () => {
+    ec2.on(CopySnapshotCommand).resolves({ SnapshotId: 'snap-0copy' });
+    const { result, clients } = run('copy', { ...data, sourceTags: [{ Key: 'Name', Value: 'db' }] }, { KMS_KEY_ID: 'alias/dr', RETENTION_DAYS: '30' });
+    expect(await result).toMatchObject({ outcome: 'copying', copySnapshotId: 'snap-0copy', copyStartedAt: now.toISOString() });
+    expect(clients.targets).toEqual([expect.objectContaining({ region: 'us-east-1', forCopy: true })]);
+    const sent = ec2.commandCalls(CopySnapshotCommand)[0]!.args[0].input;
+    expect(sent).toMatchObject({ SourceRegion: 'us-west-2', SourceSnapshotId: 'snap-0abc1234', Encrypted: true, KmsKeyId: 'alias/dr' });
+    expect(sent.TagSpecifications![0]!.Tags).toContainEqual({ Key: EXPIRES_AT_TAG, Value: '2026-03-31T00:00:00Z' });
+    expect(sent.TagSpecifications![0]!.Tags).toContainEqual({ Key: 'Name', Value: 'db' });
+  });
+
+  it.each([
+    ['ResourceLimitExceeded', 400, 'CopyQuotaExceeded'],
+    ['RequestLimitExceeded', 503, 'Ec2Unavailable'],
+    ['UnauthorizedOperation', 403, 'CopyPermissionDenied'],
+    ['InvalidSnapshot.NotFound', 400, 'SourceSnapshotGone'],
+    ['InternalError', 500, 'CopyOutcomeUnknown'],
+    ['TimeoutError', undefined, 'CopyOutcomeUnknown'],
+  ])('GIVEN CopySnapshot fails with %s (%s) THEN throws %s', async (code, status, expected) => {
+    ec2.on(CopySnapshotCommand).rejects(awsError(code, status));
+    await expect(run('copy', { ...data, sourceTags: [] }).result).rejects.toMatchObject({ name: expected });
+    expect(ec2.commandCalls(CopySnapshotCommand)).toHaveLength(1);
+  });
+
+  it('GIVEN an ambiguous error earlier THEN confirm finds the copy, or throws CopyNotVisibleYet', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: [] }).resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'pending' }] });
+    await expect(run('confirm').result).rejects.toMatchObject({ name: 'CopyNotVisibleYet' });
+    expect(await run('confirm', { ...data, lastError: { Error: 'CopyOutcomeUnknown' } }).result).toEqual(expect.objectContaining({ outcome: 'found', copySnapshotId: 'snap-0copy' }));
+  });
+
+  it('GIVEN a copy in error THEN poll asks for a re-copy, then fails with CopyFailed carrying the StateMessage', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'error', StateMessage: 'KMS key disabled' }] });
+    const copying = { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-28T23:00:00Z' };
+    expect(await run('poll', copying).result).toMatchObject({ outcome: 'recopy', recopies: 1, failedCopies: [{ copySnapshotId: 'snap-0copy' }] });
+    await expect(run('poll', { ...copying, recopies: 2 }).result).rejects.toMatchObject({ name: 'CopyFailed', message: expect.stringMatching(/snap-0abc1234.*222222222222.*us-west-2 → us-east-1.*KMS key disabled/) });
+  });
+
+  it('GIVEN a pending copy THEN poll throws CopyPending, and CopyWaitTimedOut after 7 days', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'pending' }] });
+    await expect(run('poll', { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-28T23:00:00Z' }).result).rejects.toMatchObject({ name: 'CopyPending' });
+    await expect(run('poll', { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-22T00:00:00Z' }).result).rejects.toMatchObject({ name: 'CopyWaitTimedOut' });
+  });
+
+  it('GIVEN an unknown step or bad data THEN throws InvalidCopyInput', async () => {
+    await expect(run('nope' as Step).result).rejects.toMatchObject({ name: 'InvalidCopyInput' });
+    await expect(run('find', { ...data, account: 'x' }).result).rejects.toMatchObject({ name: 'InvalidCopyInput' });
+  });
+});
+
+describe('clients', () => {
+  it('gives CopySnapshot a client with one attempt, even when the reads get an injected retry strategy', async () => {
+    const clients = createClientProvider({ stsRegion: 'us-east-1', ec2Config: { maxAttempts: 7 } });
+    const copy = clients.ec2({ region: 'us-east-1', forCopy: true }) as EC2Client;
+    const read = clients.ec2({ region: 'us-east-1' }) as EC2Client;
+    expect(await copy.config.maxAttempts()).toBe(COPY_EC2_CONFIG.maxAttempts);
+    expect(await copy.config.maxAttempts()).toBe(1);
+    expect(await read.config.maxAttempts()).toBe(7);
+    expect(DEFAULT_EC2_CONFIG.maxAttempts).toBe(5);
+    expect(copy).not.toBe(read);
+  });
+});
+
+describe('sweep', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const tags = (expiry: string, ours = true) => [...(ours ? [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-src' }] : []), { Key: EXPIRES_AT_TAG, Value: expiry }];
+  const sweep = (event: unknown) => {
+    const targets: Ec2Target[] = [];
+    const logger = recordingLogger();
+    const result = handleSweep(event, {
+      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role' }),
+      clients: { ec2: (t) => (targets.push(t), new EC2Client({ region: t.region })) },
+      logger,
+      self: { account: OWN_ACCOUNT, partition: 'aws' },
+      now: () => now,
+    });
+    return { result, targets, logger };
+  };
+
+  it('GIVEN pages of copies THEN deletes only our expired ones, under the member role, and counts', async () => {
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-new', Tags: tags('2026-07-01T00:00:00Z') }], NextToken: 'p2' })
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-foreign', Tags: tags('2000-01-01T00:00:00Z', false) }, { SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-ami' }).rejects(awsError('InvalidSnapshot.InUse', 400));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-old' }).resolves({});
+    const { result, targets } = sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' });
+    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 4, deleted: 1, notExpired: 1, inUse: 1, failed: 0 });
+    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-old', 'snap-ami']);
+    expect(targets).toEqual([{ region: 'us-east-1', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-sweep' }]);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toMatchObject({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [EXPIRES_AT_TAG] }] });
+  });
+
+  it("GIVEN the function's own account THEN uses its own credentials", async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    const { result, targets } = sweep({ account: OWN_ACCOUNT, region: 'us-east-1' });
+    expect(await result).toMatchObject({ examined: 0, deleted: 0 });
+    expect(targets).toEqual([{ region: 'us-east-1' }]);
+  });
+
+  it('GIVEN a deletion EC2 refuses THEN finishes the sweep and throws SweepIncompleteError', async () => {
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-a', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-b', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-a' }).rejects(awsError('UnauthorizedOperation', 403));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-b' }).resolves({});
+    await expect(sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' }).result).rejects.toMatchObject({ name: 'SweepIncompleteError', message: expect.stringContaining('1 expired copies could not be deleted (1 deleted)') });
+  });
+
+  it.each([[{ account: '1', region: 'us-east-1' }], [{ account: MEMBER_ACCOUNT }], [undefined]])('GIVEN input %j THEN MalformedEventError', async (event) => {
+    await expect(sweep(event).result).rejects.toMatchObject({ name: 'MalformedEventError' });
+    expect(ec2.calls()).toHaveLength(0);
+  });
+});

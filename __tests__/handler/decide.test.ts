@@ -1,0 +1,326 @@
+/**
+ * Pure decisions of the copy path and the configuration of each entry point. No I/O.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, loadStartConfig, loadStepConfig, loadSweepConfig, parseCopyTag, parseRegionMap } from '../../handlers/snapshot-copy/config';
+import {
+  COPY_VISIBILITY_GRACE_SECONDS,
+  EXPIRES_AT_TAG,
+  MAX_RECOPIES,
+  MAX_TAGS_PER_RESOURCE,
+  MAX_WAIT_SECONDS,
+  PROVENANCE_TAGS,
+  buildCopyTags,
+  canonicalInput,
+  classifyEc2Error,
+  copyRequest,
+  decideOnCopy,
+  decideOnSource,
+  decideSweep,
+  destinationFor,
+  executionName,
+  existingCopiesQuery,
+  expiresAt,
+  findExistingCopy,
+  hasFreeSlot,
+  identityFromArn,
+  parseCopyInput,
+  pendingCopiesQuery,
+  roleArnFor,
+  roleSessionName,
+  waitedLongerThan,
+  type CopyInput,
+} from '../../handlers/snapshot-copy/decide';
+import { STEP_ERRORS } from '../../handlers/snapshot-copy/errors';
+import { STEPS } from '../../handlers/snapshot-copy/steps';
+import * as workflow from '../../stacks/central/copy-workflow';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT } from './support';
+
+const input = (overrides: Partial<CopyInput> = {}): CopyInput => ({ account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc1234', destinationRegion: 'us-east-1', ...overrides });
+const self = { account: OWN_ACCOUNT, partition: 'aws' };
+
+function configError(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('the loader accepted a bad environment');
+}
+
+describe('the handler and the definition agree (handlers may not import stacks/)', () => {
+  it('throws exactly the error names the definition matches', () => {
+    expect(STEP_ERRORS).toEqual(workflow.WORKFLOW_ERRORS);
+  });
+  it('implements exactly the steps the definition invokes, and shares its bounds', () => {
+    expect([...STEPS]).toEqual([...workflow.STEP_NAMES]);
+    expect(MAX_WAIT_SECONDS).toBe(workflow.MAX_WAIT_SECONDS);
+    expect(MAX_RECOPIES).toBe(workflow.MAX_RECOPIES);
+    expect(executionName(input())).toBe(workflow.executionName(input()));
+  });
+});
+
+describe('execution name and canonical input', () => {
+  it('names the execution <account>-<sourceRegion>-<snapshotId>-<destinationRegion> and keeps only the four keys, in order', () => {
+    const job = { snapshotId: 'snap-0123456789abcdef0', account: MEMBER_ACCOUNT, sourceRegion: 'ap-southeast-5', extra: 'x' };
+    const canonical = canonicalInput(job, 'us-gov-west-1');
+    expect(JSON.stringify(canonical)).toBe(`{"account":"${MEMBER_ACCOUNT}","sourceRegion":"ap-southeast-5","snapshotId":"snap-0123456789abcdef0","destinationRegion":"us-gov-west-1"}`);
+    expect(executionName(canonical)).toBe(`${MEMBER_ACCOUNT}-ap-southeast-5-snap-0123456789abcdef0-us-gov-west-1`);
+    expect(executionName(canonical).length).toBeLessThanOrEqual(80);
+  });
+
+  it('refuses a name over 80 characters or with other characters', () => {
+    expect(() => executionName(input({ snapshotId: `snap-${'0'.repeat(70)}` }))).toThrow(/at most 80 characters/);
+    expect(() => executionName(input({ sourceRegion: 'us west 2' }))).toThrow(/A-Za-z0-9/);
+  });
+
+  it('sends a snapshot to DESTINATION_REGION unless REGION_MAP names another', () => {
+    const config = { destinationRegion: 'us-east-1', regionMap: { 'eu-west-1': 'eu-central-1' } };
+    expect(destinationFor('us-west-2', config)).toBe('us-east-1');
+    expect(destinationFor('eu-west-1', config)).toBe('eu-central-1');
+  });
+
+  it.each([
+    ['account', { account: '1234' }, /input account "1234" is not a 12-digit account id/],
+    ['sourceRegion', { sourceRegion: 'mars-1' }, /input sourceRegion "mars-1" is not a region name/],
+    ['snapshotId', { snapshotId: 'vol-0abc1234' }, /input snapshotId "vol-0abc1234" is not a snap- id/],
+    ['destinationRegion', { destinationRegion: 42 }, /input destinationRegion 42 is not a region name/],
+  ])('rejects step data with a bad %s (InvalidCopyInput)', (_f, bad, message) => {
+    const run = () => parseCopyInput({ ...input(), ...bad });
+    expect(run).toThrow(message);
+    try {
+      run();
+    } catch (error) {
+      expect((error as Error).name).toBe('InvalidCopyInput');
+    }
+  });
+});
+
+describe('identity and roles', () => {
+  it("reads the function's account and partition from its ARN, with or without an alias", () => {
+    expect(identityFromArn(`arn:aws:lambda:us-east-1:${OWN_ACCOUNT}:function:f`)).toEqual({ account: OWN_ACCOUNT, partition: 'aws' });
+    expect(identityFromArn(`arn:aws-us-gov:lambda:us-gov-west-1:${OWN_ACCOUNT}:function:f:live`)).toEqual({ account: OWN_ACCOUNT, partition: 'aws-us-gov' });
+  });
+  it('rejects a context without a function ARN', () => {
+    expect(() => identityFromArn(undefined)).toThrow(ConfigurationError);
+    expect(() => identityFromArn('arn:aws:iam::1:role/x')).toThrow(/not a Lambda function ARN/);
+  });
+  it("uses its own credentials for its own account and the member role in the function's partition for others", () => {
+    expect(roleArnFor(OWN_ACCOUNT, self, 'r')).toBeUndefined();
+    expect(roleArnFor(MEMBER_ACCOUNT, { account: OWN_ACCOUNT, partition: 'aws-cn' }, 'copy-role')).toBe(`arn:aws-cn:iam::${MEMBER_ACCOUNT}:role/copy-role`);
+  });
+  it('keeps role session names within 64 allowed characters', () => {
+    expect(roleSessionName(`snap-${'f'.repeat(80)}`)).toMatch(/^[\w+=,.@-]{2,64}$/);
+  });
+});
+
+describe('decideOnSource: what EC2 says about the source', () => {
+  const completed = { State: 'completed' as const, OwnerId: MEMBER_ACCOUNT, StorageTier: 'standard' as const, Tags: [{ Key: 'Name', Value: 'db' }] };
+  it('copies a completed, standard-tier snapshot of the event account, keeping its tags for the copy', () => {
+    expect(decideOnSource(input(), completed, undefined)).toEqual({ kind: 'copy', userTags: [{ Key: 'Name', Value: 'db' }] });
+  });
+  it.each([
+    ['gone (NotFound)', undefined, 'skipped-source-gone'],
+    ['owned by another account', { ...completed, OwnerId: '333333333333' }, 'skipped-not-owned'],
+    ['in state error', { ...completed, State: 'error' as const }, 'skipped-source-error'],
+    ['in the archive tier', { ...completed, StorageTier: 'archive' as const }, 'skipped-archive-tier'],
+    ['on an Outpost', { ...completed, OutpostArn: 'arn:aws:outposts:us-west-2:1:outpost/op-1' }, 'skipped-outpost'],
+  ])('skips a source %s', (_n, snapshot, decision) => {
+    expect(decideOnSource(input(), snapshot, undefined)).toMatchObject({ kind: 'skip', decision });
+  });
+  it('waits for a pending source', () => {
+    expect(decideOnSource(input(), { ...completed, State: 'pending' as const }, undefined)).toEqual({ kind: 'not-ready', state: 'pending' });
+  });
+  it('applies COPY_TAG: key=value only on that value, key on any value', () => {
+    expect(decideOnSource(input(), completed, { key: 'Name', value: 'db' }).kind).toBe('copy');
+    expect(decideOnSource(input(), completed, { key: 'Name' }).kind).toBe('copy');
+    expect(decideOnSource(input(), completed, { key: 'Name', value: 'web' })).toMatchObject({ decision: 'skipped-untagged', reason: expect.stringContaining('Name=web') });
+    expect(decideOnSource(input(), completed, { key: 'dr' })).toMatchObject({ decision: 'skipped-untagged' });
+  });
+});
+
+describe('tags of the copy', () => {
+  it('puts provenance (and the expiry) first, keeps user tags, drops aws: keys and stale provenance', () => {
+    const { tags, dropped } = buildCopyTags(
+      [{ Key: 'Name', Value: 'db' }, { Key: 'AWS:backup', Value: 'x' }, { Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'stale' }, { Key: EXPIRES_AT_TAG, Value: 'stale' }],
+      input(),
+      '2030-01-01T00:00:00Z',
+    );
+    expect(tags).toEqual([
+      { Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-0abc1234' },
+      { Key: PROVENANCE_TAGS.sourceRegion, Value: 'us-west-2' },
+      { Key: PROVENANCE_TAGS.sourceAccount, Value: MEMBER_ACCOUNT },
+      { Key: EXPIRES_AT_TAG, Value: '2030-01-01T00:00:00Z' },
+      { Key: 'Name', Value: 'db' },
+    ]);
+    expect(dropped).toEqual([]);
+  });
+  it('caps the copy at 50 tags and reports the user tags left off, in order', () => {
+    const user = Array.from({ length: 50 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }));
+    const { tags, dropped } = buildCopyTags(user, input());
+    expect(tags).toHaveLength(MAX_TAGS_PER_RESOURCE);
+    expect(dropped).toEqual(['k47', 'k48', 'k49']);
+  });
+  it('computes the expiry as an ISO-8601 UTC date-time RETENTION_DAYS ahead', () => {
+    expect(expiresAt(new Date('2026-01-30T12:34:56.789Z'), 30)).toBe('2026-03-01T12:34:56Z');
+  });
+  it('builds CopySnapshot with the tags on the snapshot, and encryption only with KMS_KEY_ID', () => {
+    const tags = [{ Key: 'a', Value: 'b' }];
+    expect(copyRequest(input(), tags, undefined)).toEqual({
+      SourceRegion: 'us-west-2',
+      SourceSnapshotId: 'snap-0abc1234',
+      Description: `Copy of snap-0abc1234 from us-west-2 (account ${MEMBER_ACCOUNT}) by ebs-event-hub snapshot-copy`,
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+    });
+    expect(copyRequest(input(), tags, 'alias/dr')).toMatchObject({ Encrypted: true, KmsKeyId: 'alias/dr' });
+  });
+});
+
+describe('find and admission', () => {
+  it('finds earlier copies by the provenance tag among snapshots owned by self', () => {
+    expect(existingCopiesQuery('snap-0abc1234')).toEqual({ OwnerIds: ['self'], Filters: [{ Name: `tag:${PROVENANCE_TAGS.sourceSnapshotId}`, Values: ['snap-0abc1234'] }] });
+  });
+  it('counts a pending or completed copy (prefers completed) and ignores copies in error', () => {
+    expect(findExistingCopy([{ SnapshotId: 'snap-e', State: 'error' }])).toBeUndefined();
+    expect(findExistingCopy([{ SnapshotId: 'snap-p', State: 'pending' }, { SnapshotId: 'snap-c', State: 'completed' }])).toEqual({ snapshotId: 'snap-c', state: 'completed' });
+    expect(findExistingCopy(undefined)).toBeUndefined();
+  });
+  it("counts only this app's pending copies (provenance tag-key, status pending, owner self)", () => {
+    expect(pendingCopiesQuery()).toEqual({
+      OwnerIds: ['self'],
+      Filters: [
+        { Name: 'tag-key', Values: [PROVENANCE_TAGS.sourceSnapshotId] },
+        { Name: 'status', Values: ['pending'] },
+      ],
+    });
+  });
+  it('admits below the limit only', () => {
+    expect(hasFreeSlot(14, 15)).toBe(true);
+    expect(hasFreeSlot(15, 15)).toBe(false);
+    expect(hasFreeSlot(21, 15)).toBe(false);
+  });
+  it('gives up only after the bound has fully passed', () => {
+    const start = '2026-01-01T00:00:00Z';
+    expect(waitedLongerThan(start, new Date(Date.parse(start) + MAX_WAIT_SECONDS * 1000 - 1), MAX_WAIT_SECONDS)).toBe(false);
+    expect(waitedLongerThan(start, new Date(Date.parse(start) + MAX_WAIT_SECONDS * 1000), MAX_WAIT_SECONDS)).toBe(true);
+    expect(waitedLongerThan(undefined, new Date(), 1)).toBe(false);
+    expect(MAX_WAIT_SECONDS).toBeGreaterThanOrEqual(7 * 86_400);
+  });
+});
+
+describe('classifyEc2Error: refused or maybe done', () => {
+  const err = (name: string, status?: number) => Object.assign(new Error(name), { name, ...(status !== undefined ? { $metadata: { httpStatusCode: status } } : {}) });
+  it.each([
+    ['InvalidSnapshot.NotFound', 400, 'not-found'],
+    ['UnauthorizedOperation', 403, 'denied'],
+    ['AccessDenied', 403, 'denied'],
+    ['ResourceLimitExceeded', 400, 'quota'],
+    ['RequestLimitExceeded', 503, 'throttled'],
+    ['InvalidParameterValue', 400, 'refused'],
+    ['InternalError', 500, 'unavailable'],
+    ['ServiceUnavailable', 503, 'unavailable'],
+  ])('%s (%i) → %s', (name, status, expected) => {
+    expect(classifyEc2Error(err(name, status))).toBe(expected);
+  });
+  it('treats a reset connection or a timeout (no HTTP status) as ambiguous', () => {
+    expect(classifyEc2Error(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe('ambiguous');
+    expect(classifyEc2Error(err('TimeoutError'))).toBe('ambiguous');
+  });
+});
+
+describe('decideOnCopy: polling the copy', () => {
+  const now = new Date('2026-01-01T01:00:00Z');
+  it('waits on pending, ends on completed', () => {
+    expect(decideOnCopy({ State: 'pending' }, { recopies: 0, copyStartedAt: '2026-01-01T00:00:00Z', now })).toEqual({ kind: 'pending' });
+    expect(decideOnCopy({ State: 'completed' }, { recopies: 0, copyStartedAt: undefined, now })).toEqual({ kind: 'copied' });
+  });
+  it('copies again after error while re-copies remain, then fails with the StateMessage', () => {
+    const copy = { State: 'error' as const, StateMessage: 'KMS key disabled' };
+    expect(decideOnCopy(copy, { recopies: MAX_RECOPIES - 1, copyStartedAt: undefined, now })).toEqual({ kind: 'recopy', reason: expect.stringContaining('KMS key disabled') });
+    expect(decideOnCopy(copy, { recopies: MAX_RECOPIES, copyStartedAt: undefined, now })).toEqual({ kind: 'failed', reason: expect.stringContaining('KMS key disabled') });
+  });
+  it('treats a missing copy as not visible yet within the grace period, then as gone', () => {
+    const recent = new Date(now.getTime() - (COPY_VISIBILITY_GRACE_SECONDS - 1) * 1000).toISOString();
+    const old = new Date(now.getTime() - COPY_VISIBILITY_GRACE_SECONDS * 1000).toISOString();
+    expect(decideOnCopy(undefined, { recopies: 0, copyStartedAt: recent, now })).toEqual({ kind: 'pending' });
+    expect(decideOnCopy(undefined, { recopies: 0, copyStartedAt: old, now }).kind).toBe('recopy');
+  });
+});
+
+describe('decideSweep: deletes only our expired copies', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const ours = (expiry: string) => ({ Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-1' }, { Key: EXPIRES_AT_TAG, Value: expiry }] });
+  it('deletes a copy bearing the provenance tag whose expiry is past (or now)', () => {
+    expect(decideSweep(ours('2026-05-31T23:59:59Z'), now)).toEqual({ kind: 'delete' });
+    expect(decideSweep(ours('2026-06-01T00:00:00Z'), now)).toEqual({ kind: 'delete' });
+  });
+  it('keeps a copy not yet expired', () => {
+    expect(decideSweep(ours('2026-06-01T00:00:01Z'), now)).toEqual({ kind: 'keep', reason: 'not-expired' });
+  });
+  it('never deletes a snapshot without the provenance tag, even with an expired expiry tag', () => {
+    expect(decideSweep({ Tags: [{ Key: EXPIRES_AT_TAG, Value: '2000-01-01T00:00:00Z' }] }, now)).toEqual({ kind: 'keep', reason: 'not-ours' });
+  });
+  it('keeps a copy whose expiry is not an ISO-8601 UTC date-time', () => {
+    expect(decideSweep(ours('tomorrow'), now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
+    expect(decideSweep(ours('2026-01-01'), now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
+  });
+});
+
+describe('configuration of each entry point', () => {
+  const startEnv = {
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
+    COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
+    DESTINATION_REGION: 'us-east-1',
+  };
+  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15' };
+
+  it('parses start, step and sweep environments', () => {
+    expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
+      stateMachineArn: startEnv.STATE_MACHINE_ARN,
+      copyQueueArn: startEnv.COPY_QUEUE_ARN,
+      destinationRegion: 'us-east-1',
+      regionMap: { 'eu-west-1': 'eu-central-1' },
+    });
+    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: 'alias/dr', COPY_TAG: 'dr=yes', RETENTION_DAYS: '30', AWS_REGION: 'eu-west-1' })).toEqual({
+      memberRoleName: 'ebs-event-hub-snapshot-copy',
+      maxInFlightCopies: 15,
+      functionRegion: 'eu-west-1',
+      kmsKeyId: 'alias/dr',
+      copyTag: { key: 'dr', value: 'yes' },
+      retentionDays: 30,
+    });
+    expect(loadSweepConfig({ MEMBER_ROLE_NAME: 'r' })).toEqual({ memberRoleName: 'r', functionRegion: 'us-east-1' });
+  });
+
+  it('treats blank optional variables as unset', () => {
+    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1' });
+  });
+
+  it.each([
+    ['STATE_MACHINE_ARN missing', () => loadStartConfig({ ...startEnv, STATE_MACHINE_ARN: '' }), /STATE_MACHINE_ARN is not set/],
+    ['STATE_MACHINE_ARN not a state machine', () => loadStartConfig({ ...startEnv, STATE_MACHINE_ARN: 'arn:aws:lambda:us-east-1:1:function:f' }), /STATE_MACHINE_ARN "arn:aws:lambda.*" is not a Step Functions state machine ARN/],
+    ['COPY_QUEUE_ARN missing', () => loadStartConfig({ ...startEnv, COPY_QUEUE_ARN: undefined }), /COPY_QUEUE_ARN is not set/],
+    ['COPY_QUEUE_ARN not a queue', () => loadStartConfig({ ...startEnv, COPY_QUEUE_ARN: 'https://sqs.us-east-1.amazonaws.com/1/q' }), /is not an SQS queue ARN/],
+    ['DESTINATION_REGION not a region', () => loadStartConfig({ ...startEnv, DESTINATION_REGION: 'useast1' }), /DESTINATION_REGION "useast1" is not an AWS region name/],
+    ['MAX_IN_FLIGHT_COPIES 0', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '0' }), /MAX_IN_FLIGHT_COPIES "0" is not a whole number from 1 to 20/],
+    ['MAX_IN_FLIGHT_COPIES 21', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '21' }), /from 1 to 20/],
+    ['MAX_IN_FLIGHT_COPIES 1.5', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '1.5' }), /"1.5" is not a whole number/],
+    ['MAX_IN_FLIGHT_COPIES missing', () => loadStepConfig({ MEMBER_ROLE_NAME: 'r' }), /MAX_IN_FLIGHT_COPIES is not set/],
+    ['RETENTION_DAYS negative', () => loadStepConfig({ ...stepEnv, RETENTION_DAYS: '-3' }), /RETENTION_DAYS "-3" is not a whole number from 1 to 36500/],
+    ['MEMBER_ROLE_NAME missing', () => loadSweepConfig({}), /MEMBER_ROLE_NAME is not set/],
+    ['MEMBER_ROLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/r' }), /is not an IAM role name/],
+    ['AWS_REGION bad', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r', AWS_REGION: 'nowhere' }), /AWS_REGION "nowhere"/],
+  ])('rejects %s with a ConfigurationError naming the variable', (_n, load, message) => {
+    expect(configError(load)).toMatch(message);
+  });
+
+  it('parses REGION_MAP and COPY_TAG, rejecting what is not allowed', () => {
+    expect(parseRegionMap(undefined)).toEqual({});
+    expect(() => parseRegionMap('[1]')).toThrow(/must be a JSON object/);
+    expect(() => parseRegionMap('{"eu-west-1": "x"}')).toThrow(/REGION_MAP\["eu-west-1"\]/);
+    expect(parseCopyTag('a=b=c')).toEqual({ key: 'a', value: 'b=c' });
+    expect(() => parseCopyTag('=x')).toThrow(/has no tag key/);
+    expect(() => parseCopyTag('k=')).toThrow(/empty value/);
+  });
+});
