@@ -19,6 +19,7 @@ import { HandlerBundleMissingError } from '../stacks/central-stack';
 import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, executionFailedPattern, SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
 import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
+import { CENTRAL_COPY_ROLE_NAMES } from '../stacks/names';
 import type { PolicyDocument, Statement } from '../stacks/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
@@ -236,6 +237,11 @@ describe('snapshot copy, central stack', () => {
     });
     expect(alarms.find((a) => a.metric_name === 'ApproximateAgeOfOldestMessage')).toBeUndefined();
     for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
+  });
+
+  it('creates exactly the central roles CENTRAL_COPY_ROLE_NAMES lists (what a member role name must not collide with)', () => {
+    const copyRoles = resourcesOf(central, IamRole.tfResourceType).map((r) => String(r.name)).filter((n) => n.includes('copy'));
+    expect(copyRoles.sort()).toEqual([...CENTRAL_COPY_ROLE_NAMES].sort());
   });
 
   it('sends every copy or sweep execution that failed, timed out or was aborted, by name and cause, from the DEFAULT bus to the alert topic', () => {

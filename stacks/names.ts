@@ -49,14 +49,23 @@ export const COPY_SWEEP_FUNCTION_NAME = `${PREFIX}-copy-sweep`;
 export const COPY_STATE_MACHINE_NAME = `${PREFIX}-snapshot-copy`;
 /** The retention sweep's state machine (a Map over every member account and destination region). */
 export const COPY_SWEEP_STATE_MACHINE_NAME = `${PREFIX}-copy-sweep`;
-/** The role that copies: the step function's, which assumes the member role (and copies in the central account itself). */
-export const COPY_FUNCTION_ROLE_NAME = COPY_STEP_FUNCTION_NAME;
+/**
+ * Every IAM role the copy path creates in the central account (the functions' roles share their
+ * names; the state machines' and the sweep schedule's roles are suffixed): a member role name must
+ * not collide with them when the central account is also a member.
+ */
+export const CENTRAL_COPY_ROLE_NAMES: readonly string[] = [
+  COPY_START_FUNCTION_NAME,
+  COPY_STEP_FUNCTION_NAME,
+  `${COPY_STATE_MACHINE_NAME}-states`,
+  COPY_SWEEP_FUNCTION_NAME,
+  `${COPY_SWEEP_STATE_MACHINE_NAME}-states`,
+  `${PREFIX}-copy-sweep-events`,
+];
 /** Central roles that assume the member copy role: the step function (copies) and the sweep function (deletes expired copies). */
 export const memberCopyRoleTrustedArns = (config: OrgConfig): string[] => [
   roleArn(config.central.accountId, COPY_STEP_FUNCTION_NAME),
   ...(config.snapshotCopy?.retentionDays ? [roleArn(config.central.accountId, COPY_SWEEP_FUNCTION_NAME)] : []),
 ];
-/** @deprecated the copy path has several roles now; the one that copies is the step function's. */
-export const copyFunctionRoleArn = (config: OrgConfig): string => roleArn(config.central.accountId, COPY_FUNCTION_ROLE_NAME);
 export const stateMachineArn = (region: string, account: string, name: string): string => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
 export const lambdaArn = (region: string, account: string, name: string): string => `arn:aws:lambda:${region}:${account}:function:${name}`;
