@@ -15,7 +15,7 @@ import {
 } from '../stacks/central/snapshot-copy';
 import { snapshotCopyRolePolicy, snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { COPY_START_FUNCTION_NAME, COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, lambdaArn, memberCopyRoleTrustedArns, roleArn } from '../stacks/names';
-import { policyDocument, type PolicyDocument } from '../stacks/policy';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy';
 import { copyPermissionsFor, EXPIRY_TAG, PROVENANCE_TAG } from '../stacks/snapshot-copy-permissions';
 import { documentedContext, UndocumentedContextKeyError } from './support/documented-context';
 import { expectDecision, type SimulationRequest } from './support/iam';
@@ -317,5 +317,24 @@ describe('member copy role trust', () => {
   it('GIVEN no retention WHEN the sweep role assumes THEN denied (there is no sweep)', async () => {
     const plain = snapshotCopyRoleTrustPolicy(memberCopyRoleTrustedArns(testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' } })));
     await expectDecision({ ...assume(SWEEP_ROLE), resourcePolicy: plain }, 'ImplicitlyDenied');
+  });
+});
+
+describe('state machine role trust', () => {
+  it('GIVEN Step Functions acting for a state machine of the central account WHEN it assumes the role THEN allowed; for another account THEN denied', async () => {
+    const trust = serviceTrustPolicy('states.amazonaws.com', CENTRAL);
+    const assume = (account: string): SimulationRequest => ({
+      principal: 'states.amazonaws.com',
+      action: 'sts:AssumeRole',
+      resource: roleArn(CENTRAL, 'ebs-event-hub-snapshot-copy-states'),
+      resourceAccount: CENTRAL,
+      resourcePolicy: trust,
+      context: documentedContext('states.amazonaws.com', 'sts:AssumeRole', {
+        'aws:SourceAccount': account,
+        'aws:SourceArn': `arn:aws:states:${REGION}:${account}:stateMachine:ebs-event-hub-snapshot-copy`,
+      }),
+    });
+    await expectDecision(assume(CENTRAL), 'Allowed');
+    await expectDecision(assume('999999999999'), 'ImplicitlyDenied');
   });
 });

@@ -205,6 +205,13 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
     note: 'Listed so the tests can prove the member role may NOT call it.',
   },
+  {
+    caller: 'states.amazonaws.com',
+    action: 'sts:AssumeRole',
+    keys: ['aws:SourceAccount', 'aws:SourceArn'],
+    docs: ['https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
+    note: 'Step Functions assuming a state machine role: aws:SourceArn is the state machine ARN, aws:SourceAccount its account (cross-service confused deputy prevention).',
+  },
 ];
 
 /** Normalizes a regional service principal (`logs.eu-west-1.amazonaws.com`) to its table form. */
