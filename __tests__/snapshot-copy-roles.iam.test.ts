@@ -87,8 +87,8 @@ describe('copy queue policy (confused deputy)', () => {
     },
   );
 
-  it('GIVEN the deploying role with sqs:* WHEN it manages the queue (attributes) THEN nothing denies it', async () => {
-    await expectDecision(asRole(DEPLOYER, 'sqs:GetQueueAttributes'), 'Allowed');
+  it.each(['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'])('GIVEN the deploying role with sqs:* WHEN it manages the queue (%s) THEN nothing denies it', async (action) => {
+    await expectDecision(asRole(DEPLOYER, action), 'Allowed');
   });
 
   it('GIVEN the deploying role WHEN it sends (redriving the copy DLQ back) THEN it is allowed (the documented exception), but it cannot receive', async () => {

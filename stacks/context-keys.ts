@@ -88,6 +88,13 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
+    action: 'sqs:SetQueueAttributes',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
     action: 'states:StartExecution',
     keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html'],
