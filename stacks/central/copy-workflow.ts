@@ -112,26 +112,35 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of
- * waiting executions so they neither check in lockstep nor leave a freed slot idle for long; the
- * cap keeps the cost of a day-long wait at about one DescribeSnapshots per MaxDelaySeconds/2.
- * MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
+ * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of waiting executions so
+ * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
+ * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
+ * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (2 h) per execution. Tuned with
+ * `npm run bench:burst` (500 at once in one account: drain ≈ 1.08× the ideal, ≈ 10 admission
+ * checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
-export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 60, BackoffRate: 2, MaxDelaySeconds: 3600, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
+export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 14400, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
  * After EC2 refused a copy with ResourceLimitExceeded (its own 20-copy quota, which DLM and AWS
  * Backup copies share): wait this long, then go back through Admit (whose jittered backoff takes
  * over), so a refused copy never skips admission.
  */
 export const QUOTA_WAIT_SECONDS = 300;
-/** Polling a started copy: growing waits, capped so a finished copy is seen within MaxDelaySeconds. */
-export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.5, MaxDelaySeconds: 900, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
+/**
+ * Polling a started copy: 4 min, then growing waits capped at 8 min, so a finished copy is seen
+ * within 8 minutes (a copy takes minutes to hours) for about 7 polls for a 45-minute copy.
+ */
+export const POLL_RETRY: RetryParameters = { IntervalSeconds: 240, BackoffRate: 1.5, MaxDelaySeconds: 480, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
 /** The wait before the first poll of a copy (copies take minutes at least). */
-export const FIRST_POLL_WAIT_SECONDS = 300;
+export const FIRST_POLL_WAIT_SECONDS = 240;
 /** After an ambiguous CopySnapshot error: look for the copy at growing intervals before copying again (~7.5 min). */
 export const CONFIRM_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'NONE' };
-/** EC2 throttling (RequestLimitExceeded) that outlived the SDK's retries: back off, jittered. */
-export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 5, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 12, JitterStrategy: 'FULL' };
+/**
+ * EC2 throttling (RequestLimitExceeded) that outlived the SDK's retries: back off, jittered (EC2's
+ * token buckets refill at 20 reads per second per account and region; a burst of 500 executions
+ * needs about a minute to get through Inspect and Find).
+ */
+export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 15, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 12, JitterStrategy: 'FULL' };
 /** A source snapshot not `completed` yet (an event seen before DescribeSnapshots catches up): about 2 hours. */
 export const SOURCE_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 900, MaxAttempts: 12, JitterStrategy: 'FULL' };
 /** Lambda service errors (AWS's recommended retrier). */
