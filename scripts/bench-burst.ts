@@ -22,7 +22,8 @@
  *     (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html); request throttling
  *     with EC2's token buckets (non-mutating 100 burst / 20 per s, mutating 200 / 5 per s:
  *     https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), the SDK retrying a
- *     throttled read up to 5 attempts (each attempt is counted as a call; its backoff is not waited);
+ *     throttled read up to DEFAULT_EC2_CONFIG.maxAttempts (each attempt counted as a call, its
+ *     jittered backoff waited in simulated time);
  *     a new copy invisible to DescribeSnapshots for 5 s (eventual consistency).
  *   - Each Task takes 0.3 s (Lambda invoke + run), each state transition 0.05 s.
  *
@@ -37,7 +38,7 @@
 import { CopySnapshotCommand, DescribeSnapshotsCommand, type Filter, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSRecord } from 'aws-lambda';
-import type { ClientProvider, Ec2Target } from '../handlers/snapshot-copy/clients';
+import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, type ClientProvider, type Ec2Target } from '../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig } from '../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../handlers/snapshot-copy/decide';
 import type { Log } from '../handlers/snapshot-copy/logger';
@@ -190,7 +191,7 @@ function ec2Request(account: string, region: string, command: unknown): unknown 
     if (input.SnapshotIds?.length) {
       const found = input.SnapshotIds.map((id) => visible.find((s) => s.id === id));
       if (found.some((s) => s === undefined)) throw ec2Error('InvalidSnapshot.NotFound', 400);
-      return { Snapshots: found.map(toSdk), $metadata: {} };
+      return { Snapshots: (found as SimSnapshot[]).map(toSdk), $metadata: {} };
     }
     return { Snapshots: visible.filter((s) => matches(s, input.Filters)).map(toSdk), $metadata: {} };
   }
@@ -223,14 +224,14 @@ const toSdk = (s: SimSnapshot): Snapshot => ({ SnapshotId: s.id, OwnerId: s.acco
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => schedule(seconds, resolve));
 
 /**
- * The SDK's standard retry strategy: reads retried on throttling up to 5 attempts, each after a
+ * The SDK's standard retry strategy: reads retried on throttling up to DEFAULT_EC2_CONFIG.maxAttempts, each after a
  * random delay of up to 0.5 s × 2^attempt (capped at 20 s); CopySnapshot one attempt (COPY_EC2_CONFIG).
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
  */
 const clients: ClientProvider = {
   ec2(target: Ec2Target) {
     const account = target.roleArn ? /iam::(\d{12}):/.exec(target.roleArn)![1]! : CENTRAL;
-    const attempts = target.forCopy ? 1 : 5;
+    const attempts = Number((target.forCopy ? COPY_EC2_CONFIG : DEFAULT_EC2_CONFIG).maxAttempts);
     return {
       send: (async (command: unknown) => {
         for (let attempt = 1; ; attempt++) {
