@@ -157,6 +157,14 @@ describe('step', () => {
     });
   });
 
+  it('GIVEN EC2 refused a copy (ResourceLimitExceeded) under 5 minutes ago THEN admit says full without counting; later it counts again', async () => {
+    const refusal = (at: string) => ({ ...data, lastError: { Error: 'CopyQuotaExceeded', Cause: `CopySnapshot of snap-0abc1234 to us-east-1 refused at ${at}: ResourceLimitExceeded: …` } });
+    await expect(run('admit', refusal('2026-02-28T23:55:01Z')).result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('ResourceLimitExceeded') });
+    expect(ec2.calls()).toHaveLength(0);
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    expect(await run('admit', refusal('2026-02-28T23:55:00Z')).result).toMatchObject({ outcome: 'admitted' });
+  });
+
   it('GIVEN pagination THEN admit counts every page', async () => {
     ec2
       .on(DescribeSnapshotsCommand)
@@ -230,7 +238,7 @@ describe('clients', () => {
     expect(await copy.config.maxAttempts()).toBe(COPY_EC2_CONFIG.maxAttempts);
     expect(await copy.config.maxAttempts()).toBe(1);
     expect(await read.config.maxAttempts()).toBe(7);
-    expect(DEFAULT_EC2_CONFIG.maxAttempts).toBe(5);
+    expect(DEFAULT_EC2_CONFIG.maxAttempts).toBe(3);
     expect(copy).not.toBe(read);
   });
 });

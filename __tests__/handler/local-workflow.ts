@@ -52,6 +52,9 @@ export class LocalWorkflow {
   readonly executions = new Map<string, ExecutionRecord>();
   readonly machine = new StateMachine(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
   readonly config: StepConfig;
+  /** The steps' clock runs 1,000× faster than real time, like the compressed waits (1 ms ≈ 1 s). */
+  private readonly origin = Date.now();
+  readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
 
   constructor(private readonly options: LocalWorkflowOptions) {
     this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', ...options.env });
@@ -74,7 +77,7 @@ export class LocalWorkflow {
         clients: this.clients,
         logger: this.options.logger,
         self: identityFromArn(FUNCTION_ARN),
-        now: () => new Date(),
+        now: this.now,
       });
       return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(out)) } as never;
     };
@@ -90,10 +93,10 @@ export class LocalWorkflow {
     const ms = this.options.intervalMs ?? 2;
     const overrides = {
       taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, this.task(t)])),
-      waitTimeOverrides: { [STATES.waitForCopy]: ms, [STATES.quotaWait]: ms },
+      waitTimeOverrides: { [STATES.waitForCopy]: ms },
       retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
     };
-    const execution = this.machine.run(JSON.parse(input) as never, { overrides });
+    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { StartTime: this.now().toISOString() } } as never });
     const record: ExecutionRecord = { name, input, status: 'RUNNING', result: Promise.resolve(), events: [] };
     const collect = (async () => {
       for await (const e of execution.eventLogs) record.events.push(e);

@@ -204,6 +204,20 @@ export function pendingCopiesQuery(): DescribeSnapshotsCommandInput {
   };
 }
 
+/**
+ * After EC2 refused a copy with ResourceLimitExceeded, Admit counts the destination as full for this
+ * long (its copies may be DLM's or AWS Backup's, which our count cannot see), so the execution backs
+ * off with Admit's jittered Retry instead of trying again at once.
+ */
+export const QUOTA_BACKOFF_SECONDS = 300;
+
+/** The time EC2 refused the last copy (ResourceLimitExceeded), read from the caught error's cause. */
+export function quotaRefusedAt(lastError: { Error?: string; Cause?: string } | undefined): Date | undefined {
+  if (lastError?.Error !== 'CopyQuotaExceeded' || typeof lastError.Cause !== 'string') return undefined;
+  const match = /refused at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/.exec(lastError.Cause);
+  return match ? new Date(match[1]!) : undefined;
+}
+
 /** Admission: a free slot while fewer than `max` of this app's copies are pending. */
 export function hasFreeSlot(pendingCopies: number, maxInFlightCopies: number): boolean {
   return pendingCopies < maxInFlightCopies;

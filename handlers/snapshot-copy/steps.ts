@@ -18,6 +18,8 @@ import type { StepConfig } from './config';
 import {
   MAX_RECOPIES,
   MAX_WAIT_SECONDS,
+  QUOTA_BACKOFF_SECONDS,
+  quotaRefusedAt,
   buildCopyTags,
   classifyEc2Error,
   copyRequest,
@@ -167,6 +169,11 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
 async function admit(ctx: Ctx): Promise<CopyData> {
   const { input, data, deps } = ctx;
   deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
+  const refusedAt = quotaRefusedAt(data.lastError);
+  if (refusedAt !== undefined && !waitedLongerThan(refusedAt.toISOString(), deps.now(), QUOTA_BACKOFF_SECONDS)) {
+    deps.logger.info('EC2 refused a copy minutes ago (ResourceLimitExceeded); the workflow waits', { ...ctx.keys, step: 'admit', quotaRefusedAt: refusedAt.toISOString() });
+    throw new StepError(STEP_ERRORS.copySlotsFull, `EC2 refused a copy to ${input.destinationRegion} at ${refusedAt.toISOString()} (ResourceLimitExceeded); waiting before counting again`, ctx.keys);
+  }
   const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
   const max = deps.config.maxInFlightCopies;
   if (!hasFreeSlot(pending.length, max)) {
@@ -197,7 +204,7 @@ async function copy(ctx: Ctx): Promise<CopyData> {
     switch (kind) {
       case 'quota':
         deps.logger.info('EC2 refused the copy: too many copies in progress (ResourceLimitExceeded); the workflow waits', keys);
-        throw new StepError(STEP_ERRORS.copyQuotaExceeded, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion} refused: ResourceLimitExceeded: ${e.message}`, ctx.keys, { cause: e });
+        throw new StepError(STEP_ERRORS.copyQuotaExceeded, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion} refused at ${now.toISOString()}: ResourceLimitExceeded: ${e.message}`, ctx.keys, { cause: e });
       case 'throttled':
         deps.logger.warn('EC2 throttled CopySnapshot (nothing was copied); the workflow retries', keys);
         throw new StepError(STEP_ERRORS.ec2Unavailable, `CopySnapshot throttled: ${e.name}: ${e.message}`, ctx.keys, { cause: e });

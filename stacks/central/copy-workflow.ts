@@ -11,7 +11,7 @@
  *      │
  *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)
  *      │                 ▲           │ recopy (copy ended in `error`, at most MAX_RECOPIES times)
- *   Admit ◀──────────────┼───────────┘◀── WaitForQuota ◀──CopyQuotaExceeded──┐
+ *   Admit ◀──────────────┼───────────┘◀───────────────────CopyQuotaExceeded──┐
  *      │ (CopySlotsFull: Retry, jittered backoff, for days)                   │
  *   Copy ─────────────────────────────────────────────────────────────────────┤
  *      │ (Ec2Unavailable: Retry)  ──CopyOutcomeUnknown──▶ ConfirmCopy ──found──▶ WaitForCopy
@@ -49,7 +49,11 @@ export const WORKFLOW_ERRORS = {
   sourceNotReady: 'SourceSnapshotNotReady',
   /** This app already has maxInFlightCopies copies pending in the destination: retried (ADMISSION_RETRY). */
   copySlotsFull: 'CopySlotsFull',
-  /** EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region): caught → WaitForQuota → Admit. */
+  /**
+   * EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region, shared
+   * with DLM and AWS Backup): caught → Admit, which counts it as "full" for QUOTA_BACKOFF_SECONDS
+   * (the refusal time is in the error's cause) and so backs off with its jittered Retry.
+   */
   copyQuotaExceeded: 'CopyQuotaExceeded',
   /**
    * EC2 throttling (RequestLimitExceeded) or a 5xx/network failure of a read-only call after the SDK's
@@ -112,26 +116,29 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of
- * waiting executions so they neither check in lockstep nor leave a freed slot idle for long; the
- * cap keeps the cost of a day-long wait at about one DescribeSnapshots per MaxDelaySeconds/2.
- * MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
+ * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of waiting executions so
+ * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
+ * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
+ * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with
+ * `npm run bench:burst` (500 at once in one account: drain 1.03-1.09× the ideal over seeds, about
+ * 10 admission checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
-export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 60, BackoffRate: 2, MaxDelaySeconds: 3600, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
+export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
- * After EC2 refused a copy with ResourceLimitExceeded (its own 20-copy quota, which DLM and AWS
- * Backup copies share): wait this long, then go back through Admit (whose jittered backoff takes
- * over), so a refused copy never skips admission.
+ * Polling a started copy: 4 min, then growing waits capped at 8 min, so a finished copy is seen
+ * within 8 minutes (a copy takes minutes to hours) for about 7 polls for a 45-minute copy.
  */
-export const QUOTA_WAIT_SECONDS = 300;
-/** Polling a started copy: growing waits, capped so a finished copy is seen within MaxDelaySeconds. */
-export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.5, MaxDelaySeconds: 900, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
+export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.25, MaxDelaySeconds: 360, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
 /** The wait before the first poll of a copy (copies take minutes at least). */
 export const FIRST_POLL_WAIT_SECONDS = 300;
 /** After an ambiguous CopySnapshot error: look for the copy at growing intervals before copying again (~7.5 min). */
 export const CONFIRM_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'NONE' };
-/** EC2 throttling (RequestLimitExceeded) that outlived the SDK's retries: back off, jittered. */
-export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 5, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 12, JitterStrategy: 'FULL' };
+/**
+ * EC2 throttling (RequestLimitExceeded) that outlived the SDK's retries: back off, jittered (EC2's
+ * token buckets refill at 20 reads per second per account and region; a burst of 500 executions
+ * needs about a minute to get through Inspect and Find).
+ */
+export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 15, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 12, JitterStrategy: 'FULL' };
 /** A source snapshot not `completed` yet (an event seen before DescribeSnapshots catches up): about 2 hours. */
 export const SOURCE_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 900, MaxAttempts: 12, JitterStrategy: 'FULL' };
 /** Lambda service errors (AWS's recommended retrier). */
@@ -147,7 +154,6 @@ export const STATES = {
   admit: 'Admit',
   copy: 'Copy',
   confirm: 'ConfirmCopy',
-  quotaWait: 'WaitForQuota',
   waitForCopy: 'WaitForCopy',
   poll: 'Poll',
   pollChoice: 'CopiedOrRecopy',
@@ -209,14 +215,14 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         Catch: [
           { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm },
           { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.skipped },
-          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded], ResultPath: '$.lastError', Next: STATES.quotaWait },
+          // Back through admission: Admit treats a refusal in the last minutes as "full" and backs off, jittered.
+          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded], ResultPath: '$.lastError', Next: STATES.admit },
         ],
       },
       [STATES.confirm]: task('confirm', STATES.waitForCopy, {
         Retry: [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY)],
         Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: '$.lastError', Next: STATES.admit }],
       }),
-      [STATES.quotaWait]: { Type: 'Wait', Comment: 'EC2 refused the copy (ResourceLimitExceeded): back to admission', Seconds: QUOTA_WAIT_SECONDS, Next: STATES.admit },
       [STATES.waitForCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.poll },
       [STATES.poll]: task('poll', STATES.pollChoice, { Retry: [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY)] }),
       [STATES.pollChoice]: { Type: 'Choice', Choices: [outcomeIs('recopy', STATES.admit)], Default: STATES.copied },
