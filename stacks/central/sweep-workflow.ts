@@ -113,6 +113,9 @@ export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: stri
         ResultPath: '$.results',
         Next: 'AnyFailed',
       },
+      // AWS's own example use of States.ArrayContains: "detect if there was an error in a Map state
+      // iteration"; intrinsics nest up to 10 deep in a Pass state's Parameters:
+      // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
       AnyFailed: {
         Type: 'Pass',
         Parameters: { 'anyFailed.$': 'States.ArrayContains($.results[*].failed, true)', 'results.$': '$.results' },
