@@ -8,7 +8,11 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartConfig } from '../../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { createClientProvider } from '../../handlers/snapshot-copy/clients';
+import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
+import { EXPIRES_AT_TAG } from '../../handlers/snapshot-copy/decide';
 import { handleStart } from '../../handlers/snapshot-copy/start';
+import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
@@ -42,7 +46,7 @@ beforeEach(() => {
 });
 
 /** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
-async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number } }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
   const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
   process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
   process.env['AWS_ENDPOINT_URL_STS'] = other.url;
@@ -323,5 +327,43 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(answer.batchItemFailures).toEqual([]);
     expect(workflow.executions.size).toBe(0);
     expect(logger.decisions()).toEqual(['skipped-replay']);
+  });
+
+  it('GIVEN EC2 throttles reads (a token bucket of 10, refilling 100 per second) WHEN 30 snapshots arrive at once THEN the SDK and the definition retry and all are copied once', async () => {
+    await withStandin({ copyDurationMs: 20, requestRate: { perSecond: 100, burst: 10 } }, async (ec2) => {
+      const members = Array.from({ length: 30 }, () => source());
+      members.forEach((m) => ec2.addSnapshot(m));
+      const { workflow, deliver } = setup({ intervalMs: 100 });
+      await deliver(...members.map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await workflow.settle();
+
+      expect([...workflow.executions.values()].map((e) => e.error?.cause?.message ?? e.status)).toEqual(Array(30).fill('SUCCEEDED'));
+      for (const m of members) expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId)).toHaveLength(1);
+      expect(ec2.calls('DescribeSnapshots').length).toBeGreaterThan(30 * 4); // throttled attempts were made again
+    });
+  });
+
+  it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    // Someone else's snapshot with an expiry tag of the same name: never ours to delete.
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: EXPIRES_AT_TAG, value: '2000-01-01T00:00:00Z' }] });
+    const { workflow, deliver } = setup({ env: { RETENTION_DAYS: '1' } });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+    const [copy] = copiesOf(s.snapshotId);
+    const expiry = copy!.tags.find((t) => t.key === EXPIRES_AT_TAG)!.value;
+    expect(Date.parse(expiry) - workflow.now().getTime()).toBeGreaterThan(23 * 3600_000);
+
+    const sweep = (at: number) =>
+      handleSweep(
+        { account: MEMBER_ACCOUNT, region: DEST },
+        { config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy' }), clients: createClientProvider({ stsRegion: 'us-east-1' }), logger: recordingLogger(), self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(at) },
+      );
+    expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 2, deleted: 0, notExpired: 1 });
+    expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 2, deleted: 1 });
+    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(standin.snapshots().filter((x) => x.region === DEST)).toHaveLength(1); // the other one is still there
+    expect(standin.calls('DeleteSnapshot').map((r) => r.params['SnapshotId'])).toEqual([copy!.snapshotId]);
   });
 });
