@@ -248,6 +248,16 @@ describe('step', () => {
     await expect(run('poll', { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-22T00:00:00Z' }).result).rejects.toMatchObject({ name: 'CopyWaitTimedOut' });
   });
 
+  it('GIVEN a failure that is not from AWS (a bug) THEN it surfaces under its own name, not as EC2 trouble', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(new TypeError('cannot read properties of undefined'));
+    await expect(run('find').result).rejects.toMatchObject({ name: 'TypeError' });
+  });
+
+  it('GIVEN a reset connection on a read THEN Ec2Unavailable (retried by the definition)', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
+  });
+
   it('GIVEN an unknown step or bad data THEN throws InvalidCopyInput', async () => {
     await expect(run('nope' as Step).result).rejects.toMatchObject({ name: 'InvalidCopyInput' });
     await expect(run('find', { ...data, account: 'x' }).result).rejects.toMatchObject({ name: 'InvalidCopyInput' });
