@@ -91,10 +91,34 @@ const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${S
 const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
 
 describe('the copy workflow definition', () => {
+  type Task = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
+  const states = (arn: string) => Object.values((copyWorkflowDefinition({ stepFunctionArn: arn }) as { States: Record<string, Task> }).States);
+
   it('passes asl-validator', () => {
     const result = aslValidator(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
+  });
+
+  it('invokes only the step function, by literal ARN, through lambda:invoke of its partition', () => {
+    const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task');
+    expect(tasks).toHaveLength(6);
+    for (const t of tasks) expect(t).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: STEP_FUNCTION_ARN } });
+    const gov = states('arn:aws-us-gov:lambda:us-gov-west-1:111111111111:function:ebs-event-hub-copy-step').filter((s) => s.Type === 'Task');
+    expect(new Set(gov.map((t) => t.Resource))).toEqual(new Set(['arn:aws-us-gov:states:::lambda:invoke']));
+  });
+
+  it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
+    const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
+    const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
+    expect(retried).toEqual(['Ec2Unavailable', 'Lambda.TooManyRequestsException']);
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
+  });
+
+  it('rejects a step function ARN that is not a Lambda function ARN', () => {
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: 'ebs-event-hub-copy-step' })).toThrow(/stepFunctionArn "ebs-event-hub-copy-step" is not a Lambda function ARN/);
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: `${STEP_FUNCTION_ARN}:live` })).toThrow(/is not a Lambda function ARN/);
   });
 });
 

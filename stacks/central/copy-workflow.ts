@@ -83,7 +83,15 @@ export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_E
  * Errors of the Lambda service itself (not of our code), which AWS recommends retrying.
  * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
  */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  // Out of memory or the function's timeout (same page): on a read, simply run the step again.
+  'Lambda.Unknown',
+] as const;
 
 /**
  * On the Copy task these mean "the function may have run and copied, we do not know": they go to
@@ -92,6 +100,7 @@ export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLamb
  */
 export const COPY_AMBIGUOUS_ERRORS = [
   WORKFLOW_ERRORS.copyOutcomeUnknown,
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -172,15 +181,19 @@ const retrier = (errors: readonly string[], p: RetryParameters): Record<string, 
 
 export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition {
   const arn = props.stepFunctionArn;
-  if (!/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/.test(arn)) {
+  const match = /^arn:(aws[a-z-]*):lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/.exec(arn);
+  if (!match) {
     throw new Error(`copyWorkflowDefinition: stepFunctionArn "${arn}" is not a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)`);
   }
+  // The optimized integration's ARN carries the partition: arn:aws:states:::lambda:invoke in the
+  // commercial partition, arn:aws-us-gov:… / arn:aws-cn:… elsewhere.
+  const invoke = `arn:${match[1]}:states:::lambda:invoke`;
   const task = (step: StepName, next: string, extra: Record<string, unknown> = {}): Record<string, unknown> => {
     const { Retry = [], ...rest } = extra as { Retry?: unknown[] };
     return {
       Type: 'Task',
       Comment: `step "${step}" of the copy-step function`,
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: invoke,
       Parameters: {
         FunctionName: arn,
         Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$' },
@@ -210,6 +223,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         // Not retried on the ambiguous Lambda service errors: the function may have copied.
         Retry: [
           retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY),
+          // Proves the function did not run: safe to invoke again.
           retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
         ],
         Catch: [
