@@ -326,10 +326,13 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(logger.decisions()).toContain('skipped-archive-tier');
   });
 
-  it('GIVEN the member role may not describe snapshots (UnauthorizedOperation) THEN the execution fails at once with CopyPermissionDenied, without retrying', async () => {
+  it.each([
+    ['the member role may not describe snapshots (EC2 UnauthorizedOperation)', () => standin.denyAccounts.add(MEMBER_ACCOUNT), 'DescribeSnapshots'],
+    ['the member role cannot be assumed (STS AccessDenied)', () => standin.failNext('AssumeRole', { code: 'AccessDenied', status: 403, message: 'not authorized to perform sts:AssumeRole' }), 'AssumeRole'],
+  ])('GIVEN %s THEN the execution fails at once with CopyPermissionDenied, without retrying', async (_n, deny, refusedAction) => {
     const s = source();
     standin.addSnapshot(s);
-    standin.denyAccounts.add(MEMBER_ACCOUNT);
+    deny();
     const { workflow, deliver, logger } = setup();
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
@@ -338,8 +341,10 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const execution = workflow.executions.get(name)!;
     expect(execution.status).toBe('FAILED');
     expect(execution.error!.cause!.name).toBe('CopyPermissionDenied');
+    expect(execution.error!.cause!.message).toContain(MEMBER_ACCOUNT);
     expect(workflow.retries(name, STATES.inspect)).toBe(0);
-    expect(standin.calls('DescribeSnapshots')).toHaveLength(1);
+    expect(standin.calls(refusedAction)).toHaveLength(1);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);
   });
 
