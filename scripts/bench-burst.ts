@@ -130,6 +130,7 @@ const durations = new Map<string, number>(); // source id → copy duration (s)
 let idCounter = 0;
 const ec2Calls = { total: 0, byAction: new Map<string, number>(), byStep: new Map<string, number>(), throttled: 0 };
 let currentStep = 'start';
+let ambiguousAnswers = 0;
 const peakOurs = new Map<string, number>();
 /** The same after the burst's first 2 hours (admission is optimistic: the copies admitted while hundreds counted at once last up to 90 minutes). */
 const peakOursLater = new Map<string, number>();
@@ -216,7 +217,10 @@ function ec2Request(account: string, region: string, command: unknown): unknown 
     const k = key(account, region);
     peakOurs.set(k, Math.max(peakOurs.get(k) ?? 0, pendingCount(account, region)));
     if (now > 7200) peakOursLater.set(k, Math.max(peakOursLater.get(k) ?? 0, pendingCount(account, region)));
-    if (random() < AMBIGUOUS_RATE) throw ec2Error('InternalError', 500); // the copy exists; the answer is lost
+    if (random() < AMBIGUOUS_RATE) {
+      ambiguousAnswers++;
+      throw ec2Error('InternalError', 500); // the copy exists; the answer is lost
+    }
     return { SnapshotId: copy.id, $metadata: {} };
   }
   throw new Error(`unexpected command ${String(command)}`);
@@ -458,6 +462,7 @@ async function main(): Promise<void> {
   const h = (s: number): string => `${(s / 3600).toFixed(2)} h`;
 
   console.log(`seed ${SEED}: ${n} snapshots (${duplicates} delivered twice), maxInFlightCopies ${MAX_IN_FLIGHT}, EC2 quota ${EC2_COPY_QUOTA}`);
+  console.log(`ambiguous CopySnapshot answers (copy made, 500 returned): ${ambiguousAnswers}; duplicate deliveries: ${duplicates}`);
   console.log(`executions: ${executions.size} started, ${failed.length} not succeeded${failed.length ? ` (${failed.slice(0, 3).map((f) => f.error).join('; ')})` : ''}`);
   console.log(`big account ${BIG}: ${big.snapshots} snapshots, drain ${h(big.drain)} vs ideal ${h(big.ideal)} = ${big.ratio.toFixed(3)}×, peak pending copies ${big.peak} (${big.peakLater} after the first 2 hours)`);
   console.log(`worst account ${worst.account}: ${worst.snapshots} snapshots, drain ${h(worst.drain)} vs ideal ${h(worst.ideal)} = ${worst.ratio.toFixed(3)}×`);
