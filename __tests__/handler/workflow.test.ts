@@ -148,6 +148,20 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect((execution.output as { outcome: string; copySnapshotId: string }).copySnapshotId).toBe(copy!.snapshotId);
   });
 
+  it('GIVEN a completed copy already exists (an execution run again, e.g. after its name expired) THEN it ends Copied without CopySnapshot', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }], copiedFrom: { region: SOURCE, snapshotId: s.snapshotId } });
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.path(name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.copied]);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+  });
+
   it('GIVEN the same snapshot delivered three times in a batch, again concurrently, and in a multi-volume event THEN one execution and one copy', async () => {
     const s = source();
     standin.addSnapshot(s);

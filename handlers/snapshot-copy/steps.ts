@@ -165,8 +165,16 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   const existing = findExistingCopy(copies);
   const step = confirming ? 'confirm' : 'find';
   if (existing) {
-    deps.logger.info(`copy ${existing.snapshotId} (${existing.state}) exists in ${input.destinationRegion}`, { ...ctx.keys, step, outcome: 'found', copySnapshotId: existing.snapshotId });
-    return { ...rest, outcome: 'found', copySnapshotId: existing.snapshotId, copyStartedAt: data.copyStartedAt ?? deps.now().toISOString() };
+    // A completed copy ends the execution at once (Find → Copied); a pending one is polled.
+    const outcome = existing.state === 'completed' && !confirming ? 'copied' : 'found';
+    deps.logger.info(`copy ${existing.snapshotId} (${existing.state}) exists in ${input.destinationRegion}`, {
+      ...ctx.keys,
+      step,
+      outcome,
+      copySnapshotId: existing.snapshotId,
+      ...(outcome === 'copied' ? { decision: 'copied' } : {}),
+    });
+    return { ...rest, outcome, copySnapshotId: existing.snapshotId, copyStartedAt: data.copyStartedAt ?? deps.now().toISOString() };
   }
   if (confirming) {
     throw new StepError(STEP_ERRORS.copyNotVisibleYet, `no copy of ${input.snapshotId} visible in ${input.destinationRegion} after an ambiguous CopySnapshot error`, ctx.keys);

@@ -9,7 +9,7 @@
  *
  *   Inspect ──skip──▶ Skipped (Succeed)
  *      │
- *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)
+ *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)   (Find ──copied──▶ Copied)
  *      │                 ▲           │ recopy (copy ended in `error`, at most MAX_RECOPIES times)
  *   Admit ◀──────────────┼───────────┘◀───────────────────CopyQuotaExceeded──┐
  *      │ (CopySlotsFull: Retry, jittered backoff, for days)                   │
@@ -216,7 +216,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.sourceChoice]: { Type: 'Choice', Choices: [outcomeIs('skip', STATES.skipped)], Default: STATES.find },
       [STATES.skipped]: { Type: 'Succeed', Comment: 'not copied on purpose (archive tier, Outpost, deleted, untagged, …): logged by the step' },
       [STATES.find]: task('find', STATES.foundChoice),
-      [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
+      [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('copied', STATES.copied), outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
       [STATES.admit]: task('admit', STATES.copy, { Retry: [retrier([WORKFLOW_ERRORS.copySlotsFull], ADMISSION_RETRY)] }),
       [STATES.copy]: {
         ...task('copy', STATES.waitForCopy),
