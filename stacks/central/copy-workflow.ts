@@ -125,7 +125,8 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of waiting executions so
+ * Waiting for a copy slot (CopySlotsFull; also for 5 minutes after EC2 refused a copy with
+ * ResourceLimitExceeded, see the handler's QUOTA_BACKOFF_SECONDS). Full jitter spreads hundreds of waiting executions so
  * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
  * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
  * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with
@@ -134,8 +135,9 @@ export const MAX_RECOPIES = 2;
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
- * Polling a started copy: 4 min, then growing waits capped at 8 min, so a finished copy is seen
- * within 8 minutes (a copy takes minutes to hours) for about 7 polls for a 45-minute copy.
+ * Polling a started copy (after FIRST_POLL_WAIT_SECONDS): 5 minutes, then every 6 minutes, so a
+ * finished copy is seen within 6 minutes (copies take minutes to hours): 8 polls for a 45-minute
+ * copy. A longer cap polls less but ends executions later (bench:burst: 10 accounts' drains).
  */
 export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.25, MaxDelaySeconds: 360, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
 /** The wait before the first poll of a copy (copies take minutes at least). */
