@@ -13,7 +13,8 @@
  *     error classification, deadlines) and the SDK command objects it builds;
  *   - the DEFINITION itself: `copyWorkflowDefinition()` is interpreted state by state (Task, Choice,
  *     Wait, Succeed, Fail; Retry with IntervalSeconds × BackoffRate^n capped by MaxDelaySeconds, FULL
- *     jitter = uniform(0, delay), MaxAttempts; Catch with ResultPath). Its retry parameters are
+ *     jitter = uniform(0, delay), MaxAttempts; Catch with ResultPath; it refuses to run a definition
+ *     using anything else). Its retry parameters are
  *     therefore the deployed ones, imported from stacks/central/copy-workflow.ts: they cannot drift.
  *
  * What is modelled (one process, a discrete-event clock, no real waiting):
@@ -260,6 +261,26 @@ type State = Record<string, unknown> & { Type: string; Next?: string };
 type Retrier = { ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number; MaxAttempts?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
 const definition = copyWorkflowDefinition({ stepFunctionArn: `arn:aws:lambda:us-east-1:${CENTRAL}:function:ebs-event-hub-copy-step` }) as unknown as { StartAt: string; States: Record<string, State> };
+
+/** The model interprets only these features: refuse to run (rather than mis-model) a definition using others. */
+function assertModelled(def: { States: Record<string, State> }): void {
+  const problems: string[] = [];
+  for (const [name, state] of Object.entries(def.States)) {
+    if (!['Task', 'Choice', 'Wait', 'Succeed', 'Fail'].includes(state.Type)) problems.push(`${name}: Type ${state.Type}`);
+    if (state.Type === 'Wait' && typeof state['Seconds'] !== 'number') problems.push(`${name}: Wait without Seconds`);
+    if (state.Type === 'Choice') {
+      for (const c of state['Choices'] as Array<Record<string, unknown>>) {
+        if (Object.keys(c).sort().join() !== 'Next,StringEquals,Variable' || c['Variable'] !== '$.outcome') problems.push(`${name}: choice ${JSON.stringify(c)}`);
+      }
+    }
+    if (state.Type === 'Task') {
+      if (state['OutputPath'] !== '$.Payload' || 'ResultPath' in state || 'ResultSelector' in state || 'InputPath' in state) problems.push(`${name}: paths`);
+      for (const c of (state['Catch'] ?? []) as Catcher[]) if (c.ResultPath !== '$.lastError') problems.push(`${name}: Catch ResultPath ${c.ResultPath}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`bench-burst does not model: ${problems.join('; ')}`);
+}
+assertModelled(definition);
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const stepDeps = {
