@@ -12,6 +12,7 @@ import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/de
 import { handleStart } from '../../handlers/snapshot-copy/start';
 import { runStep, type CopyData, type Step } from '../../handlers/snapshot-copy/steps';
 import { handleSweep } from '../../handlers/snapshot-copy/sweep';
+import { loadFixture } from '../fixtures/events';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
 
 const ec2 = mockClient(EC2Client);
@@ -54,6 +55,29 @@ describe('start', () => {
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([`${OWN_ACCOUNT}-eu-west-1-snap-0000000a-eu-central-1`, `${OWN_ACCOUNT}-eu-west-1-snap-0000000c-eu-central-1`]);
     expect(d.logger.decisions()).toEqual(['skipped-incomplete-snapshot', 'started', 'started']);
   });
+
+  it.each([
+    ['ebs-snapshot-create-succeeded.region-colon-layout', ['012345678901-us-east-1-snap-01234567-eu-central-1']],
+    ['ebs-snapshot-create-succeeded.colon-region-layout', ['012345678901-us-east-1-snap-01234567-eu-central-1']],
+    ['ebs-multi-volume-snapshots-create-succeeded', ['012345678901-us-east-1-snap-01234567-eu-central-1', '012345678901-us-east-1-snap-012345678-eu-central-1']],
+  ] as const)("GIVEN the AWS guide's %s sample THEN starts executions named from the event's region and the ARN's snap- id", async (fixture, names) => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
+    // The guide's samples come from us-east-1: send them elsewhere so they are copied.
+    const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+    const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(names);
+  });
+
+  it.each(['ebs-snapshot-copy-succeeded.region-colon-layout', 'ebs-snapshot-copy-failed.colon-region-layout', 'ebs-snapshot-share-succeeded.region-colon-layout', 'ebs-multi-volume-snapshots-create-failed'] as const)(
+    "GIVEN the AWS guide's %s sample THEN starts nothing",
+    async (fixture) => {
+      const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+      const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
+      expect(answer.batchItemFailures).toEqual([]);
+      expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    },
+  );
 
   it('GIVEN ExecutionAlreadyExists (closed execution of that name) THEN the record succeeds', async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
@@ -222,6 +246,16 @@ describe('step', () => {
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'pending' }] });
     await expect(run('poll', { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-28T23:00:00Z' }).result).rejects.toMatchObject({ name: 'CopyPending' });
     await expect(run('poll', { ...data, copySnapshotId: 'snap-0copy', copyStartedAt: '2026-02-22T00:00:00Z' }).result).rejects.toMatchObject({ name: 'CopyWaitTimedOut' });
+  });
+
+  it('GIVEN a failure that is not from AWS (a bug) THEN it surfaces under its own name, not as EC2 trouble', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(new TypeError('cannot read properties of undefined'));
+    await expect(run('find').result).rejects.toMatchObject({ name: 'TypeError' });
+  });
+
+  it('GIVEN a reset connection on a read THEN Ec2Unavailable (retried by the definition)', async () => {
+    ec2.on(DescribeSnapshotsCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
   });
 
   it('GIVEN an unknown step or bad data THEN throws InvalidCopyInput', async () => {

@@ -8,7 +8,11 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartConfig } from '../../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { createClientProvider } from '../../handlers/snapshot-copy/clients';
+import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
+import { EXPIRES_AT_TAG } from '../../handlers/snapshot-copy/decide';
 import { handleStart } from '../../handlers/snapshot-copy/start';
+import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
@@ -42,7 +46,7 @@ beforeEach(() => {
 });
 
 /** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
-async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number } }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
   const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
   process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
   process.env['AWS_ENDPOINT_URL_STS'] = other.url;
@@ -87,10 +91,34 @@ const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${S
 const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
 
 describe('the copy workflow definition', () => {
+  type Task = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
+  const states = (arn: string) => Object.values((copyWorkflowDefinition({ stepFunctionArn: arn }) as { States: Record<string, Task> }).States);
+
   it('passes asl-validator', () => {
     const result = aslValidator(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
     expect(result.errors).toEqual([]);
     expect(result.isValid).toBe(true);
+  });
+
+  it('invokes only the step function, by literal ARN, through lambda:invoke of its partition', () => {
+    const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task');
+    expect(tasks).toHaveLength(6);
+    for (const t of tasks) expect(t).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: STEP_FUNCTION_ARN } });
+    const gov = states('arn:aws-us-gov:lambda:us-gov-west-1:111111111111:function:ebs-event-hub-copy-step').filter((s) => s.Type === 'Task');
+    expect(new Set(gov.map((t) => t.Resource))).toEqual(new Set(['arn:aws-us-gov:states:::lambda:invoke']));
+  });
+
+  it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
+    const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
+    const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
+    expect(retried).toEqual(['Ec2Unavailable', 'Lambda.TooManyRequestsException']);
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
+  });
+
+  it('rejects a step function ARN that is not a Lambda function ARN', () => {
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: 'ebs-event-hub-copy-step' })).toThrow(/stepFunctionArn "ebs-event-hub-copy-step" is not a Lambda function ARN/);
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: `${STEP_FUNCTION_ARN}:live` })).toThrow(/is not a Lambda function ARN/);
   });
 });
 
@@ -118,6 +146,20 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     ]);
     expect(standin.calls('AssumeRole')[0]!.params['RoleArn']).toBe(`arn:aws:iam::${MEMBER_ACCOUNT}:role/ebs-event-hub-snapshot-copy`);
     expect((execution.output as { outcome: string; copySnapshotId: string }).copySnapshotId).toBe(copy!.snapshotId);
+  });
+
+  it('GIVEN a completed copy already exists (an execution run again, e.g. after its name expired) THEN it ends Copied without CopySnapshot', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }], copiedFrom: { region: SOURCE, snapshotId: s.snapshotId } });
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.path(name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.copied]);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
   });
 
   it('GIVEN the same snapshot delivered three times in a batch, again concurrently, and in a multi-volume event THEN one execution and one copy', async () => {
@@ -298,10 +340,13 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(logger.decisions()).toContain('skipped-archive-tier');
   });
 
-  it('GIVEN the member role may not describe snapshots (UnauthorizedOperation) THEN the execution fails at once with CopyPermissionDenied, without retrying', async () => {
+  it.each([
+    ['the member role may not describe snapshots (EC2 UnauthorizedOperation)', () => standin.denyAccounts.add(MEMBER_ACCOUNT), 'DescribeSnapshots'],
+    ['the member role cannot be assumed (STS AccessDenied)', () => standin.failNext('AssumeRole', { code: 'AccessDenied', status: 403, message: 'not authorized to perform sts:AssumeRole' }), 'AssumeRole'],
+  ])('GIVEN %s THEN the execution fails at once with CopyPermissionDenied, without retrying', async (_n, deny, refusedAction) => {
     const s = source();
     standin.addSnapshot(s);
-    standin.denyAccounts.add(MEMBER_ACCOUNT);
+    deny();
     const { workflow, deliver, logger } = setup();
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
@@ -310,8 +355,10 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const execution = workflow.executions.get(name)!;
     expect(execution.status).toBe('FAILED');
     expect(execution.error!.cause!.name).toBe('CopyPermissionDenied');
+    expect(execution.error!.cause!.message).toContain(MEMBER_ACCOUNT);
     expect(workflow.retries(name, STATES.inspect)).toBe(0);
-    expect(standin.calls('DescribeSnapshots')).toHaveLength(1);
+    expect(standin.calls(refusedAction)).toHaveLength(1);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);
   });
 
@@ -323,5 +370,43 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(answer.batchItemFailures).toEqual([]);
     expect(workflow.executions.size).toBe(0);
     expect(logger.decisions()).toEqual(['skipped-replay']);
+  });
+
+  it('GIVEN EC2 throttles reads (a token bucket of 10, refilling 100 per second) WHEN 30 snapshots arrive at once THEN the SDK and the definition retry and all are copied once', async () => {
+    await withStandin({ copyDurationMs: 20, requestRate: { perSecond: 100, burst: 10 } }, async (ec2) => {
+      const members = Array.from({ length: 30 }, () => source());
+      members.forEach((m) => ec2.addSnapshot(m));
+      const { workflow, deliver } = setup({ intervalMs: 100 });
+      await deliver(...members.map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await workflow.settle();
+
+      expect([...workflow.executions.values()].map((e) => e.error?.cause?.message ?? e.status)).toEqual(Array(30).fill('SUCCEEDED'));
+      for (const m of members) expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId)).toHaveLength(1);
+      expect(ec2.calls('DescribeSnapshots').length).toBeGreaterThan(30 * 4); // throttled attempts were made again
+    });
+  });
+
+  it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    // Someone else's snapshot with an expiry tag of the same name: never ours to delete.
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: EXPIRES_AT_TAG, value: '2000-01-01T00:00:00Z' }] });
+    const { workflow, deliver } = setup({ env: { RETENTION_DAYS: '1' } });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+    const [copy] = copiesOf(s.snapshotId);
+    const expiry = copy!.tags.find((t) => t.key === EXPIRES_AT_TAG)!.value;
+    expect(Date.parse(expiry) - workflow.now().getTime()).toBeGreaterThan(23 * 3600_000);
+
+    const sweep = (at: number) =>
+      handleSweep(
+        { account: MEMBER_ACCOUNT, region: DEST },
+        { config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy' }), clients: createClientProvider({ stsRegion: 'us-east-1' }), logger: recordingLogger(), self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(at) },
+      );
+    expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 2, deleted: 0, notExpired: 1 });
+    expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 2, deleted: 1 });
+    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(standin.snapshots().filter((x) => x.region === DEST)).toHaveLength(1); // the other one is still there
+    expect(standin.calls('DeleteSnapshot').map((r) => r.params['SnapshotId'])).toEqual([copy!.snapshotId]);
   });
 });

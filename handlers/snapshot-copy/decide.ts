@@ -165,7 +165,9 @@ export function decideOnSource(
   snapshot: Pick<Snapshot, 'State' | 'Tags' | 'OwnerId' | 'StorageTier' | 'OutpostArn'> | undefined,
   copyTag: CopyTagFilter | undefined,
 ): SourceDecision {
-  if (snapshot === undefined) return { kind: 'skip', decision: 'skipped-source-gone', reason: `source snapshot ${input.snapshotId} no longer exists in ${input.sourceRegion}` };
+  if (snapshot === undefined) {
+    return { kind: 'skip', decision: 'skipped-source-gone', reason: `source snapshot ${input.snapshotId} is not among account ${input.account}'s snapshots in ${input.sourceRegion} (deleted?)` };
+  }
   if (snapshot.OwnerId !== undefined && snapshot.OwnerId !== input.account) {
     return { kind: 'skip', decision: 'skipped-not-owned', reason: `source snapshot is owned by ${snapshot.OwnerId}, not by the event's account ${input.account}` };
   }

@@ -87,9 +87,18 @@ interface Ctx {
 
 const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
 
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** An error from the AWS SDK or the network (as opposed to a bug of ours, which must not pass for EC2 trouble). */
+function fromAws(error: Error): boolean {
+  const e = error as Error & { $metadata?: unknown; $fault?: unknown; code?: unknown };
+  return e.$metadata !== undefined || e.$fault !== undefined || NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError' || e.name === 'AbortError';
+}
+
 /** Maps an EC2/STS error of a read-only call to the workflow's error, or rethrows it as it is. */
 function readFailure(error: unknown, ctx: Ctx, what: string): Error {
   const e = asError(error);
+  if (!fromAws(e)) return e;
   switch (classifyEc2Error(e)) {
     case 'denied':
       return new StepError(STEP_ERRORS.permissionDenied, `${what} refused for account ${ctx.input.account}: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
@@ -156,8 +165,16 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   const existing = findExistingCopy(copies);
   const step = confirming ? 'confirm' : 'find';
   if (existing) {
-    deps.logger.info(`copy ${existing.snapshotId} (${existing.state}) exists in ${input.destinationRegion}`, { ...ctx.keys, step, outcome: 'found', copySnapshotId: existing.snapshotId });
-    return { ...rest, outcome: 'found', copySnapshotId: existing.snapshotId, copyStartedAt: data.copyStartedAt ?? deps.now().toISOString() };
+    // A completed copy ends the execution at once (Find → Copied); a pending one is polled.
+    const outcome = existing.state === 'completed' && !confirming ? 'copied' : 'found';
+    deps.logger.info(`copy ${existing.snapshotId} (${existing.state}) exists in ${input.destinationRegion}`, {
+      ...ctx.keys,
+      step,
+      outcome,
+      copySnapshotId: existing.snapshotId,
+      ...(outcome === 'copied' ? { decision: 'copied' } : {}),
+    });
+    return { ...rest, outcome, copySnapshotId: existing.snapshotId, copyStartedAt: data.copyStartedAt ?? deps.now().toISOString() };
   }
   if (confirming) {
     throw new StepError(STEP_ERRORS.copyNotVisibleYet, `no copy of ${input.snapshotId} visible in ${input.destinationRegion} after an ambiguous CopySnapshot error`, ctx.keys);
@@ -174,14 +191,20 @@ async function admit(ctx: Ctx): Promise<CopyData> {
     deps.logger.info('EC2 refused a copy minutes ago (ResourceLimitExceeded); the workflow waits', { ...ctx.keys, step: 'admit', quotaRefusedAt: refusedAt.toISOString() });
     throw new StepError(STEP_ERRORS.copySlotsFull, `EC2 refused a copy to ${input.destinationRegion} at ${refusedAt.toISOString()} (ResourceLimitExceeded); waiting before counting again`, ctx.keys);
   }
+  await countSlots(ctx, 'admit');
+  return { ...data, outcome: 'admitted' };
+}
+
+/** Counts this app's pending copies in the destination; throws CopySlotsFull at or over the limit. */
+async function countSlots(ctx: Ctx, step: Step): Promise<void> {
+  const { input, deps } = ctx;
   const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
   const max = deps.config.maxInFlightCopies;
   if (!hasFreeSlot(pending.length, max)) {
-    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step: 'admit', pendingCopies: pending.length, maxInFlightCopies: max });
+    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step, pendingCopies: pending.length, maxInFlightCopies: max });
     throw new StepError(STEP_ERRORS.copySlotsFull, `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
   }
-  deps.logger.info('copy admitted', { ...ctx.keys, step: 'admit', outcome: 'admitted', pendingCopies: pending.length, maxInFlightCopies: max });
-  return { ...data, outcome: 'admitted' };
+  deps.logger.info('copy admitted', { ...ctx.keys, step, outcome: 'admitted', pendingCopies: pending.length, maxInFlightCopies: max });
 }
 
 async function copy(ctx: Ctx): Promise<CopyData> {

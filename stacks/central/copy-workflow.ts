@@ -9,7 +9,7 @@
  *
  *   Inspect ──skip──▶ Skipped (Succeed)
  *      │
- *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)
+ *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)   (Find ──copied──▶ Copied)
  *      │                 ▲           │ recopy (copy ended in `error`, at most MAX_RECOPIES times)
  *   Admit ◀──────────────┼───────────┘◀───────────────────CopyQuotaExceeded──┐
  *      │ (CopySlotsFull: Retry, jittered backoff, for days)                   │
@@ -83,7 +83,15 @@ export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_E
  * Errors of the Lambda service itself (not of our code), which AWS recommends retrying.
  * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
  */
-export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'] as const;
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  // Out of memory or the function's timeout (same page): on a read, simply run the step again.
+  'Lambda.Unknown',
+] as const;
 
 /**
  * On the Copy task these mean "the function may have run and copied, we do not know": they go to
@@ -92,6 +100,7 @@ export const LAMBDA_SERVICE_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLamb
  */
 export const COPY_AMBIGUOUS_ERRORS = [
   WORKFLOW_ERRORS.copyOutcomeUnknown,
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -116,7 +125,8 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull). Full jitter spreads hundreds of waiting executions so
+ * Waiting for a copy slot (CopySlotsFull; also for 5 minutes after EC2 refused a copy with
+ * ResourceLimitExceeded, see the handler's QUOTA_BACKOFF_SECONDS). Full jitter spreads hundreds of waiting executions so
  * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
  * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
  * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with
@@ -125,8 +135,9 @@ export const MAX_RECOPIES = 2;
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
- * Polling a started copy: 4 min, then growing waits capped at 8 min, so a finished copy is seen
- * within 8 minutes (a copy takes minutes to hours) for about 7 polls for a 45-minute copy.
+ * Polling a started copy (after FIRST_POLL_WAIT_SECONDS): 5 minutes, then every 6 minutes, so a
+ * finished copy is seen within 6 minutes (copies take minutes to hours): 8 polls for a 45-minute
+ * copy. A longer cap polls less but ends executions later (bench:burst: 10 accounts' drains).
  */
 export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.25, MaxDelaySeconds: 360, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
 /** The wait before the first poll of a copy (copies take minutes at least). */
@@ -172,15 +183,19 @@ const retrier = (errors: readonly string[], p: RetryParameters): Record<string, 
 
 export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition {
   const arn = props.stepFunctionArn;
-  if (!/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/.test(arn)) {
+  const match = /^arn:(aws[a-z-]*):lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/.exec(arn);
+  if (!match) {
     throw new Error(`copyWorkflowDefinition: stepFunctionArn "${arn}" is not a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)`);
   }
+  // The optimized integration's ARN carries the partition: arn:aws:states:::lambda:invoke in the
+  // commercial partition, arn:aws-us-gov:… / arn:aws-cn:… elsewhere.
+  const invoke = `arn:${match[1]}:states:::lambda:invoke`;
   const task = (step: StepName, next: string, extra: Record<string, unknown> = {}): Record<string, unknown> => {
     const { Retry = [], ...rest } = extra as { Retry?: unknown[] };
     return {
       Type: 'Task',
       Comment: `step "${step}" of the copy-step function`,
-      Resource: 'arn:aws:states:::lambda:invoke',
+      Resource: invoke,
       Parameters: {
         FunctionName: arn,
         Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$' },
@@ -203,13 +218,14 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.sourceChoice]: { Type: 'Choice', Choices: [outcomeIs('skip', STATES.skipped)], Default: STATES.find },
       [STATES.skipped]: { Type: 'Succeed', Comment: 'not copied on purpose (archive tier, Outpost, deleted, untagged, …): logged by the step' },
       [STATES.find]: task('find', STATES.foundChoice),
-      [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
+      [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('copied', STATES.copied), outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
       [STATES.admit]: task('admit', STATES.copy, { Retry: [retrier([WORKFLOW_ERRORS.copySlotsFull], ADMISSION_RETRY)] }),
       [STATES.copy]: {
         ...task('copy', STATES.waitForCopy),
         // Not retried on the ambiguous Lambda service errors: the function may have copied.
         Retry: [
           retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY),
+          // Proves the function did not run: safe to invoke again.
           retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
         ],
         Catch: [
