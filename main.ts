@@ -13,7 +13,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
-import { handlerBundleFromDist } from './scripts/handler-bundle';
+import { handlerBundleFromDist } from './handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { RolePolicyTooLargeError } from './stacks/role-with-policies';

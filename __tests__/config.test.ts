@@ -43,7 +43,8 @@ describe('org config: accepted input', () => {
     expect(config.alerts.emails).toEqual([]);
     expect(config.central.archiveRetentionDays).toBe(365);
     expect(config.central.logRetentionDays).toBe(90);
-    expect(config.snapshotCopy!.maxConcurrency).toBe(5);
+    expect(config.snapshotCopy!.maxInFlightCopies).toBe(15);
+    expect(config.snapshotCopy!.retentionDays).toBeUndefined();
     expect(config.snapshotCopy!.memberRoleName).toBe('ebs-event-hub-snapshot-copy');
   });
 
@@ -205,10 +206,31 @@ describe('org config: rejected input, one rule each', () => {
   });
 
   it.each([
-    [1, 'must be at least 2'],
-    [1001, 'must be at most 1000'],
-  ])('rejects maxConcurrency %j', (maxConcurrency, message) => {
-    expect(problemsOf(withCopy({ maxConcurrency }))[0]).toContain(`snapshotCopy.maxConcurrency: ${maxConcurrency} ${message}`);
+    [0, 'must be at least 1'],
+    [21, 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)'],
+    [2.5, 'must be a whole number'],
+  ])('rejects maxInFlightCopies %j', (maxInFlightCopies, message) => {
+    expect(problemsOf(withCopy({ maxInFlightCopies }))[0]).toContain(`snapshotCopy.maxInFlightCopies: ${maxInFlightCopies} ${message}`);
+  });
+
+  it.each([1, 20])('accepts maxInFlightCopies %j (the bounds)', (maxInFlightCopies) => {
+    expect(parseOrgConfig(withCopy({ maxInFlightCopies })).snapshotCopy!.maxInFlightCopies).toBe(maxInFlightCopies);
+  });
+
+  it.each([
+    [0, 'must be at least 1 (omit it to keep copies forever)'],
+    [36_501, 'must be at most 36500 (100 years; omit it to keep copies forever)'],
+    [7.5, 'must be a whole number'],
+  ])('rejects retentionDays %j', (retentionDays, message) => {
+    expect(problemsOf(withCopy({ retentionDays }))[0]).toContain(`snapshotCopy.retentionDays: ${retentionDays} ${message}`);
+  });
+
+  it.each([1, 36_500])('accepts retentionDays %j (the bounds)', (retentionDays) => {
+    expect(parseOrgConfig(withCopy({ retentionDays })).snapshotCopy!.retentionDays).toBe(retentionDays);
+  });
+
+  it('rejects the removed maxConcurrency field as unknown', () => {
+    expect(problemsOf(withCopy({ maxConcurrency: 5 }))).toEqual(['snapshotCopy.maxConcurrency: is not a known field (check the spelling; config/org-config.schema.json lists the fields)']);
   });
 
   it('rejects an invalid member role name', () => {
@@ -355,13 +377,21 @@ describe('org config: what AWS or Terraform would reject later is rejected now',
       ]);
     });
 
-    it("GIVEN the central account is a member THEN memberRoleName may not be the copy function's role; otherwise it may", () => {
+    it('GIVEN the central account is a member THEN memberRoleName may not be a copy workflow role there; otherwise it may', () => {
       const members = [...rawConfig().members, { accountId: '111111111111', regions: ['eu-west-1' as const] }];
-      const copy = { destinationRegion: 'eu-central-1' as const, memberRoleName: 'ebs-event-hub-snapshot-copy-function' };
-      expect(problemsOf(rawConfig({ members, snapshotCopy: copy }))).toEqual([
-        'snapshotCopy.memberRoleName: "ebs-event-hub-snapshot-copy-function" is the name of the copy function\'s role, in the central account (also a member) (IAM role names are unique per account, regardless of case): choose another name',
+      for (const name of ['ebs-event-hub-copy-step', 'EBS-EVENT-HUB-COPY-START', 'ebs-event-hub-snapshot-copy-states']) {
+        const copy = { destinationRegion: 'eu-central-1' as const, memberRoleName: name };
+        expect(problemsOf(rawConfig({ members, snapshotCopy: copy }))).toEqual([
+          `snapshotCopy.memberRoleName: ${JSON.stringify(name)} is the name of a role of the snapshot-copy workflow, in the central account (IAM role names are unique per account, regardless of case): choose another name`,
+        ]);
+        expect(parseOrgConfig(rawConfig({ snapshotCopy: copy })).snapshotCopy?.memberRoleName).toBe(name);
+      }
+    });
+
+    it('GIVEN snapshotCopy THEN deployment.roleName may not be a copy workflow role (they exist in the central account)', () => {
+      expect(problemsOf(rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' }, deployment: { roleName: 'ebs-event-hub-copy-sweep' } }))).toEqual([
+        'deployment.roleName: "ebs-event-hub-copy-sweep" is the name of a role of the snapshot-copy workflow, in the central account: the stacks would create the role they deploy with',
       ]);
-      expect(parseOrgConfig(rawConfig({ snapshotCopy: copy })).snapshotCopy?.memberRoleName).toBe('ebs-event-hub-snapshot-copy-function');
     });
 
     it('uses the names the stacks give their roles and tags (config/reserved-names.ts is their one definition)', async () => {
@@ -373,7 +403,7 @@ describe('org config: what AWS or Terraform would reject later is rejected now',
       const app = buildApp({ config: parseOrgConfig(rawConfig({ members, snapshotCopy: { destinationRegion: 'eu-central-1' } })), outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
       const roleNames = (stack: Parameters<typeof Testing.synth>[0]) => Object.values(JSON.parse(Testing.synth(stack)).resource.aws_iam_role).map((r) => (r as { name: string }).name);
       expect(roleNames(app.members[0]!)).toContain(names.FORWARDER_ROLE_NAME);
-      expect(roleNames(app.central)).toContain(names.COPY_FUNCTION_ROLE_NAME);
+      expect(roleNames(app.central).sort()).toEqual([...names.CENTRAL_COPY_ROLE_NAMES.filter((n) => !n.includes('sweep'))].sort());
       const tagsOf = JSON.parse(Testing.synth(app.members[0]!)).provider.aws[0].default_tags[0].tags;
       expect(Object.keys(tagsOf)).toEqual(expect.arrayContaining([names.STACK_TAG_KEY, names.MEMBER_TAG_KEY]));
       expect([names.STACK_TAG_KEY, names.MEMBER_TAG_KEY].every((k) => k.startsWith(names.APP_TAG_KEY_PREFIX))).toBe(true);

@@ -173,6 +173,16 @@ describe('invariants, independent of the table', () => {
     for (const { event } of copiesAndShares) expect(matchesPattern(snapshotCopyTriggerPattern(), event)).toBe(false);
   });
 
+  it('GIVEN a completed snapshot replayed from the archive (replay-name set) WHEN matched THEN it triggers no copy, yet is still forwarded and archived', () => {
+    for (const name of ['ebs-snapshot-create-succeeded.region-colon-layout', 'ebs-multi-volume-snapshots-create-succeeded'] as const) {
+      const original = loadFixture(name);
+      const replayed = { ...original, 'replay-name': 'ebs-event-hub-replay-2026-11-21' };
+      expect(matchesPattern(snapshotCopyTriggerPattern(), original)).toBe(true);
+      expect(matchesPattern(snapshotCopyTriggerPattern(), replayed)).toBe(false);
+      expect(matchesPattern(centralIntakePattern(), replayed)).toBe(true);
+    }
+  });
+
   it('alerts only on failures', () => {
     for (const { pattern } of ALERT_PATTERNS.filter(({ id }) => id !== 'member-alarm')) {
       for (const { event } of fixtures.filter(({ event }) => matchesPattern(pattern, event))) {

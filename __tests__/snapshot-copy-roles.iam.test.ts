@@ -1,146 +1,340 @@
 /**
- * The snapshot-copy roles, evaluated with the IAM simulator on the objects the stacks render:
- * the central function's role may assume only the member copy role; the member role may copy
- * snapshots and tag the copies, and may not delete or modify snapshots.
+ * The snapshot-copy roles and the copy queue's policy, evaluated with the IAM simulator on the
+ * objects the stacks render. Every request context is built from the documented-keys table
+ * (`stacks/context-keys.ts`, through `documentedContext`): only keys AWS documents as present for
+ * that caller and API.
  */
-import { describe, it } from 'vitest';
-import { copyFunctionPolicy } from '../stacks/central/snapshot-copy';
+import { describe, expect, it } from 'vitest';
+import {
+  copyQueuePolicy,
+  copyStateMachineArn,
+  startFunctionPolicy,
+  stateMachinePolicy,
+  stepFunctionPolicy,
+  sweepFunctionPolicy,
+} from '../stacks/central/snapshot-copy';
 import { snapshotCopyRolePolicy, snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
-import { COPY_FUNCTION_ROLE_NAME, roleArn } from '../stacks/names';
-import { policyDocument } from '../stacks/policy';
-import { copyPermissionsFor } from '../stacks/snapshot-copy-permissions';
+import { COPY_START_FUNCTION_NAME, COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, lambdaArn, memberCopyRoleTrustedArns, roleArn } from '../stacks/names';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy';
+import { copyPermissionsFor, EXPIRY_TAG, PROVENANCE_TAG } from '../stacks/snapshot-copy-permissions';
+import { documentedContext, UndocumentedContextKeyError } from './support/documented-context';
 import { expectDecision, type SimulationRequest } from './support/iam';
 import { testConfig } from './support/config';
+import type { OrgConfigInput } from '../config/schema';
 
 const CENTRAL = '111111111111';
+const REGION = 'eu-west-1';
+const BUS = 'ebs-events-central';
 const MEMBER = '222222222222';
 const ORG_ID = 'o-a1b2c3d4e5';
 const MEMBER_ROLE = 'ebs-event-hub-snapshot-copy';
-const FUNCTION_ROLE = roleArn(CENTRAL, COPY_FUNCTION_ROLE_NAME);
+const DEPLOYER = roleArn(CENTRAL, 'OrganizationAccountAccessRole');
+const STEP_ROLE = roleArn(CENTRAL, COPY_STEP_FUNCTION_NAME);
+const SWEEP_ROLE = roleArn(CENTRAL, COPY_SWEEP_FUNCTION_NAME);
+const START_ROLE = roleArn(CENTRAL, COPY_START_FUNCTION_NAME);
 const MEMBER_ROLE_ARN = roleArn(MEMBER, MEMBER_ROLE);
+const QUEUE = `arn:aws:sqs:${REGION}:${CENTRAL}:ebs-event-hub-snapshot-copy`;
+const COPY_RULE = `arn:aws:events:${REGION}:${CENTRAL}:rule/${BUS}/ebs-event-hub-snapshot-copy`;
+const SNAP = 'snap-0123456789abcdef0';
 
-const config = testConfig({
-  snapshotCopy: { destinationRegion: 'eu-central-1', kmsKeyId: 'alias/ebs-dr' },
-});
-const functionPolicy = copyFunctionPolicy({
-  accountId: CENTRAL,
-  region: 'eu-west-1',
-  busName: 'ebs-events-central',
-  organizationId: ORG_ID,
-  destinationRegion: 'eu-central-1',
-  memberRoleName: MEMBER_ROLE,
-  memberAccountIds: [MEMBER],
-  maxConcurrency: 5,
-  logRetentionDays: 90,
-  kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k',
-  alertTopicArn: 'arn:aws:sns:eu-west-1:111111111111:ebs-event-hub-alerts',
-  deadLetterQueueArn: 'arn:aws:sqs:eu-west-1:111111111111:dlq',
-});
-// member 222222222222 copies eu-west-1 and us-east-1 snapshots to eu-central-1
-const memberPermissions = copyPermissionsFor(config.snapshotCopy!, MEMBER, ['eu-west-1', 'us-east-1'])!;
-const memberPolicy = snapshotCopyRolePolicy(memberPermissions);
+const scope = { accountId: CENTRAL, region: REGION };
+const roleProps = { ...scope, organizationId: ORG_ID, memberRoleName: MEMBER_ROLE, memberAccountIds: [MEMBER] };
+const session = (principal: string) => ({ 'aws:PrincipalArn': principal });
 
-const assume = (over: Partial<SimulationRequest> = {}): SimulationRequest => ({
-  principal: FUNCTION_ROLE,
-  action: 'sts:AssumeRole',
-  resource: MEMBER_ROLE_ARN,
-  resourceAccount: MEMBER,
-  identityPolicies: { 'snapshot-copy': functionPolicy },
-  resourcePolicy: snapshotCopyRoleTrustPolicy(FUNCTION_ROLE),
-  context: { 'aws:ResourceOrgID': ORG_ID },
-  ...over,
+const everythingSqs: PolicyDocument = {
+  Version: '2012-10-17',
+  // A deliberately broad identity policy (not built with policyDocument, which refuses wildcards).
+  Statement: [{ Sid: 'AllSqs', Effect: 'Allow', Action: 'sqs:*', Resource: '*' }],
+};
+
+describe('documented context', () => {
+  it('GIVEN a key the table does not list for the caller and API WHEN a test asks for it THEN it fails', () => {
+    expect(() => documentedContext('events.amazonaws.com', 'sqs:SendMessage', { 'aws:PrincipalArn': 'x' })).toThrowError(UndocumentedContextKeyError);
+    expect(() => documentedContext('iam-role-session', 'sqs:SendMessage', { 'aws:SourceArn': COPY_RULE })).toThrowError(UndocumentedContextKeyError);
+    expect(() => documentedContext('iam-role-session', 'ec2:RunInstances', {})).toThrowError(/no documented-keys row/);
+  });
 });
 
-const asMember = (action: string, resource: string, context: SimulationRequest['context'] = {}): SimulationRequest => ({
+describe('copy queue policy (confused deputy)', () => {
+  const queuePolicy = copyQueuePolicy({ ...scope, busName: BUS, deploymentRoleName: 'OrganizationAccountAccessRole' });
+  const asRole = (principal: string, action: string, identity: PolicyDocument = everythingSqs): SimulationRequest => ({
+    principal,
+    action,
+    resource: QUEUE,
+    resourceAccount: CENTRAL,
+    identityPolicies: { p: identity },
+    resourcePolicy: queuePolicy,
+    context: documentedContext('iam-role-session', action, session(principal)),
+  });
+  const fromEventBridge = (sourceArn: string): SimulationRequest => ({
+    principal: 'events.amazonaws.com',
+    action: 'sqs:SendMessage',
+    resource: QUEUE,
+    resourceAccount: CENTRAL,
+    resourcePolicy: queuePolicy,
+    context: documentedContext('events.amazonaws.com', 'sqs:SendMessage', { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': CENTRAL }),
+  });
+  const intruder = roleArn(CENTRAL, 'app-with-sqs-star');
+
+  it('GIVEN an in-account role with sqs:* on * WHEN it sends to the copy queue THEN it is explicitly denied', async () => {
+    await expectDecision(asRole(intruder, 'sqs:SendMessage'), 'ExplicitlyDenied');
+  });
+
+  it.each(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'])(
+    'GIVEN an in-account role with sqs:* on * WHEN it calls %s on the copy queue THEN it is explicitly denied',
+    async (action) => {
+      await expectDecision(asRole(intruder, action), 'ExplicitlyDenied');
+    },
+  );
+
+  it.each(['sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'])('GIVEN the deploying role with sqs:* WHEN it manages the queue (%s) THEN nothing denies it', async (action) => {
+    await expectDecision(asRole(DEPLOYER, action), 'Allowed');
+  });
+
+  it('GIVEN the deploying role WHEN it sends (redriving the copy DLQ back) THEN it is allowed (the documented exception), but it cannot receive', async () => {
+    await expectDecision(asRole(DEPLOYER, 'sqs:SendMessage'), 'Allowed');
+    await expectDecision(asRole(DEPLOYER, 'sqs:ReceiveMessage'), 'ExplicitlyDenied');
+  });
+
+  it('GIVEN EventBridge delivering for the copy rule WHEN it sends THEN it is allowed', async () => {
+    await expectDecision(fromEventBridge(COPY_RULE), 'Allowed');
+  });
+
+  it('GIVEN EventBridge delivering for another rule WHEN it sends THEN it is explicitly denied', async () => {
+    await expectDecision(fromEventBridge(`arn:aws:events:${REGION}:${CENTRAL}:rule/${BUS}/someone-elses-rule`), 'ExplicitlyDenied');
+  });
+
+  it('GIVEN the starter role with its own policy WHEN it receives, deletes and changes visibility THEN it is allowed; it cannot send or purge', async () => {
+    const own = startFunctionPolicy(scope);
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes']) {
+      await expectDecision(asRole(START_ROLE, action, own), 'Allowed');
+    }
+    await expectDecision(asRole(START_ROLE, 'sqs:SendMessage', own), 'ExplicitlyDenied');
+    await expectDecision(asRole(START_ROLE, 'sqs:PurgeQueue', own), 'ImplicitlyDenied');
+  });
+});
+
+describe('central copy-path roles', () => {
+  const stepPolicy = stepFunctionPolicy(roleProps);
+  const assume = (principal: string, identity: PolicyDocument, over: Partial<SimulationRequest> = {}, orgId = ORG_ID): SimulationRequest => ({
+    principal,
+    action: 'sts:AssumeRole',
+    resource: MEMBER_ROLE_ARN,
+    resourceAccount: MEMBER,
+    identityPolicies: { p: identity },
+    resourcePolicy: snapshotCopyRoleTrustPolicy([STEP_ROLE, SWEEP_ROLE]),
+    context: documentedContext('iam-role-session', 'sts:AssumeRole', { ...session(principal), 'aws:ResourceOrgID': orgId }),
+    ...over,
+  });
+
+  it('GIVEN the step role WHEN it assumes the member copy role in an org account THEN it is allowed', async () => {
+    await expectDecision(assume(STEP_ROLE, stepPolicy), 'Allowed');
+  });
+
+  it('GIVEN the sweep role WHEN it assumes the member copy role THEN it is allowed', async () => {
+    await expectDecision(assume(SWEEP_ROLE, sweepFunctionPolicy(roleProps)), 'Allowed');
+  });
+
+  it('GIVEN the step role WHEN it assumes another role in the member account THEN it is denied', async () => {
+    await expectDecision(assume(STEP_ROLE, stepPolicy, { resource: roleArn(MEMBER, 'OrganizationAccountAccessRole') }), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the step role WHEN it assumes the copy role name in an account outside the organization THEN it is denied', async () => {
+    await expectDecision(assume(STEP_ROLE, stepPolicy, { resource: roleArn('999999999999', MEMBER_ROLE), resourceAccount: '999999999999' }, 'o-zzzzzzzzzz'), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the starter role WHEN it assumes the member copy role THEN it is denied (only step and sweep may)', async () => {
+    await expectDecision(assume(START_ROLE, startFunctionPolicy(scope)), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the starter WHEN it starts executions THEN only of the copy state machine', async () => {
+    const start = (resource: string): SimulationRequest => ({
+      principal: START_ROLE,
+      action: 'states:StartExecution',
+      resource,
+      resourceAccount: CENTRAL,
+      identityPolicies: { p: startFunctionPolicy(scope) },
+      context: documentedContext('iam-role-session', 'states:StartExecution', session(START_ROLE)),
+    });
+    await expectDecision(start(copyStateMachineArn(scope)), 'Allowed');
+    await expectDecision(start(`arn:aws:states:${REGION}:${CENTRAL}:stateMachine:other`), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the copy state machine role WHEN it invokes functions THEN only the step function', async () => {
+    const smRole = roleArn(CENTRAL, 'ebs-event-hub-snapshot-copy-states');
+    const invoke = (fn: string): SimulationRequest => ({
+      principal: smRole,
+      action: 'lambda:InvokeFunction',
+      resource: lambdaArn(REGION, CENTRAL, fn),
+      resourceAccount: CENTRAL,
+      identityPolicies: { p: stateMachinePolicy(lambdaArn(REGION, CENTRAL, COPY_STEP_FUNCTION_NAME)) },
+      context: documentedContext('iam-role-session', 'lambda:InvokeFunction', session(smRole)),
+    });
+    await expectDecision(invoke(COPY_STEP_FUNCTION_NAME), 'Allowed');
+    await expectDecision(invoke(COPY_START_FUNCTION_NAME), 'ImplicitlyDenied');
+    await expectDecision(invoke(COPY_SWEEP_FUNCTION_NAME), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the step role (central account not a member) WHEN it calls EC2 itself THEN it is denied', async () => {
+    await expectDecision(
+      {
+        principal: STEP_ROLE,
+        action: 'ec2:CopySnapshot',
+        resource: `arn:aws:ec2:${REGION}::snapshot/${SNAP}`,
+        resourceAccount: CENTRAL,
+        identityPolicies: { p: stepPolicy },
+        context: documentedContext('iam-role-session', 'ec2:CopySnapshot', session(STEP_ROLE)),
+      },
+      'ImplicitlyDenied',
+    );
+  });
+});
+
+/** Member 222222222222 copies eu-west-1 and us-east-1 snapshots to eu-central-1. */
+function memberPolicyFor(copy: NonNullable<OrgConfigInput['snapshotCopy']>): PolicyDocument {
+  const config = testConfig({ snapshotCopy: copy });
+  return snapshotCopyRolePolicy(copyPermissionsFor(config.snapshotCopy!, MEMBER, ['eu-west-1', 'us-east-1'])!);
+}
+
+const asMember = (policy: PolicyDocument, action: string, resource: string, context: Record<string, string | readonly string[]> = {}, resourcePolicy?: PolicyDocument): SimulationRequest => ({
   principal: MEMBER_ROLE_ARN,
   action,
   resource,
   resourceAccount: MEMBER,
-  identityPolicies: { 'copy-snapshots': memberPolicy },
-  context,
+  identityPolicies: { 'copy-snapshots': policy },
+  ...(resourcePolicy ? { resourcePolicy } : {}),
+  context: documentedContext('iam-role-session', action, { ...session(MEMBER_ROLE_ARN), ...context }),
 });
 
-describe('central copy function role', () => {
-  it('GIVEN the function role WHEN it assumes the member copy role in an org account THEN it is allowed', async () => {
-    await expectDecision(assume(), 'Allowed');
-  });
+/** The key's own policy delegates to IAM (as a default key policy does): the role policy decides. */
+const delegatingKeyPolicy = (action: string): PolicyDocument =>
+  policyDocument('resource', [{ Sid: 'AccountDelegatesToIam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: action, Resource: '*' }]);
 
-  it('GIVEN the function role WHEN it assumes another role in the member account THEN it is denied', async () => {
-    const other = roleArn(MEMBER, 'OrganizationAccountAccessRole');
-    await expectDecision(assume({ resource: other, resourcePolicy: snapshotCopyRoleTrustPolicy(FUNCTION_ROLE) }), 'ImplicitlyDenied');
-  });
+describe('member copy role: copying', () => {
+  const policy = memberPolicyFor({ destinationRegion: 'eu-central-1' });
+  const destination = `arn:aws:ec2:eu-central-1::snapshot/${SNAP}`;
 
-  it('GIVEN the function role WHEN it assumes the copy role name in an account outside the organization THEN it is denied', async () => {
-    await expectDecision(assume({ resource: roleArn('999999999999', MEMBER_ROLE), resourceAccount: '999999999999', context: { 'aws:ResourceOrgID': 'o-zzzzzzzzzz' } }), 'ImplicitlyDenied');
-  });
-
-  it('GIVEN another central role WHEN it assumes the member copy role THEN the trust policy denies it', async () => {
-    await expectDecision(assume({ principal: roleArn(CENTRAL, 'someone-else') }), 'ImplicitlyDenied');
-  });
-
-  it('GIVEN the function role (central account not a member) WHEN it calls EC2 itself THEN it is denied', async () => {
-    await expectDecision(
-      { principal: FUNCTION_ROLE, action: 'ec2:CopySnapshot', resource: 'arn:aws:ec2:eu-west-1::snapshot/snap-0123456789abcdef0', resourceAccount: CENTRAL, identityPolicies: { 'snapshot-copy': functionPolicy } },
-      'ImplicitlyDenied',
-    );
-  });
-
-  it('GIVEN the function role WHEN it writes another log group THEN it is denied', async () => {
-    await expectDecision(
-      { principal: FUNCTION_ROLE, action: 'logs:PutLogEvents', resource: 'arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/other:log-stream:s', resourceAccount: CENTRAL, identityPolicies: { 'snapshot-copy': functionPolicy } },
-      'ImplicitlyDenied',
-    );
-    await expectDecision(
-      { principal: FUNCTION_ROLE, action: 'logs:PutLogEvents', resource: 'arn:aws:logs:eu-west-1:111111111111:log-group:/aws/lambda/ebs-event-hub-snapshot-copy:log-stream:s', resourceAccount: CENTRAL, identityPolicies: { 'snapshot-copy': functionPolicy } },
-      'Allowed',
-    );
-  });
-});
-
-describe('member copy role', () => {
   it('GIVEN the member role WHEN it copies a source-region snapshot THEN it is allowed', async () => {
-    await expectDecision(asMember('ec2:CopySnapshot', 'arn:aws:ec2:us-east-1::snapshot/snap-0123456789abcdef0'), 'Allowed');
+    await expectDecision(asMember(policy, 'ec2:CopySnapshot', `arn:aws:ec2:us-east-1::snapshot/${SNAP}`), 'Allowed');
   });
 
   it('GIVEN the member role WHEN it copies a snapshot of a region it does not handle THEN it is denied', async () => {
-    await expectDecision(asMember('ec2:CopySnapshot', 'arn:aws:ec2:ap-south-1::snapshot/snap-0123456789abcdef0'), 'ImplicitlyDenied');
+    await expectDecision(asMember(policy, 'ec2:CopySnapshot', `arn:aws:ec2:ap-south-1::snapshot/${SNAP}`), 'ImplicitlyDenied');
   });
 
-  it('GIVEN the member role WHEN it tags a copy as part of CopySnapshot THEN it is allowed', async () => {
-    await expectDecision(asMember('ec2:CreateTags', 'arn:aws:ec2:eu-central-1::snapshot/snap-0123456789abcdef0', { 'ec2:CreateAction': 'CopySnapshot' }), 'Allowed');
-  });
-
-  it('GIVEN the member role WHEN it tags a snapshot outside CopySnapshot THEN it is denied', async () => {
-    await expectDecision(asMember('ec2:CreateTags', 'arn:aws:ec2:eu-central-1::snapshot/snap-0123456789abcdef0'), 'ImplicitlyDenied');
-    await expectDecision(asMember('ec2:CreateTags', 'arn:aws:ec2:eu-central-1::snapshot/snap-0123456789abcdef0', { 'ec2:CreateAction': 'CreateSnapshot' }), 'ImplicitlyDenied');
+  it('GIVEN the member role WHEN it tags a copy as part of CopySnapshot THEN it is allowed; outside CopySnapshot it is denied', async () => {
+    await expectDecision(asMember(policy, 'ec2:CreateTags', destination, { 'ec2:CreateAction': 'CopySnapshot' }), 'Allowed');
+    await expectDecision(asMember(policy, 'ec2:CreateTags', destination), 'ImplicitlyDenied');
+    await expectDecision(asMember(policy, 'ec2:CreateTags', destination, { 'ec2:CreateAction': 'CreateSnapshot' }), 'ImplicitlyDenied');
   });
 
   it.each(['ec2:DeleteSnapshot', 'ec2:ModifySnapshotAttribute', 'ec2:ResetSnapshotAttribute', 'ec2:DeleteTags', 'ec2:ModifySnapshotTier'])(
-    'GIVEN the member role WHEN it calls %s on a snapshot THEN it is denied',
+    'GIVEN no retention WHEN the member role calls %s on one of this app\'s copies THEN it is denied',
     async (action) => {
-      await expectDecision(asMember(action, 'arn:aws:ec2:eu-central-1::snapshot/snap-0123456789abcdef0'), 'ImplicitlyDenied');
+      const tags = { [`aws:ResourceTag/${PROVENANCE_TAG}`]: SNAP, [`aws:ResourceTag/${EXPIRY_TAG}`]: '2026-12-01T00:00:00Z' };
+      await expectDecision(asMember(policy, action, destination, tags), 'ImplicitlyDenied');
     },
   );
 
-  it('GIVEN the member role WHEN it uses the destination key through EC2 in the destination region THEN it is allowed; directly, it is denied', async () => {
-    const key = 'arn:aws:kms:eu-central-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    const ctx = { 'kms:ViaService': 'ec2.eu-central-1.amazonaws.com', 'kms:ResourceAliases': ['alias/ebs-dr'] };
-    // The key's own policy delegates to IAM (as a default key policy does); the role policy decides.
-    const keyPolicy = policyDocument('resource', [
-      { Sid: 'AccountDelegatesToIam', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MEMBER}:root` }, Action: 'kms:CreateGrant', Resource: '*' },
-    ]);
-    const withKey = (c: SimulationRequest['context']) => ({ ...asMember('kms:CreateGrant', key, c), resourcePolicy: keyPolicy });
-    await expectDecision(withKey(ctx), 'Allowed');
-    await expectDecision(withKey({ 'kms:ResourceAliases': ['alias/ebs-dr'] }), 'ImplicitlyDenied');
-    await expectDecision(withKey({ ...ctx, 'kms:ResourceAliases': ['alias/other'] }), 'ImplicitlyDenied');
-    await expectDecision(withKey({ ...ctx, 'kms:ViaService': 'ec2.us-east-1.amazonaws.com' }), 'ImplicitlyDenied');
+  describe('without kmsKeyId (the destination\'s default EBS key may be a customer managed key)', () => {
+    const destKey = `arn:aws:kms:eu-central-1:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const grant = (context: Record<string, string>) => asMember(policy, 'kms:CreateGrant', destKey, context, delegatingKeyPolicy('kms:CreateGrant'));
+
+    it('GIVEN EC2 in the destination region creating a grant for itself WHEN evaluated THEN it is allowed', async () => {
+      await expectDecision(grant({ 'kms:ViaService': 'ec2.eu-central-1.amazonaws.com', 'kms:GrantIsForAWSResource': 'true' }), 'Allowed');
+    });
+
+    it('GIVEN a grant not for an AWS resource, or not through EC2, or through EC2 of another region WHEN evaluated THEN it is denied', async () => {
+      await expectDecision(grant({ 'kms:ViaService': 'ec2.eu-central-1.amazonaws.com', 'kms:GrantIsForAWSResource': 'false' }), 'ImplicitlyDenied');
+      await expectDecision(grant({ 'kms:GrantIsForAWSResource': 'true' }), 'ImplicitlyDenied');
+      await expectDecision(grant({ 'kms:ViaService': 'ec2.ap-south-1.amazonaws.com', 'kms:GrantIsForAWSResource': 'true' }), 'ImplicitlyDenied');
+    });
+
+    it('GIVEN the destination key WHEN EC2 encrypts with it THEN allowed; used directly, denied', async () => {
+      const use = (context: Record<string, string>) => asMember(policy, 'kms:GenerateDataKeyWithoutPlaintext', destKey, context, delegatingKeyPolicy('kms:GenerateDataKeyWithoutPlaintext'));
+      await expectDecision(use({ 'kms:ViaService': 'ec2.eu-central-1.amazonaws.com' }), 'Allowed');
+      await expectDecision(use({}), 'ImplicitlyDenied');
+      await expectDecision(use({ 'kms:ViaService': 's3.eu-central-1.amazonaws.com' }), 'ImplicitlyDenied');
+    });
   });
 
-  it('GIVEN the trust policy WHEN the function role of the central account assumes THEN it is allowed, and any other principal is denied', async () => {
-    const trust = snapshotCopyRoleTrustPolicy(FUNCTION_ROLE);
-    const grant = { g: { Version: '2012-10-17' as const, Statement: [{ Sid: 'G', Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: MEMBER_ROLE_ARN }] } };
-    await expectDecision({ principal: FUNCTION_ROLE, action: 'sts:AssumeRole', resource: MEMBER_ROLE_ARN, resourceAccount: MEMBER, identityPolicies: grant, resourcePolicy: trust }, 'Allowed');
-    await expectDecision({ principal: roleArn('999999999999', COPY_FUNCTION_ROLE_NAME), action: 'sts:AssumeRole', resource: MEMBER_ROLE_ARN, resourceAccount: MEMBER, identityPolicies: grant, resourcePolicy: trust }, 'ImplicitlyDenied');
-    await expectDecision({ principal: 'lambda.amazonaws.com', action: 'sts:AssumeRole', resource: MEMBER_ROLE_ARN, resourceAccount: MEMBER, resourcePolicy: trust }, 'ImplicitlyDenied');
+  it('GIVEN kmsKeyId as an alias WHEN EC2 uses the destination key THEN only a key bearing that alias, through EC2 there', async () => {
+    const aliased = memberPolicyFor({ destinationRegion: 'eu-central-1', kmsKeyId: 'alias/ebs-dr' });
+    const key = `arn:aws:kms:eu-central-1:${MEMBER}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const grant = (context: Record<string, string | readonly string[]>) => asMember(aliased, 'kms:CreateGrant', key, context, delegatingKeyPolicy('kms:CreateGrant'));
+    const ok = { 'kms:ViaService': 'ec2.eu-central-1.amazonaws.com', 'kms:GrantIsForAWSResource': 'true', 'kms:ResourceAliases': ['alias/ebs-dr'] };
+    await expectDecision(grant(ok), 'Allowed');
+    await expectDecision(grant({ ...ok, 'kms:ResourceAliases': ['alias/other'] }), 'ImplicitlyDenied');
+    await expectDecision(grant({ ...ok, 'kms:GrantIsForAWSResource': 'false' }), 'ImplicitlyDenied');
+  });
+});
+
+describe('member copy role: retention', () => {
+  const policy = memberPolicyFor({ destinationRegion: 'eu-central-1', retentionDays: 30 });
+  const copyTags = { [`aws:ResourceTag/${PROVENANCE_TAG}`]: SNAP, [`aws:ResourceTag/${EXPIRY_TAG}`]: '2026-12-01T00:00:00Z' };
+  const del = (resource: string, tags: Record<string, string>) => asMember(policy, 'ec2:DeleteSnapshot', resource, tags);
+
+  it('GIVEN one of this app\'s copies (provenance and expiry tags) in the destination region WHEN the member role deletes it THEN it is allowed', async () => {
+    await expectDecision(del(`arn:aws:ec2:eu-central-1::snapshot/${SNAP}`, copyTags), 'Allowed');
+  });
+
+  it('GIVEN an untagged snapshot WHEN the member role deletes it THEN it is denied', async () => {
+    await expectDecision(del(`arn:aws:ec2:eu-central-1::snapshot/${SNAP}`, {}), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN a copy made before retention (provenance tag, no expiry tag) or a snapshot with only an expiry tag WHEN deleted THEN it is denied', async () => {
+    await expectDecision(del(`arn:aws:ec2:eu-central-1::snapshot/${SNAP}`, { [`aws:ResourceTag/${PROVENANCE_TAG}`]: SNAP }), 'ImplicitlyDenied');
+    await expectDecision(del(`arn:aws:ec2:eu-central-1::snapshot/${SNAP}`, { [`aws:ResourceTag/${EXPIRY_TAG}`]: '2026-12-01T00:00:00Z' }), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN a tagged snapshot outside the destination regions WHEN deleted THEN it is denied', async () => {
+    await expectDecision(del(`arn:aws:ec2:us-east-1::snapshot/${SNAP}`, copyTags), 'ImplicitlyDenied');
+  });
+});
+
+describe('member copy role trust', () => {
+  const config = testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30 } });
+  const trust = snapshotCopyRoleTrustPolicy(memberCopyRoleTrustedArns(config));
+  const grant: PolicyDocument = policyDocument('identity', [{ Sid: 'G', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: MEMBER_ROLE_ARN }]);
+  const assume = (principal: string): SimulationRequest => ({
+    principal,
+    action: 'sts:AssumeRole',
+    resource: MEMBER_ROLE_ARN,
+    resourceAccount: MEMBER,
+    identityPolicies: { g: grant },
+    resourcePolicy: trust,
+    context: documentedContext('iam-role-session', 'sts:AssumeRole', session(principal)),
+  });
+
+  it('GIVEN retention WHEN the step or sweep role assumes THEN allowed; the starter, another central role or another account\'s role THEN denied', async () => {
+    await expectDecision(assume(STEP_ROLE), 'Allowed');
+    await expectDecision(assume(SWEEP_ROLE), 'Allowed');
+    await expectDecision(assume(START_ROLE), 'ImplicitlyDenied');
+    await expectDecision(assume(roleArn(CENTRAL, 'someone-else')), 'ImplicitlyDenied');
+    await expectDecision(assume(roleArn('999999999999', COPY_STEP_FUNCTION_NAME)), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN no retention WHEN the sweep role assumes THEN denied (there is no sweep)', async () => {
+    const plain = snapshotCopyRoleTrustPolicy(memberCopyRoleTrustedArns(testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' } })));
+    await expectDecision({ ...assume(SWEEP_ROLE), resourcePolicy: plain }, 'ImplicitlyDenied');
+  });
+});
+
+describe('state machine role trust', () => {
+  it('GIVEN Step Functions acting for a state machine of the central account WHEN it assumes the role THEN allowed; for another account THEN denied', async () => {
+    const trust = serviceTrustPolicy('states.amazonaws.com', CENTRAL);
+    const assume = (account: string): SimulationRequest => ({
+      principal: 'states.amazonaws.com',
+      action: 'sts:AssumeRole',
+      resource: roleArn(CENTRAL, 'ebs-event-hub-snapshot-copy-states'),
+      resourceAccount: CENTRAL,
+      resourcePolicy: trust,
+      context: documentedContext('states.amazonaws.com', 'sts:AssumeRole', {
+        'aws:SourceAccount': account,
+        'aws:SourceArn': `arn:aws:states:${REGION}:${account}:stateMachine:ebs-event-hub-snapshot-copy`,
+      }),
+    });
+    await expectDecision(assume(CENTRAL), 'Allowed');
+    await expectDecision(assume('999999999999'), 'ImplicitlyDenied');
   });
 });

@@ -10,8 +10,29 @@ export const PREFIX = 'ebs-event-hub';
 /** Role in each member account that EventBridge assumes to put events on the central bus. */
 export const FORWARDER_ROLE_NAME = `${PREFIX}-forwarder`;
 
-/** The snapshot-copy function's role, in the central account. */
-export const COPY_FUNCTION_ROLE_NAME = `${PREFIX}-snapshot-copy-function`;
+/**
+ * The snapshot-copy workflow in the central account: three functions from one bundle, each with a
+ * role of the same name, and the Standard state machine that runs one execution per snapshot.
+ */
+export const COPY_START_FUNCTION_NAME = `${PREFIX}-copy-start`;
+export const COPY_STEP_FUNCTION_NAME = `${PREFIX}-copy-step`;
+export const COPY_SWEEP_FUNCTION_NAME = `${PREFIX}-copy-sweep`;
+export const COPY_STATE_MACHINE_NAME = `${PREFIX}-snapshot-copy`;
+/** The retention sweep's state machine (a Map over every member account and destination region). */
+export const COPY_SWEEP_STATE_MACHINE_NAME = `${PREFIX}-copy-sweep`;
+/**
+ * Every IAM role the copy path creates in the central account (the functions' roles share their
+ * names; the state machines' and the sweep schedule's roles are suffixed): a member role name must
+ * not collide with them when the central account is also a member.
+ */
+export const CENTRAL_COPY_ROLE_NAMES: readonly string[] = [
+  COPY_START_FUNCTION_NAME,
+  COPY_STEP_FUNCTION_NAME,
+  `${COPY_STATE_MACHINE_NAME}-states`,
+  COPY_SWEEP_FUNCTION_NAME,
+  `${COPY_SWEEP_STATE_MACHINE_NAME}-states`,
+  `${PREFIX}-copy-sweep-events`,
+];
 
 /** Tag keys the app sets on every resource of a stack (provider `default_tags`). */
 export const STACK_TAG_KEY = `${PREFIX}:stack`;

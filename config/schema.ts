@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './regions';
-import { APP_TAG_KEY_PREFIX, COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, STACK_TAG_KEY } from './reserved-names';
+import { APP_TAG_KEY_PREFIX, CENTRAL_COPY_ROLE_NAMES, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, STACK_TAG_KEY } from './reserved-names';
 
 /** Defaults of the role names, also used by the cross-field checks on input without defaults applied. */
 export const DEFAULT_DEPLOYMENT_ROLE_NAME = 'OrganizationAccountAccessRole';
@@ -179,13 +179,22 @@ export const OrgConfigSchema = z
         memberRoleName: roleName
           .default(DEFAULT_MEMBER_ROLE_NAME)
           .describe('Role each member stack creates for the central copy function'),
-        maxConcurrency: z
+        maxInFlightCopies: z
           .number()
           .int({ error: 'is not a whole number' })
-          .min(2, { error: 'must be at least 2 (SQS event source mapping maximum concurrency is 2-1000)' })
-          .max(1000, { error: 'must be at most 1000 (SQS event source mapping maximum concurrency is 2-1000)' })
-          .default(5)
-          .describe('Most concurrent copy-function invocations'),
+          .min(1, { error: 'must be at least 1' })
+          .max(20, { error: 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)' })
+          .default(15)
+          .describe(
+            'Most of this app\'s copies pending at once per account and destination region (EC2 allows 20 in all, shared with DLM and AWS Backup; the default 15 leaves them 5)',
+          ),
+        retentionDays: z
+          .number()
+          .int({ error: 'is not a whole number' })
+          .min(1, { error: 'must be at least 1 (omit it to keep copies forever)' })
+          .max(36_500, { error: 'must be at most 36500 (100 years; omit it to keep copies forever)' })
+          .optional()
+          .describe('Days a copy is kept: copies carry an expiry tag and a daily sweep deletes expired ones; omit to keep copies forever'),
       })
       .optional()
       .describe('DR copies of completed snapshots; omit to deploy no copy function'),
@@ -314,8 +323,8 @@ function defaultTagProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
  * names are unique per account regardless of case
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names).
  * Every member account gets the forwarder role and (with `snapshotCopy`) the member copy role and
- * is deployed through `deployment.roleName`; the central account, when it is also a member, also
- * gets the copy function's role.
+ * is deployed through `deployment.roleName`; with `snapshotCopy` the central account gets the copy
+ * workflow's roles (`CENTRAL_COPY_ROLE_NAMES`), which a member copy role there must not collide with.
  */
 function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
   const problems: CrossFieldProblem[] = [];
@@ -324,16 +333,20 @@ function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
   const central = isObject(cfg.central) ? cfg.central.accountId : undefined;
   const centralIsMember = (Array.isArray(cfg.members) ? cfg.members : []).some((m) => isObject(m) && m.accountId === central);
   const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
-  const appRoles: [string, string][] = [[FORWARDER_ROLE_NAME, 'the forwarder role every member account gets']];
-  if (centralIsMember && isObject(cfg.snapshotCopy)) appRoles.push([COPY_FUNCTION_ROLE_NAME, "the copy function's role, in the central account (also a member)"]);
-  for (const [name, what] of appRoles) {
+  const forwarder: [string, string] = [FORWARDER_ROLE_NAME, 'the forwarder role every member account gets'];
+  // The copy path's roles exist in the central account whenever snapshotCopy is set.
+  const centralCopyRoles: [string, string][] = isObject(cfg.snapshotCopy)
+    ? CENTRAL_COPY_ROLE_NAMES.map((name): [string, string] => [name, 'a role of the snapshot-copy workflow, in the central account'])
+    : [];
+  for (const [name, what] of [forwarder, ...centralCopyRoles]) {
     if (same(deploymentRole, name)) {
       problems.push({ path: ['deployment', 'roleName'], message: `is the name of ${what}: the stacks would create the role they deploy with` });
     }
   }
   if (isObject(cfg.snapshotCopy)) {
     const memberRole = typeof cfg.snapshotCopy.memberRoleName === 'string' ? cfg.snapshotCopy.memberRoleName : DEFAULT_MEMBER_ROLE_NAME;
-    const clash = appRoles.find(([name]) => same(memberRole, name));
+    // The member copy role lands in the central account too when it is also a member.
+    const clash = [forwarder, ...(centralIsMember ? centralCopyRoles : [])].find(([name]) => same(memberRole, name));
     if (clash) {
       problems.push({
         path: ['snapshotCopy', 'memberRoleName'],

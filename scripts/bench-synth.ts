@@ -39,7 +39,7 @@ export function generatedOrg(n: number) {
     organizationId: 'o-benchmark01',
     central: { accountId: '100000000000', region: 'eu-west-1', busName: 'ebs-events-central' },
     members: Array.from({ length: n }, (_, i) => ({ accountId: String(200_000_000_000 + i), regions: REGIONS, wave: 1 + (i % 3) })),
-    snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr' },
+    snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr', retentionDays: 30 },
     alerts: { emails: ['ops@example.com'] },
   };
 }

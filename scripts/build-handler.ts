@@ -1,6 +1,6 @@
 /**
  * Bundles handlers/snapshot-copy/index.ts into ONE file, dist/snapshot-copy/index.js (CommonJS,
- * node22, exports `handler`) with the AWS SDK v3 clients inside, and zips it into
+ * node22, exports the entry points `start`, `step` and `sweep`) with the AWS SDK v3 clients inside, and zips it into
  * dist/snapshot-copy.zip, the function's code. Deterministic: no sourcemap, no legal comments, no
  * absolute paths or timestamps, so a rebuild is byte-identical (bundle and zip).
  *
@@ -34,7 +34,7 @@ export function zipBundle(code: Uint8Array): Uint8Array {
  * `var X$ = [3, n0, _Name, 0, [...], [0, [() => Y$, { [_xN]: _Tag }]]]`. The computed keys
  * `[_xN]`, `[_eQN]` reference string constants, but esbuild treats a computed key as a possible
  * side effect (toString), so it keeps all ~3,400 EC2 shapes (~550 kB, allocated at every cold start)
- * although the handler sends two operations. This plugin replaces each computed key that names a
+ * although the handler sends three operations. This plugin replaces each computed key that names a
  * string constant declared in the same file (`const _xN = "xmlName";`) by that string literal, which
  * yields the same objects, and esbuild then drops the unused shapes. Anything it does not recognise
  * is left as it was.

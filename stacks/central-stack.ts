@@ -10,9 +10,9 @@ import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
-import { COPY_RULE_NAME, copyLogGroupName, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
-import { copyPermissionsFor } from './snapshot-copy-permissions';
+import { copyPermissionsFor, sweepTargetsOf } from './snapshot-copy-permissions';
 
 export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -63,7 +63,7 @@ export class CentralStack extends AccountStack {
     const ruleArns = [
       ruleArn(region, accountId, AUDIT_RULE_NAME, busName),
       ...alertRuleArns({ accountId, region, busName }),
-      ...(copy ? [ruleArn(region, accountId, COPY_RULE_NAME, busName)] : []),
+      ...(copy ? copyRuleArns({ accountId, region, busName, retention: copy.retentionDays !== undefined }) : []),
     ];
     this.deadLetterQueue = new EventDeadLetterQueue(this, 'target-dlq', {
       name: CENTRAL_DLQ_NAME,
@@ -76,7 +76,7 @@ export class CentralStack extends AccountStack {
       accountId,
       region,
       alertTopicArn: topicArn(region, accountId, ALERT_TOPIC_NAME),
-      logGroupNames: [auditLogGroupName(busName), ...(copy ? [copyLogGroupName] : [])],
+      logGroupNames: [auditLogGroupName(busName), ...(copy ? copyLogGroupNames({ retention: copy.retentionDays !== undefined }) : [])],
     });
 
     new CloudwatchEventArchive(this, 'archive', {
@@ -130,6 +130,7 @@ export class CentralStack extends AccountStack {
         accountId,
         region,
         busName,
+        eventBusName: this.eventBus.bus.name,
         organizationId: config.organizationId,
         bundle: props.snapshotCopyBundle,
         destinationRegion: copy.destinationRegion,
@@ -139,12 +140,14 @@ export class CentralStack extends AccountStack {
         memberRoleName: copy.memberRoleName,
         memberAccountIds: config.members.map((m) => m.accountId),
         ownAccountCopy: self && copyPermissionsFor(copy, accountId, self.regions),
-        maxConcurrency: copy.maxConcurrency,
+        maxInFlightCopies: copy.maxInFlightCopies,
+        retentionDays: copy.retentionDays,
+        sweepTargets: copy.retentionDays !== undefined ? sweepTargetsOf(config) : undefined,
+        deploymentRoleName: config.deployment.roleName,
         logRetentionDays: config.central.logRetentionDays,
         kmsKeyArn: this.hubKey.key.arn,
         alertTopicArn: this.alerts.topic.arn,
         deadLetterQueueArn: this.deadLetterQueue.arn,
-        eventBusName: this.eventBus.bus.name,
       });
     }
 

@@ -56,7 +56,7 @@ const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:Princip
  * simulates with a context (a simulation with no context needs no row). A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
  * organization); it never sends a key that is not listed.
  */
-export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
+const BASE_ROWS: readonly DocumentedContextKeys[] = [
   // EventBridge rules delivering to targets in their own account, as the service principal.
   {
     caller: 'events.amazonaws.com',
@@ -251,6 +251,231 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     note: 'Lambda assuming an execution role for a function of the account.',
   },
 ];
+
+/**
+ * Rows for the snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through
+ * EC2), written with its policies.
+ */
+const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
+  // --- snapshot-copy path (i7-infra) ---
+  {
+    caller: 'events.amazonaws.com',
+    action: 'sqs:SendMessage',
+    keys: ['aws:SourceArn', 'aws:SourceAccount', 'aws:PrincipalServiceName', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename'],
+    note: 'A rule delivering to its SQS target: aws:SourceArn is the rule ARN. aws:PrincipalArn is not listed (the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:SendMessage',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:ReceiveMessage',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:DeleteMessage',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:ChangeMessageVisibility',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:PurgeQueue',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:GetQueueAttributes',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sqs:SetQueueAttributes',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'states:StartExecution',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'lambda:InvokeFunction',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html'],
+    note: "Step Functions invokes task functions with the state machine role's session.",
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'sts:AssumeRole',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
+    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:DescribeSnapshots',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:CopySnapshot',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize', 'ec2:OutpostArn', 'aws:TagKeys'],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:CreateTags',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
+    note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:DeleteSnapshot',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html'],
+    note: 'aws:ResourceTag/<key> is present for each tag the snapshot has, absent for a tag it lacks.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:CreateGrant',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+    note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:Decrypt',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:DescribeKey',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:GenerateDataKeyWithoutPlaintext',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:ReEncryptFrom',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:ReEncryptTo',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:ModifySnapshotAttribute',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+    note: 'Listed so the tests can prove the member role may NOT call it.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:ResetSnapshotAttribute',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+    note: 'Listed so the tests can prove the member role may NOT call it.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:DeleteTags',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+    note: 'Listed so the tests can prove the member role may NOT call it.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:ModifySnapshotTier',
+    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+    note: 'Listed so the tests can prove the member role may NOT call it.',
+  },
+  {
+    caller: 'states.amazonaws.com',
+    action: 'sts:AssumeRole',
+    keys: ['aws:SourceAccount', 'aws:SourceArn'],
+    docs: ['https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
+    note: 'Step Functions assuming a state machine role: aws:SourceArn is the state machine ARN, aws:SourceAccount its account (cross-service confused deputy prevention).',
+  },
+];
+
+/**
+ * Rows for one caller and action merged into one: what each cited page documents as present is
+ * present, so the keys (and multi-valued keys, and pages) are the union.
+ */
+function mergeRows(...lists: (readonly DocumentedContextKeys[])[]): DocumentedContextKeys[] {
+  const merged = new Map<string, DocumentedContextKeys>();
+  const union = (a: readonly string[] = [], b: readonly string[] = []): string[] => [...new Set([...a, ...b])];
+  for (const row of lists.flat()) {
+    const id = `${row.caller} ${row.action}`;
+    const seen = merged.get(id);
+    if (!seen) {
+      merged.set(id, row);
+      continue;
+    }
+    const multiValued = union(seen.multiValued, row.multiValued);
+    const note = [seen.note, row.note].filter(Boolean).join(' ');
+    merged.set(id, {
+      ...seen,
+      keys: union(seen.keys, row.keys),
+      ...(multiValued.length > 0 ? { multiValued } : {}),
+      docs: union(seen.docs, row.docs),
+      ...(note ? { note } : {}),
+      ...(seen.conditionedInAwsExample && row.conditionedInAwsExample ? { conditionedInAwsExample: true } : { conditionedInAwsExample: undefined }),
+    });
+  }
+  return [...merged.values()];
+}
+
+/**
+ * One row per caller and API that a conditioned statement of this app admits or that a test
+ * simulates with a context. A caller may send fewer keys than listed (`aws:PrincipalOrgID` is
+ * absent outside an organization); it never sends a key that is not listed.
+ */
+export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = mergeRows(BASE_ROWS, COPY_PATH_ROWS);
 
 /** Normalizes a regional service principal (`logs.eu-west-1.amazonaws.com`) to its table form. */
 export const callerForm = (caller: Caller): Caller => caller.replace(/^([a-z0-9-]+)\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$/, '$1.<region>.amazonaws.com');

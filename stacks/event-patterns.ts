@@ -153,11 +153,14 @@ export const ALERT_PATTERNS: readonly AlertPattern[] = [
 ];
 
 /**
- * Central bus: what the snapshot-copy function receives. Completed creations only; never
- * copySnapshot (the copy of a copy would loop) nor shareSnapshot.
+ * Central bus: what the snapshot-copy queue receives. Completed creations only; never
+ * copySnapshot (the copy of a copy would loop) nor shareSnapshot; never an archive replay
+ * (replayed events carry `replay-name`: without this the copy path would run again for them).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html
  */
 export function snapshotCopyTriggerPattern(): EventPattern {
   return {
+    'replay-name': [{ exists: false }],
     source: [EC2_SOURCE],
     'detail-type': [DetailType.SNAPSHOT, DetailType.MULTI_VOLUME_SNAPSHOT],
     detail: { event: ['createSnapshot', 'createSnapshots'], result: ['succeeded'] },

@@ -3,8 +3,8 @@ import type { MemberConfig, OrgConfig } from '../config/schema';
 import { AccountStack } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
-import { centralBusArn, copyFunctionRoleArn, MEMBER_TAG_KEY, memberStackId } from './names';
-import { copyPermissionsFor } from './snapshot-copy-permissions';
+import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
+import { copyPermissionsFor, forwardingRegions } from './snapshot-copy-permissions';
 
 export interface MemberStackProps {
   readonly config: OrgConfig;
@@ -29,7 +29,9 @@ export class MemberStack extends AccountStack {
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,
-      regions: member.regions,
+      // Also the copy destination regions: a copy that fails (EC2 checks its key after CopySnapshot
+      // returns) emits copySnapshot `failed` there, and it must reach the central alert rule.
+      regions: forwardingRegions(config.snapshotCopy, member.regions),
       centralBusArn: centralBusArn(config),
     });
     const copy = config.snapshotCopy;
@@ -38,7 +40,7 @@ export class MemberStack extends AccountStack {
       this.snapshotCopyRole = new SnapshotCopyRole(this, 'snapshot-copy-role', {
         ...permissions,
         roleName: copy.memberRoleName,
-        functionRoleArn: copyFunctionRoleArn(config),
+        trustedRoleArns: memberCopyRoleTrustedArns(config),
       });
     }
   }

@@ -1,16 +1,27 @@
 /**
  * Names and ARNs, derived from the config alone.
  *
- * Member stacks compute the central bus ARN (and the copy function's role ARN) from config rather
+ * Member stacks compute the central bus ARN (and the copy roles' ARNs) from config rather
  * than reading another stack's outputs: no cross-stack references, no remote state, so a member
  * stack plans on its own in any rollout wave. Policies embed these literal ARNs, which is what
  * lets a reviewer read them in the plan and the tests evaluate them.
  */
-import { COPY_FUNCTION_ROLE_NAME, PREFIX } from '../config/reserved-names';
+import { COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, PREFIX } from '../config/reserved-names';
 import type { OrgConfig } from '../config/schema';
 
 // Defined with the config (its validation needs them), re-exported here with the other names.
-export { COPY_FUNCTION_ROLE_NAME, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, PREFIX, STACK_TAG_KEY } from '../config/reserved-names';
+export {
+  CENTRAL_COPY_ROLE_NAMES,
+  COPY_START_FUNCTION_NAME,
+  COPY_STATE_MACHINE_NAME,
+  COPY_STEP_FUNCTION_NAME,
+  COPY_SWEEP_FUNCTION_NAME,
+  COPY_SWEEP_STATE_MACHINE_NAME,
+  FORWARDER_ROLE_NAME,
+  MEMBER_TAG_KEY,
+  PREFIX,
+  STACK_TAG_KEY,
+} from '../config/reserved-names';
 
 /** Stack ids are a contract: `cdktf deploy central`, `cdktf deploy member-<accountId>`. */
 export const CENTRAL_STACK_ID = 'central';
@@ -42,6 +53,10 @@ export const AUDIT_RULE_NAME = `${PREFIX}-audit`;
 /** Rule on the central bus sending one kind of failure (an `ALERT_PATTERNS` id) to the alert topic. */
 export const alertRuleName = (alertId: string): string => `${PREFIX}-alert-${alertId}`;
 
-/** The snapshot-copy function and its role, in the central account. */
-export const COPY_FUNCTION_NAME = `${PREFIX}-snapshot-copy`;
-export const copyFunctionRoleArn = (config: OrgConfig): string => roleArn(config.central.accountId, COPY_FUNCTION_ROLE_NAME);
+/** Central roles that assume the member copy role: the step function (copies) and the sweep function (deletes expired copies). */
+export const memberCopyRoleTrustedArns = (config: OrgConfig): string[] => [
+  roleArn(config.central.accountId, COPY_STEP_FUNCTION_NAME),
+  ...(config.snapshotCopy?.retentionDays ? [roleArn(config.central.accountId, COPY_SWEEP_FUNCTION_NAME)] : []),
+];
+export const stateMachineArn = (region: string, account: string, name: string): string => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+export const lambdaArn = (region: string, account: string, name: string): string => `arn:aws:lambda:${region}:${account}:function:${name}`;

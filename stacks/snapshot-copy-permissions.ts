@@ -1,14 +1,20 @@
 /**
- * What copying a snapshot takes, as policy statements. Shared by the member role (copies in a
- * member account) and the central function's role (copies in the central account itself).
+ * What copying a snapshot (and, with retention, deleting an expired copy) takes, as policy
+ * statements. Shared by the member role (copies in a member account) and the central roles
+ * (copies in the central account itself, when it is also a member).
  *
  * Scoped as tightly as EC2 allows: snapshot ARNs carry no account (`arn:aws:ec2:REGION::snapshot/ID`),
  * so the scope is the regions involved; `ec2:CreateTags` only as part of `CopySnapshot`
- * (`ec2:CreateAction`), so the role can tag its copies and nothing else.
+ * (`ec2:CreateAction`), so the role can tag its copies and nothing else; `ec2:DeleteSnapshot` only
+ * on snapshots bearing this app's provenance and expiry tags (`aws:ResourceTag/…`).
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
  */
-import type { SnapshotCopyConfig } from '../config/schema';
+import type { OrgConfig, SnapshotCopyConfig } from '../config/schema';
 import type { Statement } from './policy';
+
+/** Provenance tags every copy carries (COPY-CONTRACT.md); the expiry tag only with retention. */
+export const PROVENANCE_TAG = 'ebs-event-hub:source-snapshot-id';
+export const EXPIRY_TAG = 'ebs-event-hub:expires-at';
 
 export interface CopyPermissionsProps {
   /** The account the copies are made in. */
@@ -19,13 +25,26 @@ export interface CopyPermissionsProps {
   readonly destinationRegions: readonly string[];
   /** `snapshotCopy.kmsKeyId`, when copies are encrypted under a chosen key. */
   readonly kmsKeyId?: string;
+  /**
+   * `snapshotCopy.retentionDays` is set: expired copies are deleted by the sweep.
+   * @default false - no delete permission at all
+   */
+  readonly deleteExpiredCopies?: boolean;
 }
 
 const uniqueSorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 const ec2Endpoints = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `ec2.${r}.amazonaws.com`));
+const snapshotArns = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `arn:aws:ec2:${r}::snapshot/*`));
+const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): string[] =>
+  uniqueSorted([...regions].map((r) => `arn:aws:kms:${r}:${accountId}:key/${keyId}`));
 
-/** KMS actions EBS performs on the caller's behalf for an encrypted copy. */
-const EBS_KMS_ACTIONS = ['kms:CreateGrant', 'kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+/**
+ * KMS actions EBS performs with the caller's permissions for an encrypted copy, except
+ * `kms:CreateGrant` (its own statement, so it also requires `kms:GrantIsForAWSResource`: only EC2
+ * may create the grant, never the role directly).
+ * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+ */
+const EBS_KMS_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
 
 /** Resource and condition naming the destination key, whichever form `kmsKeyId` takes. */
 function destinationKeyScope(props: CopyPermissionsProps): Pick<Statement, 'Resource' | 'Condition'> {
@@ -33,24 +52,48 @@ function destinationKeyScope(props: CopyPermissionsProps): Pick<Statement, 'Reso
   const via = { StringEquals: { 'kms:ViaService': ec2Endpoints(props.destinationRegions) } };
   if (keyId.startsWith('arn:aws:kms:') && keyId.includes(':key/')) return { Resource: keyId, Condition: via };
   const alias = keyId.startsWith('arn:aws:kms:') ? keyId.slice(keyId.indexOf(':alias/') + 1) : keyId.startsWith('alias/') ? keyId : undefined;
-  const keysIn = props.destinationRegions.map((r) => `arn:aws:kms:${r}:${props.accountId}:key/${alias ? '*' : keyId}`);
   return {
-    Resource: uniqueSorted(keysIn),
+    Resource: keysIn(props.destinationRegions, props.accountId, alias ? '*' : keyId),
     // An alias resolves to a key per account and region; the policy names the alias, not a key.
     Condition: alias ? { ...via, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } : via,
   };
 }
 
+/**
+ * Without `kmsKeyId` the copy is encrypted under the destination region's EBS default key, which
+ * may be a customer managed key of this account: any key of the account in the destination
+ * regions, but only through EC2 there.
+ * https://docs.aws.amazon.com/ebs/latest/userguide/work-with-ebs-encr.html#encryption-by-default
+ */
+const defaultKeyScope = (props: CopyPermissionsProps): Pick<Statement, 'Resource' | 'Condition'> => ({
+  Resource: keysIn(props.destinationRegions, props.accountId),
+  Condition: { StringEquals: { 'kms:ViaService': ec2Endpoints(props.destinationRegions) } },
+});
+
+/** Adds the `kms:GrantIsForAWSResource` requirement to a KMS scope (for `kms:CreateGrant`). */
+const forAwsResource = (scope: Pick<Statement, 'Resource' | 'Condition'>): Pick<Statement, 'Resource' | 'Condition'> => ({
+  Resource: scope.Resource,
+  Condition: { ...scope.Condition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+});
+
+const describeSnapshots: Statement = {
+  // Documented exception to resource scoping: DescribeSnapshots supports no resource-level
+  // permissions (the service authorization reference lists no resource type for it).
+  Sid: 'DescribeSnapshots',
+  Effect: 'Allow',
+  Action: 'ec2:DescribeSnapshots',
+  Resource: '*',
+};
+
+/** Copying: describe, copy, tag the copy as it is created, use keys through EC2 only. */
 export function copyPermissionStatements(props: CopyPermissionsProps): Statement[] {
-  const snapshotArns = (regions: Iterable<string>) => uniqueSorted([...regions].map((r) => `arn:aws:ec2:${r}::snapshot/*`));
-  const statements: Statement[] = [
-    {
-      // DescribeSnapshots supports no resource-level permissions.
-      Sid: 'DescribeSnapshots',
-      Effect: 'Allow',
-      Action: 'ec2:DescribeSnapshots',
-      Resource: '*',
-    },
+  const sourceKeys = {
+    Resource: keysIn(props.sourceRegions, props.accountId),
+    Condition: { StringEquals: { 'kms:ViaService': ec2Endpoints(props.sourceRegions) } },
+  };
+  const destinationKeys = props.kmsKeyId ? destinationKeyScope(props) : defaultKeyScope(props);
+  return [
+    describeSnapshots,
     {
       Sid: 'CopySnapshotsToDestinationRegions',
       Effect: 'Allow',
@@ -64,32 +107,77 @@ export function copyPermissionStatements(props: CopyPermissionsProps): Statement
       Resource: snapshotArns(props.destinationRegions),
       Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
     },
+    // Encrypted sources: EBS decrypts them through the owning account's keys, via EC2 only.
+    { Sid: 'UseSourceSnapshotKeysThroughEc2', Effect: 'Allow', Action: EBS_KMS_ACTIONS, ...sourceKeys },
+    { Sid: 'GrantSourceSnapshotKeysToEc2', Effect: 'Allow', Action: 'kms:CreateGrant', ...forAwsResource(sourceKeys) },
+    { Sid: 'EncryptCopiesUnderDestinationKey', Effect: 'Allow', Action: EBS_KMS_ACTIONS, ...destinationKeys },
+    { Sid: 'GrantDestinationKeyToEc2', Effect: 'Allow', Action: 'kms:CreateGrant', ...forAwsResource(destinationKeys) },
+  ];
+}
+
+/**
+ * The retention sweep: find this app's copies and delete the expired ones. Only snapshots that
+ * carry both the provenance tag and the expiry tag (copies made by this app with retention on)
+ * can be deleted; IAM evaluates the tags of the snapshot itself (`aws:ResourceTag`).
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html
+ */
+export function sweepPermissionStatements(props: Pick<CopyPermissionsProps, 'destinationRegions'>): Statement[] {
+  return [
+    describeSnapshots,
     {
-      // Encrypted sources: EBS decrypts them through the owning account's keys, via EC2 only.
-      Sid: 'UseSourceSnapshotKeysThroughEc2',
+      Sid: 'DeleteExpiredCopiesOnly',
       Effect: 'Allow',
-      Action: EBS_KMS_ACTIONS,
-      Resource: uniqueSorted(props.sourceRegions.map((r) => `arn:aws:kms:${r}:${props.accountId}:key/*`)),
-      Condition: { StringEquals: { 'kms:ViaService': ec2Endpoints(props.sourceRegions) } },
+      Action: 'ec2:DeleteSnapshot',
+      Resource: snapshotArns(props.destinationRegions),
+      Condition: {
+        StringLike: { [`aws:ResourceTag/${PROVENANCE_TAG}`]: 'snap-*' },
+        Null: { [`aws:ResourceTag/${EXPIRY_TAG}`]: 'false' },
+      },
     },
   ];
-  if (props.kmsKeyId) {
-    statements.push({ Sid: 'EncryptCopiesUnderDestinationKey', Effect: 'Allow', Action: EBS_KMS_ACTIONS, ...destinationKeyScope(props) });
-  }
-  return statements;
 }
+
+/** Everything the member role needs: copying, and with retention the sweep. */
+export function memberPermissionStatements(props: CopyPermissionsProps): Statement[] {
+  const copy = copyPermissionStatements(props);
+  return props.deleteExpiredCopies ? [...copy, ...sweepPermissionStatements(props).filter((s) => s.Sid !== describeSnapshots.Sid)] : copy;
+}
+
+/** The region each source region's snapshots are copied to. */
+export const destinationOf = (copy: SnapshotCopyConfig, sourceRegion: string): string => copy.regionMap?.[sourceRegion] ?? copy.destinationRegion;
 
 /**
  * Copy permissions for an account whose snapshots come from `sourceRegions`, or undefined when
  * every one of them maps to itself (the handler never copies a snapshot onto its own region).
  */
 export function copyPermissionsFor(copy: SnapshotCopyConfig, accountId: string, sourceRegions: readonly string[]): CopyPermissionsProps | undefined {
-  const copied = sourceRegions.filter((r) => (copy.regionMap?.[r] ?? copy.destinationRegion) !== r);
+  const copied = sourceRegions.filter((r) => destinationOf(copy, r) !== r);
   if (copied.length === 0) return undefined;
   return {
     accountId,
     sourceRegions: copied,
-    destinationRegions: uniqueSorted(copied.map((r) => copy.regionMap?.[r] ?? copy.destinationRegion)),
+    destinationRegions: uniqueSorted(copied.map((r) => destinationOf(copy, r))),
     kmsKeyId: copy.kmsKeyId,
+    deleteExpiredCopies: copy.retentionDays !== undefined,
   };
+}
+
+/**
+ * The regions a member forwards from: its own, then the destinations of its copies (in that
+ * order, without repeats), so `copySnapshot` results in a destination region reach the central bus
+ * even when `members[].regions` omits it.
+ */
+export function forwardingRegions(copy: SnapshotCopyConfig | undefined, memberRegions: readonly string[]): string[] {
+  const permissions = copy && copyPermissionsFor(copy, '000000000000', memberRegions);
+  return [...new Set([...memberRegions, ...(permissions?.destinationRegions ?? [])])];
+}
+
+/**
+ * Every member account × destination region the retention sweep visits, in config order
+ * (accounts), destination regions sorted.
+ */
+export function sweepTargetsOf(config: OrgConfig): { account: string; region: string }[] {
+  const copy = config.snapshotCopy;
+  if (!copy) return [];
+  return config.members.flatMap((m) => (copyPermissionsFor(copy, m.accountId, m.regions)?.destinationRegions ?? []).map((region) => ({ account: m.accountId, region })));
 }

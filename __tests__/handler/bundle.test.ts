@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { buildHandler } from '../../scripts/build-handler';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
-import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent } from './support';
+import { FUNCTION_ARN, OWN_ACCOUNT } from './support';
 
 const run = promisify(execFile);
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -76,29 +76,34 @@ describe('the handler bundle', () => {
     // The schema tree-shaking plugin worked: shapes of operations the handler never sends are gone.
     expect(code).not.toContain('AllocateAddressRequest');
     expect(code).toContain('DescribeSnapshotsRequest');
+    expect(code).toContain('StartExecutionInput');
   });
 
-  it('is CommonJS exporting an async handler', async () => {
+  it('is CommonJS exporting the three entry points start, step and sweep', async () => {
     const { stdout } = await node(
-      `const m = require(${JSON.stringify(outfile)}); console.log(JSON.stringify({ keys: Object.keys(m), type: typeof m.handler, esm: typeof m.__esModule }))`,
-      { DESTINATION_REGION: 'us-east-1' },
+      `const m = require(${JSON.stringify(outfile)}); console.log(JSON.stringify({ keys: Object.keys(m).sort(), types: [typeof m.start, typeof m.step, typeof m.sweep] }))`,
+      {},
     );
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ keys: expect.arrayContaining(['handler']), type: 'function', esm: 'boolean' });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ keys: expect.arrayContaining(['start', 'step', 'sweep']), types: ['function', 'function', 'function'] });
   });
 
-  it('copies a snapshot when loaded by node and invoked with a createSnapshot event', async () => {
+  it('runs the workflow steps when loaded by node: inspect, find, admit, copy against the EC2 stand-in', async () => {
     standin.reset();
     standin.addSnapshot({ snapshotId: 'snap-0bbbbbbbbbbbbbbb1', region: 'eu-west-1', ownerId: OWN_ACCOUNT, state: 'completed', tags: [{ key: 'Name', value: 'web' }] });
-    const event = createSnapshotEvent({ snapshotId: 'snap-0bbbbbbbbbbbbbbb1', region: 'eu-west-1', arnLayout: 'region-second' });
+    const data = { account: OWN_ACCOUNT, sourceRegion: 'eu-west-1', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', destinationRegion: 'us-east-2' };
     const script = `
-      const { handler } = require(${JSON.stringify(outfile)});
-      const context = { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)}, awsRequestId: 'r-1', functionName: 'snapshot-copy' };
-      handler(${JSON.stringify(event)}, context).then(
-        (result) => console.log('RESULT ' + JSON.stringify(result)),
-        (error) => { console.log('ERROR ' + error.name + ': ' + error.message); process.exitCode = 1; },
-      );`;
+      const { step } = require(${JSON.stringify(outfile)});
+      const context = { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)}, awsRequestId: 'r-1', functionName: 'ebs-event-hub-copy-step' };
+      (async () => {
+        let data = ${JSON.stringify(data)};
+        for (const name of ['inspect', 'find', 'admit', 'copy']) {
+          data = await step({ step: name, executionStartTime: new Date().toISOString(), data }, context);
+        }
+        console.log('RESULT ' + JSON.stringify(data));
+      })().catch((error) => { console.log('ERROR ' + error.name + ': ' + error.message); process.exitCode = 1; });`;
     const { stdout } = await node(script, {
-      DESTINATION_REGION: 'us-east-2',
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      MAX_IN_FLIGHT_COPIES: '15',
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_EC2: standin.url,
       AWS_ENDPOINT_URL_STS: standin.url,
@@ -106,23 +111,41 @@ describe('the handler bundle', () => {
       AWS_SECRET_ACCESS_KEY: 'secret',
     });
 
-    const [copy] = standin.calls('CopySnapshot');
-    expect(copy).toMatchObject({ region: 'us-east-2', params: expect.objectContaining({ SourceSnapshotId: 'snap-0bbbbbbbbbbbbbbb1', SourceRegion: 'eu-west-1' }) });
     expect(standin.calls('CopySnapshot')).toHaveLength(1);
-    const result = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { snapshots: Array<{ decision: string }> };
-    expect(result.snapshots).toEqual([expect.objectContaining({ decision: 'copied', destinationRegion: 'us-east-2' })]);
+    expect(standin.calls('CopySnapshot')[0]).toMatchObject({ region: 'us-east-2', params: expect.objectContaining({ SourceSnapshotId: 'snap-0bbbbbbbbbbbbbbb1', SourceRegion: 'eu-west-1' }) });
+    const result = JSON.parse(stdout.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)) as { outcome: string; copySnapshotId: string };
+    expect(result).toMatchObject({ outcome: 'copying', copySnapshotId: expect.stringMatching(/^snap-/) });
     const logs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logs).toContainEqual(expect.objectContaining({ service: 'snapshot-copy', decision: 'copied', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', function_request_id: 'r-1' }));
+    expect(logs).toContainEqual(expect.objectContaining({ service: 'snapshot-copy', step: 'copy', outcome: 'copying', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', function_request_id: 'r-1' }));
   });
 
-  it('fails its first invocation with a ConfigurationError when DESTINATION_REGION is missing', async () => {
+  it('refuses a bare (non-SQS) invocation of start with NotAnSqsBatchError', async () => {
     const script = `
-      const { handler } = require(${JSON.stringify(outfile)});
-      handler({}, { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} }).then(
+      const { start } = require(${JSON.stringify(outfile)});
+      start({ 'detail-type': 'EBS Snapshot Notification' }, { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} }).then(
         () => console.log('RESOLVED'),
         (error) => console.log('ERROR ' + error.name + ': ' + error.message),
       );`;
+    const { stdout } = await node(script, {
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
+      COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
+      DESTINATION_REGION: 'us-east-1',
+    });
+    expect(stdout).toMatch(/ERROR NotAnSqsBatchError/);
+  });
+
+  it('fails the first invocation of each entry with a ConfigurationError naming the missing variable', async () => {
+    const script = `
+      const m = require(${JSON.stringify(outfile)});
+      const ctx = { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)} };
+      (async () => {
+        for (const name of ['start', 'step', 'sweep']) {
+          await m[name]({}, ctx).then(() => console.log(name + ' RESOLVED'), (error) => console.log(name + ' ERROR ' + error.name + ': ' + error.message));
+        }
+      })();`;
     const { stdout } = await node(script, {});
-    expect(stdout).toMatch(/ERROR ConfigurationError: DESTINATION_REGION is not set/);
+    expect(stdout).toMatch(/start ERROR ConfigurationError: STATE_MACHINE_ARN is not set/);
+    expect(stdout).toMatch(/step ERROR ConfigurationError: MEMBER_ROLE_NAME is not set/);
+    expect(stdout).toMatch(/sweep ERROR ConfigurationError: MEMBER_ROLE_NAME is not set/);
   });
 });

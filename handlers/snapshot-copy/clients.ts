@@ -10,11 +10,21 @@ import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 
 /**
- * Throttling (RequestLimitExceeded is in the SDK's THROTTLING_ERROR_CODES) and transient errors are
- * retried by the SDK up to maxAttempts with exponential backoff and jitter. ResourceLimitExceeded is
- * not retryable for the SDK: it surfaces to the copier.
+ * Reads (DescribeSnapshots, DeleteSnapshot): throttling (RequestLimitExceeded is in the SDK's
+ * THROTTLING_ERROR_CODES) and transient errors are retried by the SDK up to maxAttempts with
+ * exponential backoff and jitter; what outlives that surfaces to the workflow's Retry (Ec2Unavailable,
+ * longer jittered waits). Three attempts, not more: under a burst, quick SDK retries mostly meet the
+ * same empty token bucket (bench:burst: 5 attempts cost ~1.5 more EC2 calls per snapshot).
  */
-export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 5, retryMode: 'standard' };
+export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 3, retryMode: 'standard' };
+/**
+ * CopySnapshot: the SDK must never send it twice. It has no idempotency token (ClientToken), and the
+ * standard retry strategy re-sends after a 5xx or a reset connection, after which EC2 may hold two
+ * copies. One attempt; the workflow decides (ConfirmCopy looks for the copy before any new attempt).
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ */
+export const COPY_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 1, retryMode: 'standard' };
 export const DEFAULT_STS_CONFIG: Partial<STSClientConfig> = { maxAttempts: 3, retryMode: 'standard' };
 
 /** Refresh assumed-role credentials this long before they expire. */
@@ -26,10 +36,15 @@ export interface Ec2Target {
   roleArn?: string;
   /** RoleSessionName used if this call has to assume the role (CloudTrail shows it). */
   roleSessionName?: string;
+  /** The client for CopySnapshot: COPY_EC2_CONFIG (one attempt, never re-sent by the SDK). */
+  forCopy?: boolean;
 }
 
+/** The one method the steps use: an EC2Client, or an in-memory model (bench) with the same commands. */
+export type Ec2Sender = Pick<EC2Client, 'send'>;
+
 export interface ClientProvider {
-  ec2(target: Ec2Target): EC2Client;
+  ec2(target: Ec2Target): Ec2Sender;
 }
 
 export interface TemporaryCredentials {
@@ -119,12 +134,14 @@ export function createClientProvider(options: ClientProviderOptions): ClientProv
     ec2(target: Ec2Target): EC2Client {
       const { region, roleArn } = target;
       if (roleArn !== undefined && target.roleSessionName !== undefined) roles.hint(roleArn, target.roleSessionName);
-      const key = `${roleArn ?? 'self'}|${region}`;
+      const key = `${roleArn ?? 'self'}|${region}|${target.forCopy === true ? 'copy' : 'read'}`;
       let client = ec2Clients.get(key);
       if (!client) {
         client = new EC2Client({
           ...DEFAULT_EC2_CONFIG,
           ...options.ec2Config,
+          // After the injected config: nothing may give CopySnapshot a retrying strategy.
+          ...(target.forCopy === true ? { ...COPY_EC2_CONFIG, retryStrategy: undefined } : {}),
           region,
           ...(roleArn !== undefined ? { credentials: () => roles.get(roleArn) } : {}),
         });

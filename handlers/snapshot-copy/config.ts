@@ -12,18 +12,36 @@ export interface CopyTagFilter {
   value?: string;
 }
 
-export interface HandlerConfig {
+/** The `start` entry: SQS batch → StartExecution. */
+export interface StartConfig {
+  stateMachineArn: string;
+  /** Records from any other eventSourceARN are refused. */
+  copyQueueArn: string;
   /** Where copies go unless REGION_MAP names another destination for the source region. */
   destinationRegion: string;
   /** Source region → destination region overrides. */
   regionMap: Readonly<Record<string, string>>;
+}
+
+/** The `step` entry: the workflow's task. */
+export interface StepConfig {
+  /** Role assumed in every account but the function's own. */
+  memberRoleName: string;
   /** When set, copies are Encrypted under this key (key id, key ARN or alias). */
   kmsKeyId?: string;
-  /** Role assumed in other accounts; without it their snapshots are skipped. */
-  memberRoleName?: string;
   /** Only snapshots bearing this tag are copied. */
   copyTag?: CopyTagFilter;
+  /** At most this many of this app's copies pending per account and destination region (1-20). */
+  maxInFlightCopies: number;
+  /** When set, copies carry `ebs-event-hub:expires-at` = copy time + this many days. */
+  retentionDays?: number;
   /** Region of the function itself (AWS_REGION): where STS is called. */
+  functionRegion: string;
+}
+
+/** The `sweep` entry: retention. */
+export interface SweepConfig {
+  memberRoleName: string;
   functionRegion: string;
 }
 
@@ -97,28 +115,63 @@ export function parseCopyTag(raw: string | undefined): CopyTagFilter | undefined
   return value === undefined ? { key } : { key, value };
 }
 
-export function loadConfig(env: Env): HandlerConfig {
-  const destination = optional(env, 'DESTINATION_REGION');
-  if (destination === undefined) {
-    throw new ConfigurationError('DESTINATION_REGION is not set: the function needs the region to copy snapshots to');
-  }
-  const destinationRegion = parseRegion('DESTINATION_REGION', destination);
-  const regionMap = parseRegionMap(optional(env, 'REGION_MAP'));
-  const kmsKeyId = optional(env, 'KMS_KEY_ID');
-  const memberRoleName = optional(env, 'MEMBER_ROLE_NAME');
-  if (memberRoleName !== undefined && !ROLE_NAME_PATTERN.test(memberRoleName)) {
-    throw new ConfigurationError(`MEMBER_ROLE_NAME "${memberRoleName}" is not an IAM role name (a role name, not an ARN)`);
-  }
-  const copyTag = parseCopyTag(optional(env, 'COPY_TAG'));
-  const functionRegionRaw = optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
-  const functionRegion = parseRegion('AWS_REGION', functionRegionRaw);
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
 
+function required(env: Env, name: string, what: string): string {
+  const value = optional(env, name);
+  if (value === undefined) throw new ConfigurationError(`${name} is not set: the function needs ${what}`);
+  return value;
+}
+
+function matching(name: string, value: string, pattern: RegExp, expected: string): string {
+  if (!pattern.test(value)) throw new ConfigurationError(`${name} "${value}" is not ${expected}`);
+  return value;
+}
+
+function memberRole(env: Env): string {
+  const value = required(env, 'MEMBER_ROLE_NAME', 'the role name to assume in member accounts');
+  return matching('MEMBER_ROLE_NAME', value, ROLE_NAME_PATTERN, 'an IAM role name (a role name, not an ARN)');
+}
+
+function functionRegion(env: Env): string {
+  return parseRegion('AWS_REGION', optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1');
+}
+
+/** An integer in [min, max], or a ConfigurationError naming the variable, the value and the range. */
+export function parseInteger(name: string, raw: string, min: number, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigurationError(`${name} "${raw}" is not a whole number from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+export function loadStartConfig(env: Env): StartConfig {
   return {
-    destinationRegion,
-    regionMap,
-    functionRegion,
-    ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
-    ...(memberRoleName !== undefined ? { memberRoleName } : {}),
-    ...(copyTag !== undefined ? { copyTag } : {}),
+    stateMachineArn: matching('STATE_MACHINE_ARN', required(env, 'STATE_MACHINE_ARN', 'the copy state machine to start'), STATE_MACHINE_ARN, 'a Step Functions state machine ARN'),
+    copyQueueArn: matching('COPY_QUEUE_ARN', required(env, 'COPY_QUEUE_ARN', 'the only queue it accepts records from'), QUEUE_ARN, 'an SQS queue ARN'),
+    destinationRegion: parseRegion('DESTINATION_REGION', required(env, 'DESTINATION_REGION', 'the region to copy snapshots to')),
+    regionMap: parseRegionMap(optional(env, 'REGION_MAP')),
   };
+}
+
+/** EC2 allows 20 concurrent snapshot copies per destination region and account. */
+export const MAX_COPIES_PER_REGION = 20;
+
+export function loadStepConfig(env: Env): StepConfig {
+  const kmsKeyId = optional(env, 'KMS_KEY_ID');
+  const copyTag = parseCopyTag(optional(env, 'COPY_TAG'));
+  const retention = optional(env, 'RETENTION_DAYS');
+  return {
+    memberRoleName: memberRole(env),
+    maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
+    functionRegion: functionRegion(env),
+    ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
+    ...(copyTag !== undefined ? { copyTag } : {}),
+    ...(retention !== undefined ? { retentionDays: parseInteger('RETENTION_DAYS', retention, 1, 36_500) } : {}),
+  };
+}
+
+export function loadSweepConfig(env: Env): SweepConfig {
+  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env) };
 }

@@ -1,19 +1,32 @@
 /**
- * Pure per-snapshot decisions: where a snapshot goes, whether it is copied, with which tags, and
- * whether a copy already exists. No I/O: the copier feeds in what EC2 answered.
+ * Pure decisions of the copy path: no I/O, no clock (callers pass `now`). The adapters (start.ts,
+ * steps.ts, sweep.ts) feed in what EC2 / Step Functions answered and act on the result.
  */
 import type { CopySnapshotCommandInput, DescribeSnapshotsCommandInput, Snapshot, Tag } from '@aws-sdk/client-ec2';
-import type { CopyTagFilter, HandlerConfig } from './config';
-import type { CopyJob, SkipDecision } from './events';
+import { isRegionName, type CopyTagFilter } from './config';
+import { ConfigurationError, STEP_ERRORS, StepError } from './errors';
 
 export const PROVENANCE_TAGS = {
   sourceSnapshotId: 'ebs-event-hub:source-snapshot-id',
   sourceRegion: 'ebs-event-hub:source-region',
   sourceAccount: 'ebs-event-hub:source-account',
 } as const;
+/** With retention: when the copy may be deleted by the sweep (ISO-8601 UTC date-time). */
+export const EXPIRES_AT_TAG = 'ebs-event-hub:expires-at';
 
 /** EC2 allows at most 50 tags per resource. */
 export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** The give-up bound of each waiting phase (admission; the copy itself). Equal to copy-workflow.ts MAX_WAIT_SECONDS (tested). */
+export const MAX_WAIT_SECONDS = 7 * 24 * 3600;
+/** A copy ending in `error` is made again at most this often. Equal to copy-workflow.ts MAX_RECOPIES (tested). */
+export const MAX_RECOPIES = 2;
+/**
+ * A copy id CopySnapshot returned may be invisible to DescribeSnapshots for a while (eventual
+ * consistency): NotFound within this time after the copy started means "not visible yet".
+ * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+ */
+export const COPY_VISIBILITY_GRACE_SECONDS = 15 * 60;
 
 /** Who the function is: from context.invokedFunctionArn. */
 export interface FunctionIdentity {
@@ -21,23 +34,63 @@ export interface FunctionIdentity {
   partition: string;
 }
 
-export interface CopyPlan extends CopyJob {
+const FUNCTION_ARN = /^arn:(aws[a-z-]*):lambda:[a-z0-9-]+:(\d{12}):function:[^:]+(?::[^:]+)?$/;
+
+/** The function's own account and partition, from context.invokedFunctionArn. */
+export function identityFromArn(arn: unknown): FunctionIdentity {
+  const match = typeof arn === 'string' ? FUNCTION_ARN.exec(arn) : null;
+  if (!match) {
+    throw new ConfigurationError(`context.invokedFunctionArn ${JSON.stringify(arn)} is not a Lambda function ARN: cannot tell the function's own account`);
+  }
+  return { partition: match[1]!, account: match[2]! };
+}
+
+/** The execution's input: exactly these four keys, in this order. */
+export interface CopyInput {
+  account: string;
+  sourceRegion: string;
+  snapshotId: string;
   destinationRegion: string;
-  /** Set when the snapshot lives in another account: every EC2 call for it runs under this role. */
-  roleArn?: string;
-  roleSessionName?: string;
 }
 
-export interface Skip {
-  kind: 'skip';
-  decision: SkipDecision;
-  reason: string;
-}
-
-export type PlanDecision = Skip | { kind: 'copy'; plan: CopyPlan };
-
-export function destinationFor(sourceRegion: string, config: Pick<HandlerConfig, 'destinationRegion' | 'regionMap'>): string {
+export function destinationFor(sourceRegion: string, config: { destinationRegion: string; regionMap: Readonly<Record<string, string>> }): string {
   return config.regionMap[sourceRegion] ?? config.destinationRegion;
+}
+
+/** The canonical input: two deliveries about one snapshot produce byte-identical JSON. */
+export function canonicalInput(job: { account: string; sourceRegion: string; snapshotId: string }, destinationRegion: string): CopyInput {
+  return { account: job.account, sourceRegion: job.sourceRegion, snapshotId: job.snapshotId, destinationRegion };
+}
+
+/**
+ * `<account>-<sourceRegion>-<snapshotId>-<destinationRegion>`: at most 80 characters of
+ * [A-Za-z0-9-_] (StartExecution `name`). https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ */
+export function executionName(input: CopyInput): string {
+  const name = `${input.account}-${input.sourceRegion}-${input.snapshotId}-${input.destinationRegion}`;
+  if (name.length > 80 || !/^[A-Za-z0-9_-]+$/.test(name)) {
+    throw new StepError(STEP_ERRORS.invalidInput, `execution name "${name}" is not at most 80 characters of [A-Za-z0-9-_]`);
+  }
+  return name;
+}
+
+const SNAPSHOT_ID = /^snap-[0-9a-f]{8,17}$/;
+
+/** Validates the copy input inside the data a step receives. Throws InvalidCopyInput naming the field. */
+export function parseCopyInput(data: unknown): CopyInput {
+  if (typeof data !== 'object' || data === null) throw new StepError(STEP_ERRORS.invalidInput, `step data is not an object: ${JSON.stringify(data)}`);
+  const d = data as Record<string, unknown>;
+  const check = (field: keyof CopyInput, ok: (v: string) => boolean, expected: string): string => {
+    const v = d[field];
+    if (typeof v !== 'string' || !ok(v)) throw new StepError(STEP_ERRORS.invalidInput, `input ${field} ${JSON.stringify(v)} is not ${expected}`);
+    return v;
+  };
+  return {
+    account: check('account', (v) => /^\d{12}$/.test(v), 'a 12-digit account id'),
+    sourceRegion: check('sourceRegion', isRegionName, 'a region name'),
+    snapshotId: check('snapshotId', (v) => SNAPSHOT_ID.test(v), 'a snap- id'),
+    destinationRegion: check('destinationRegion', isRegionName, 'a region name'),
+  };
 }
 
 /** RoleSessionName: [\w+=,.@-], 2 to 64 characters. */
@@ -45,29 +98,9 @@ export function roleSessionName(snapshotId: string): string {
   return `snapshot-copy-${snapshotId}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
 }
 
-/** Decision before any I/O: destination, self-copy, other accounts. */
-export function planCopy(job: CopyJob, config: HandlerConfig, self: FunctionIdentity): PlanDecision {
-  const destinationRegion = destinationFor(job.sourceRegion, config);
-  if (destinationRegion === job.sourceRegion) {
-    return { kind: 'skip', decision: 'skipped-same-region', reason: `destination region ${destinationRegion} is the snapshot's own region` };
-  }
-  if (job.account === self.account) return { kind: 'copy', plan: { ...job, destinationRegion } };
-  if (config.memberRoleName === undefined) {
-    return {
-      kind: 'skip',
-      decision: 'skipped-foreign-account',
-      reason: `snapshot belongs to account ${job.account}, not ${self.account}, and MEMBER_ROLE_NAME is not set`,
-    };
-  }
-  return {
-    kind: 'copy',
-    plan: {
-      ...job,
-      destinationRegion,
-      roleArn: `arn:${self.partition}:iam::${job.account}:role/${config.memberRoleName}`,
-      roleSessionName: roleSessionName(job.snapshotId),
-    },
-  };
+/** The member role to assume for `account`, or undefined for the function's own account (its own credentials). */
+export function roleArnFor(account: string, self: FunctionIdentity, memberRoleName: string): string | undefined {
+  return account === self.account ? undefined : `arn:${self.partition}:iam::${account}:role/${memberRoleName}`;
 }
 
 export function matchesCopyTag(tags: readonly Tag[] | undefined, filter: CopyTagFilter | undefined): boolean {
@@ -81,42 +114,73 @@ export interface CopyTags {
   dropped: string[];
 }
 
+/** `now + days`, ISO-8601 UTC, second precision. */
+export function expiresAt(now: Date, retentionDays: number): string {
+  return new Date(now.getTime() + retentionDays * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /**
- * The copy's tags: provenance first (they always fit and always win), then the source's user tags in
- * their order, without reserved `aws:` keys (EC2 rejects them) or stale provenance keys, up to 50.
+ * The copy's tags: provenance first (they always fit and always win; with retention the expiry
+ * too), then the source's user tags in their order, without reserved `aws:` keys (EC2 rejects them)
+ * or stale provenance keys, up to 50.
  */
-export function buildCopyTags(sourceTags: readonly Tag[] | undefined, job: CopyJob): CopyTags {
+export function buildCopyTags(sourceTags: readonly Tag[] | undefined, input: Pick<CopyInput, 'snapshotId' | 'sourceRegion' | 'account'>, expiry?: string): CopyTags {
   const provenance: Tag[] = [
-    { Key: PROVENANCE_TAGS.sourceSnapshotId, Value: job.snapshotId },
-    { Key: PROVENANCE_TAGS.sourceRegion, Value: job.sourceRegion },
-    { Key: PROVENANCE_TAGS.sourceAccount, Value: job.account },
+    { Key: PROVENANCE_TAGS.sourceSnapshotId, Value: input.snapshotId },
+    { Key: PROVENANCE_TAGS.sourceRegion, Value: input.sourceRegion },
+    { Key: PROVENANCE_TAGS.sourceAccount, Value: input.account },
+    ...(expiry !== undefined ? [{ Key: EXPIRES_AT_TAG, Value: expiry }] : []),
   ];
-  const reserved = new Set<string>(Object.values(PROVENANCE_TAGS));
+  const reserved = new Set<string>([...Object.values(PROVENANCE_TAGS), EXPIRES_AT_TAG]);
   const user = (sourceTags ?? []).filter(
-    (t): t is Tag & { Key: string } =>
-      typeof t.Key === 'string' && t.Key !== '' && !t.Key.toLowerCase().startsWith('aws:') && !reserved.has(t.Key),
+    (t): t is Tag & { Key: string } => typeof t.Key === 'string' && t.Key !== '' && !t.Key.toLowerCase().startsWith('aws:') && !reserved.has(t.Key),
   );
   const room = MAX_TAGS_PER_RESOURCE - provenance.length;
   const kept = user.slice(0, room).map((t) => ({ Key: t.Key, Value: t.Value ?? '' }));
   return { tags: [...provenance, ...kept], dropped: user.slice(room).map((t) => t.Key) };
 }
 
-export type SourceDecision = Skip | { kind: 'retry'; reason: string; state: string } | ({ kind: 'copy' } & CopyTags);
+/** Why the inspect step ends an execution without copying (log key `decision`). */
+export type SourceSkip =
+  | 'skipped-source-gone'
+  | 'skipped-not-owned'
+  | 'skipped-source-error'
+  | 'skipped-archive-tier'
+  | 'skipped-outpost'
+  | 'skipped-untagged';
 
-/** Decision once the source snapshot has been described. */
-export function decideOnSource(plan: CopyPlan, source: Pick<Snapshot, 'State' | 'Tags'>, config: Pick<HandlerConfig, 'copyTag'>): SourceDecision {
-  const state = source.State ?? 'unknown';
-  if (state === 'error') {
-    return { kind: 'skip', decision: 'skipped-source-error', reason: `source snapshot is in state "error"` };
+export type SourceDecision =
+  | { kind: 'skip'; decision: SourceSkip; reason: string }
+  | { kind: 'not-ready'; state: string }
+  | { kind: 'copy'; userTags: Tag[] };
+
+/**
+ * Decision on the source as DescribeSnapshots (SnapshotIds, OwnerIds self) described it; `undefined`
+ * = InvalidSnapshot.NotFound or not returned. Not copyable (EC2 User Guide, "Copy an Amazon EBS
+ * snapshot"): snapshots in the archive tier (restore first) and snapshots on an Outpost.
+ * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+ */
+export function decideOnSource(
+  input: CopyInput,
+  snapshot: Pick<Snapshot, 'State' | 'Tags' | 'OwnerId' | 'StorageTier' | 'OutpostArn'> | undefined,
+  copyTag: CopyTagFilter | undefined,
+): SourceDecision {
+  if (snapshot === undefined) {
+    return { kind: 'skip', decision: 'skipped-source-gone', reason: `source snapshot ${input.snapshotId} is not among account ${input.account}'s snapshots in ${input.sourceRegion} (deleted?)` };
   }
-  if (!matchesCopyTag(source.Tags, config.copyTag)) {
-    const want = config.copyTag!.value === undefined ? config.copyTag!.key : `${config.copyTag!.key}=${config.copyTag!.value}`;
+  if (snapshot.OwnerId !== undefined && snapshot.OwnerId !== input.account) {
+    return { kind: 'skip', decision: 'skipped-not-owned', reason: `source snapshot is owned by ${snapshot.OwnerId}, not by the event's account ${input.account}` };
+  }
+  const state = snapshot.State ?? 'unknown';
+  if (state === 'error') return { kind: 'skip', decision: 'skipped-source-error', reason: 'source snapshot is in state "error"' };
+  if (snapshot.StorageTier === 'archive') return { kind: 'skip', decision: 'skipped-archive-tier', reason: 'source snapshot is in the archive tier (restore it to copy it)' };
+  if (snapshot.OutpostArn) return { kind: 'skip', decision: 'skipped-outpost', reason: `source snapshot is on Outpost ${snapshot.OutpostArn}` };
+  if (!matchesCopyTag(snapshot.Tags, copyTag)) {
+    const want = copyTag!.value === undefined ? copyTag!.key : `${copyTag!.key}=${copyTag!.value}`;
     return { kind: 'skip', decision: 'skipped-untagged', reason: `source snapshot has no tag ${want} (COPY_TAG)` };
   }
-  if (state !== 'completed') {
-    return { kind: 'retry', reason: `source snapshot is in state "${state}"`, state };
-  }
-  return { kind: 'copy', ...buildCopyTags(source.Tags, plan) };
+  if (state !== 'completed') return { kind: 'not-ready', state };
+  return { kind: 'copy', userTags: [...(snapshot.Tags ?? [])] };
 }
 
 /** DescribeSnapshots input that finds earlier copies of a snapshot in the destination region. */
@@ -124,22 +188,124 @@ export function existingCopiesQuery(snapshotId: string): DescribeSnapshotsComman
   return { OwnerIds: ['self'], Filters: [{ Name: `tag:${PROVENANCE_TAGS.sourceSnapshotId}`, Values: [snapshotId] }] };
 }
 
-/** A copy that counts: any state but `error` (a failed copy, e.g. under a bad KMS key, is copied again). */
+/** A copy that counts: any state but `error` (a failed copy is made again). Prefers a completed one. */
 export function findExistingCopy(snapshots: readonly Pick<Snapshot, 'SnapshotId' | 'State'>[] | undefined): { snapshotId: string; state: string } | undefined {
-  const found = (snapshots ?? []).find((s) => s.State !== 'error' && typeof s.SnapshotId === 'string');
+  const usable = (snapshots ?? []).filter((s) => s.State !== 'error' && typeof s.SnapshotId === 'string');
+  const found = usable.find((s) => s.State === 'completed') ?? usable[0];
   return found ? { snapshotId: found.SnapshotId!, state: found.State ?? 'unknown' } : undefined;
 }
 
-export function copyDescription(job: CopyJob): string {
-  return `Copy of ${job.snapshotId} from ${job.sourceRegion} (account ${job.account}) by ebs-event-hub snapshot-copy`;
+/** DescribeSnapshots input counting this app's copies in flight in a region: tagged with provenance, `pending`. */
+export function pendingCopiesQuery(): DescribeSnapshotsCommandInput {
+  return {
+    OwnerIds: ['self'],
+    Filters: [
+      { Name: 'tag-key', Values: [PROVENANCE_TAGS.sourceSnapshotId] },
+      { Name: 'status', Values: ['pending'] },
+    ],
+  };
 }
 
-export function copyRequest(plan: CopyPlan, tags: readonly Tag[], config: Pick<HandlerConfig, 'kmsKeyId'>): CopySnapshotCommandInput {
+/**
+ * After EC2 refused a copy with ResourceLimitExceeded, Admit counts the destination as full for this
+ * long (its copies may be DLM's or AWS Backup's, which our count cannot see), so the execution backs
+ * off with Admit's jittered Retry instead of trying again at once.
+ */
+export const QUOTA_BACKOFF_SECONDS = 300;
+
+/** The time EC2 refused the last copy (ResourceLimitExceeded), read from the caught error's cause. */
+export function quotaRefusedAt(lastError: { Error?: string; Cause?: string } | undefined): Date | undefined {
+  if (lastError?.Error !== 'CopyQuotaExceeded' || typeof lastError.Cause !== 'string') return undefined;
+  const match = /refused at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/.exec(lastError.Cause);
+  return match ? new Date(match[1]!) : undefined;
+}
+
+/** Admission: a free slot while fewer than `max` of this app's copies are pending. */
+export function hasFreeSlot(pendingCopies: number, maxInFlightCopies: number): boolean {
+  return pendingCopies < maxInFlightCopies;
+}
+
+/** True once `seconds` have passed since `sinceIso` (an unparseable start counts as now: never already late). */
+export function waitedLongerThan(sinceIso: string | undefined, now: Date, seconds: number): boolean {
+  const since = sinceIso === undefined ? Number.NaN : Date.parse(sinceIso);
+  return Number.isFinite(since) && now.getTime() - since >= seconds * 1000;
+}
+
+export function copyDescription(input: CopyInput): string {
+  return `Copy of ${input.snapshotId} from ${input.sourceRegion} (account ${input.account}) by ebs-event-hub snapshot-copy`;
+}
+
+export function copyRequest(input: CopyInput, tags: readonly Tag[], kmsKeyId: string | undefined): CopySnapshotCommandInput {
   return {
-    SourceRegion: plan.sourceRegion,
-    SourceSnapshotId: plan.snapshotId,
-    Description: copyDescription(plan),
+    SourceRegion: input.sourceRegion,
+    SourceSnapshotId: input.snapshotId,
+    Description: copyDescription(input),
     TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags] }],
-    ...(config.kmsKeyId !== undefined ? { Encrypted: true, KmsKeyId: config.kmsKeyId } : {}),
+    ...(kmsKeyId !== undefined ? { Encrypted: true, KmsKeyId: kmsKeyId } : {}),
   };
+}
+
+export type Ec2ErrorClass = 'not-found' | 'denied' | 'quota' | 'throttled' | 'unavailable' | 'refused' | 'ambiguous';
+
+const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'AuthFailure', 'InvalidClientTokenId', 'Blocked']);
+const NOT_FOUND = new Set(['InvalidSnapshot.NotFound', 'InvalidSnapshotID.NotFound']);
+
+/**
+ * What an EC2 (or STS) error means for the workflow. EC2 answers a request it refused with an error
+ * code and a 4xx status (RequestLimitExceeded: 503), so a code with a 4xx status proves nothing was
+ * done; a 5xx, a reset connection or a timeout does not: EC2 may have made the copy.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html
+ */
+export function classifyEc2Error(error: unknown): Ec2ErrorClass {
+  const e = (error ?? {}) as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? '';
+  const status = e.$metadata?.httpStatusCode;
+  if (NOT_FOUND.has(name)) return 'not-found';
+  if (DENIED.has(name)) return 'denied';
+  if (name === 'ResourceLimitExceeded') return 'quota';
+  if (name === 'RequestLimitExceeded' || name === 'Throttling' || name === 'ThrottlingException') return 'throttled';
+  if (typeof status === 'number' && status >= 400 && status < 500) return 'refused';
+  return status !== undefined && status >= 500 ? 'unavailable' : 'ambiguous';
+}
+
+/** What the poll step does with the copy as the destination describes it (`undefined`: not found). */
+export type PollDecision =
+  | { kind: 'pending' }
+  | { kind: 'copied' }
+  | { kind: 'recopy'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+export function decideOnCopy(
+  copy: Pick<Snapshot, 'State' | 'StateMessage'> | undefined,
+  context: { recopies: number; copyStartedAt: string | undefined; now: Date },
+): PollDecision {
+  if (copy === undefined) {
+    if (!waitedLongerThan(context.copyStartedAt, context.now, COPY_VISIBILITY_GRACE_SECONDS)) return { kind: 'pending' };
+    const reason = 'the copy no longer exists (deleted?)';
+    return context.recopies < MAX_RECOPIES ? { kind: 'recopy', reason } : { kind: 'failed', reason };
+  }
+  if (copy.State === 'completed') return { kind: 'copied' };
+  if (copy.State === 'error') {
+    const reason = `the copy ended in state "error": ${copy.StateMessage ?? '(no StateMessage)'}`;
+    return context.recopies < MAX_RECOPIES ? { kind: 'recopy', reason } : { kind: 'failed', reason };
+  }
+  return { kind: 'pending' };
+}
+
+/** DescribeSnapshots input listing this app's copies that carry an expiry. */
+export function expiringCopiesQuery(): DescribeSnapshotsCommandInput {
+  return { OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [EXPIRES_AT_TAG] }], MaxResults: 500 };
+}
+
+export type SweepDecision = { kind: 'delete' } | { kind: 'keep'; reason: 'not-ours' | 'not-expired' | 'bad-expiry' };
+
+/** Delete only copies bearing this app's provenance tag whose expiry is past. */
+export function decideSweep(snapshot: Pick<Snapshot, 'Tags'>, now: Date): SweepDecision {
+  const tags = snapshot.Tags ?? [];
+  if (!tags.some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value)) return { kind: 'keep', reason: 'not-ours' };
+  const expiry = tags.find((t) => t.Key === EXPIRES_AT_TAG)?.Value;
+  const at = expiry !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/.test(expiry) ? Date.parse(expiry) : Number.NaN;
+  if (!Number.isFinite(at)) return { kind: 'keep', reason: 'bad-expiry' };
+  return at <= now.getTime() ? { kind: 'delete' } : { kind: 'keep', reason: 'not-expired' };
 }

@@ -1,7 +1,40 @@
 /**
- * Named errors of the snapshot-copy handler. Each sets `name` explicitly: the bundle is minified, so
- * class names are not preserved and logs would otherwise show a mangled constructor name.
+ * Named errors of the snapshot-copy entry points. Each sets `name` explicitly: the bundle is
+ * minified (class names are mangled), and for the `step` entry the name IS the contract: Lambda
+ * reports it as the `errorType`, which Step Functions uses as the state's `Error`, which the
+ * definition's Retry/Catch match (stacks/central/copy-workflow.ts WORKFLOW_ERRORS; a test keeps the
+ * two lists equal, since handlers may not import stacks/).
  */
+
+/** Error names the copy workflow matches. Keep equal to WORKFLOW_ERRORS in stacks/central/copy-workflow.ts. */
+export const STEP_ERRORS = {
+  sourceNotReady: 'SourceSnapshotNotReady',
+  copySlotsFull: 'CopySlotsFull',
+  copyQuotaExceeded: 'CopyQuotaExceeded',
+  ec2Unavailable: 'Ec2Unavailable',
+  copyOutcomeUnknown: 'CopyOutcomeUnknown',
+  copyNotVisibleYet: 'CopyNotVisibleYet',
+  copyPending: 'CopyPending',
+  waitTimedOut: 'CopyWaitTimedOut',
+  copyFailed: 'CopyFailed',
+  permissionDenied: 'CopyPermissionDenied',
+  sourceGone: 'SourceSnapshotGone',
+  invalidInput: 'InvalidCopyInput',
+} as const;
+export type StepErrorName = (typeof STEP_ERRORS)[keyof typeof STEP_ERRORS];
+
+/** An error the workflow matches by name. `details` go into logs (and, through the message, into the execution's cause). */
+export class StepError extends Error {
+  constructor(
+    name: StepErrorName,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = name;
+  }
+}
 
 /** The function's environment (or its Lambda context) is unusable. Thrown once per container, loudly. */
 export class ConfigurationError extends Error {
@@ -11,7 +44,7 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** The input is not an event this function can understand. Never retried into success: ends in the DLQ. */
+/** The input is not an event this function can understand. The record fails (and ends in the DLQ). */
 export class MalformedEventError extends Error {
   constructor(message: string) {
     super(message);
@@ -19,41 +52,27 @@ export class MalformedEventError extends Error {
   }
 }
 
-/**
- * EC2 refused the copy with ResourceLimitExceeded: the destination region already runs its maximum
- * number of concurrent snapshot copies (20 per account and region, not adjustable). The SDK does not
- * retry this; the record fails so the queue redelivers it after its visibility timeout.
- */
-export class CopyQuotaExceededError extends Error {
-  readonly snapshotId: string;
-  readonly destinationRegion: string;
-  constructor(snapshotId: string, destinationRegion: string, cause: unknown) {
-    super(
-      `CopySnapshot of ${snapshotId} to ${destinationRegion} refused: too many snapshot copies in progress ` +
-        `(ResourceLimitExceeded: ${cause instanceof Error ? cause.message : String(cause)}); the queue will retry the message`,
-      { cause },
-    );
-    this.name = 'CopyQuotaExceededError';
-    this.snapshotId = snapshotId;
-    this.destinationRegion = destinationRegion;
+/** `start` was invoked with something other than an SQS batch (e.g. a bare event, by hand or by a forged rule). */
+export class NotAnSqsBatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotAnSqsBatchError';
   }
 }
 
-/** The source snapshot exists but is not yet (or no longer) in a copyable state; retried by the queue. */
-export class SourceSnapshotNotReadyError extends Error {
-  constructor(snapshotId: string, sourceRegion: string, state: string) {
-    super(`source snapshot ${snapshotId} in ${sourceRegion} is in state "${state}", not "completed"; the queue will retry the message`);
-    this.name = 'SourceSnapshotNotReadyError';
+/** A record came from a queue other than COPY_QUEUE_ARN: refused, never processed. */
+export class ForeignEventSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForeignEventSourceError';
   }
 }
 
-/** Several snapshots of one multi-volume event failed; `errors` holds each failure. */
-export class SnapshotSetCopyError extends Error {
-  readonly errors: readonly Error[];
-  constructor(errors: readonly Error[]) {
-    super(`${errors.length} snapshot copies of the set failed: ${errors.map((e) => `${e.name}: ${e.message}`).join('; ')}`);
-    this.name = 'SnapshotSetCopyError';
-    this.errors = errors;
+/** The sweep could not delete some expired copies (counts in the message). */
+export class SweepIncompleteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SweepIncompleteError';
   }
 }
 

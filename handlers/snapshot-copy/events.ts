@@ -26,17 +26,13 @@ export interface CopyJob {
   sourceRegion: string;
 }
 
+/** Why an event (or one snapshot of it) starts no execution. */
 export type SkipDecision =
   | 'skipped-unsupported-event'
   | 'skipped-failed-result'
   | 'skipped-incomplete-snapshot'
   | 'skipped-same-region'
-  | 'skipped-foreign-account'
-  | 'skipped-untagged'
-  | 'skipped-source-error'
-  | 'already-copied';
-
-export type Decision = 'copied' | 'failed' | SkipDecision;
+  | 'skipped-replay';
 
 export interface EventSkip {
   kind: 'skip';
@@ -105,6 +101,12 @@ export function parseEvent(raw: unknown): EventDisposition {
   const detail = raw['detail'];
   if (!isObject(detail)) throw new MalformedEventError('event has no detail');
 
+  // Archive replays carry `replay-name`; the copy rule already excludes them. Defence in depth: a
+  // replay must not copy again (its snapshot may be long deleted, or deliberately not copied any more).
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-replay-archived-event.html
+  if (raw['replay-name'] !== undefined) {
+    return skip(detailType, 'skipped-replay', `event is a replay (replay-name ${JSON.stringify(raw['replay-name'])})`);
+  }
   if (raw['source'] !== 'aws.ec2') {
     return skip(detailType, 'skipped-unsupported-event', `source ${JSON.stringify(raw['source'])} is not aws.ec2`);
   }

@@ -1,31 +1,49 @@
 /**
- * Lambda entry of the snapshot-copy function. Thin: the configuration and the client cache are built
- * once per container (on the first invocation, so a bad environment fails that invocation loudly with
- * a ConfigurationError), then every invocation is dispatched by ./dispatch.
+ * Lambda entry points of the snapshot-copy bundle (`dist/snapshot-copy/index.js`):
+ *   index.start  SQS batch (copy queue) → StartExecution per snapshot   (./start.ts)
+ *   index.step   one step of the copy workflow                          (./steps.ts)
+ *   index.sweep  retention sweep of one account and region             (./sweep.ts)
+ * Thin: configuration and clients are built once per container, on the first invocation (a bad
+ * environment fails that invocation loudly with a ConfigurationError naming the variable).
  */
-import type { Context } from 'aws-lambda';
-import { createClientProvider, type ClientProviderOptions } from './clients';
-import { loadConfig, type Env } from './config';
-import { RecentCopies } from './copier';
-import { handleInvocation, type HandlerResult, type Runtime } from './dispatch';
-import { createLogger, type Log } from './logger';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { createClientProvider } from './clients';
+import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
+import { identityFromArn } from './decide';
+import { createLogger } from './logger';
+import { handleStart, type StartDeps } from './start';
+import { runStep, type CopyData, type StepDeps, type StepEvent } from './steps';
+import { handleSweep, type SweepDeps, type SweepResult } from './sweep';
 
 const logger = createLogger();
-let runtime: Runtime | undefined;
+let startDeps: StartDeps | undefined;
+let stepDeps: Omit<StepDeps, 'self'> | undefined;
+let sweepDeps: Omit<SweepDeps, 'self'> | undefined;
 
-/** Builds what a container keeps between invocations. Exported for tests. */
-export function buildRuntime(env: Env, log: Log, clientOptions: Partial<ClientProviderOptions> = {}): Runtime {
-  const config = loadConfig(env);
-  return {
-    config,
-    logger: log,
-    clients: createClientProvider({ stsRegion: config.functionRegion, ...clientOptions }),
-    recentCopies: new RecentCopies(),
-  };
-}
-
-export const handler = async (event: unknown, context: Context): Promise<HandlerResult> => {
+export const start = async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
   if (context) logger.addContext(context);
-  runtime ??= buildRuntime(process.env, logger);
-  return handleInvocation(event, context, runtime);
+  if (!startDeps) {
+    const config = loadStartConfig(process.env);
+    startDeps = { config, logger, sfn: new SFNClient({ maxAttempts: 3 }) };
+  }
+  return handleStart(event, startDeps);
+};
+
+export const step = async (event: StepEvent, context: Context): Promise<CopyData> => {
+  if (context) logger.addContext(context);
+  if (!stepDeps) {
+    const config = loadStepConfig(process.env);
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), now: () => new Date() };
+  }
+  return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
+};
+
+export const sweep = async (event: unknown, context: Context): Promise<SweepResult> => {
+  if (context) logger.addContext(context);
+  if (!sweepDeps) {
+    const config = loadSweepConfig(process.env);
+    sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), now: () => new Date() };
+  }
+  return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };

@@ -17,5 +17,5 @@ export interface Log {
 }
 
 export function createLogger(): Logger {
-  return new Logger({ serviceName: SERVICE_NAME });
+  return new Logger({ serviceName: process.env['POWERTOOLS_SERVICE_NAME']?.trim() || SERVICE_NAME });
 }

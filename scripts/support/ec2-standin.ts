@@ -8,6 +8,25 @@
  *
  * Point the SDK at it with AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_STS = `standin.url`.
  * Faults are scripted per action with `failNext`.
+ *
+ * Behaviour it reproduces, as the EC2 documentation states it:
+ * - At most 20 concurrent snapshot copies per destination region and account: CopySnapshot beyond
+ *   that fails with ResourceLimitExceeded (400).
+ *   https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html ("up to twenty concurrent
+ *   snapshot copy requests to a single destination Region"), and the code in
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+ * - Throttling: RequestLimitExceeded with HTTP 503 (`failNext`, or a token bucket with `requestRate`).
+ *   https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
+ * - A copy is `pending` for `copyDurationMs`, then `completed`, or `error` with a StateMessage
+ *   (`failCopiesOf`): EC2 checks the KMS key after CopySnapshot returned, and the copy "can appear to
+ *   complete, but eventually fails". https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html
+ * - Ambiguous failures after a successful copy (`ambiguousAfterCopy`): the copy is made, then the
+ *   answer is a 500 InternalError or a reset connection, which the caller cannot tell from a refusal.
+ * - Eventual consistency (`visibilityDelayMs`): a new copy is missing from DescribeSnapshots for a while.
+ *   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+ * - InvalidSnapshot.NotFound for a deleted snapshot (DeleteSnapshot, `deleteSnapshot`).
+ * - Archive tier (`storageTier: 'archive'`) and Outpost (`outpostArn`) snapshots are described as such.
+ * - UnauthorizedOperation (403) for every EC2 call of an account in `denyAccounts`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +46,15 @@ export interface StandinSnapshot {
   kmsKeyId?: string;
   /** For copies made through the stand-in: where they came from. */
   copiedFrom?: { region: string; snapshotId: string };
+  storageTier?: 'standard' | 'archive';
+  outpostArn?: string;
+  /** EC2's StateMessage (copies that end in `error`). */
+  stateMessage?: string;
+  /** Copies: stand-in clock time the copy was made (ms). */
+  createdAt?: number;
+  /** Copies: when it leaves `pending`, and for which state. */
+  settlesAt?: number;
+  settlesTo?: 'completed' | 'error';
 }
 
 export interface StandinRequest {
@@ -57,6 +85,20 @@ export interface Ec2Standin {
   snapshots(): StandinSnapshot[];
   /** The next `times` requests for `action` fail with `fault`. */
   failNext(action: string, fault: StandinFault, times?: number): void;
+  /** Copies of this source end in `error` with `stateMessage` (the next `times` copies; default all). */
+  failCopiesOf(sourceSnapshotId: string, stateMessage: string, times?: number): void;
+  /** The next `times` CopySnapshot calls make the copy, then answer 500 InternalError ('500') or reset the connection ('reset'). */
+  ambiguousAfterCopy(mode: '500' | 'reset', times?: number): void;
+  /** Ends these pending copies now (as `completed`, or `error` when scripted so). */
+  settleNow(snapshotIds: readonly string[]): void;
+  /** Deletes a snapshot: afterwards DescribeSnapshots/CopySnapshot answer InvalidSnapshot.NotFound. */
+  deleteSnapshot(snapshotId: string): void;
+  /** EC2 calls signed for these accounts fail with UnauthorizedOperation. */
+  denyAccounts: Set<string>;
+  /** Copies pending now in one account and region. */
+  pendingCopies(account: string, region: string): number;
+  /** The highest number of copies pending at once seen in one account and region. */
+  peakPendingCopies(account: string, region: string): number;
   /** Clears requests, snapshots and scripted faults (keeps the server running). */
   reset(): void;
   close(): Promise<void>;
@@ -65,7 +107,20 @@ export interface Ec2Standin {
 export interface StandinOptions {
   /** Account that owns requests signed with keys the stand-in did not issue. */
   defaultAccount: string;
+  /** How long a copy stays `pending` (ms of the stand-in clock). Default 0: completed at the first look. */
+  copyDurationMs?: number;
+  /** A new copy is absent from DescribeSnapshots for this long (ms). Default 0. */
+  visibilityDelayMs?: number;
+  /** Concurrent copies per destination region and account (EC2: 20). */
+  copyQuota?: number;
+  /** Token bucket per account and region: requests per second refilled, and the bucket size. Unset: no throttling. */
+  requestRate?: { perSecond: number; burst: number };
+  /** The stand-in's clock (ms). Default Date.now. */
+  now?: () => number;
 }
+
+/** EC2's concurrent snapshot copy quota per destination region and account. */
+export const EC2_COPY_QUOTA = 20;
 
 const escapeXml = (value: string): string =>
   value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
@@ -97,7 +152,9 @@ function snapshotXml(s: StandinSnapshot): string {
     `<encrypted>${s.encrypted ? 'true' : 'false'}</encrypted>` +
     (s.kmsKeyId ? `<kmsKeyId>${escapeXml(s.kmsKeyId)}</kmsKeyId>` : '') +
     (tags ? `<tagSet>${tags}</tagSet>` : '') +
-    '<storageTier>standard</storageTier>' +
+    (s.stateMessage ? `<statusMessage>${escapeXml(s.stateMessage)}</statusMessage>` : '') +
+    (s.outpostArn ? `<outpostArn>${escapeXml(s.outpostArn)}</outpostArn>` : '') +
+    `<storageTier>${s.storageTier ?? 'standard'}</storageTier>` +
     '</item>'
   );
 }
@@ -107,7 +164,38 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   let snapshots: StandinSnapshot[] = [];
   const faults = new Map<string, Array<StandinFault>>();
   const keyAccounts = new Map<string, string>();
+  const clock = options.now ?? Date.now;
+  const quota = options.copyQuota ?? EC2_COPY_QUOTA;
+  const copyFailures = new Map<string, Array<string>>();
+  let ambiguous: Array<'500' | 'reset'> = [];
+  const denyAccounts = new Set<string>();
+  const peaks = new Map<string, number>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
   let counter = 0;
+  /** Copies leave `pending` when their time has come (evaluated lazily, on every look). */
+  const settle = (): void => {
+    const t = clock();
+    for (const s of snapshots) {
+      if (s.state === 'pending' && s.settlesAt !== undefined && s.settlesAt <= t) s.state = s.settlesTo ?? 'completed';
+    }
+  };
+  const pendingIn = (account: string, region: string): number => {
+    settle();
+    return snapshots.filter((s) => s.copiedFrom && s.ownerId === account && s.region === region && s.state === 'pending').length;
+  };
+  const visible = (s: StandinSnapshot): boolean => s.createdAt === undefined || clock() - s.createdAt >= (options.visibilityDelayMs ?? 0);
+  const throttled = (account: string, region: string): boolean => {
+    if (!options.requestRate) return false;
+    const key = `${account}|${region}`;
+    const t = clock();
+    const b = buckets.get(key) ?? { tokens: options.requestRate.burst, at: t };
+    b.tokens = Math.min(options.requestRate.burst, b.tokens + ((t - b.at) / 1000) * options.requestRate.perSecond);
+    b.at = t;
+    buckets.set(key, b);
+    if (b.tokens < 1) return true;
+    b.tokens -= 1;
+    return false;
+  };
   const nextId = (): string => (++counter).toString(16).padStart(17, '0');
 
   const ec2Error = (res: ServerResponse, status: number, code: string, message: string): void => {
@@ -134,7 +222,8 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     for (let i = 1; req.params[`Filter.${i}.Name`] !== undefined; i++) {
       filters.push({ name: req.params[`Filter.${i}.Name`]!, values: listParam(req.params, `Filter.${i}.Value`) });
     }
-    const inRegion = snapshots.filter((s) => s.region === req.region);
+    settle();
+    const inRegion = snapshots.filter((s) => s.region === req.region && visible(s));
     for (const id of ids) {
       if (!inRegion.some((s) => s.snapshotId === id)) {
         ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
@@ -155,9 +244,14 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
         return true;
       });
     });
+    // Pagination: MaxResults (5-1000) and an opaque NextToken (here: the offset).
+    const max = req.params['MaxResults'] !== undefined ? Number(req.params['MaxResults']) : found.length;
+    const offset = req.params['NextToken'] !== undefined ? Number(req.params['NextToken']) : 0;
+    const page = found.slice(offset, offset + max);
+    const next = offset + max < found.length ? `<nextToken>${offset + max}</nextToken>` : '';
     ok(
       res,
-      `<DescribeSnapshotsResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><snapshotSet>${found.map(snapshotXml).join('')}</snapshotSet></DescribeSnapshotsResponse>`,
+      `<DescribeSnapshotsResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><snapshotSet>${page.map(snapshotXml).join('')}</snapshotSet>${next}</DescribeSnapshotsResponse>`,
     );
   };
 
@@ -181,8 +275,19 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       ec2Error(res, 400, 'TagLimitExceeded', 'The maximum number of tags per resource is 50');
       return;
     }
+    if (pendingIn(req.account, req.region) >= quota) {
+      ec2Error(res, 400, 'ResourceLimitExceeded', `You have reached the maximum number of concurrent snapshot copies (${quota}) to this Region.`);
+      return;
+    }
+    const failures = copyFailures.get(sourceId);
+    const failure = failures?.shift();
+    const t = clock();
     const copy: StandinSnapshot = {
       snapshotId: `snap-${nextId()}`,
+      createdAt: t,
+      settlesAt: t + (options.copyDurationMs ?? 0),
+      settlesTo: failure !== undefined ? 'error' : 'completed',
+      ...(failure !== undefined ? { stateMessage: failure } : {}),
       region: req.region,
       ownerId: req.account,
       state: 'pending',
@@ -193,7 +298,29 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       copiedFrom: { region: sourceRegion, snapshotId: sourceId },
     };
     snapshots.push(copy);
+    const key = `${req.account}|${req.region}`;
+    peaks.set(key, Math.max(peaks.get(key) ?? 0, pendingIn(req.account, req.region)));
+    const after = ambiguous.shift();
+    if (after === 'reset') {
+      res.socket?.destroy();
+      return;
+    }
+    if (after === '500') {
+      ec2Error(res, 500, 'InternalError', 'An internal error has occurred.');
+      return;
+    }
     ok(res, `<CopySnapshotResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><snapshotId>${copy.snapshotId}</snapshotId></CopySnapshotResponse>`);
+  };
+
+  const deleteSnapshot = (req: StandinRequest, res: ServerResponse): void => {
+    const id = req.params['SnapshotId'] ?? '';
+    const i = snapshots.findIndex((s) => s.snapshotId === id && s.region === req.region && s.ownerId === req.account);
+    if (i === -1) {
+      ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+      return;
+    }
+    snapshots.splice(i, 1);
+    ok(res, `<DeleteSnapshotResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><return>true</return></DeleteSnapshotResponse>`);
   };
 
   const assumeRole = (req: StandinRequest, res: ServerResponse): void => {
@@ -239,8 +366,17 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       return;
     }
     if (isSts && action === 'AssumeRole') return assumeRole(req, res);
+    if (!isSts && denyAccounts.has(req.account)) {
+      ec2Error(res, 403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.');
+      return;
+    }
+    if (!isSts && throttled(req.account, req.region)) {
+      ec2Error(res, 503, 'RequestLimitExceeded', 'Request limit exceeded.');
+      return;
+    }
     if (!isSts && action === 'DescribeSnapshots') return describeSnapshots(req, res);
     if (!isSts && action === 'CopySnapshot') return copySnapshot(req, res);
+    if (!isSts && action === 'DeleteSnapshot') return deleteSnapshot(req, res);
     (isSts ? stsError : ec2Error)(res, 400, 'InvalidAction', `The action ${action} is not valid for this web service (stand-in).`);
   };
 
@@ -268,10 +404,30 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       for (let i = 0; i < times; i++) queue.push(fault);
       faults.set(action, queue);
     },
+    failCopiesOf: (sourceSnapshotId, stateMessage, times = 1000) => {
+      copyFailures.set(sourceSnapshotId, Array.from({ length: times }, () => stateMessage));
+    },
+    ambiguousAfterCopy: (mode, times = 1) => {
+      for (let i = 0; i < times; i++) ambiguous.push(mode);
+    },
+    settleNow: (ids) => {
+      for (const s of snapshots) if (ids.includes(s.snapshotId) && s.state === 'pending') s.state = s.settlesTo ?? 'completed';
+    },
+    deleteSnapshot: (snapshotId) => {
+      snapshots = snapshots.filter((s) => s.snapshotId !== snapshotId);
+    },
+    denyAccounts,
+    pendingCopies: (account, region) => pendingIn(account, region),
+    peakPendingCopies: (account, region) => peaks.get(`${account}|${region}`) ?? 0,
     reset: () => {
       requests.length = 0;
       snapshots = [];
       faults.clear();
+      copyFailures.clear();
+      ambiguous = [];
+      denyAccounts.clear();
+      peaks.clear();
+      buckets.clear();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

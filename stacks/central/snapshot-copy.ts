@@ -1,40 +1,89 @@
-import { AssetType, TerraformAsset } from 'cdktf';
+import { AssetType, TerraformAsset, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
+import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
-import { snapshotCopyTriggerPattern } from '../event-patterns';
-import { COPY_FUNCTION_NAME, COPY_FUNCTION_ROLE_NAME, logGroupArn, PREFIX, queueArn, roleArn, ruleArn } from '../names';
+import { snapshotCopyTriggerPattern, type EventPattern } from '../event-patterns';
+import {
+  COPY_START_FUNCTION_NAME,
+  COPY_STATE_MACHINE_NAME,
+  COPY_STEP_FUNCTION_NAME,
+  COPY_SWEEP_FUNCTION_NAME,
+  COPY_SWEEP_STATE_MACHINE_NAME,
+  lambdaArn,
+  logGroupArn,
+  PREFIX,
+  queueArn,
+  roleArn,
+  ruleArn,
+  stateMachineArn,
+} from '../names';
 import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
 import { RoleWithPolicies } from '../role-with-policies';
-import { RuleWithTarget } from '../rule-with-target';
-import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
-import { AlertAlarm, queueNotEmpty } from './alert-alarm';
+import { RuleWithTarget, TARGET_RETRY } from '../rule-with-target';
+import { copyPermissionStatements, sweepPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { AlertAlarm, queueNotEmpty, type AlarmMetric } from './alert-alarm';
+import { copyWorkflowDefinition, STEP_NAMES } from './copy-workflow';
+import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
 
 export const COPY_RULE_NAME = `${PREFIX}-snapshot-copy`;
 export const COPY_QUEUE_NAME = `${PREFIX}-snapshot-copy`;
 export const COPY_DLQ_NAME = `${PREFIX}-snapshot-copy-dlq`;
-export const copyLogGroupName = `/aws/lambda/${COPY_FUNCTION_NAME}`;
+/** Rule on the central account's default bus: copy (and sweep) executions that failed, timed out or were aborted → alert topic. */
+export const COPY_EXECUTION_ALERT_RULE_NAME = `${PREFIX}-copy-execution-failed`;
+/** Scheduled rule on the central account's default bus that starts the retention sweep. */
+export const COPY_SWEEP_RULE_NAME = `${PREFIX}-copy-sweep`;
+/** The sweep runs once a day: expiry is a date, and a day late costs one day of storage. */
+export const COPY_SWEEP_SCHEDULE = 'rate(1 day)';
 
+/** Log groups: Lambda writes to `/aws/lambda/<name>`; state machines' vended logs under `/aws/vendedlogs/`. */
+export const functionLogGroupName = (functionName: string): string => `/aws/lambda/${functionName}`;
 /**
- * Function timeout. A batch is up to 5 events of three EC2 calls each, usually a second in all;
- * under EC2 throttling the SDK backs off (up to 5 attempts a call), and a batch must still finish.
+ * `/aws/vendedlogs/` keeps the CloudWatch Logs resource policy Step Functions creates from growing
+ * per log group (its 5,120-character limit): https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
  */
-export const COPY_FUNCTION_TIMEOUT_SECONDS = 120;
+export const stateMachineLogGroupName = (name: string): string => `/aws/vendedlogs/states/${name}`;
+
+/** Every log group of the copy path (the hub key's policy must admit them: exported for it). */
+export function copyLogGroupNames(props: { readonly retention: boolean }): string[] {
+  return [
+    functionLogGroupName(COPY_START_FUNCTION_NAME),
+    functionLogGroupName(COPY_STEP_FUNCTION_NAME),
+    stateMachineLogGroupName(COPY_STATE_MACHINE_NAME),
+    ...(props.retention ? [functionLogGroupName(COPY_SWEEP_FUNCTION_NAME), stateMachineLogGroupName(COPY_SWEEP_STATE_MACHINE_NAME)] : []),
+  ];
+}
+
+/** The starter: one `StartExecution` per record; a batch of 10 takes a second or two, throttled a little more. */
+export const COPY_START_TIMEOUT_SECONDS = 60;
 /**
  * AWS: visibility timeout at least 6x the function timeout for SQS event sources.
  * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
  */
-export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_FUNCTION_TIMEOUT_SECONDS;
+export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_START_TIMEOUT_SECONDS;
 /**
- * Receives before a message goes to the copy DLQ. `ResourceLimitExceeded` (20 concurrent copies
- * per destination region) sends a message back to the queue; ten visibility timeouts are about two
- * hours of retries before a person has to look.
+ * Receives before a message goes to the copy DLQ. The starter only starts executions (the
+ * waiting for EC2's quota happens inside them), so a record that fails ten times over an hour
+ * means Step Functions refuses it: a person has to look.
  */
 export const COPY_MAX_RECEIVE_COUNT = 10;
-export const COPY_BATCH_SIZE = 5;
+export const COPY_BATCH_SIZE = 10;
+/**
+ * Concurrent starter invocations (the event source mapping's minimum is 2). Fixed, not
+ * configurable (`snapshotCopy.maxConcurrency` is gone): how many copies run is decided inside
+ * the executions (`maxInFlightCopies`), and 5 × 10 starts per second or two is far below Step
+ * Functions' StartExecution quota.
+ */
+export const COPY_START_MAX_CONCURRENCY = 5;
+/** One workflow step: a few EC2 calls, throttling retried by the SDK inside it. */
+export const COPY_STEP_TIMEOUT_SECONDS = 120;
+/** One account and region: describe this app's copies and delete the expired ones. */
+export const COPY_SWEEP_TIMEOUT_SECONDS = 900;
 
 /** The built handler (`npm run build`): its deployment zip and the SHA-256 of its code. */
 export interface HandlerBundle {
@@ -50,6 +99,7 @@ export interface HandlerBundle {
 export interface SnapshotCopyProps {
   readonly accountId: string;
   readonly region: string;
+  /** The central bus's name (literal: the ARNs in policies are built from it). */
   readonly busName: string;
   /** The bus, by reference (`bus.name`): the copy rule is created after it. @default - `busName` */
   readonly eventBusName?: string;
@@ -61,114 +111,307 @@ export interface SnapshotCopyProps {
   readonly copyTag?: string;
   /** Role assumed in each member account. */
   readonly memberRoleName: string;
-  /** Member accounts (named in the role policy when there is no organization id). */
+  /** Member accounts (named in the role policies when there is no organization id). */
   readonly memberAccountIds: readonly string[];
   /**
    * Copy permissions in the central account itself, when it is also a member (its own snapshots
-   * are copied with the function's credentials).
-   * @default - none: the function copies only through member roles
+   * are copied and swept with the functions' own credentials).
+   * @default - none: the functions act only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
-  readonly maxConcurrency: number;
+  /** `snapshotCopy.maxInFlightCopies` (1-20). */
+  readonly maxInFlightCopies: number;
+  /**
+   * `snapshotCopy.retentionDays`: copies expire and the sweep deletes them.
+   * @default - none: copies are kept, no sweep is deployed
+   */
+  readonly retentionDays?: number;
+  /**
+   * Every member account × destination region the sweep visits (required with `retentionDays`).
+   * @default - none
+   */
+  readonly sweepTargets?: readonly SweepTarget[];
+  /** Role that deploys the central stack: the documented exception of the copy queue's policy (redrive). */
+  readonly deploymentRoleName: string;
   readonly logRetentionDays: number;
   readonly kmsKeyArn: string;
   readonly alertTopicArn: string;
   readonly deadLetterQueueArn: string;
 }
 
-/** Only the copy rule may send to the copy queue. */
-export function copyQueuePolicy(props: Pick<SnapshotCopyProps, 'accountId' | 'region' | 'busName'>): PolicyDocument {
+type Scope = Pick<SnapshotCopyProps, 'accountId' | 'region'>;
+const copyQueueArn = (p: Scope): string => queueArn(p.region, p.accountId, COPY_QUEUE_NAME);
+export const copyRuleArn = (p: Scope & Pick<SnapshotCopyProps, 'busName'>): string => ruleArn(p.region, p.accountId, COPY_RULE_NAME, p.busName);
+export const copyStateMachineArn = (p: Scope): string => stateMachineArn(p.region, p.accountId, COPY_STATE_MACHINE_NAME);
+export const sweepStateMachineArn = (p: Scope): string => stateMachineArn(p.region, p.accountId, COPY_SWEEP_STATE_MACHINE_NAME);
+
+/**
+ * ARN of the rule on the central account's DEFAULT bus that sends failed, timed-out and aborted
+ * copy/sweep executions to the alert topic: the alert topic's policy must admit it (rules on the
+ * default bus have no bus name in their ARN: `arn:aws:events:R:A:rule/NAME`).
+ */
+export const copyExecutionAlertRuleArn = (p: Scope): string => ruleArn(p.region, p.accountId, COPY_EXECUTION_ALERT_RULE_NAME);
+/** ARN of the scheduled sweep rule (default bus): the central target DLQ admits it. */
+export const copySweepRuleArn = (p: Scope): string => ruleArn(p.region, p.accountId, COPY_SWEEP_RULE_NAME);
+/** The copy path's rules whose targets dead-letter to the central target DLQ. */
+export const copyRuleArns = (p: Scope & Pick<SnapshotCopyProps, 'busName'> & { readonly retention: boolean }): string[] => [
+  copyRuleArn(p),
+  copyExecutionAlertRuleArn(p),
+  ...(p.retention ? [copySweepRuleArn(p)] : []),
+];
+
+/**
+ * The copy queue's policy. EventBridge may send only for the copy rule; and because any principal
+ * of the central account with `sqs:*` in its identity policy could otherwise write forged events
+ * to the queue or steal them from it (same-account access needs only one side to allow),
+ * explicit denies (confused deputy):
+ * - `sqs:SendMessage` unless the request comes from the copy rule (`aws:SourceArn`, which
+ *   EventBridge sends for rule deliveries) or from the deployment role (the documented exception:
+ *   redriving the copy DLQ back with `StartMessageMoveTask` sends as the caller; that role can
+ *   rewrite this policy anyway);
+ * - receive/delete/change-visibility/purge unless the caller is the starter's role
+ *   (`aws:PrincipalArn`, present for every IAM principal).
+ * Negated operators (`ArnNotEquals`) match when the key is absent, so a role session (no
+ * `aws:SourceArn`) and a service principal (no `aws:PrincipalArn`) are denied unless the other
+ * condition names them. Management actions (SetQueueAttributes, GetQueueAttributes, tagging) are
+ * not denied, so Terraform keeps managing the queue.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-dead-letter-queue-redrive.html
+ */
+export function copyQueuePolicy(props: Scope & Pick<SnapshotCopyProps, 'busName' | 'deploymentRoleName'>): PolicyDocument {
+  const queue = copyQueueArn(props);
+  const deployer = roleArn(props.accountId, props.deploymentRoleName);
   return policyDocument('resource', [
     {
       Sid: 'CopyRuleSendsEvents',
       Effect: 'Allow',
       Principal: { Service: 'events.amazonaws.com' },
       Action: 'sqs:SendMessage',
-      Resource: queueArn(props.region, props.accountId, COPY_QUEUE_NAME),
-      Condition: { ArnEquals: { 'aws:SourceArn': ruleArn(props.region, props.accountId, COPY_RULE_NAME, props.busName) } },
+      Resource: queue,
+      Condition: { ArnEquals: { 'aws:SourceArn': copyRuleArn(props) } },
+    },
+    {
+      Sid: 'DenySendExceptCopyRule',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'sqs:SendMessage',
+      Resource: queue,
+      Condition: { ArnNotEquals: { 'aws:SourceArn': copyRuleArn(props), 'aws:PrincipalArn': deployer } },
+    },
+    {
+      Sid: 'DenyConsumeExceptStarter',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'],
+      Resource: queue,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn(props.accountId, COPY_START_FUNCTION_NAME) } },
     },
   ]);
 }
 
-/**
- * The function may read its queue, write its own log group, and assume the member role by name
- * only (in the organization, or in the listed accounts); plus copy rights in its own account when
- * the central account is also a member.
- */
-export function copyFunctionPolicy(props: Omit<SnapshotCopyProps, 'bundle'>): PolicyDocument {
-  const statements: Statement[] = [
+const writeOwnLogGroup = (p: Scope, functionName: string): Statement => ({
+  Sid: 'WriteOwnLogGroup',
+  Effect: 'Allow',
+  Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+  Resource: `${logGroupArn(p.region, p.accountId, functionLogGroupName(functionName))}:*`,
+});
+
+/** Assume the member role by name only: in the organization, or in the listed accounts. */
+function assumeMemberRole(props: Pick<SnapshotCopyProps, 'organizationId' | 'memberRoleName' | 'memberAccountIds'>): Statement {
+  return props.organizationId
+    ? {
+        Sid: 'AssumeMemberCopyRole',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: roleArn('*', props.memberRoleName),
+        Condition: { StringEquals: { 'aws:ResourceOrgID': props.organizationId } },
+      }
+    : {
+        Sid: 'AssumeMemberCopyRole',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: [...new Set(props.memberAccountIds)].sort().map((a) => roleArn(a, props.memberRoleName)),
+      };
+}
+
+/** The starter reads its queue and starts executions of the copy state machine; nothing else. */
+export function startFunctionPolicy(props: Scope): PolicyDocument {
+  return policyDocument('identity', [
     {
       Sid: 'ConsumeCopyQueue',
       Effect: 'Allow',
       Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'],
-      Resource: queueArn(props.region, props.accountId, COPY_QUEUE_NAME),
+      Resource: copyQueueArn(props),
     },
-    {
-      Sid: 'WriteOwnLogGroup',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: `${logGroupArn(props.region, props.accountId, copyLogGroupName)}:*`,
-    },
-    props.organizationId
-      ? {
-          Sid: 'AssumeMemberCopyRole',
-          Effect: 'Allow',
-          Action: 'sts:AssumeRole',
-          Resource: roleArn('*', props.memberRoleName),
-          Condition: { StringEquals: { 'aws:ResourceOrgID': props.organizationId } },
-        }
-      : {
-          Sid: 'AssumeMemberCopyRole',
-          Effect: 'Allow',
-          Action: 'sts:AssumeRole',
-          Resource: [...new Set(props.memberAccountIds)].sort().map((a) => roleArn(a, props.memberRoleName)),
-        },
-  ];
-  if (props.ownAccountCopy) statements.push(...copyPermissionStatements(props.ownAccountCopy));
-  return policyDocument('identity', statements);
+    { Sid: 'StartCopyExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: copyStateMachineArn(props) },
+    writeOwnLogGroup(props, COPY_START_FUNCTION_NAME),
+  ]);
 }
 
-/** The function's environment: the handler contract (see handlers/snapshot-copy/README.md). */
-export function copyFunctionEnvironment(props: Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'kmsKeyId' | 'copyTag' | 'memberRoleName'>): Record<string, string> {
+/** The step function assumes the member role (and copies in its own account when it is a member). */
+export function stepFunctionPolicy(props: Scope & Pick<SnapshotCopyProps, 'organizationId' | 'memberRoleName' | 'memberAccountIds' | 'ownAccountCopy'>): PolicyDocument {
+  return policyDocument('identity', [
+    assumeMemberRole(props),
+    writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
+    ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
+  ]);
+}
+
+/** The sweep function assumes the member role (and sweeps its own account when it is a member). */
+export function sweepFunctionPolicy(props: Scope & Pick<SnapshotCopyProps, 'organizationId' | 'memberRoleName' | 'memberAccountIds' | 'ownAccountCopy'>): PolicyDocument {
+  return policyDocument('identity', [
+    assumeMemberRole(props),
+    writeOwnLogGroup(props, COPY_SWEEP_FUNCTION_NAME),
+    ...(props.ownAccountCopy ? sweepPermissionStatements(props.ownAccountCopy) : []),
+  ]);
+}
+
+/**
+ * Logging to CloudWatch Logs goes through vended-log deliveries, whose actions support no
+ * resource-level permissions: `"Resource": "*"` is AWS's documented policy (and the documented
+ * exception to scoping here). https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+ */
+const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+];
+
+/** A state machine's role: invoke exactly one function (unqualified ARN, as its definition names it), and deliver its logs. */
+export function stateMachinePolicy(functionArn: string): PolicyDocument {
+  return policyDocument('identity', [
+    { Sid: 'InvokeTaskFunction', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArn },
+    { Sid: 'DeliverExecutionLogs', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
+  ]);
+}
+
+/** The environment of each entry point (COPY-CONTRACT.md, "Environment variables"). */
+export function copyFunctionEnvironments(
+  props: Scope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
+): Record<'start' | 'step' | 'sweep', Record<string, string>> {
+  const powertools = { POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' };
   return {
-    DESTINATION_REGION: props.destinationRegion,
-    MEMBER_ROLE_NAME: props.memberRoleName,
-    ...(props.regionMap && Object.keys(props.regionMap).length > 0 ? { REGION_MAP: JSON.stringify(props.regionMap) } : {}),
-    ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
-    ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
-    POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    start: {
+      STATE_MACHINE_ARN: copyStateMachineArn(props),
+      COPY_QUEUE_ARN: copyQueueArn(props),
+      DESTINATION_REGION: props.destinationRegion,
+      ...(props.regionMap && Object.keys(props.regionMap).length > 0 ? { REGION_MAP: JSON.stringify(props.regionMap) } : {}),
+      ...powertools,
+    },
+    step: {
+      MEMBER_ROLE_NAME: props.memberRoleName,
+      ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
+      ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
+      MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
+      ...(props.retentionDays !== undefined ? { RETENTION_DAYS: String(props.retentionDays) } : {}),
+      ...powertools,
+    },
+    sweep: { MEMBER_ROLE_NAME: props.memberRoleName, ...powertools },
   };
 }
 
 /**
- * The snapshot-copy path in the central account:
- * copy rule on the central bus -> SQS copy queue -> Lambda (event source mapping, partial batch
- * failures, bounded concurrency) -> after repeated failures, the copy DLQ; alarms to the alert topic.
+ * Step Functions' execution status events for the copy path's state machines that ended badly.
+ * They arrive on the default bus of the state machine's account and region.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+ */
+export function executionFailedPattern(stateMachineArns: readonly string[]): EventPattern {
+  return {
+    source: ['aws.states'],
+    'detail-type': ['Step Functions Execution Status Change'],
+    detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [...stateMachineArns] },
+  };
+}
+
+/**
+ * The alert message: a JSON object template, so EventBridge quotes each value (a `cause` with
+ * quotes or newlines stays valid JSON; a missing field becomes null).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
+ */
+export const EXECUTION_ALERT_INPUT = {
+  inputPaths: {
+    execution: '$.detail.name',
+    status: '$.detail.status',
+    error: '$.detail.error',
+    cause: '$.detail.cause',
+    executionArn: '$.detail.executionArn',
+    stateMachineArn: '$.detail.stateMachineArn',
+  },
+  inputTemplate:
+    '{"alert": "ebs-event-hub snapshot-copy execution ended badly", "execution": <execution>, "status": <status>, "error": <error>, "cause": <cause>, "executionArn": <executionArn>, "stateMachineArn": <stateMachineArn>}',
+} as const;
+
+const executionMetric = (metricName: string, arn: string): AlarmMetric => ({
+  namespace: 'AWS/States',
+  metricName,
+  dimensions: { StateMachineArn: arn },
+  statistic: 'Sum',
+  threshold: 0,
+});
+
+interface FunctionSpec {
+  readonly name: string;
+  readonly handler: string;
+  readonly description: string;
+  readonly timeout: number;
+  readonly policy: PolicyDocument;
+  readonly environment: Record<string, string>;
+  /** Advice when the role's policy exceeds IAM's size quota. */
+  readonly sizeHint?: string;
+  /** Resources its environment names by literal ARN (created first). */
+  readonly after?: readonly ITerraformDependable[];
+}
+
+/**
+ * The snapshot-copy path in the central account (COPY-CONTRACT.md):
+ * copy rule (central bus) → SQS copy queue (SSE, DLQ) → `ebs-event-hub-copy-start` (event source
+ * mapping, partial batch failures) → Standard state machine `ebs-event-hub-snapshot-copy`, one
+ * execution per snapshot → `ebs-event-hub-copy-step` for each step. With retention, a daily rule
+ * starts the sweep state machine, which invokes `ebs-event-hub-copy-sweep` per account and region.
  *
- * The queue absorbs bursts: EC2 allows 20 concurrent copies per account and destination region,
- * and a message refused for that reason comes back after its visibility timeout.
+ * Failure paths: the queue's DLQ (starts that keep failing), the state machines' Retry/Catch and
+ * Fail states (steps and sweeps are invoked synchronously by Step Functions: no asynchronous
+ * Lambda invocation exists here, so no Lambda destinations), the central target DLQ for the rules;
+ * alarms and an execution-status rule to the alert topic.
  */
 export class SnapshotCopy extends Construct {
-  readonly function: LambdaFunction;
-  readonly role: RoleWithPolicies;
+  readonly functions: Readonly<Record<'start' | 'step' | 'sweep', LambdaFunction | undefined>>;
+  readonly roles: Readonly<Record<string, RoleWithPolicies>>;
   readonly queue: SqsQueue;
-  readonly rolePolicy: PolicyDocument;
+  readonly stateMachine: SfnStateMachine;
+  readonly sweepStateMachine?: SfnStateMachine;
   readonly queuePolicy: PolicyDocument;
+  /** Each role's policy, by role name: what the IAM tests evaluate. */
+  readonly rolePolicies: Readonly<Record<string, PolicyDocument>>;
 
   constructor(scope: Construct, id: string, props: SnapshotCopyProps) {
     super(scope, id);
     const { region, accountId } = props;
-    this.rolePolicy = copyFunctionPolicy(props);
+    const retention = props.retentionDays !== undefined;
+    if (retention && (props.sweepTargets ?? []).length === 0) {
+      throw new Error('SnapshotCopy: retentionDays is set but sweepTargets is empty; give every member account × destination region');
+    }
+    if (!Number.isInteger(props.maxInFlightCopies) || props.maxInFlightCopies < 1 || props.maxInFlightCopies > 20) {
+      throw new Error(`SnapshotCopy: maxInFlightCopies ${props.maxInFlightCopies} is not a whole number from 1 to 20`);
+    }
     this.queuePolicy = copyQueuePolicy(props);
+    const env = copyFunctionEnvironments(props);
+    const sizeHint = 'Without organizationId the policy lists the member copy role of every account: set organizationId to admit them with one statement';
 
+    // --- queue -------------------------------------------------------------------------------
     const dlq = new SqsQueue(this, 'dlq', {
       name: COPY_DLQ_NAME,
       region,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
       // Only the copy queue may dead-letter here.
-      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn(region, accountId, COPY_QUEUE_NAME)] }),
+      redriveAllowPolicy: JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [copyQueueArn(props)] }),
     });
     this.queue = new SqsQueue(this, 'queue', {
       name: COPY_QUEUE_NAME,
@@ -176,94 +419,271 @@ export class SnapshotCopy extends Construct {
       sqsManagedSseEnabled: true,
       visibilityTimeoutSeconds: COPY_QUEUE_VISIBILITY_SECONDS,
       messageRetentionSeconds: DLQ_RETENTION_SECONDS,
-      redrivePolicy: JSON.stringify({ deadLetterTargetArn: queueArn(region, accountId, COPY_DLQ_NAME), maxReceiveCount: COPY_MAX_RECEIVE_COUNT }),
+      redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: COPY_MAX_RECEIVE_COUNT }),
       policy: renderPolicy(this.queuePolicy),
-      dependsOn: [dlq],
     });
 
+    // The target names the queue by reference: created after the queue and its inline policy,
+    // which admits the rule.
     new RuleWithTarget(this, 'rule', {
       ruleName: COPY_RULE_NAME,
-      description: 'Completed snapshots (createSnapshot, createSnapshots) to the snapshot-copy queue',
+      description: 'Completed snapshots (createSnapshot, createSnapshots; not replays) to the snapshot-copy queue',
       region,
       eventBusName: props.eventBusName ?? props.busName,
       pattern: snapshotCopyTriggerPattern(),
-      targetArn: queueArn(region, accountId, COPY_QUEUE_NAME),
+      targetArn: this.queue.arn,
       deadLetterQueueArn: props.deadLetterQueueArn,
-      targetDependsOn: [this.queue], // the queue and its inline policy admitting the rule
     });
 
-    const logGroup = new CloudwatchLogGroup(this, 'log-group', {
-      name: copyLogGroupName,
-      region,
-      retentionInDays: props.logRetentionDays,
-      kmsKeyId: props.kmsKeyArn,
-    });
-
-    this.role = new RoleWithPolicies(this, 'role', {
-      roleName: COPY_FUNCTION_ROLE_NAME,
-      description: 'Snapshot-copy function: reads its queue, writes its log group, assumes the member copy role',
-      trustPolicy: serviceTrustPolicy('lambda.amazonaws.com', accountId),
-      policies: { 'snapshot-copy': this.rolePolicy },
-      sizeHint: 'Without organizationId the policy lists the member copy role of every account: set organizationId to admit them with one statement',
-    });
-
+    // --- functions ---------------------------------------------------------------------------
     const code = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
-    this.function = new LambdaFunction(this, 'function', {
-      functionName: COPY_FUNCTION_NAME,
-      description: 'Copies completed EBS snapshots to the DR region, once, with their tags',
-      region,
-      role: this.role.role.arn,
-      runtime: 'nodejs24.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: code.path,
-      sourceCodeHash: props.bundle.sha256,
-      memorySize: 256,
-      timeout: COPY_FUNCTION_TIMEOUT_SECONDS,
-      environment: { variables: copyFunctionEnvironment(props) },
-      dependsOn: [logGroup],
+    const roles: Record<string, RoleWithPolicies> = {};
+    const rolePolicies: Record<string, PolicyDocument> = {};
+    const makeFunction = (key: string, spec: FunctionSpec): LambdaFunction => {
+      const logGroup = new CloudwatchLogGroup(this, `${key}-log-group`, {
+        name: functionLogGroupName(spec.name),
+        region,
+        retentionInDays: props.logRetentionDays,
+        kmsKeyId: props.kmsKeyArn,
+      });
+      const role = new RoleWithPolicies(this, `${key}-role`, {
+        roleName: spec.name,
+        description: spec.description,
+        trustPolicy: serviceTrustPolicy('lambda.amazonaws.com', accountId),
+        policies: { [spec.name]: spec.policy },
+        ...(spec.sizeHint ? { sizeHint: spec.sizeHint } : {}),
+      });
+      roles[spec.name] = role;
+      rolePolicies[spec.name] = spec.policy;
+      return new LambdaFunction(this, `${key}-function`, {
+        functionName: spec.name,
+        description: spec.description,
+        region,
+        role: role.role.arn,
+        runtime: 'nodejs24.x',
+        architectures: ['arm64'],
+        handler: spec.handler,
+        filename: code.path,
+        sourceCodeHash: props.bundle.sha256,
+        memorySize: 256,
+        timeout: spec.timeout,
+        environment: { variables: spec.environment },
+        // The log group by reference (created first, with retention and the key). `Text`: Lambda's
+        // own lines stay as they were; Powertools writes its structured JSON lines itself.
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        // The role's inline policies exist before the function runs with it.
+        dependsOn: [logGroup, ...role.policies, ...(spec.after ?? [])],
+      });
+    };
+
+    const step = makeFunction('step', {
+      name: COPY_STEP_FUNCTION_NAME,
+      handler: 'index.step',
+      description: `Snapshot-copy workflow step (${STEP_NAMES.join(', ')}) in the snapshot's own account`,
+      timeout: COPY_STEP_TIMEOUT_SECONDS,
+      policy: stepFunctionPolicy(props),
+      environment: env.step,
+      sizeHint,
     });
 
+    // --- state machine -----------------------------------------------------------------------
+    this.stateMachine = this.makeStateMachine('copy', {
+      props,
+      name: COPY_STATE_MACHINE_NAME,
+      description: 'Snapshot-copy state machine: invokes only ebs-event-hub-copy-step, writes its log group',
+      functionArn: lambdaArn(region, accountId, COPY_STEP_FUNCTION_NAME),
+      definition: copyWorkflowDefinition({ stepFunctionArn: lambdaArn(region, accountId, COPY_STEP_FUNCTION_NAME) }),
+      dependsOn: step,
+      roles,
+      rolePolicies,
+    });
+
+    const start = makeFunction('start', {
+      name: COPY_START_FUNCTION_NAME,
+      handler: 'index.start',
+      description: 'Starts one snapshot-copy execution per completed snapshot from the copy queue',
+      timeout: COPY_START_TIMEOUT_SECONDS,
+      policy: startFunctionPolicy(props),
+      environment: env.start,
+      after: [this.stateMachine, this.queue],
+    });
     new LambdaEventSourceMapping(this, 'queue-source', {
       region,
       eventSourceArn: this.queue.arn,
-      functionName: this.function.arn,
+      functionName: start.arn,
       batchSize: COPY_BATCH_SIZE,
       functionResponseTypes: ['ReportBatchItemFailures'],
-      scalingConfig: { maximumConcurrency: props.maxConcurrency },
-      // Lambda checks the execution role can receive from the queue when the mapping is created
-      // (InvalidParameterValueException otherwise: aws/aws-cdk#6770, hashicorp/terraform-provider-aws#14042).
-      dependsOn: [...this.role.policies],
+      scalingConfig: { maximumConcurrency: COPY_START_MAX_CONCURRENCY },
+      dependsOn: [this.stateMachine],
     });
 
+    let sweep: LambdaFunction | undefined;
+    if (retention) {
+      sweep = makeFunction('sweep', {
+        name: COPY_SWEEP_FUNCTION_NAME,
+        handler: 'index.sweep',
+        description: 'Deletes expired snapshot copies (expiry tag) in one account and destination region',
+        timeout: COPY_SWEEP_TIMEOUT_SECONDS,
+        policy: sweepFunctionPolicy(props),
+        environment: env.sweep,
+        sizeHint,
+      });
+      this.sweepStateMachine = this.makeStateMachine('sweep', {
+        props,
+        name: COPY_SWEEP_STATE_MACHINE_NAME,
+        description: 'Retention sweep state machine: invokes only ebs-event-hub-copy-sweep, writes its log group',
+        functionArn: lambdaArn(region, accountId, COPY_SWEEP_FUNCTION_NAME),
+        definition: sweepWorkflowDefinition({ sweepFunctionArn: lambdaArn(region, accountId, COPY_SWEEP_FUNCTION_NAME), targets: props.sweepTargets! }),
+        dependsOn: sweep,
+        roles,
+        rolePolicies,
+      });
+      this.scheduleSweep(props, this.sweepStateMachine, roles, rolePolicies);
+    }
+    this.functions = { start, step, sweep };
+    this.roles = roles;
+    this.rolePolicies = rolePolicies;
+
+    // --- alerts ------------------------------------------------------------------------------
+    // Alarm dimensions by reference (`arn`, `name`): each alarm is created after what it watches.
+    const machines = [
+      { key: 'copy', name: COPY_STATE_MACHINE_NAME, arn: copyStateMachineArn(props), ref: this.stateMachine.arn },
+      ...(this.sweepStateMachine ? [{ key: 'sweep', name: COPY_SWEEP_STATE_MACHINE_NAME, arn: sweepStateMachineArn(props), ref: this.sweepStateMachine.arn }] : []),
+    ];
+    for (const m of machines) {
+      for (const [metric, suffix, what] of [
+        ['ExecutionsFailed', 'failed', 'failed (a copy that could not be made, a sweep item that failed)'],
+        ['ExecutionsTimedOut', 'timed-out', 'timed out (waited past its bound)'],
+        ['ExecutionsAborted', 'aborted', 'were stopped by someone'],
+      ] as const) {
+        new AlertAlarm(this, `${m.key}-executions-${suffix}`, {
+          alarmName: `${m.name}-executions-${suffix}`,
+          description: `Executions of ${m.name} ${what}: the alert topic also carries each execution's name and cause`,
+          region,
+          metric: executionMetric(metric, m.ref),
+          topicArn: props.alertTopicArn,
+        });
+      }
+    }
     new AlertAlarm(this, 'dlq-alarm', {
       alarmName: `${PREFIX}-snapshot-copy-dlq-not-empty`,
-      description: 'Snapshot-copy events that failed 10 times: inspect and redrive the copy DLQ',
+      description: 'Completed snapshots whose copy execution could not be started 10 times: inspect and redrive the copy DLQ',
       region,
       metric: queueNotEmpty(dlq.name),
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });
-    new AlertAlarm(this, 'errors-alarm', {
-      alarmName: `${PREFIX}-snapshot-copy-errors`,
-      description: 'The snapshot-copy function failed (an invocation error, not a failed record)',
+    new AlertAlarm(this, 'start-errors-alarm', {
+      alarmName: `${COPY_START_FUNCTION_NAME}-errors`,
+      description: 'The copy starter failed as a whole (an invocation error, not a failed record)',
       region,
-      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: this.function.functionName }, statistic: 'Sum', threshold: 0 },
+      metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: start.functionName }, statistic: 'Sum', threshold: 0 },
       topicArn: props.alertTopicArn,
     });
-    new AlertAlarm(this, 'age-alarm', {
-      alarmName: `${PREFIX}-snapshot-copy-backlog-age`,
-      description: 'Snapshot-copy events waited over an hour: copies are throttled by the EC2 quota or failing',
+
+    // Every execution that ends badly, by name and cause, to the alert topic. Step Functions
+    // emits these on the default bus of its own account and region.
+    const alertRule = new CloudwatchEventRule(this, 'execution-alert-rule', {
+      name: COPY_EXECUTION_ALERT_RULE_NAME,
+      description: 'Snapshot-copy and sweep executions that failed, timed out or were aborted, to the alert topic',
       region,
-      metric: {
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateAgeOfOldestMessage',
-        dimensions: { QueueName: this.queue.name },
-        statistic: 'Maximum',
-        threshold: 3600,
-        evaluationPeriods: 3,
-      },
-      topicArn: props.alertTopicArn,
+      eventBusName: 'default',
+      eventPattern: JSON.stringify(executionFailedPattern(machines.map((m) => m.arn))),
+      state: 'ENABLED',
+      // The pattern names the state machines by literal ARN.
+      dependsOn: [this.stateMachine, ...(this.sweepStateMachine ? [this.sweepStateMachine] : [])],
+    });
+    new CloudwatchEventTarget(this, 'execution-alert-target', {
+      rule: alertRule.name,
+      eventBusName: alertRule.eventBusName,
+      region,
+      targetId: 'alert-topic',
+      arn: props.alertTopicArn,
+      inputTransformer: { inputPaths: { ...EXECUTION_ALERT_INPUT.inputPaths }, inputTemplate: EXECUTION_ALERT_INPUT.inputTemplate },
+      retryPolicy: { ...TARGET_RETRY },
+      deadLetterConfig: { arn: props.deadLetterQueueArn },
+    });
+  }
+
+  private makeStateMachine(
+    key: string,
+    o: {
+      props: SnapshotCopyProps;
+      name: string;
+      description: string;
+      functionArn: string;
+      definition: Record<string, unknown>;
+      dependsOn: LambdaFunction;
+      roles: Record<string, RoleWithPolicies>;
+      rolePolicies: Record<string, PolicyDocument>;
+    },
+  ): SfnStateMachine {
+    const { region, accountId } = o.props;
+    const roleName = `${o.name}-states`;
+    const policy = stateMachinePolicy(o.functionArn);
+    const role = new RoleWithPolicies(this, `${key}-states-role`, {
+      roleName,
+      description: o.description,
+      trustPolicy: serviceTrustPolicy('states.amazonaws.com', accountId),
+      policies: { [roleName]: policy },
+    });
+    o.roles[roleName] = role;
+    o.rolePolicies[roleName] = policy;
+    const logGroup = new CloudwatchLogGroup(this, `${key}-states-log-group`, {
+      name: stateMachineLogGroupName(o.name),
+      region,
+      retentionInDays: o.props.logRetentionDays,
+      kmsKeyId: o.props.kmsKeyArn,
+    });
+    return new SfnStateMachine(this, `${key}-state-machine`, {
+      name: o.name,
+      region,
+      type: 'STANDARD',
+      roleArn: role.role.arn,
+      // Literal JSON: the plan shows the definition as reviewed; the task function by literal ARN.
+      definition: JSON.stringify(o.definition),
+      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, includeExecutionData: false, level: 'ERROR' },
+      // The definition names the function by literal ARN, and the role's policies must exist
+      // before Step Functions validates the role: explicit ordering.
+      dependsOn: [o.dependsOn, ...role.policies],
+    });
+  }
+
+  private scheduleSweep(props: SnapshotCopyProps, machine: SfnStateMachine, roles: Record<string, RoleWithPolicies>, rolePolicies: Record<string, PolicyDocument>): void {
+    const { region, accountId } = props;
+    const roleName = `${COPY_SWEEP_RULE_NAME}-events`;
+    const policy = policyDocument('identity', [
+      { Sid: 'StartSweepExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: sweepStateMachineArn(props) },
+    ]);
+    const role = new RoleWithPolicies(this, 'sweep-events-role', {
+      roleName,
+      description: 'EventBridge starts the daily retention sweep',
+      trustPolicy: serviceTrustPolicy('events.amazonaws.com', accountId),
+      policies: { [roleName]: policy },
+    });
+    roles[roleName] = role;
+    rolePolicies[roleName] = policy;
+    const rule = new CloudwatchEventRule(this, 'sweep-rule', {
+      name: COPY_SWEEP_RULE_NAME,
+      description: 'Starts the retention sweep of expired snapshot copies once a day',
+      region,
+      eventBusName: 'default',
+      scheduleExpression: COPY_SWEEP_SCHEDULE,
+      state: 'ENABLED',
+    });
+    sweepChunks(props.sweepTargets!).forEach((_, i) => {
+      new CloudwatchEventTarget(this, `sweep-target-${i}`, {
+        rule: rule.name,
+        eventBusName: rule.eventBusName,
+        region,
+        targetId: `sweep-chunk-${i}`,
+        arn: machine.arn,
+        roleArn: role.role.arn,
+        input: JSON.stringify({ chunk: i }),
+        retryPolicy: { ...TARGET_RETRY },
+        deadLetterConfig: { arn: props.deadLetterQueueArn },
+        dependsOn: [...role.policies],
+      });
     });
   }
 }

@@ -1,27 +1,36 @@
 import { Construct } from 'constructs';
 import { policyDocument, type PolicyDocument } from '../policy';
 import { RoleWithPolicies } from '../role-with-policies';
-import { copyPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { memberPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
 
 export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly roleName: string;
-  /** The central copy function's role: the only principal that may assume this one. */
-  readonly functionRoleArn: string;
+  /**
+   * The central roles that may assume this one: the copy step function's (copies) and, with
+   * retention, the sweep function's (deletes expired copies). Nothing else.
+   */
+  readonly trustedRoleArns: readonly string[];
 }
 
-/** Only the central function's role may assume the member copy role. */
-export function snapshotCopyRoleTrustPolicy(functionRoleArn: string): PolicyDocument {
+/** Only the central copy-path roles may assume the member copy role. */
+export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]): PolicyDocument {
+  if (trustedRoleArns.length === 0) throw new Error('snapshotCopyRoleTrustPolicy: trustedRoleArns is empty; name the central roles that assume the member role');
   return policyDocument('trust', [
-    { Sid: 'CentralCopyFunctionAssumes', Effect: 'Allow', Principal: { AWS: functionRoleArn }, Action: 'sts:AssumeRole' },
+    {
+      Sid: 'CentralCopyFunctionsAssume',
+      Effect: 'Allow',
+      Principal: { AWS: trustedRoleArns.length === 1 ? trustedRoleArns[0]! : [...trustedRoleArns] },
+      Action: 'sts:AssumeRole',
+    },
   ]);
 }
 
-export const snapshotCopyRolePolicy = (props: CopyPermissionsProps): PolicyDocument => policyDocument('identity', copyPermissionStatements(props));
+export const snapshotCopyRolePolicy = (props: CopyPermissionsProps): PolicyDocument => policyDocument('identity', memberPermissionStatements(props));
 
 /**
- * The role the central function assumes to copy this account's snapshots in this account: the
- * copy stays with its owner, and no snapshot has to be shared (snapshots under the default
- * `aws/ebs` key cannot be shared at all).
+ * The role the central functions assume to copy this account's snapshots in this account (and,
+ * with retention, delete its expired copies): the copy stays with its owner, and no snapshot has to
+ * be shared (snapshots under the default `aws/ebs` key cannot be shared at all).
  */
 export class SnapshotCopyRole extends Construct {
   readonly role: RoleWithPolicies;
@@ -30,11 +39,11 @@ export class SnapshotCopyRole extends Construct {
 
   constructor(scope: Construct, id: string, props: SnapshotCopyRoleProps) {
     super(scope, id);
-    this.trustPolicy = snapshotCopyRoleTrustPolicy(props.functionRoleArn);
+    this.trustPolicy = snapshotCopyRoleTrustPolicy(props.trustedRoleArns);
     this.policy = snapshotCopyRolePolicy(props);
     this.role = new RoleWithPolicies(this, 'role', {
       roleName: props.roleName,
-      description: 'Assumed by the central snapshot-copy function to copy this account\'s snapshots to the DR region',
+      description: 'Assumed by the central snapshot-copy functions to copy this account\'s snapshots to the DR region (and delete expired copies)',
       trustPolicy: this.trustPolicy,
       policies: { 'copy-snapshots': this.policy },
       maxSessionDuration: 3600,

@@ -1,0 +1,100 @@
+/**
+ * The EC2 stand-in's claims about EC2, checked through the real SDK (what the workflow tests rely on):
+ * the 20-copy quota, copy states and StateMessage, eventual consistency, deletion, archive tier,
+ * throttling and pagination, answered the way the EC2 API reference describes.
+ */
+import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
+import { OWN_ACCOUNT } from './support';
+
+let standin: Ec2Standin | undefined;
+afterEach(async () => {
+  await standin?.close();
+  standin = undefined;
+});
+
+async function ec2(options: Partial<StandinOptions> = {}, maxAttempts = 1): Promise<{ s: Ec2Standin; client: (region: string) => EC2Client }> {
+  standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
+  const s = standin;
+  return { s, client: (region) => new EC2Client({ region, endpoint: s.url, maxAttempts, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } }) };
+}
+const source = (id: string) => ({ snapshotId: id, region: 'us-west-2', ownerId: OWN_ACCOUNT, state: 'completed' as const, tags: [] });
+const copy = (client: EC2Client, id: string) => client.send(new CopySnapshotCommand({ SourceRegion: 'us-west-2', SourceSnapshotId: id }));
+
+describe('the EC2 stand-in', () => {
+  it('refuses the 21st concurrent copy to one region with ResourceLimitExceeded (400), and accepts again once one completes', async () => {
+    const { s, client } = await ec2({ copyDurationMs: 1e12 });
+    for (let i = 0; i < 21; i++) s.addSnapshot(source(`snap-0${i.toString().padStart(8, '0')}`));
+    const east = client('us-east-1');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await copy(east, `snap-0${i.toString().padStart(8, '0')}`)).SnapshotId!);
+    await expect(copy(east, 'snap-000000020')).rejects.toMatchObject({ name: 'ResourceLimitExceeded', $metadata: { httpStatusCode: 400 } });
+    await expect(copy(client('eu-west-1'), 'snap-000000020')).resolves.toMatchObject({ SnapshotId: expect.any(String) }); // per destination region
+    s.settleNow([ids[0]!]);
+    await expect(copy(east, 'snap-000000020')).resolves.toMatchObject({ SnapshotId: expect.any(String) });
+  });
+
+  it('ends a scripted copy in error with a StateMessage, others in completed', async () => {
+    const { s, client } = await ec2({ copyDurationMs: 0 });
+    s.addSnapshot(source('snap-0000000a'));
+    s.failCopiesOf('snap-0000000a', 'The KMS key is disabled', 1);
+    const east = client('us-east-1');
+    const bad = (await copy(east, 'snap-0000000a')).SnapshotId!;
+    const good = (await copy(east, 'snap-0000000a')).SnapshotId!;
+    const out = await east.send(new DescribeSnapshotsCommand({ SnapshotIds: [bad, good] }));
+    expect(out.Snapshots!.map((x) => [x.State, x.StateMessage])).toEqual([
+      ['error', 'The KMS key is disabled'],
+      ['completed', undefined],
+    ]);
+  });
+
+  it('hides a new copy from DescribeSnapshots for visibilityDelayMs (eventual consistency)', async () => {
+    const { s, client } = await ec2({ copyDurationMs: 0, visibilityDelayMs: 60_000 });
+    s.addSnapshot(source('snap-0000000b'));
+    const east = client('us-east-1');
+    const id = (await copy(east, 'snap-0000000b')).SnapshotId!;
+    await expect(east.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+    expect((await east.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots).toEqual([]);
+  });
+
+  it('makes the copy, then answers 500 InternalError or resets the connection (ambiguous)', async () => {
+    const { s, client } = await ec2({ copyDurationMs: 0 });
+    s.addSnapshot(source('snap-0000000c'));
+    s.ambiguousAfterCopy('500');
+    s.ambiguousAfterCopy('reset');
+    const east = client('us-east-1');
+    await expect(copy(east, 'snap-0000000c')).rejects.toMatchObject({ name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+    await expect(copy(east, 'snap-0000000c')).rejects.toThrow();
+    expect(s.snapshots().filter((x) => x.copiedFrom?.snapshotId === 'snap-0000000c')).toHaveLength(2);
+  });
+
+  it('answers InvalidSnapshot.NotFound after a deletion, and describes the archive tier', async () => {
+    const { s, client } = await ec2();
+    s.addSnapshot({ ...source('snap-0000000d'), storageTier: 'archive' });
+    const west = client('us-west-2');
+    expect((await west.send(new DescribeSnapshotsCommand({ SnapshotIds: ['snap-0000000d'] }))).Snapshots![0]!.StorageTier).toBe('archive');
+    await west.send(new DeleteSnapshotCommand({ SnapshotId: 'snap-0000000d' }));
+    await expect(west.send(new DescribeSnapshotsCommand({ SnapshotIds: ['snap-0000000d'] }))).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+    await expect(copy(client('us-east-1'), 'snap-0000000d')).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+  });
+
+  it('throttles with RequestLimitExceeded (503) once the token bucket is empty, and refuses denied accounts (403)', async () => {
+    const { s, client } = await ec2({ requestRate: { perSecond: 0.001, burst: 2 } });
+    const west = client('us-west-2');
+    await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }));
+    await expect(west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).rejects.toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+    s.denyAccounts.add(OWN_ACCOUNT);
+    await expect(west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).rejects.toMatchObject({ name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
+  });
+
+  it('pages DescribeSnapshots with MaxResults and NextToken', async () => {
+    const { s, client } = await ec2();
+    for (let i = 0; i < 7; i++) s.addSnapshot(source(`snap-1${i.toString().padStart(8, '0')}`));
+    const west = client('us-west-2');
+    const first = await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], MaxResults: 5 }));
+    const second = await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], MaxResults: 5, NextToken: first.NextToken! }));
+    expect([first.Snapshots!.length, second.Snapshots!.length, second.NextToken]).toEqual([5, 2, undefined]);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * The REAL copy workflow definition (stacks/central/copy-workflow.ts) run offline by
+ * aws-local-stepfunctions, with the handler's `step` entry as every Task (through the real SDK
+ * against the loopback EC2 stand-in) and a local Step Functions for the `start` entry that keeps
+ * StartExecution's documented name semantics:
+ *   same name + same input while running → success, the running execution (idempotent);
+ *   name of a closed execution, or same name with another input → ExecutionAlreadyExists.
+ *   https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html
+ * Wait and Retry intervals are compressed to milliseconds (the library's documented overrides); the
+ * retriers, catchers, choices and attempt counts are the definition's own.
+ */
+import { ExecutionAlreadyExists, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
+import { loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
+import { identityFromArn } from '../../handlers/snapshot-copy/decide';
+import type { Log } from '../../handlers/snapshot-copy/logger';
+import type { StartDeps } from '../../handlers/snapshot-copy/start';
+import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
+import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
+import { FUNCTION_ARN } from './support';
+
+export const STEP_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:ebs-event-hub-copy-step';
+export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
+export const COPY_QUEUE_ARN = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
+
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer T> ? T : never;
+
+const TASKS = [STATES.inspect, STATES.find, STATES.admit, STATES.copy, STATES.confirm, STATES.poll] as const;
+
+export interface ExecutionRecord {
+  name: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  result: Promise<unknown>;
+  error?: Error & { cause?: Error };
+  output?: unknown;
+  events: EventLog[];
+}
+
+export interface LocalWorkflowOptions {
+  env?: Record<string, string>;
+  logger: Log;
+  /** ms between retries / for Wait states (compressed time). */
+  intervalMs?: number;
+  /** Called before a task runs (e.g. to delete the source mid-execution). */
+  beforeTask?: (state: string, event: StepEvent) => void;
+}
+
+export class LocalWorkflow {
+  readonly executions = new Map<string, ExecutionRecord>();
+  readonly machine = new StateMachine(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
+  readonly config: StepConfig;
+  /** The steps' clock runs 1,000× faster than real time, like the compressed waits (1 ms ≈ 1 s). */
+  private readonly origin = Date.now();
+  readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
+
+  constructor(private readonly options: LocalWorkflowOptions) {
+    this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', ...options.env });
+  }
+
+  private readonly clients = createClientProvider({
+    stsRegion: 'us-east-1',
+    // Reads retry as shipped (maxAttempts), 5 ms apart; CopySnapshot's client ignores this (one attempt).
+    ec2Config: { retryStrategy: new ConfiguredRetryStrategy(DEFAULT_EC2_CONFIG.maxAttempts as number, 5) },
+  });
+
+  /** The Lambda invoke integration: `{ FunctionName, Payload }` in, `{ StatusCode, Payload }` out; a thrown error's name is the state's Error. */
+  private task(state: string) {
+    return async (parameters: unknown): Promise<never> => {
+      const { FunctionName, Payload } = parameters as { FunctionName: string; Payload: StepEvent };
+      if (FunctionName !== STEP_FUNCTION_ARN) throw new Error(`task ${state} invoked ${FunctionName}`);
+      this.options.beforeTask?.(state, Payload);
+      const out = await runStep(JSON.parse(JSON.stringify(Payload)) as StepEvent, {
+        config: this.config,
+        clients: this.clients,
+        logger: this.options.logger,
+        self: identityFromArn(FUNCTION_ARN),
+        now: this.now,
+      });
+      return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(out)) } as never;
+    };
+  }
+
+  /** StartExecution with the service's name semantics. */
+  start(name: string, input: string): ExecutionRecord {
+    const existing = this.executions.get(name);
+    if (existing) {
+      if (existing.status === 'RUNNING' && existing.input === input) return existing;
+      throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}'`, $metadata: {} });
+    }
+    const ms = this.options.intervalMs ?? 2;
+    const overrides = {
+      taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, this.task(t)])),
+      waitTimeOverrides: { [STATES.waitForCopy]: ms },
+      retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
+    };
+    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { StartTime: this.now().toISOString() } } as never });
+    const record: ExecutionRecord = { name, input, status: 'RUNNING', result: Promise.resolve(), events: [] };
+    const collect = (async () => {
+      for await (const e of execution.eventLogs) record.events.push(e);
+    })();
+    record.result = execution.result.then(
+      (output) => {
+        record.status = 'SUCCEEDED';
+        record.output = output;
+      },
+      (error: Error & { cause?: Error }) => {
+        record.status = 'FAILED';
+        record.error = error;
+      },
+    ).then(() => collect);
+    this.executions.set(name, record);
+    return record;
+  }
+
+  /** The `sfn` dependency of the start entry. */
+  sfn(): StartDeps['sfn'] {
+    return {
+      send: (async (command: StartExecutionCommand): Promise<StartExecutionCommandOutput> => {
+        if (!(command instanceof StartExecutionCommand)) throw new Error('only StartExecution');
+        const { name, input, stateMachineArn } = command.input;
+        if (stateMachineArn !== STATE_MACHINE_ARN) throw new Error(`StartExecution of ${stateMachineArn}`);
+        this.start(name!, input!);
+        return { executionArn: `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`, startDate: new Date(), $metadata: {} };
+      }) as never,
+    };
+  }
+
+  async settle(): Promise<void> {
+    await Promise.all([...this.executions.values()].map((e) => e.result));
+  }
+
+  /** Retries the definition made in one state (StateRetried events). */
+  retries(name: string, state: string): number {
+    return this.executions.get(name)!.events.filter((e) => e.type === 'StateRetried' && (e as { state?: { name?: string } }).state?.name === state).length;
+  }
+
+  /** States entered, in order. */
+  path(name: string): string[] {
+    return this.executions
+      .get(name)!
+      .events.filter((e) => e.type === 'StateEntered')
+      .map((e) => (e as { state?: { name?: string } }).state?.name ?? '?');
+  }
+}

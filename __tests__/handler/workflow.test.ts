@@ -1,0 +1,412 @@
+/**
+ * The deployed definition, run offline: SQS records → `start` → local Step Functions executing the
+ * REAL definition → `step` through the real SDK → the loopback EC2 stand-in (which fails, throttles,
+ * refuses and answers ambiguously the way the EC2 API reference says). Time is compressed; every
+ * Retry/Catch/Choice decision is the definition's.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadStartConfig } from '../../handlers/snapshot-copy/config';
+import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { createClientProvider } from '../../handlers/snapshot-copy/clients';
+import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
+import { EXPIRES_AT_TAG } from '../../handlers/snapshot-copy/decide';
+import { handleStart } from '../../handlers/snapshot-copy/start';
+import { handleSweep } from '../../handlers/snapshot-copy/sweep';
+import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
+import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
+import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+
+/** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
+const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
+
+let standin: Ec2Standin;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  // Copies stay pending 40 ms of real time; new copies are invisible to DescribeSnapshots for 0 ms unless a test says so.
+  standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
+  process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
+  process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+  process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
+  delete process.env['AWS_SESSION_TOKEN'];
+  delete process.env['AWS_PROFILE'];
+  delete process.env['AWS_ENDPOINT_URL'];
+});
+
+afterAll(async () => {
+  await standin.close();
+  process.env = savedEnv;
+});
+
+beforeEach(() => {
+  standin.reset();
+});
+
+/** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number } }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+  const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
+  process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
+  process.env['AWS_ENDPOINT_URL_STS'] = other.url;
+  try {
+    await fn(other);
+  } finally {
+    await other.close();
+    process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
+    process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
+  }
+}
+
+const SOURCE = 'us-west-2';
+const DEST = 'us-east-1';
+let idCounter = 0;
+const snapId = (): string => `snap-0${(++idCounter).toString(16).padStart(16, 'a')}`;
+
+const source = (overrides: Partial<StandinSnapshot> = {}): StandinSnapshot => ({
+  snapshotId: snapId(),
+  region: SOURCE,
+  ownerId: MEMBER_ACCOUNT,
+  state: 'completed',
+  tags: [
+    { key: 'Name', value: 'db' },
+    { key: 'aws:backup:source-resource', value: 'arn:aws:ec2:…' },
+  ],
+  ...overrides,
+});
+
+function setup(options: Partial<LocalWorkflowOptions> = {}) {
+  const logger = recordingLogger();
+  const workflow = new LocalWorkflow({ logger, ...options });
+  const startConfig = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, DESTINATION_REGION: DEST });
+  const deliver = async (...bodies: unknown[]) =>
+    handleStart(sqsBatch(...bodies.map((b, i) => ({ ...sqsRecord(`m-${i}`, b), eventSourceARN: COPY_QUEUE_ARN }))), { config: startConfig, sfn: workflow.sfn(), logger });
+  return { logger, workflow, deliver };
+}
+
+const copiesOf = (snapshotId: string) =>
+  standin.snapshots().filter((s) => s.region === DEST && s.tags.some((t) => t.key === PROVENANCE_TAGS.sourceSnapshotId && t.value === snapshotId));
+const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${SOURCE}-${snapshotId}-${DEST}`;
+const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
+
+describe('the copy workflow definition', () => {
+  type Task = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
+  const states = (arn: string) => Object.values((copyWorkflowDefinition({ stepFunctionArn: arn }) as { States: Record<string, Task> }).States);
+
+  it('passes asl-validator', () => {
+    const result = aslValidator(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('invokes only the step function, by literal ARN, through lambda:invoke of its partition', () => {
+    const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task');
+    expect(tasks).toHaveLength(6);
+    for (const t of tasks) expect(t).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: STEP_FUNCTION_ARN } });
+    const gov = states('arn:aws-us-gov:lambda:us-gov-west-1:111111111111:function:ebs-event-hub-copy-step').filter((s) => s.Type === 'Task');
+    expect(new Set(gov.map((t) => t.Resource))).toEqual(new Set(['arn:aws-us-gov:states:::lambda:invoke']));
+  });
+
+  it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
+    const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
+    const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
+    expect(retried).toEqual(['Ec2Unavailable', 'Lambda.TooManyRequestsException']);
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
+  });
+
+  it('rejects a step function ARN that is not a Lambda function ARN', () => {
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: 'ebs-event-hub-copy-step' })).toThrow(/stepFunctionArn "ebs-event-hub-copy-step" is not a Lambda function ARN/);
+    expect(() => copyWorkflowDefinition({ stepFunctionArn: `${STEP_FUNCTION_ARN}:live` })).toThrow(/is not a Lambda function ARN/);
+  });
+});
+
+describe('the copy workflow, offline, against the EC2 stand-in', () => {
+  it('GIVEN a completed snapshot WHEN its event arrives THEN one execution copies it once under the member role, with its user tags and provenance', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver } = setup();
+    const answer = await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    expect(answer.batchItemFailures).toEqual([]);
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(JSON.parse(execution.input)).toEqual({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.copied]);
+    const [copy] = copiesOf(s.snapshotId);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(copy).toMatchObject({ ownerId: MEMBER_ACCOUNT, state: 'completed' });
+    expect(copy!.tags).toEqual([
+      { key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId },
+      { key: PROVENANCE_TAGS.sourceRegion, value: SOURCE },
+      { key: PROVENANCE_TAGS.sourceAccount, value: MEMBER_ACCOUNT },
+      { key: 'Name', value: 'db' },
+    ]);
+    expect(standin.calls('AssumeRole')[0]!.params['RoleArn']).toBe(`arn:aws:iam::${MEMBER_ACCOUNT}:role/ebs-event-hub-snapshot-copy`);
+    expect((execution.output as { outcome: string; copySnapshotId: string }).copySnapshotId).toBe(copy!.snapshotId);
+  });
+
+  it('GIVEN a completed copy already exists (an execution run again, e.g. after its name expired) THEN it ends Copied without CopySnapshot', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }], copiedFrom: { region: SOURCE, snapshotId: s.snapshotId } });
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.path(name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.copied]);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+  });
+
+  it('GIVEN the same snapshot delivered three times in a batch, again concurrently, and in a multi-volume event THEN one execution and one copy', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    const single = createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT, arnLayout: 'region-second' });
+    const multi = multiVolumeEvent([{ id: s.snapshotId, status: 'completed' }], { region: SOURCE, account: MEMBER_ACCOUNT });
+    const answers = await Promise.all([deliver(single, single, single), deliver(multi), deliver(single)]);
+    await workflow.settle();
+    const late = await deliver(single); // after the execution closed: ExecutionAlreadyExists
+
+    expect([...answers, late].flatMap((a) => a.batchItemFailures)).toEqual([]);
+    expect([...workflow.executions.keys()]).toEqual([nameOf(s.snapshotId)]);
+    expect(copyCalls(s.snapshotId)).toHaveLength(1);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(logger.decisions().filter((d) => d === 'already-started').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('GIVEN a multi-volume set of 25 and copies of DLM already pending WHEN EC2 refuses (ResourceLimitExceeded) THEN every snapshot is copied exactly once and EC2 never holds more than 20', async () => {
+    // Copies stay pending until the test ends them: EC2's quota is certain to be hit.
+    await withStandin({ copyDurationMs: 1e12 }, async (ec2) => {
+      const members = Array.from({ length: 25 }, () => source({ ownerId: OWN_ACCOUNT }));
+      members.forEach((m) => ec2.addSnapshot(m));
+      // 8 copies someone else (DLM) is making in the destination: they count against EC2's 20, not against our 15.
+      const dlm = Array.from({ length: 8 }, () => ({ snapshotId: snapId(), region: DEST, ownerId: OWN_ACCOUNT, state: 'pending' as const, tags: [], copiedFrom: { region: SOURCE, snapshotId: 'snap-0d1m' } }));
+      dlm.forEach((d) => ec2.addSnapshot(d));
+      const { workflow, deliver } = setup({
+        intervalMs: 10,
+        beforeTask: (state, event) => {
+          // Once EC2 has seen a 13th CopySnapshot (8 DLM + 12 ours = 20: refused), copies start completing.
+          if (ec2.calls('CopySnapshot').length > 12 && state === STATES.poll) ec2.settleNow([event.data.copySnapshotId!, ...dlm.map((d) => d.snapshotId)]);
+        },
+      });
+      await deliver(multiVolumeEvent(members.map((m) => ({ id: m.snapshotId, status: 'completed' })), { region: SOURCE, account: OWN_ACCOUNT }));
+      await workflow.settle();
+
+      expect(workflow.executions.size).toBe(25);
+      expect([...workflow.executions.values()].map((e) => e.status)).toEqual(Array(25).fill('SUCCEEDED'));
+      for (const m of members) {
+        expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId).map((c) => c.state)).toEqual(['completed']);
+      }
+      expect(ec2.peakPendingCopies(OWN_ACCOUNT, DEST)).toBe(20);
+      const names = [...workflow.executions.keys()];
+      // EC2 refused some (ResourceLimitExceeded): those went back through Admit, which waited (Retry); none was dropped.
+      const refused = names.reduce((n, name) => n + workflow.path(name).filter((s) => s === STATES.copy).length - 1, 0);
+      expect(refused).toBeGreaterThan(0);
+      expect(ec2.calls('CopySnapshot').length).toBe(25 + refused);
+    });
+  });
+
+  it('GIVEN 15 of our copies pending WHEN a new snapshot arrives THEN Admit waits (CopySlotsFull, Retry) until a slot frees, then copies', async () => {
+    const old = Array.from({ length: 15 }, (_, i) => ({
+      snapshotId: snapId(),
+      region: DEST,
+      ownerId: MEMBER_ACCOUNT,
+      state: 'pending' as const,
+      tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: `snap-0old${i}` }],
+      copiedFrom: { region: SOURCE, snapshotId: `snap-0old${i}` },
+    }));
+    old.forEach((o) => standin.addSnapshot(o));
+    const s = source();
+    standin.addSnapshot(s);
+    let admits = 0;
+    // The third time Admit runs, one earlier copy completes: a slot frees.
+    const { workflow, deliver } = setup({ beforeTask: (state) => state === STATES.admit && ++admits === 3 && standin.settleNow([old[0]!.snapshotId]) });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.retries(name, STATES.admit)).toBe(2);
+    expect(copyCalls(s.snapshotId)).toHaveLength(1); // no refused attempt: admission held it back
+    expect(standin.pendingCopies(MEMBER_ACCOUNT, DEST)).toBe(14);
+  });
+
+  for (const mode of ['500', 'reset'] as const) {
+    it(`GIVEN EC2 makes the copy but answers ${mode === '500' ? '500 InternalError' : 'with a reset connection'} and DescribeSnapshots lags THEN the workflow finds the copy (ConfirmCopy) and never copies twice`, async () => {
+      await withStandin({ copyDurationMs: 40, visibilityDelayMs: 150 }, async (lagging) => {
+        const s = source();
+        lagging.addSnapshot(s);
+        lagging.ambiguousAfterCopy(mode);
+        const { workflow, deliver } = setup({ intervalMs: 60 });
+        await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+        await workflow.settle();
+
+        const name = nameOf(s.snapshotId);
+        expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+        expect(lagging.calls('CopySnapshot')).toHaveLength(1); // neither the SDK nor the workflow re-sent it
+        expect(lagging.snapshots().filter((c) => c.copiedFrom?.snapshotId === s.snapshotId)).toHaveLength(1);
+        expect(workflow.path(name)).toContain(STATES.confirm);
+        expect(workflow.retries(name, STATES.confirm)).toBeGreaterThan(0); // the copy was invisible at first
+      });
+    });
+  }
+
+  it('GIVEN EC2 throttles CopySnapshot (RequestLimitExceeded, nothing copied) THEN the state machine retries it and copies once', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failNext('CopySnapshot', { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' }, 2);
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.retries(name, STATES.copy)).toBe(2);
+    expect(copyCalls(s.snapshotId)).toHaveLength(3); // two refused, one made: SDK sent each once
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+  });
+
+  it('GIVEN a copy that ends in error once (KMS) THEN it is copied again and the execution succeeds', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failCopiesOf(s.snapshotId, 'The KMS key is disabled', 1);
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(copiesOf(s.snapshotId).map((c) => c.state).sort()).toEqual(['completed', 'error']);
+    expect((execution.output as { recopies: number }).recopies).toBe(1);
+  });
+
+  it('GIVEN every copy ends in error THEN after 2 re-copies the execution fails with CopyFailed naming snapshot, account, regions and EC2 StateMessage', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failCopiesOf(s.snapshotId, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled');
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    const message = execution.error!.cause!.message;
+    for (const part of [s.snapshotId, MEMBER_ACCOUNT, SOURCE, DEST, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled']) expect(message).toContain(part);
+    expect(copiesOf(s.snapshotId)).toHaveLength(3);
+  });
+
+  it('GIVEN the snapshot was deleted before the event is handled THEN the execution ends as a logged skip without CopySnapshot', async () => {
+    const s = source();
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name).at(-1)).toBe(STATES.skipped);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-source-gone');
+  });
+
+  it('GIVEN the snapshot is deleted between Inspect and Copy THEN CopySnapshot answers NotFound and the execution ends in Skipped', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup({ beforeTask: (state) => state === STATES.admit && standin.deleteSnapshot(s.snapshotId) });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(workflow.path(execution.name).slice(-2)).toEqual([STATES.copy, STATES.skipped]);
+    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-source-gone');
+  });
+
+  it('GIVEN a snapshot in the archive tier THEN the execution ends as a logged skip', async () => {
+    const s = source({ storageTier: 'archive' });
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    expect(workflow.executions.get(nameOf(s.snapshotId))!.status).toBe('SUCCEEDED');
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(logger.decisions()).toContain('skipped-archive-tier');
+  });
+
+  it.each([
+    ['the member role may not describe snapshots (EC2 UnauthorizedOperation)', () => standin.denyAccounts.add(MEMBER_ACCOUNT), 'DescribeSnapshots'],
+    ['the member role cannot be assumed (STS AccessDenied)', () => standin.failNext('AssumeRole', { code: 'AccessDenied', status: 403, message: 'not authorized to perform sts:AssumeRole' }), 'AssumeRole'],
+  ])('GIVEN %s THEN the execution fails at once with CopyPermissionDenied, without retrying', async (_n, deny, refusedAction) => {
+    const s = source();
+    standin.addSnapshot(s);
+    deny();
+    const { workflow, deliver, logger } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    const execution = workflow.executions.get(name)!;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyPermissionDenied');
+    expect(execution.error!.cause!.message).toContain(MEMBER_ACCOUNT);
+    expect(workflow.retries(name, STATES.inspect)).toBe(0);
+    expect(standin.calls(refusedAction)).toHaveLength(1);
+    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);
+  });
+
+  it('GIVEN a replayed event (replay-name) THEN no execution starts', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const { workflow, deliver, logger } = setup();
+    const answer = await deliver({ ...createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }), 'replay-name': 'replay-1' });
+    expect(answer.batchItemFailures).toEqual([]);
+    expect(workflow.executions.size).toBe(0);
+    expect(logger.decisions()).toEqual(['skipped-replay']);
+  });
+
+  it('GIVEN EC2 throttles reads (a token bucket of 10, refilling 100 per second) WHEN 30 snapshots arrive at once THEN the SDK and the definition retry and all are copied once', async () => {
+    await withStandin({ copyDurationMs: 20, requestRate: { perSecond: 100, burst: 10 } }, async (ec2) => {
+      const members = Array.from({ length: 30 }, () => source());
+      members.forEach((m) => ec2.addSnapshot(m));
+      const { workflow, deliver } = setup({ intervalMs: 100 });
+      await deliver(...members.map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await workflow.settle();
+
+      expect([...workflow.executions.values()].map((e) => e.error?.cause?.message ?? e.status)).toEqual(Array(30).fill('SUCCEEDED'));
+      for (const m of members) expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId)).toHaveLength(1);
+      expect(ec2.calls('DescribeSnapshots').length).toBeGreaterThan(30 * 4); // throttled attempts were made again
+    });
+  });
+
+  it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    // Someone else's snapshot with an expiry tag of the same name: never ours to delete.
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: EXPIRES_AT_TAG, value: '2000-01-01T00:00:00Z' }] });
+    const { workflow, deliver } = setup({ env: { RETENTION_DAYS: '1' } });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+    const [copy] = copiesOf(s.snapshotId);
+    const expiry = copy!.tags.find((t) => t.key === EXPIRES_AT_TAG)!.value;
+    expect(Date.parse(expiry) - workflow.now().getTime()).toBeGreaterThan(23 * 3600_000);
+
+    const sweep = (at: number) =>
+      handleSweep(
+        { account: MEMBER_ACCOUNT, region: DEST },
+        { config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy' }), clients: createClientProvider({ stsRegion: 'us-east-1' }), logger: recordingLogger(), self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(at) },
+      );
+    expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 2, deleted: 0, notExpired: 1 });
+    expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 2, deleted: 1 });
+    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(standin.snapshots().filter((x) => x.region === DEST)).toHaveLength(1); // the other one is still there
+    expect(standin.calls('DeleteSnapshot').map((r) => r.params['SnapshotId'])).toEqual([copy!.snapshotId]);
+  });
+});

@@ -1,0 +1,329 @@
+/**
+ * The `step` entry: the copy workflow's task (stacks/central/copy-workflow.ts). Each invocation runs
+ * ONE step on the execution's data and returns the new data, or throws a named StepError the
+ * definition's Retry/Catch match. Thin: every decision is in ./decide; here are the EC2 calls.
+ *
+ *   inspect  DescribeSnapshots (source region)        → outcome proceed | skip
+ *   find     DescribeSnapshots (destination, by tag)  → outcome found | absent
+ *   confirm  same as find after an ambiguous copy      → found, or throws CopyNotVisibleYet
+ *   admit    DescribeSnapshots (destination, pending) → admitted, or throws CopySlotsFull
+ *   copy     CopySnapshot (one attempt, no SDK retry)  → copying, or throws (see classifyEc2Error)
+ *   poll     DescribeSnapshots (destination, the copy) → copied | recopy, or throws CopyPending / CopyFailed
+ *
+ * Another account's snapshot is handled entirely under its member role, so the copy stays there.
+ */
+import { CopySnapshotCommand, DescribeSnapshotsCommand, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
+import type { ClientProvider, Ec2Sender } from './clients';
+import type { StepConfig } from './config';
+import {
+  MAX_RECOPIES,
+  MAX_WAIT_SECONDS,
+  QUOTA_BACKOFF_SECONDS,
+  quotaRefusedAt,
+  buildCopyTags,
+  classifyEc2Error,
+  copyRequest,
+  decideOnCopy,
+  decideOnSource,
+  executionName,
+  existingCopiesQuery,
+  expiresAt,
+  findExistingCopy,
+  hasFreeSlot,
+  parseCopyInput,
+  pendingCopiesQuery,
+  roleArnFor,
+  roleSessionName,
+  waitedLongerThan,
+  type CopyInput,
+  type FunctionIdentity,
+} from './decide';
+import { STEP_ERRORS, StepError, asError } from './errors';
+import type { Log } from './logger';
+
+export const STEPS = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll'] as const;
+export type Step = (typeof STEPS)[number];
+
+/** The execution's data between states: the canonical input plus what the steps learned. */
+export interface CopyData extends CopyInput {
+  outcome?: 'proceed' | 'skip' | 'found' | 'absent' | 'admitted' | 'copying' | 'copied' | 'recopy';
+  decision?: string;
+  reason?: string;
+  /** The source's tags, carried from inspect to copy. */
+  sourceTags?: Tag[];
+  copySnapshotId?: string;
+  copyStartedAt?: string;
+  /** Copies that ended in `error` (or vanished) so far. */
+  recopies?: number;
+  failedCopies?: Array<{ copySnapshotId: string; reason: string }>;
+  /** Set by the definition's Catch (ResultPath $.lastError). */
+  lastError?: { Error?: string; Cause?: string };
+}
+
+/** The task payload: `{ step, executionStartTime: $$.Execution.StartTime, data: $ }`. */
+export interface StepEvent {
+  step: Step;
+  executionStartTime?: string;
+  data: CopyData;
+}
+
+export interface StepDeps {
+  config: StepConfig;
+  clients: ClientProvider;
+  logger: Log;
+  self: FunctionIdentity;
+  now: () => Date;
+}
+
+interface Ctx {
+  input: CopyInput;
+  data: CopyData;
+  keys: Record<string, unknown>;
+  source: () => Ec2Sender;
+  destination: (forCopy?: boolean) => Ec2Sender;
+  deps: StepDeps;
+  executionStartTime: string | undefined;
+}
+
+const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** An error from the AWS SDK or the network (as opposed to a bug of ours, which must not pass for EC2 trouble). */
+function fromAws(error: Error): boolean {
+  const e = error as Error & { $metadata?: unknown; $fault?: unknown; code?: unknown };
+  return e.$metadata !== undefined || e.$fault !== undefined || NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError' || e.name === 'AbortError';
+}
+
+/** Maps an EC2/STS error of a read-only call to the workflow's error, or rethrows it as it is. */
+function readFailure(error: unknown, ctx: Ctx, what: string): Error {
+  const e = asError(error);
+  if (!fromAws(e)) return e;
+  switch (classifyEc2Error(e)) {
+    case 'denied':
+      return new StepError(STEP_ERRORS.permissionDenied, `${what} refused for account ${ctx.input.account}: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
+    case 'throttled':
+    case 'unavailable':
+    case 'ambiguous':
+      return new StepError(STEP_ERRORS.ec2Unavailable, `${what} failed after the SDK's retries: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
+    default:
+      return e;
+  }
+}
+
+async function describe(client: Ec2Sender, input: ConstructorParameters<typeof DescribeSnapshotsCommand>[0], ctx: Ctx, what: string): Promise<Snapshot[]> {
+  const out: Snapshot[] = [];
+  let NextToken: string | undefined;
+  do {
+    let page;
+    try {
+      page = await client.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken !== undefined ? { NextToken } : {}) }));
+    } catch (error) {
+      throw readFailure(error, ctx, what);
+    }
+    out.push(...(page.Snapshots ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+function deadline(ctx: Ctx, since: string | undefined, phase: string): void {
+  if (waitedLongerThan(since, ctx.deps.now(), MAX_WAIT_SECONDS)) {
+    throw new StepError(
+      STEP_ERRORS.waitTimedOut,
+      `gave up ${phase} for snapshot ${ctx.input.snapshotId} of account ${ctx.input.account} (${ctx.input.sourceRegion} → ${ctx.input.destinationRegion}) after ${MAX_WAIT_SECONDS / 86_400} days (since ${since})`,
+      ctx.keys,
+    );
+  }
+}
+
+async function inspect(ctx: Ctx): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  let snapshot: Snapshot | undefined;
+  try {
+    const found = await describe(ctx.source(), { SnapshotIds: [input.snapshotId], OwnerIds: ['self'] }, ctx, `DescribeSnapshots of ${input.snapshotId} in ${input.sourceRegion}`);
+    snapshot = found.find((s) => s.SnapshotId === input.snapshotId);
+  } catch (error) {
+    if (classifyEc2Error((error as { cause?: unknown }).cause ?? error) !== 'not-found') throw error;
+  }
+  const decision = decideOnSource(input, snapshot, deps.config.copyTag);
+  if (decision.kind === 'skip') {
+    deps.logger.info(`snapshot not copied: ${decision.reason}`, { ...ctx.keys, step: 'inspect', outcome: 'skip', decision: decision.decision });
+    return { ...data, outcome: 'skip', decision: decision.decision, reason: decision.reason };
+  }
+  if (decision.kind === 'not-ready') {
+    throw new StepError(STEP_ERRORS.sourceNotReady, `source snapshot ${input.snapshotId} in ${input.sourceRegion} is "${decision.state}", not "completed"`, ctx.keys);
+  }
+  deps.logger.info('source snapshot can be copied', { ...ctx.keys, step: 'inspect', outcome: 'proceed' });
+  return { ...data, outcome: 'proceed', sourceTags: decision.userTags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })) };
+}
+
+async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  const { lastError: _lastError, ...rest } = data;
+  const copies = await describe(ctx.destination(), existingCopiesQuery(input.snapshotId), ctx, `DescribeSnapshots of copies in ${input.destinationRegion}`);
+  const existing = findExistingCopy(copies);
+  const step = confirming ? 'confirm' : 'find';
+  if (existing) {
+    // A completed copy ends the execution at once (Find → Copied); a pending one is polled.
+    const outcome = existing.state === 'completed' && !confirming ? 'copied' : 'found';
+    deps.logger.info(`copy ${existing.snapshotId} (${existing.state}) exists in ${input.destinationRegion}`, {
+      ...ctx.keys,
+      step,
+      outcome,
+      copySnapshotId: existing.snapshotId,
+      ...(outcome === 'copied' ? { decision: 'copied' } : {}),
+    });
+    return { ...rest, outcome, copySnapshotId: existing.snapshotId, copyStartedAt: data.copyStartedAt ?? deps.now().toISOString() };
+  }
+  if (confirming) {
+    throw new StepError(STEP_ERRORS.copyNotVisibleYet, `no copy of ${input.snapshotId} visible in ${input.destinationRegion} after an ambiguous CopySnapshot error`, ctx.keys);
+  }
+  deps.logger.info('no earlier copy', { ...ctx.keys, step, outcome: 'absent' });
+  return { ...rest, outcome: 'absent' };
+}
+
+async function admit(ctx: Ctx): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
+  const refusedAt = quotaRefusedAt(data.lastError);
+  if (refusedAt !== undefined && !waitedLongerThan(refusedAt.toISOString(), deps.now(), QUOTA_BACKOFF_SECONDS)) {
+    deps.logger.info('EC2 refused a copy minutes ago (ResourceLimitExceeded); the workflow waits', { ...ctx.keys, step: 'admit', quotaRefusedAt: refusedAt.toISOString() });
+    throw new StepError(STEP_ERRORS.copySlotsFull, `EC2 refused a copy to ${input.destinationRegion} at ${refusedAt.toISOString()} (ResourceLimitExceeded); waiting before counting again`, ctx.keys);
+  }
+  await countSlots(ctx, 'admit');
+  return { ...data, outcome: 'admitted' };
+}
+
+/** Counts this app's pending copies in the destination; throws CopySlotsFull at or over the limit. */
+async function countSlots(ctx: Ctx, step: Step): Promise<void> {
+  const { input, deps } = ctx;
+  const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+  const max = deps.config.maxInFlightCopies;
+  if (!hasFreeSlot(pending.length, max)) {
+    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step, pendingCopies: pending.length, maxInFlightCopies: max });
+    throw new StepError(STEP_ERRORS.copySlotsFull, `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+  }
+  deps.logger.info('copy admitted', { ...ctx.keys, step, outcome: 'admitted', pendingCopies: pending.length, maxInFlightCopies: max });
+}
+
+async function copy(ctx: Ctx): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
+  const now = deps.now();
+  const expiry = deps.config.retentionDays !== undefined ? expiresAt(now, deps.config.retentionDays) : undefined;
+  const { tags, dropped } = buildCopyTags(data.sourceTags, input, expiry);
+  if (dropped.length > 0) {
+    deps.logger.warn(`copy keeps ${tags.length} tags (EC2 allows 50); dropped user tags: ${dropped.join(', ')}`, { ...ctx.keys, step: 'copy', droppedTagKeys: dropped });
+  }
+  let copySnapshotId: string | undefined;
+  try {
+    const out = await ctx.destination(true).send(new CopySnapshotCommand(copyRequest(input, tags, deps.config.kmsKeyId)));
+    copySnapshotId = out.SnapshotId;
+  } catch (caught) {
+    const e = asError(caught);
+    const kind = classifyEc2Error(e);
+    const keys = { ...ctx.keys, step: 'copy', ...errorKeys(e) };
+    switch (kind) {
+      case 'quota':
+        deps.logger.info('EC2 refused the copy: too many copies in progress (ResourceLimitExceeded); the workflow waits', keys);
+        throw new StepError(STEP_ERRORS.copyQuotaExceeded, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion} refused at ${now.toISOString()}: ResourceLimitExceeded: ${e.message}`, ctx.keys, { cause: e });
+      case 'throttled':
+        deps.logger.warn('EC2 throttled CopySnapshot (nothing was copied); the workflow retries', keys);
+        throw new StepError(STEP_ERRORS.ec2Unavailable, `CopySnapshot throttled: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
+      case 'denied':
+        deps.logger.error('CopySnapshot refused: permissions', keys);
+        throw new StepError(STEP_ERRORS.permissionDenied, `CopySnapshot of ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) refused: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
+      case 'not-found':
+        deps.logger.info('snapshot not copied: the source was deleted before the copy', { ...keys, decision: 'skipped-source-gone' });
+        throw new StepError(STEP_ERRORS.sourceGone, `source snapshot ${input.snapshotId} no longer exists in ${input.sourceRegion}`, ctx.keys, { cause: e });
+      case 'refused':
+        deps.logger.error('CopySnapshot refused', keys);
+        throw e;
+      default:
+        // 5xx, reset connection, timeout: EC2 may have made the copy. Never re-send blindly.
+        deps.logger.warn('CopySnapshot outcome unknown; the workflow looks for the copy before copying again', keys);
+        throw new StepError(STEP_ERRORS.copyOutcomeUnknown, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion}: outcome unknown (${e.name}: ${e.message})`, ctx.keys, { cause: e });
+    }
+  }
+  if (!copySnapshotId) throw new StepError(STEP_ERRORS.copyOutcomeUnknown, 'CopySnapshot answered without a SnapshotId', ctx.keys);
+  deps.logger.info('snapshot copy started', { ...ctx.keys, step: 'copy', outcome: 'copying', copySnapshotId });
+  const { lastError: _e, ...rest } = data; // sourceTags stay: a copy ending in `error` is made again
+  return { ...rest, outcome: 'copying', copySnapshotId, copyStartedAt: now.toISOString() };
+}
+
+async function poll(ctx: Ctx): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  const copyId = data.copySnapshotId;
+  if (!copyId) throw new StepError(STEP_ERRORS.invalidInput, 'poll without copySnapshotId', ctx.keys);
+  const keys = { ...ctx.keys, step: 'poll', copySnapshotId: copyId };
+  let copySnapshot: Snapshot | undefined;
+  try {
+    copySnapshot = (await describe(ctx.destination(), { SnapshotIds: [copyId], OwnerIds: ['self'] }, ctx, `DescribeSnapshots of copy ${copyId}`)).find((s) => s.SnapshotId === copyId);
+  } catch (error) {
+    if (classifyEc2Error((error as { cause?: unknown }).cause ?? error) !== 'not-found') throw error;
+  }
+  const recopies = data.recopies ?? 0;
+  const decision = decideOnCopy(copySnapshot, { recopies, copyStartedAt: data.copyStartedAt, now: deps.now() });
+  switch (decision.kind) {
+    case 'pending':
+      deadline(ctx, data.copyStartedAt, `waiting for copy ${copyId}`);
+      throw new StepError(STEP_ERRORS.copyPending, `copy ${copyId} of ${input.snapshotId} is still pending`, keys);
+    case 'copied':
+      deps.logger.info('snapshot copied', { ...keys, outcome: 'copied', decision: 'copied' });
+      return { ...data, outcome: 'copied' };
+    case 'recopy': {
+      deps.logger.warn(`copy failed, copying again (${recopies + 1} of ${MAX_RECOPIES}): ${decision.reason}`, { ...keys, outcome: 'recopy', recopies: recopies + 1 });
+      const { copySnapshotId: _id, copyStartedAt: _at, ...rest } = data;
+      return { ...rest, outcome: 'recopy', recopies: recopies + 1, failedCopies: [...(data.failedCopies ?? []), { copySnapshotId: copyId, reason: decision.reason }] };
+    }
+    case 'failed': {
+      const message =
+        `copy of snapshot ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) failed ` +
+        `${recopies + 1} times; last copy ${copyId}: ${decision.reason}`;
+      deps.logger.error(message, { ...keys, decision: 'failed' });
+      throw new StepError(STEP_ERRORS.copyFailed, message, keys);
+    }
+  }
+}
+
+/** Runs one step of the workflow. */
+export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyData> {
+  if (typeof event !== 'object' || event === null || !STEPS.includes(event.step)) {
+    throw new StepError(STEP_ERRORS.invalidInput, `step event ${JSON.stringify(event)?.slice(0, 200)} has no known step (${STEPS.join(', ')})`);
+  }
+  const input = parseCopyInput(event.data);
+  const roleArn = roleArnFor(input.account, deps.self, deps.config.memberRoleName);
+  const identity = roleArn !== undefined ? { roleArn, roleSessionName: roleSessionName(input.snapshotId) } : {};
+  const ctx: Ctx = {
+    input,
+    data: event.data,
+    keys: { ...input, executionName: executionName(input) },
+    source: () => deps.clients.ec2({ region: input.sourceRegion, ...identity }),
+    destination: (forCopy = false) => deps.clients.ec2({ region: input.destinationRegion, ...identity, forCopy }),
+    deps,
+    executionStartTime: event.executionStartTime,
+  };
+  try {
+    switch (event.step) {
+      case 'inspect':
+        return await inspect(ctx);
+      case 'find':
+        return await find(ctx, false);
+      case 'confirm':
+        return await find(ctx, true);
+      case 'admit':
+        return await admit(ctx);
+      case 'copy':
+        return await copy(ctx);
+      case 'poll':
+        return await poll(ctx);
+    }
+  } catch (caught) {
+    const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${event.step}`);
+    if (error.name === STEP_ERRORS.permissionDenied || error.name === STEP_ERRORS.waitTimedOut) {
+      deps.logger.error(`${error.name}: ${error.message}`, { ...ctx.keys, step: event.step, decision: 'failed', ...errorKeys(error) });
+    }
+    throw error;
+  }
+}
