@@ -129,7 +129,7 @@ describe('snapshot-copy function role without organizationId: one member role AR
   it('GIVEN 200 member accounts THEN synth fails with one line naming organizationId, exit 1, nothing written', () => {
     const run = runMain(withoutOrg(200));
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/^error: role ebs-event-hub-snapshot-copy-function: its inline policies take \d+ characters; IAM allows 10240 per role\. .*set organizationId/);
+    expect(run.stderr).toMatch(/^error: role ebs-event-hub-copy-step: its inline policies take \d+ characters; IAM allows 10240 per role\. .*set organizationId/);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(run.outdir)).toBe(false);
   });

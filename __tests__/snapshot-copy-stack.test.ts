@@ -24,7 +24,7 @@ import type { PolicyDocument, Statement } from '../stacks/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
 import { matchesPattern } from './support/event-pattern-matcher';
-import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
+import { inlinePoliciesOf, parsed, refTo, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
@@ -68,6 +68,7 @@ describe('snapshot copy, central stack', () => {
   // GIVEN an org with snapshotCopy and retention; WHEN synthesized
   const bundle = fakeBundle();
   const { central } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION }), bundle);
+  const CENTRAL_DLQ_REF = () => refTo(central, SqsQueue.tfResourceType, 'arn', (q) => q.name === 'ebs-event-hub-central-target-dlq');
 
   it('routes completed, non-replayed snapshots from the central bus to the encrypted copy queue, with retry and DLQ', () => {
     const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy');
@@ -79,7 +80,7 @@ describe('snapshot copy, central stack', () => {
     const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => String(t.rule).includes('snapshot-copy_rule'));
     // By reference: the target is created after the queue whose policy admits it.
     expect(target.arn).toMatch(/^\$\{aws_sqs_queue\.snapshot-copy_queue_[\w]+\.arn\}$/);
-    expect(target.dead_letter_config).toEqual({ arn: ARN('sqs', 'ebs-event-hub-central-target-dlq') });
+    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
     const centralDlqPolicy = parsed<PolicyDocument>(theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-central-target-dlq').policy);
     expect(centralDlqPolicy.Statement[0]!.Condition!.ArnEquals!['aws:SourceArn']).toEqual(
       expect.arrayContaining([ARN('events', `rule/${BUS_NAME}/ebs-event-hub-snapshot-copy`), ARN('events', 'rule/ebs-event-hub-copy-execution-failed'), ARN('events', 'rule/ebs-event-hub-copy-sweep')]),
@@ -275,7 +276,7 @@ describe('snapshot copy, central stack', () => {
     expect(target.arn).toMatch(/^\$\{aws_sns_topic\./);
     expect(target.input_transformer).toEqual({ input_paths: EXECUTION_ALERT_INPUT.inputPaths, input_template: EXECUTION_ALERT_INPUT.inputTemplate });
     expect(EXECUTION_ALERT_INPUT.inputPaths).toMatchObject({ execution: '$.detail.name', cause: '$.detail.cause' });
-    expect(target.dead_letter_config).toEqual({ arn: ARN('sqs', 'ebs-event-hub-central-target-dlq') });
+    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
     expect(copyExecutionAlertRuleArn({ accountId: CENTRAL_ACCOUNT, region: CENTRAL_REGION })).toBe(ARN('events', 'rule/ebs-event-hub-copy-execution-failed'));
   });
 
@@ -284,7 +285,7 @@ describe('snapshot copy, central stack', () => {
     expect(rule).toMatchObject({ schedule_expression: 'rate(1 day)', event_bus_name: 'default' });
     const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => t.target_id === 'sweep-chunk-0');
     expect(parsed(target.input)).toEqual({ chunk: 0 });
-    expect(target.dead_letter_config).toEqual({ arn: ARN('sqs', 'ebs-event-hub-central-target-dlq') });
+    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
     const definition = parsed<{ States: Record<string, { Result?: { targets: unknown[] } }> }>(machineNamed(central, 'ebs-event-hub-copy-sweep').definition);
     // members 222222222222 (eu-west-1, us-east-1) and 333333333333 (eu-west-1): eu-west-1 -> eu-central-1, us-east-1 -> eu-central-1
     expect(definition.States.Chunk0!.Result!.targets).toEqual([

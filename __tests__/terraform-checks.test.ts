@@ -11,6 +11,7 @@ import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
@@ -120,7 +121,11 @@ describe('ordering on the first apply', () => {
   const bus = addressOf(central, CloudwatchEventBus.tfResourceType);
 
   it('creates every rule on the central bus, the bus policy and the archive after the bus (by reference)', () => {
-    for (const rule of Object.values(central.json.resource?.[CloudwatchEventRule.tfResourceType] ?? {})) expect(rule.event_bus_name).toBe(`\${${bus}.name}`);
+    // Rules on the account's default bus (the copy workflow's execution alerts and sweep schedule)
+    // need no ordering: the default bus always exists.
+    const rules = Object.values(central.json.resource?.[CloudwatchEventRule.tfResourceType] ?? {}).filter((r) => r.event_bus_name !== 'default');
+    expect(rules.length).toBeGreaterThan(5);
+    for (const rule of rules) expect(rule.event_bus_name).toBe(`\${${bus}.name}`);
     expect(theResource(central, CloudwatchEventBusPolicy.tfResourceType).event_bus_name).toBe(`\${${bus}.name}`);
     expect(theResource(central, CloudwatchEventArchive.tfResourceType).event_source_arn).toBe(`\${${bus}.arn}`);
   });
@@ -136,15 +141,23 @@ describe('ordering on the first apply', () => {
     expect(topicTargets.length).toBeGreaterThan(0);
     for (const d of topicTargets) expect(d).toContain(topicPolicy);
     expect(dependsOn((t) => String(t.arn).includes(':logs:'))).toEqual([expect.arrayContaining([logPolicy, auditGroup])]);
-    // The copy queue's policy is inline (`policy` argument): depending on the queue is depending on it.
-    expect(dependsOn((t) => String(t.arn).includes(':sqs:'))).toEqual([[copyQueue]]);
+    // The copy queue's policy is inline (`policy` argument): referencing the queue (its ARN) orders
+    // the target after it and its policy.
+    const queueTargets = targets.filter((t) => String(t.arn).includes(copyQueue));
+    expect(queueTargets.map((t) => t.arn)).toEqual([`\${${copyQueue}.arn}`]);
   });
 
-  it('creates the queue event source mapping after the function role\'s policies (Lambda checks sqs:ReceiveMessage at creation)', () => {
+  it('creates the queue event source mapping after the start function role\'s policies (Lambda checks sqs:ReceiveMessage at creation)', () => {
+    // The mapping references the start function, which depends on its role's policies: Terraform
+    // orders the mapping after them (dependencies are transitive).
     const mapping = theResource(central, LambdaEventSourceMapping.tfResourceType);
-    const rolePolicies = Object.keys(central.json.resource?.[IamRolePolicy.tfResourceType] ?? {}).map((n) => `${IamRolePolicy.tfResourceType}.${n}`);
-    expect(rolePolicies.length).toBeGreaterThan(0);
-    expect(mapping.depends_on).toEqual(rolePolicies);
+    const start = addressOf(central, LambdaFunction.tfResourceType, (f) => f.function_name === 'ebs-event-hub-copy-start');
+    expect(mapping.function_name).toBe(`\${${start}.arn}`);
+    const startPolicies = Object.entries(central.json.resource?.[IamRolePolicy.tfResourceType] ?? {})
+      .filter(([, p]) => String(p.role).includes('start-role'))
+      .map(([n]) => `${IamRolePolicy.tfResourceType}.${n}`);
+    expect(startPolicies.length).toBeGreaterThan(0);
+    expect(theResource(central, LambdaFunction.tfResourceType, (f) => f.function_name === 'ebs-event-hub-copy-start').depends_on).toEqual(expect.arrayContaining(startPolicies));
   });
 
   it('creates each member forwarding target after the forwarder role\'s policy', () => {

@@ -12,7 +12,7 @@
  */
 import type { OrgConfig } from '../config/schema';
 import { FORWARDER_ROLE_NAME, PREFIX } from './names';
-import { policyDocument, type Conditions, type PolicyDocument, type Statement } from './policy';
+import { policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
 export type DeploymentTarget = 'central' | 'member';
 
@@ -137,10 +137,11 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     type: 'aws_cloudwatch_event_target',
     grants: [
       { actions: ['events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule'], resources: rules },
-      // A bus target in another account names the forwarder role (member stacks only).
+      // A target with a role: a bus in another account (members: the forwarder role) or a state machine (central).
       {
         actions: ['iam:PassRole'],
-        resources: (s) => (s.target === 'member' ? [role(s, FORWARDER_ROLE_NAME)] : []),
+        // Central: the sweep schedule's rule targets the sweep state machine with the app's role.
+        resources: (s) => (s.target === 'member' ? [role(s, FORWARDER_ROLE_NAME)] : [role(s, prefixed)]),
         condition: () => ({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } }),
       },
     ],
@@ -278,6 +279,35 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     docs: [`${REGISTRY}/lambda_function`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html', `${PROVIDER_SOURCE}/lambda/func.resourceFunctionRead.goindex`],
   },
   {
+    type: 'aws_sfn_state_machine',
+    grants: [
+      {
+        actions: [
+          'states:CreateStateMachine',
+          'states:DescribeStateMachine',
+          'states:UpdateStateMachine',
+          'states:DeleteStateMachine',
+          'states:ListStateMachineVersions',
+          'states:TagResource',
+          'states:UntagResource',
+          'states:ListTagsForResource',
+        ],
+        resources: (s) => [arn('states', s, `stateMachine:${prefixed}`)],
+      },
+      // The app's state machine roles, to Step Functions only.
+      { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } }) },
+      // Logging to CloudWatch Logs: the caller that creates or updates a state machine with a
+      // logging configuration needs the log-delivery actions, which support no resource.
+      // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+      {
+        actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
+        resources: ANY,
+      },
+    ],
+    // Read: DescribeStateMachine, ListStateMachineVersions (publish), ListTagsForResource (resourceStateMachineRead).
+    docs: [`${REGISTRY}/sfn_state_machine`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html', `${PROVIDER_SOURCE}/sfn/func.resourceStateMachineRead.goindex`],
+  },
+  {
     type: 'aws_lambda_event_source_mapping',
     grants: [
       // Mapping ids are generated UUIDs: scoped by the function they feed (lambda:FunctionArn).
@@ -320,6 +350,7 @@ export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonl
     'aws_iam_role_policies_exclusive',
     'aws_lambda_function',
     'aws_lambda_event_source_mapping',
+    'aws_sfn_state_machine',
   ],
   member: [
     'aws_cloudwatch_event_rule',
@@ -378,7 +409,7 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
       });
     });
   }
-  return policyDocument('identity', [...mergeByResources(statements), ...stateStatements(config)]);
+  return policyDocument('identity', [...mergeByCondition(mergeByResources(statements)), ...stateStatements(config)]);
 }
 
 /**
@@ -387,6 +418,23 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
  */
 export const MANAGED_POLICY_MAX_CHARS = 6_144;
+
+/**
+ * The deployment policy of `target` as customer managed policies, each within IAM's size limit:
+ * statements in order, a new policy started when the next one would not fit. A role takes up to
+ * 10 managed policies by default.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
+ */
+export function deploymentRolePolicies(config: OrgConfig, target: DeploymentTarget): PolicyDocument[] {
+  const parts: Statement[][] = [[]];
+  const size = (statements: readonly Statement[]) => renderPolicy({ Version: '2012-10-17', Statement: statements }).length;
+  for (const st of deploymentRolePolicy(config, target).Statement) {
+    const current = parts[parts.length - 1]!;
+    if (current.length > 0 && size([...current, st]) > MANAGED_POLICY_MAX_CHARS) parts.push([st]);
+    else current.push(st);
+  }
+  return parts.map((statements) => policyDocument('identity', statements));
+}
 
 /** Statements on the same resources under the same condition become one (actions unioned, in order). */
 function mergeByResources(statements: readonly Statement[]): Statement[] {
@@ -403,4 +451,36 @@ function mergeByResources(statements: readonly Statement[]): Statement[] {
     merged.set(key, { ...prior, Action: actions });
   }
   return [...merged.values()];
+}
+
+/**
+ * Statements with the same actions on the same resources whose only condition is one
+ * `StringEquals` key become one statement listing every value (IAM ORs a key's values):
+ * `iam:PassRole` of the app's roles to Lambda, Step Functions and EventBridge is one statement.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
+ */
+function mergeByCondition(statements: readonly Statement[]): Statement[] {
+  const merged = new Map<string, Statement>();
+  const out: Statement[] = [];
+  for (const st of statements) {
+    const equals = st.Condition && Object.keys(st.Condition).length === 1 ? st.Condition['StringEquals'] : undefined;
+    const keys = equals ? Object.keys(equals) : [];
+    if (!equals || keys.length !== 1) {
+      out.push(st);
+      continue;
+    }
+    const id = JSON.stringify([[st.Action].flat(), st.Resource, keys[0]]);
+    const prior = merged.get(id);
+    if (!prior) {
+      merged.set(id, st);
+      out.push(st);
+      continue;
+    }
+    const key = keys[0]!;
+    const values = [...new Set([[prior.Condition!['StringEquals']![key]!].flat(), [equals[key]!].flat()].flat().map(String))];
+    const combined: Statement = { ...prior, Condition: { StringEquals: { [key]: values } } };
+    merged.set(id, combined);
+    out[out.indexOf(prior)] = combined;
+  }
+  return out;
 }

@@ -1,19 +1,23 @@
 /**
- * The deployment role policies as files: one for the central account, one for every member
- * account (`npm run deployment-policy`). Pure: config in, file names and contents out.
+ * The deployment role policies as files: for the central account and for every member account
+ * (`npm run deployment-policy`), each split into customer managed policies that fit IAM's size
+ * limit (`.central.json`, then `.central-2.json`, ...). Pure: config in, file names and contents out.
  */
 import type { OrgConfig } from '../../config/schema';
-import { deploymentRolePolicy, type DeploymentTarget } from '../../stacks/deployment-role-policy';
+import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';
 
-export const policyFileName = (target: DeploymentTarget): string => `deployment-role-policy.${target}.json`;
+/** The file of the `part`-th (1-based) managed policy of `target`. */
+export const policyFileName = (target: DeploymentTarget, part = 1): string => `deployment-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
 
 /** File name -> content (pretty JSON, trailing newline), for both targets. */
 export function renderDeploymentPolicies(config: OrgConfig): Record<string, string> {
   const targets: DeploymentTarget[] = ['central', 'member'];
-  return Object.fromEntries(targets.map((t) => [policyFileName(t), `${JSON.stringify(deploymentRolePolicy(config, t), null, 2)}\n`]));
+  return Object.fromEntries(
+    targets.flatMap((t) => deploymentRolePolicies(config, t).map((doc, i) => [policyFileName(t, i + 1), `${JSON.stringify(doc, null, 2)}\n`])),
+  );
 }
 
 /** A bad command line. */

@@ -56,6 +56,8 @@ export const DEPRECATED_ARGUMENTS: Readonly<Record<string, readonly DeprecatedAr
   aws_sns_topic: [],
   aws_sns_topic_policy: [],
   aws_sns_topic_subscription: [],
+  // No argument of resourceStateMachine's schema is marked Deprecated in v6.25.0 (func.resourceStateMachine.goindex).
+  aws_sfn_state_machine: [],
   aws_sqs_queue: [],
 };
 

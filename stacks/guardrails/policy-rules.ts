@@ -87,7 +87,25 @@ export const wildcardAction: GuardrailRule = {
  * STS GetCallerIdentity likewise:
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html
  */
-export const STAR_RESOURCE_REQUIRED = ['ec2:DescribeSnapshots', 'ec2:DescribeVolumes', 'ec2:DescribeImages', 'ec2:DescribeInstances', 'ec2:DescribeRegions', 'sts:GetCallerIdentity'];
+export const STAR_RESOURCE_REQUIRED = [
+  'ec2:DescribeSnapshots',
+  'ec2:DescribeVolumes',
+  'ec2:DescribeImages',
+  'ec2:DescribeInstances',
+  'ec2:DescribeRegions',
+  'sts:GetCallerIdentity',
+  // CloudWatch Logs log delivery, which a state machine's role needs to log to a log group: these
+  // actions support no resource-level permissions, and the Step Functions guide's policy grants
+  // them on "*". https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+];
 
 export const wildcardResource: GuardrailRule = {
   id: 'wildcard-resource',
@@ -156,6 +174,10 @@ export function keyDocumented(key: string, keys: readonly string[]): boolean {
 export function undocumentedKeys(kind: string, statements: readonly RawStatement[], table: readonly DocumentedContextKeys[]): string[] {
   const problems: string[] = [];
   statements.forEach((s, i) => {
+    // Allow statements only: a Deny conditioned on a key a caller does not send (with a negated
+    // operator, `ArnNotEquals aws:SourceArn`) is meant to apply to that caller: an absent key
+    // makes a negated operator true. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    if (!isAllow(s)) return;
     const keys = conditionKeys(s);
     if (keys.length === 0) return;
     if (kind === 'identity' && keys.some(({ key }) => VIA_SERVICE_KEYS.some((v) => v.toLowerCase() === key.toLowerCase()))) return;
