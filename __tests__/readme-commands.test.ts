@@ -1,9 +1,12 @@
 /**
- * The README's Deploy commands run as written. Every line of a ```sh block in "## Deploy" runs,
- * in order, in a fresh copy of the repository (node_modules linked), except lines ending in
- * `# needs AWS credentials`: those are checked for what can be checked offline (the npm script
- * exists, and a rollout's arguments parse). Blocks of other languages (```text, ```console) are
- * output, not commands.
+ * The README's commands run as written. Every line of every ```sh block runs, in order, in a fresh
+ * copy of the repository (node_modules linked), except:
+ * - lines ending in `# needs AWS credentials`: checked for what can be checked offline (the npm
+ *   script exists, and a rollout's arguments parse);
+ * - `npm ci` and `npm test` (Quick start): `.ci/run` runs exactly these on a clean clone (running
+ *   them here would replace the linked node_modules and run this suite inside itself), so the
+ *   test checks `.ci/run` does.
+ * Blocks of other languages (```text, ```console) are output, not commands.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -26,8 +29,18 @@ function sectionCommands(markdown: string, heading: string): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#')));
 }
 
+/** The shell commands of every ```sh block of the README, in order. */
+function allCommands(markdown: string): string[] {
+  return [...markdown.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#')));
+}
+
+/** Commands CI runs itself on a clean clone (`.ci/run`). */
+const RUN_BY_CI = ['npm ci', 'npm test'];
+const commandOf = (line: string): string => line.replace(/\s+#.*$/, '').trim();
+
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const commands = sectionCommands(readme, '## Deploy');
+const deployCommands = sectionCommands(readme, '## Deploy');
+const commands = allCommands(readme).filter((c) => !RUN_BY_CI.includes(commandOf(c)));
 const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 let copy: string | undefined;
@@ -51,10 +64,17 @@ function freshCopy(): string {
   return dir;
 }
 
-describe('README "Deploy" commands', () => {
-  it('has commands, and marks the ones that need credentials', () => {
-    expect(commands.filter((c) => !c.includes(NEEDS_CREDENTIALS)).length).toBeGreaterThanOrEqual(3);
-    expect(commands.filter((c) => c.includes(NEEDS_CREDENTIALS)).length).toBeGreaterThanOrEqual(1);
+describe('README commands', () => {
+  it('has Deploy commands, and marks the ones that need credentials', () => {
+    expect(deployCommands.filter((c) => !c.includes(NEEDS_CREDENTIALS)).length).toBeGreaterThanOrEqual(3);
+    expect(deployCommands.filter((c) => c.includes(NEEDS_CREDENTIALS)).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('leaves to CI only the commands .ci/run itself runs on a clean clone (npm ci, npm test)', () => {
+    const ciRun = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').split('\n').map((l) => l.trim());
+    const skipped = allCommands(readme).filter((c) => RUN_BY_CI.includes(commandOf(c)));
+    expect(skipped.map(commandOf).sort()).toEqual([...RUN_BY_CI].sort());
+    for (const command of RUN_BY_CI) expect(ciRun).toContain(command === 'npm ci' ? 'npm ci --no-audit --no-fund' : command);
   });
 
   it('the ones needing credentials name an existing npm script with arguments it accepts', () => {
