@@ -12,7 +12,7 @@
  */
 import type { OrgConfig } from '../config/schema';
 import { FORWARDER_ROLE_NAME, PREFIX } from './names';
-import { policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
+import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
 export type DeploymentTarget = 'central' | 'member';
 
@@ -296,13 +296,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
       },
       // The app's state machine roles, to Step Functions only.
       { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } }) },
-      // Logging to CloudWatch Logs: the caller that creates or updates a state machine with a
-      // logging configuration needs the log-delivery actions, which support no resource.
-      // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
-      {
-        actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'],
-        resources: ANY,
-      },
+      // Creating or updating a state machine with a logging configuration: the log-delivery actions.
+      { actions: [...LOG_DELIVERY_ACTIONS], resources: ANY },
     ],
     // Read: DescribeStateMachine, ListStateMachineVersions (publish), ListTagsForResource (resourceStateMachineRead).
     docs: [`${REGISTRY}/sfn_state_machine`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html', `${PROVIDER_SOURCE}/sfn/func.resourceStateMachineRead.goindex`],

@@ -13,6 +13,23 @@
 
 export type PolicyKind = 'identity' | 'resource' | 'trust';
 
+/**
+ * CloudWatch Logs vended-log delivery (a state machine logging to a log group): these actions
+ * support no resource-level permissions, so AWS's documented policy grants them on `"*"`, for the
+ * state machine's role and for whoever creates the state machine with a logging configuration.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+ */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+] as const;
+
 /** Condition operator → condition key → value(s). */
 export type Conditions = Readonly<Record<string, Readonly<Record<string, string | boolean | readonly string[]>>>>;
 

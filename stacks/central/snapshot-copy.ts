@@ -23,7 +23,7 @@ import {
   ruleArn,
   stateMachineArn,
 } from '../names';
-import { policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
+import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
 import { RoleWithPolicies } from '../role-with-policies';
 import { RuleWithTarget, TARGET_RETRY } from '../rule-with-target';
 import { copyPermissionStatements, sweepPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
@@ -267,27 +267,11 @@ export function sweepFunctionPolicy(props: Scope & Pick<SnapshotCopyProps, 'orga
   ]);
 }
 
-/**
- * Logging to CloudWatch Logs goes through vended-log deliveries, whose actions support no
- * resource-level permissions: `"Resource": "*"` is AWS's documented policy (and the documented
- * exception to scoping here). https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
- */
-const LOG_DELIVERY_ACTIONS = [
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-];
-
 /** A state machine's role: invoke exactly one function (unqualified ARN, as its definition names it), and deliver its logs. */
 export function stateMachinePolicy(functionArn: string): PolicyDocument {
   return policyDocument('identity', [
     { Sid: 'InvokeTaskFunction', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArn },
-    { Sid: 'DeliverExecutionLogs', Effect: 'Allow', Action: LOG_DELIVERY_ACTIONS, Resource: '*' },
+    { Sid: 'DeliverExecutionLogs', Effect: 'Allow', Action: [...LOG_DELIVERY_ACTIONS], Resource: '*' },
   ]);
 }
 

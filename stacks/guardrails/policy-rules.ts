@@ -3,6 +3,7 @@
  * accept the document at all.
  */
 import { callerForm, type DocumentedContextKeys } from '../context-keys';
+import { LOG_DELIVERY_ACTIONS } from '../policy';
 import { asList, policiesOf, POLICY_TYPES, principalsOf, type RawStatement } from './policy-documents';
 import type { GuardrailRule } from './types';
 
@@ -87,24 +88,15 @@ export const wildcardAction: GuardrailRule = {
  * STS GetCallerIdentity likewise:
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html
  */
-export const STAR_RESOURCE_REQUIRED = [
+export const STAR_RESOURCE_REQUIRED: readonly string[] = [
   'ec2:DescribeSnapshots',
   'ec2:DescribeVolumes',
   'ec2:DescribeImages',
   'ec2:DescribeInstances',
   'ec2:DescribeRegions',
   'sts:GetCallerIdentity',
-  // CloudWatch Logs log delivery, which a state machine's role needs to log to a log group: these
-  // actions support no resource-level permissions, and the Step Functions guide's policy grants
-  // them on "*". https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
+  // CloudWatch Logs log delivery: no resource-level permissions (see LOG_DELIVERY_ACTIONS).
+  ...LOG_DELIVERY_ACTIONS,
 ];
 
 export const wildcardResource: GuardrailRule = {
