@@ -17,7 +17,7 @@ import { snapshotCopyRolePolicy, snapshotCopyRoleTrustPolicy } from '../stacks/m
 import { COPY_START_FUNCTION_NAME, COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, lambdaArn, memberCopyRoleTrustedArns, roleArn } from '../stacks/names';
 import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy';
 import { copyPermissionsFor, EXPIRY_TAG, PROVENANCE_TAG } from '../stacks/snapshot-copy-permissions';
-import { documentedContext, UndocumentedContextKeyError } from './support/documented-context';
+import { documentedContext, UndocumentedContextKeyError } from '../stacks/context-keys';
 import { expectDecision, type SimulationRequest } from './support/iam';
 import { testConfig } from './support/config';
 import type { OrgConfigInput } from '../config/schema';
@@ -51,7 +51,7 @@ describe('documented context', () => {
   it('GIVEN a key the table does not list for the caller and API WHEN a test asks for it THEN it fails', () => {
     expect(() => documentedContext('events.amazonaws.com', 'sqs:SendMessage', { 'aws:PrincipalArn': 'x' })).toThrowError(UndocumentedContextKeyError);
     expect(() => documentedContext('iam-role-session', 'sqs:SendMessage', { 'aws:SourceArn': COPY_RULE })).toThrowError(UndocumentedContextKeyError);
-    expect(() => documentedContext('iam-role-session', 'ec2:RunInstances', {})).toThrowError(/no documented-keys row/);
+    expect(() => documentedContext('iam-role-session', 'ec2:RunInstances', { 'ec2:Region': 'eu-west-1' })).toThrowError(/no row in DOCUMENTED_CONTEXT_KEYS/);
   });
 });
 
