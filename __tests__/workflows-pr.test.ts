@@ -14,6 +14,8 @@ const FILE = '.github/workflows/pr.yml';
 const text = readFileSync(join(ROOT, FILE), 'utf8');
 
 interface Step {
+  readonly if?: string;
+  readonly shell?: string;
   readonly uses?: string;
   readonly run?: string;
   readonly with?: Record<string, string>;
@@ -39,7 +41,19 @@ describe('.github/workflows/pr.yml', () => {
       if (s.run) expect(s.run, s.run).not.toMatch(/\$\{\{/);
       if (s.uses?.startsWith('actions/github-script')) expect(s.with?.script).not.toMatch(/\$\{\{/);
     }
-    expect(steps.find((s) => s.run?.includes('npm run review'))).toMatchObject({ env: { BASE_REF: '${{ github.base_ref }}' }, run: 'npm run review -- --base "origin/${BASE_REF}"' });
+    expect(steps.find((s) => s.run?.includes('npm run review'))).toMatchObject({
+      env: { BASE_REF: '${{ github.base_ref }}' },
+      shell: 'bash', // -eo pipefail: a failed review fails the step through tee
+      run: 'npm run review -- --base "origin/${BASE_REF}" 2>&1 | tee review.log',
+    });
+  });
+
+  it('comments on the pull request when a check, the synth or the review fails, with the end of the review output', () => {
+    const failed = workflow.jobs.review!.steps.find((s) => s.if === 'failure()')!;
+    expect(failed.uses).toMatch(/^actions\/github-script@/);
+    expect(failed.with!.script).toContain(`const marker = '${COMMENT_MARKER}'`);
+    expect(failed.with!.script).toContain("readFileSync('review.log'");
+    expect(failed.with!.script).toContain('updateComment');
   });
 
   it('runs install, lint, typecheck, test, synth and review in that order', () => {
