@@ -252,12 +252,14 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
   },
 ];
 
+/** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
+const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
+
 /**
  * Rows for the snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through
  * EC2), written with its policies.
  */
 const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
-  // --- snapshot-copy path (i7-infra) ---
   {
     caller: 'events.amazonaws.com',
     action: 'sqs:SendMessage',
@@ -265,92 +267,52 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
     docs: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename'],
     note: 'A rule delivering to its SQS target: aws:SourceArn is the rule ARN. aws:PrincipalArn is not listed (the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
   },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:SendMessage',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:ReceiveMessage',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:DeleteMessage',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:ChangeMessageVisibility',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:PurgeQueue',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:GetQueueAttributes',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'sqs:SetQueueAttributes',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
-    note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
-  },
+  ...(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: [...ROLE_SESSION_KEYS],
+      docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html'],
+      note: 'A role session (a Lambda execution role polling through an event source mapping included): aws:PrincipalArn is the role ARN, not the session ARN; no aws:SourceArn.',
+    }),
+  ),
   {
     caller: 'iam-role-session',
     action: 'states:StartExecution',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    keys: [...ROLE_SESSION_KEYS],
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html'],
   },
   {
     caller: 'iam-role-session',
     action: 'lambda:InvokeFunction',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'],
+    keys: [...ROLE_SESSION_KEYS],
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html'],
     note: "Step Functions invokes task functions with the state machine role's session.",
   },
   {
     caller: 'iam-role-session',
     action: 'sts:AssumeRole',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
+    keys: [...ROLE_SESSION_KEYS, 'aws:ResourceOrgID', 'aws:ResourceAccount'],
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
     note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:DescribeSnapshots',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region'],
+    keys: [...ROLE_SESSION_KEYS, 'ec2:Region'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:CopySnapshot',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize', 'ec2:OutpostArn', 'aws:TagKeys'],
+    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize', 'ec2:OutpostArn', 'aws:TagKeys'],
     multiValued: ['aws:TagKeys'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:CreateTags',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
+    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
     multiValued: ['aws:TagKeys'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
     note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
@@ -358,81 +320,36 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
   {
     caller: 'iam-role-session',
     action: 'ec2:DeleteSnapshot',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
+    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html'],
     note: 'aws:ResourceTag/<key> is present for each tag the snapshot has, absent for a tag it lacks.',
   },
   {
     caller: 'iam-role-session',
     action: 'kms:CreateGrant',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    keys: [...ROLE_SESSION_KEYS, 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
     multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
     docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
     note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
   },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:Decrypt',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:DescribeKey',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:GenerateDataKeyWithoutPlaintext',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:ReEncryptFrom',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:ReEncryptTo',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'ec2:ModifySnapshotAttribute',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
-    note: 'Listed so the tests can prove the member role may NOT call it.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'ec2:ResetSnapshotAttribute',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
-    note: 'Listed so the tests can prove the member role may NOT call it.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'ec2:DeleteTags',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
-    note: 'Listed so the tests can prove the member role may NOT call it.',
-  },
-  {
-    caller: 'iam-role-session',
-    action: 'ec2:ModifySnapshotTier',
-    keys: ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService', 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
-    note: 'Listed so the tests can prove the member role may NOT call it.',
-  },
+  ...(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: [...ROLE_SESSION_KEYS, 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+      multiValued: ['kms:ResourceAliases'],
+      docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
+    }),
+  ),
+  ...(['ec2:ModifySnapshotAttribute', 'ec2:ResetSnapshotAttribute', 'ec2:DeleteTags', 'ec2:ModifySnapshotTier'] as const).map(
+    (action): DocumentedContextKeys => ({
+      caller: 'iam-role-session',
+      action,
+      keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at'],
+      docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+      note: 'Listed so the tests can prove the member role may NOT call it.',
+    }),
+  ),
   {
     caller: 'states.amazonaws.com',
     action: 'sts:AssumeRole',
