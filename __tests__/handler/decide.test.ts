@@ -273,7 +273,7 @@ describe('configuration of each entry point', () => {
     COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
     DESTINATION_REGION: 'us-east-1',
   };
-  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15' };
+  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots' };
 
   it('parses start, step and sweep environments', () => {
     expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
@@ -286,6 +286,7 @@ describe('configuration of each entry point', () => {
       memberRoleName: 'ebs-event-hub-snapshot-copy',
       maxInFlightCopies: 15,
       functionRegion: 'eu-west-1',
+      slotsTableName: 'ebs-event-hub-copy-slots',
       kmsKeyId: 'alias/dr',
       copyTag: { key: 'dr', value: 'yes' },
       retentionDays: 30,
@@ -294,7 +295,7 @@ describe('configuration of each entry point', () => {
   });
 
   it('treats blank optional variables as unset', () => {
-    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1' });
+    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1', slotsTableName: 'ebs-event-hub-copy-slots' });
   });
 
   it.each([

@@ -102,7 +102,7 @@ describe('the copy workflow definition', () => {
 
   it('invokes only the step function, by literal ARN, through lambda:invoke of its partition', () => {
     const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task');
-    expect(tasks).toHaveLength(6);
+    expect(tasks).toHaveLength(9);
     for (const t of tasks) expect(t).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: STEP_FUNCTION_ARN } });
     const gov = states('arn:aws-us-gov:lambda:us-gov-west-1:111111111111:function:ebs-event-hub-copy-step').filter((s) => s.Type === 'Task');
     expect(new Set(gov.map((t) => t.Resource))).toEqual(new Set(['arn:aws-us-gov:states:::lambda:invoke']));
@@ -111,7 +111,7 @@ describe('the copy workflow definition', () => {
   it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
     const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
     const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
-    expect(retried).toEqual(['Ec2Unavailable', 'Lambda.TooManyRequestsException']);
+    expect(retried).toEqual(['Ec2Unavailable', 'SlotTableUnavailable', 'Lambda.TooManyRequestsException']);
     expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
     expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
   });
@@ -134,7 +134,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const execution = workflow.executions.get(nameOf(s.snapshotId))!;
     expect(JSON.parse(execution.input)).toEqual({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST });
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.copied]);
+    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.release, STATES.copied]);
     const [copy] = copiesOf(s.snapshotId);
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
     expect(copy).toMatchObject({ ownerId: MEMBER_ACCOUNT, state: 'completed' });
@@ -323,7 +323,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     const execution = workflow.executions.get(nameOf(s.snapshotId))!;
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name).slice(-2)).toEqual([STATES.copy, STATES.skipped]);
+    expect(workflow.path(execution.name).slice(-3)).toEqual([STATES.copy, STATES.releaseSkipped, STATES.skipped]);
     expect(copiesOf(s.snapshotId)).toHaveLength(0);
     expect(logger.decisions()).toContain('skipped-source-gone');
   });
