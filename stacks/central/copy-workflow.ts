@@ -18,6 +18,14 @@
  *      │                          ──SourceSnapshotGone──▶ Skipped   │ CopyNotVisibleYet after its retries
  *      └──────────▶ WaitForCopy                                     └──────────▶ Admit (copy again)
  *
+ * Copy slots (handlers/snapshot-copy/slots.ts): Admit takes a slot in the DynamoDB table, Copy
+ * re-confirms it (CopySlotsFull: dropped → Admit), and every exit after Admit releases it: Poll
+ * copied → ReleaseSlot → Copied; SourceSnapshotGone → ReleaseSlotSkipped → Skipped; any other error
+ * of Admit, Copy, ConfirmCopy or Poll (Catch States.ALL into $.lastError) → ReleaseSlotFailed →
+ * Failed, a Fail state that ends the execution with the caught Error and Cause (ErrorPath/CausePath:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html). Executions aborted or timed
+ * out run no state: their slot is reconciled (dropped once stale and without a pending copy in EC2).
+ *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
  * integration `arn:aws:states:::lambda:invoke` with the payload
  * `{ "step": <name>, "executionStartTime": $$.Execution.StartTime, "data": $ }` and keeps the
@@ -131,9 +139,10 @@ export const MAX_RECOPIES = 2;
  * ResourceLimitExceeded, see the handler's QUOTA_BACKOFF_SECONDS). Full jitter spreads hundreds of waiting executions so
  * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
  * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
- * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with
- * `npm run bench:burst` (500 at once in one account: drain 1.03-1.09× the ideal over seeds, about
- * 10 admission checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
+ * wait at about one conditional UpdateItem (and, when a holder may be stale, one DescribeSnapshots)
+ * per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with `npm run bench:burst` (500 at once in
+ * one account: drain 1.09-1.15× the ideal over seeds with strict copy slots, about 10 admission
+ * checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
