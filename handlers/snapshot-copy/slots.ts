@@ -15,7 +15,8 @@
  * One item per key: `{ slot: "<account>#<destinationRegion>", holders: { <executionName>: <acquiredAt ISO> } }`.
  *   acquire  SET holders.#h = :now  IF attribute_exists(holders) AND (attribute_exists(holders.#h) OR size(holders) < :max)
  *            (re-acquiring refreshes the holder's time: idempotent; `size` of a map is its number of
- *            entries; an absent item is first created with `SET holders = if_not_exists(holders, :empty)`,
+ *            child elements: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html#Expressions.OperatorsAndFunctions.Functions;
+ *            an absent item is first created with `SET holders = if_not_exists(holders, :empty)`,
  *            since SET of a nested path fails when its parent map is absent:
  *            https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.SET)
  *   hold     SET holders.#h = :now  IF attribute_exists(holders.#h)       (the copy step, right before CopySnapshot)
@@ -29,7 +30,7 @@ import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue
 import { PROVENANCE_TAGS } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
 
-/** Executionname → acquisition time (ISO-8601). */
+/** Execution name → acquisition time (ISO-8601). */
 export type Holders = Readonly<Record<string, string>>;
 
 /**

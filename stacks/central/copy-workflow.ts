@@ -141,7 +141,7 @@ export const MAX_RECOPIES = 2;
  * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
  * wait at about one conditional UpdateItem (and, when a holder may be stale, one DescribeSnapshots)
  * per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with `npm run bench:burst` (500 at once in
- * one account: drain 1.09-1.15× the ideal over seeds with strict copy slots, about 10 admission
+ * one account: drain 1.08-1.12× the ideal over seeds 1-7 with strict copy slots, about 10 admission
  * checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
