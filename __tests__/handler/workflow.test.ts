@@ -446,6 +446,23 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']).toEqual({ M: {} });
   });
 
+  it('GIVEN DynamoDB throttles every release (ProvisionedThroughputExceededException) THEN ReleaseSlot retries (SlotTableUnavailable), and the copied snapshot still ends Copied, its slot left to reconciliation', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    let workflowRef: LocalWorkflow | undefined;
+    const { workflow, deliver } = setup({ beforeTask: (state) => state === STATES.release && workflowRef!.dynamodb.failNext(1) });
+    workflowRef = workflow;
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.path(name).slice(-2)).toEqual([STATES.release, STATES.copied]);
+    expect(workflow.retries(name, STATES.release)).toBe(12);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(Object.keys(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']!.M!)).toEqual([name]);
+  });
+
   it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {
     const s = source();
     standin.addSnapshot(s);
