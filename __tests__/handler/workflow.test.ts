@@ -16,6 +16,7 @@ import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
+import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
 
@@ -449,9 +450,8 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   it('GIVEN DynamoDB throttles every release (ProvisionedThroughputExceededException) THEN ReleaseSlot retries (SlotTableUnavailable), and the copied snapshot still ends Copied, its slot left to reconciliation', async () => {
     const s = source();
     standin.addSnapshot(s);
-    let workflowRef: LocalWorkflow | undefined;
-    const { workflow, deliver } = setup({ beforeTask: (state) => state === STATES.release && workflowRef!.dynamodb.failNext(1) });
-    workflowRef = workflow;
+    const dynamodb = new DynamoDbStandin();
+    const { workflow, deliver } = setup({ dynamodb, beforeTask: (state) => state === STATES.release && dynamodb.failNext(1) });
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
 
