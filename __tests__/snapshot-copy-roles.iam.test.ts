@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   copyQueuePolicy,
+  copySlotsTableArn,
   copyStateMachineArn,
   startFunctionPolicy,
   stateMachinePolicy,
@@ -145,6 +146,24 @@ describe('central copy-path roles', () => {
 
   it('GIVEN the starter role WHEN it assumes the member copy role THEN it is denied (only step and sweep may)', async () => {
     await expectDecision(assume(START_ROLE, startFunctionPolicy(scope)), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN the step role WHEN it writes copy slots THEN only UpdateItem on the copy-slots table is allowed: no other table, no other DynamoDB action, and no other role may', async () => {
+    // No context: the policy conditions nothing, so the simulation needs no documented keys.
+    const slots = (principal: string, identity: PolicyDocument, action: string, resource = copySlotsTableArn(scope)): SimulationRequest => ({
+      principal,
+      action,
+      resource,
+      resourceAccount: CENTRAL,
+      identityPolicies: { p: identity },
+    });
+    await expectDecision(slots(STEP_ROLE, stepPolicy, 'dynamodb:UpdateItem'), 'Allowed');
+    await expectDecision(slots(STEP_ROLE, stepPolicy, 'dynamodb:UpdateItem', `arn:aws:dynamodb:${REGION}:${CENTRAL}:table/other`), 'ImplicitlyDenied');
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan', 'dynamodb:DeleteTable']) {
+      await expectDecision(slots(STEP_ROLE, stepPolicy, action), 'ImplicitlyDenied');
+    }
+    await expectDecision(slots(START_ROLE, startFunctionPolicy(scope), 'dynamodb:UpdateItem'), 'ImplicitlyDenied');
+    await expectDecision(slots(SWEEP_ROLE, sweepFunctionPolicy(roleProps), 'dynamodb:UpdateItem'), 'ImplicitlyDenied');
   });
 
   it('GIVEN the starter WHEN it starts executions THEN only of the copy state machine', async () => {

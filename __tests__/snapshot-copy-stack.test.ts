@@ -5,6 +5,7 @@ import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
@@ -177,6 +178,7 @@ describe('snapshot copy, central stack', () => {
       KMS_KEY_ID: 'alias/ebs-dr',
       COPY_TAG: 'dr=true',
       MAX_IN_FLIGHT_COPIES: '12',
+      SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
       RETENTION_DAYS: '30',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -191,14 +193,20 @@ describe('snapshot copy, central stack', () => {
       copyQueueArn: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
       destinationRegion: 'eu-central-1',
     });
-    expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr' });
+    expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots' });
     expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
   });
 
   it('omits the optional variables that are not configured, and MAX_IN_FLIGHT_COPIES defaults to 15', () => {
     const { central: bare } = synthAll(rawConfig({ snapshotCopy: { destinationRegion: 'us-east-1' } }));
     expect(Object.keys(envOf(fnNamed(bare, 'ebs-event-hub-copy-start'))).sort()).toEqual(['COPY_QUEUE_ARN', 'DESTINATION_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'STATE_MACHINE_ARN']);
-    expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-step'))).toEqual({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-step'))).toEqual({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      MAX_IN_FLIGHT_COPIES: '15',
+      SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
   });
 
   it('feeds the starter from the queue in batches of 10 with partial batch failures and bounded concurrency', () => {
@@ -319,7 +327,22 @@ describe('snapshot copy, central stack', () => {
     const start = inlinePoliciesOf(central, 'ebs-event-hub-copy-start')['ebs-event-hub-copy-start']!;
     expect(start.Statement.map((s) => s.Sid)).toEqual(['ConsumeCopyQueue', 'StartCopyExecutions', 'WriteOwnLogGroup']);
     // The central account is not a member here: no EC2 rights of its own.
-    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup']);
+    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots']);
+  });
+
+  it('creates the copy-slots table (on-demand, key "slot", no deletion protection) and lets only the step role write it: UpdateItem on that table ARN', () => {
+    const table = theResource(central, DynamodbTable.tfResourceType);
+    expect(table).toMatchObject({ name: 'ebs-event-hub-copy-slots', region: CENTRAL_REGION, billing_mode: 'PAY_PER_REQUEST', hash_key: 'slot', attribute: [{ name: 'slot', type: 'S' }], deletion_protection_enabled: false });
+    // Encrypted at rest under an AWS owned key: no server_side_encryption block, no key to manage.
+    expect(table['server_side_encryption']).toBeUndefined();
+    const step = inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!;
+    expect(statement(step, 'UseCopySlots')).toEqual({ Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: `arn:aws:dynamodb:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:table/ebs-event-hub-copy-slots` });
+    // No other role of the copy path touches DynamoDB.
+    for (const name of ['ebs-event-hub-copy-start', 'ebs-event-hub-copy-sweep']) {
+      expect(JSON.stringify(inlinePoliciesOf(central, name))).not.toContain('dynamodb:');
+    }
+    // The step function is created after the table it names.
+    expect(fnNamed(central, 'ebs-event-hub-copy-step')['depends_on']).toContain(`${DynamodbTable.tfResourceType}.${Object.keys(central.json.resource![DynamodbTable.tfResourceType]!)[0]}`);
   });
 
   it('without organizationId, lists the member role ARNs instead', () => {

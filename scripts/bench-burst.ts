@@ -26,15 +26,20 @@
  *     throttled read up to DEFAULT_EC2_CONFIG.maxAttempts (each attempt counted as a call, its
  *     jittered backoff waited in simulated time);
  *     a new copy invisible to DescribeSnapshots for 5 s (eventual consistency).
+ *   - The copy-slots table (DynamoDB): scripts/support/dynamodb-standin.ts, which evaluates the
+ *     handler's conditional UpdateItem expressions as DynamoDB documents them, one request at a
+ *     time (each UpdateItem is atomic); its write requests are counted (on-demand cost).
  *   - Each Task takes 0.3 s (Lambda invoke + run), each state transition 0.05 s.
  *
  * Metrics: copied, lost (no completed copy at the end), duplicated (more than one copy not in
  * `error`), drain time per account and destination against the ideal lower bound
  * max(sum of copy durations ÷ maxInFlightCopies, longest copy) (reported: the worst ratio), EC2
- * calls per snapshot, state transitions and Lambda invocations per snapshot. The last line is
+ * calls per snapshot, state transitions and Lambda invocations per snapshot, DynamoDB writes per
+ * snapshot, and the most of this app's copies ever pending at once per account and destination
+ * (must never exceed maxInFlightCopies: the semaphore is strict). The last line is
  *   burst: copied N, lost N, duplicated N, drain R× ideal, C EC2 calls per snapshot
  * and the exit code is non-zero when a target is missed (0 lost, 0 duplicated, drain ≤ 1.15×,
- * ≤ 30 EC2 calls per snapshot). A fixed seed makes runs repeatable (BURST_SEED to vary it).
+ * ≤ 30 EC2 calls per snapshot, never more than maxInFlightCopies of this app's copies pending). A fixed seed makes runs repeatable (BURST_SEED to vary it).
  */
 import { CopySnapshotCommand, DescribeSnapshotsCommand, type Filter, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -44,8 +49,10 @@ import { loadStartConfig, loadStepConfig } from '../handlers/snapshot-copy/confi
 import { PROVENANCE_TAGS } from '../handlers/snapshot-copy/decide';
 import type { Log } from '../handlers/snapshot-copy/logger';
 import { handleStart } from '../handlers/snapshot-copy/start';
+import { createSlotStore } from '../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../handlers/snapshot-copy/steps';
 import { copyWorkflowDefinition } from '../stacks/central/copy-workflow';
+import { DynamoDbStandin } from './support/dynamodb-standin';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -133,7 +140,7 @@ const ec2Calls = { total: 0, byAction: new Map<string, number>(), byStep: new Ma
 let currentStep = 'start';
 let ambiguousAnswers = 0;
 const peakOurs = new Map<string, number>();
-/** The same after the burst's first 2 hours (admission is optimistic: the copies admitted while hundreds counted at once last up to 90 minutes). */
+/** The same after the burst's first 2 hours. */
 const peakOursLater = new Map<string, number>();
 
 const key = (account: string, region: string): string => `${account}|${region}`;
@@ -268,6 +275,7 @@ function assertModelled(def: { States: Record<string, State> }): void {
   for (const [name, state] of Object.entries(def.States)) {
     if (!['Task', 'Choice', 'Wait', 'Succeed', 'Fail'].includes(state.Type)) problems.push(`${name}: Type ${state.Type}`);
     if (state.Type === 'Wait' && typeof state['Seconds'] !== 'number') problems.push(`${name}: Wait without Seconds`);
+    if (state.Type === 'Fail' && (state['ErrorPath'] !== '$.lastError.Error' || 'Error' in state)) problems.push(`${name}: Fail without ErrorPath $.lastError.Error`);
     if (state.Type === 'Choice') {
       for (const c of state['Choices'] as Array<Record<string, unknown>>) {
         if (Object.keys(c).sort().join() !== 'Next,StringEquals,Variable' || c['Variable'] !== '$.outcome') problems.push(`${name}: choice ${JSON.stringify(c)}`);
@@ -283,9 +291,12 @@ function assertModelled(def: { States: Record<string, State> }): void {
 assertModelled(definition);
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const dynamodb = new DynamoDbStandin();
+const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
 const stepDeps = {
-  config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1' }),
+  config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE }),
   clients,
+  slots: createSlotStore(dynamodb.client as never, SLOTS_TABLE),
   logger: silent,
   self: { account: CENTRAL, partition: 'aws' },
   now: nowDate,
@@ -319,8 +330,10 @@ function enter(execution: Execution, stateName: string, data: Record<string, unk
   switch (state.Type) {
     case 'Succeed':
       return finish('SUCCEEDED');
-    case 'Fail':
-      return finish('FAILED', String(state['Error']));
+    case 'Fail': {
+      const lastError = data['lastError'] as { Error?: string; Cause?: string } | undefined;
+      return finish('FAILED', `${lastError?.Error}: ${lastError?.Cause}`);
+    }
     case 'Wait':
       return schedule(Number(state['Seconds']), () => enter(execution, state.Next!, data));
     case 'Choice': {
@@ -490,9 +503,19 @@ async function main(): Promise<void> {
   console.log(`EC2 calls: ${ec2Calls.total} (${[...ec2Calls.byAction.entries()].map(([a, c]) => `${a} ${c}`).join(', ')}) = ${callsPerSnapshot.toFixed(1)} per snapshot`);
   console.log(`  by step: ${[...ec2Calls.byStep.entries()].map(([a, c]) => `${a} ${(c / n).toFixed(1)}`).join(', ')} per snapshot; ${ec2Calls.throttled} throttled`);
   console.log(`state transitions: ${transitions} = ${(transitions / n).toFixed(1)} per snapshot; step invocations ${stepInvocations} = ${(stepInvocations / n).toFixed(1)} per snapshot; start invocations ${startInvocations}`);
-  const missed = [lost > 0 && 'lost', duplicated > 0 && 'duplicated', worst.ratio > TARGETS.drain && 'drain', callsPerSnapshot > TARGETS.callsPerSnapshot && 'EC2 calls'].filter(Boolean);
+  const peakInFlight = Math.max(...[...peakOurs.values()]);
+  const writes = dynamodb.requests.filter((r) => r.action === 'UpdateItem').length;
+  const fullAnswers = dynamodb.requests.filter((r) => r.outcome === 'conditional-check-failed').length;
+  console.log(`copy slots: at most ${peakInFlight} of this app's copies pending per account and destination (cap ${MAX_IN_FLIGHT}); DynamoDB UpdateItem ${writes} = ${(writes / n).toFixed(1)} per snapshot (${fullAnswers} conditional-check-failed)`);
+  const missed = [
+    lost > 0 && 'lost',
+    duplicated > 0 && 'duplicated',
+    worst.ratio > TARGETS.drain && 'drain',
+    callsPerSnapshot > TARGETS.callsPerSnapshot && 'EC2 calls',
+    peakInFlight > MAX_IN_FLIGHT && `in flight ${peakInFlight} > ${MAX_IN_FLIGHT}`,
+  ].filter(Boolean);
   if (missed.length > 0) {
-    console.log(`targets missed: ${missed.join(', ')} (targets: 0 lost, 0 duplicated, drain ≤ ${TARGETS.drain}× ideal, ≤ ${TARGETS.callsPerSnapshot} EC2 calls per snapshot)`);
+    console.log(`targets missed: ${missed.join(', ')} (targets: 0 lost, 0 duplicated, drain ≤ ${TARGETS.drain}× ideal, ≤ ${TARGETS.callsPerSnapshot} EC2 calls per snapshot, ≤ ${MAX_IN_FLIGHT} in flight)`);
     process.exitCode = 1;
   }
   console.log(`burst: copied ${copied}, lost ${lost}, duplicated ${duplicated}, drain ${worst.ratio.toFixed(2)}× ideal, ${callsPerSnapshot.toFixed(1)} EC2 calls per snapshot`);

@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildHandler } from './build-handler';
+import { DynamoDbStandin } from './support/dynamodb-standin';
 import { startEc2Standin } from './support/ec2-standin';
 
 const ROOT = resolve(__dirname, '..');
@@ -30,9 +31,9 @@ const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 300);
 const WARMUP_EVENTS = 20;
 const ACCOUNT = '111111111111';
 const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ebs-event-hub-copy-step`;
-const STEPS = ['inspect', 'find', 'admit', 'copy', 'poll'] as const;
+const STEPS = ['inspect', 'find', 'admit', 'copy', 'poll', 'release'] as const;
 
-const TARGETS = { bundleBytes: 1024 * 1024, initRatio: 0.35, ec2CallsPerCopy: STEPS.length };
+const TARGETS = { bundleBytes: 1024 * 1024, initRatio: 0.35, ec2CallsPerCopy: 5 }; // release calls DynamoDB only
 
 const median = (values: number[]): number => {
   const s = [...values].sort((a, b) => a - b);
@@ -101,8 +102,12 @@ interface EventRun {
 /** Runs snapshots through the bundle's `step` export in this process, one at a time. */
 async function measureEvents(bundle: string): Promise<EventRun> {
   const standin = await startEc2Standin({ defaultAccount: ACCOUNT });
+  const dynamodb = new DynamoDbStandin();
+  const dynamodbUrl = await dynamodb.listen();
   const saved = { ...process.env };
   Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
+    SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
     AWS_ENDPOINT_URL_EC2: standin.url,
     AWS_ENDPOINT_URL_STS: standin.url,
     AWS_ACCESS_KEY_ID: 'AKIDBENCH',
@@ -159,6 +164,7 @@ async function measureEvents(bundle: string): Promise<EventRun> {
     process.stdout.write = write;
     process.env = saved;
     await standin.close();
+    await dynamodb.close();
   }
   return run;
 }

@@ -303,6 +303,31 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     docs: [`${REGISTRY}/sfn_state_machine`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html', `${PROVIDER_SOURCE}/sfn/func.resourceStateMachineRead.goindex`],
   },
   {
+    type: 'aws_dynamodb_table',
+    grants: [
+      {
+        actions: [
+          'dynamodb:CreateTable',
+          'dynamodb:DescribeTable',
+          'dynamodb:UpdateTable',
+          'dynamodb:DeleteTable',
+          'dynamodb:DescribeContinuousBackups',
+          'dynamodb:UpdateContinuousBackups',
+          'dynamodb:DescribeTimeToLive',
+          'dynamodb:UpdateTimeToLive',
+          'dynamodb:ListTagsOfResource',
+          'dynamodb:TagResource',
+          'dynamodb:UntagResource',
+        ],
+        resources: (s) => [arn('dynamodb', s, `table/${prefixed}`)],
+      },
+    ],
+    // Read: DescribeTable (findTableByName), DescribeContinuousBackups, DescribeTimeToLive
+    // (resourceTableRead), ListTagsOfResource (transparent tagging); create/update: CreateTable
+    // (with tags: TagResource), UpdateTable, UpdateTimeToLive, UpdateContinuousBackups; DeleteTable.
+    docs: [`${REGISTRY}/dynamodb_table`, `${SAR}/list_amazondynamodb.html`, `${PROVIDER_SOURCE}/dynamodb/func.resourceTableRead.goindex`],
+  },
+  {
     type: 'aws_lambda_event_source_mapping',
     grants: [
       // Mapping ids are generated UUIDs: scoped by the function they feed (lambda:FunctionArn).
@@ -346,6 +371,7 @@ export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonl
     'aws_lambda_function',
     'aws_lambda_event_source_mapping',
     'aws_sfn_state_machine',
+    'aws_dynamodb_table',
   ],
   member: [
     'aws_cloudwatch_event_rule',

@@ -4,11 +4,13 @@
  */
 import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { handleStart } from '../../handlers/snapshot-copy/start';
 import { runStep, type CopyData, type Step } from '../../handlers/snapshot-copy/steps';
 import { handleSweep } from '../../handlers/snapshot-copy/sweep';
@@ -17,9 +19,11 @@ import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, rec
 
 const ec2 = mockClient(EC2Client);
 const sfn = mockClient(SFNClient);
+const ddb = mockClient(DynamoDBClient);
 afterEach(() => {
   ec2.reset();
   sfn.reset();
+  ddb.reset();
 });
 
 const QUEUE = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
@@ -137,8 +141,9 @@ describe('step', () => {
   const run = (step: Step, d: CopyData = data, env: Record<string, string> = {}, startedAt = '2026-02-28T00:00:00Z') => {
     const clients = provider();
     const logger = recordingLogger();
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', ...env });
-    const result = runStep({ step, executionStartTime: startedAt, data: d }, { config, clients, logger, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now });
+    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', ...env });
+    const slots = createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName);
+    const result = runStep({ step, executionStartTime: startedAt, data: d }, { config, clients, logger, slots, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now });
     return { result, clients, logger };
   };
 
@@ -167,35 +172,143 @@ describe('step', () => {
     await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
   });
 
-  it('GIVEN 15 of our copies pending THEN admit throws CopySlotsFull; with 14 it admits', async () => {
-    const pending = (n: number) => ({ Snapshots: Array.from({ length: n }, (_, i) => ({ SnapshotId: `snap-${i}`, State: 'pending' as const })) });
-    ec2.on(DescribeSnapshotsCommand).resolvesOnce(pending(15)).resolvesOnce(pending(14));
-    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('15 of this app') });
+  const holder = `${MEMBER_ACCOUNT}-us-west-2-snap-0abc1234-us-east-1`;
+  const slotItem = (holders: Record<string, string>) => ({ slot: { S: `${MEMBER_ACCOUNT}#us-east-1` }, holders: { M: Object.fromEntries(Object.entries(holders).map(([k, v]) => [k, { S: v }])) } });
+  const full = (holders: Record<string, string>) => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: slotItem(holders) });
+  /** 15 holders acquired `minutesAgo` before `now` (snap-0f0 … snap-0fe). */
+  const holders = (minutesAgo: number, n = 15) =>
+    Object.fromEntries(Array.from({ length: n }, (_, i) => [`${MEMBER_ACCOUNT}-us-west-2-snap-0f${i.toString(16)}-us-east-1`, new Date(now.getTime() - minutesAgo * 60_000).toISOString()]));
+
+  const pendingQuery = {
+    OwnerIds: ['self'],
+    Filters: [
+      { Name: 'tag-key', Values: [PROVENANCE_TAGS.sourceSnapshotId] },
+      { Name: 'status', Values: ['pending'] },
+    ],
+  };
+  const pendingCopies = (n: number) => ({ Snapshots: Array.from({ length: n }, (_, i) => ({ SnapshotId: `snap-c${i}`, State: 'pending' as const })) });
+
+  it('GIVEN the slots have room and EC2 shows 14 of our copies pending THEN admit acquires with one conditional UpdateItem (holder = execution name) and admits', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(14));
     expect(await run('admit').result).toMatchObject({ outcome: 'admitted' });
-    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual({
-      OwnerIds: ['self'],
-      Filters: [
-        { Name: 'tag-key', Values: [PROVENANCE_TAGS.sourceSnapshotId] },
-        { Name: 'status', Values: ['pending'] },
-      ],
-    });
+    expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([pendingQuery]);
+    expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: 'ebs-event-hub-copy-slots',
+        Key: { slot: { S: `${MEMBER_ACCOUNT}#us-east-1` } },
+        UpdateExpression: 'SET holders.#h = :now',
+        ConditionExpression: 'attribute_exists(holders) AND (attribute_exists(holders.#h) OR size(holders) < :max)',
+        ExpressionAttributeNames: { '#h': holder },
+        ExpressionAttributeValues: { ':now': { S: now.toISOString() }, ':max': { N: '15' } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    ]);
   });
 
-  it('GIVEN EC2 refused a copy (ResourceLimitExceeded) under 5 minutes ago THEN admit says full without counting; later it counts again', async () => {
+  it('GIVEN a slot acquired but EC2 shows 15 of our copies pending (started outside the semaphore) THEN admit releases the slot and throws CopySlotsFull', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(15));
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('15 of this app') });
+    const calls = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toMatchObject({ UpdateExpression: 'REMOVE holders.#h', ConditionExpression: 'attribute_exists(holders.#h)', ExpressionAttributeNames: { '#h': holder } });
+  });
+
+  it('GIVEN 15 holders acquired minutes ago (ConditionalCheckFailedException) THEN admit throws CopySlotsFull without asking EC2', async () => {
+    ddb.on(UpdateItemCommand).rejects(full(holders(5)));
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('15 copy slots') });
+    expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+  });
+
+  it('GIVEN the slots item does not exist yet THEN admit creates the empty map (if_not_exists) and acquires', async () => {
+    ddb.on(UpdateItemCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} })).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(0));
+    expect(await run('admit').result).toMatchObject({ outcome: 'admitted' });
+    const calls = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(3);
+    expect(calls[1]).toEqual({ TableName: 'ebs-event-hub-copy-slots', Key: { slot: { S: `${MEMBER_ACCOUNT}#us-east-1` } }, UpdateExpression: 'SET holders = if_not_exists(holders, :empty)', ExpressionAttributeValues: { ':empty': { M: {} } } });
+    expect(calls[2]!.UpdateExpression).toBe('SET holders.#h = :now');
+  });
+
+  it('GIVEN full slots with holders older than 15 minutes THEN admit reads every page of pending copies, drops only the holders without one, and acquires', async () => {
+    const aged = holders(20);
+    const names = Object.keys(aged);
+    ddb.on(UpdateItemCommand).rejectsOnce(full(aged)).resolves({});
+    // Pending copies (two pages) of every holder's snapshot but the first.
+    const copyOf = (name: string) => ({ SnapshotId: `snap-c${name.slice(-14, -10)}`, State: 'pending' as const, Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: /-(snap-[0-9a-f]+)-/.exec(name)![1]! }] });
+    ec2
+      .on(DescribeSnapshotsCommand)
+      .resolvesOnce({ Snapshots: names.slice(1, 8).map(copyOf), NextToken: 't1' })
+      .resolvesOnce({ Snapshots: names.slice(8).map(copyOf) })
+      .resolves({ Snapshots: names.slice(1).map(copyOf) });
+    const { result, logger } = run('admit');
+    expect(await result).toMatchObject({ outcome: 'admitted' });
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(pendingQuery);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand)[1]!.args[0].input.NextToken).toBe('t1');
+    const calls = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(3);
+    expect(calls[1]).toMatchObject({ UpdateExpression: 'REMOVE holders.#h', ConditionExpression: 'holders.#h = :seen', ExpressionAttributeNames: { '#h': names[0] }, ExpressionAttributeValues: { ':seen': { S: aged[names[0]!] } } });
+    const dropLine = logger.lines.find((l) => l.attributes['staleHolder'] !== undefined)!;
+    expect(dropLine).toMatchObject({ level: 'warn', attributes: { staleHolder: names[0], acquiredAt: aged[names[0]!] } });
+  });
+
+  it('GIVEN full slots whose aged holders all have pending copies THEN admit throws CopySlotsFull and drops nothing', async () => {
+    const aged = holders(20);
+    ddb.on(UpdateItemCommand).rejects(full(aged));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: Object.keys(aged).map((name) => ({ SnapshotId: 'snap-c', State: 'pending' as const, Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: /-(snap-[0-9a-f]+)-/.exec(name)![1]! }] })) });
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull' });
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+  });
+
+  it.each([
+    ['ProvisionedThroughputExceededException', 'SlotTableUnavailable'],
+    ['ThrottlingException', 'SlotTableUnavailable'],
+    ['InternalServerError', 'SlotTableUnavailable'],
+  ])('GIVEN DynamoDB answers %s after the SDK retries THEN admit throws %s (retried by the definition)', async (code, expected) => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error(code), { name: code, $metadata: {} }));
+    await expect(run('admit').result).rejects.toMatchObject({ name: expected });
+  });
+
+  it('GIVEN DynamoDB refuses (AccessDeniedException) THEN admit fails with CopyPermissionDenied (terminal), not a retryable error', async () => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: {} }));
+    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopyPermissionDenied', message: expect.stringContaining('AccessDeniedException') });
+  });
+
+  it('GIVEN EC2 refused a copy (ResourceLimitExceeded) under 5 minutes ago THEN admit says full without acquiring; later it acquires', async () => {
     const refusal = (at: string) => ({ ...data, lastError: { Error: 'CopyQuotaExceeded', Cause: `CopySnapshot of snap-0abc1234 to us-east-1 refused at ${at}: ResourceLimitExceeded: …` } });
     await expect(run('admit', refusal('2026-02-28T23:55:01Z')).result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('ResourceLimitExceeded') });
     expect(ec2.calls()).toHaveLength(0);
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    expect(ddb.calls()).toHaveLength(0);
+    ddb.on(UpdateItemCommand).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(0));
     expect(await run('admit', refusal('2026-02-28T23:55:00Z')).result).toMatchObject({ outcome: 'admitted' });
   });
 
-  it('GIVEN pagination THEN admit counts every page', async () => {
-    ec2
-      .on(DescribeSnapshotsCommand)
-      .resolvesOnce({ Snapshots: Array.from({ length: 10 }, (_, i) => ({ SnapshotId: `snap-a${i}`, State: 'pending' as const })), NextToken: 't1' })
-      .resolvesOnce({ Snapshots: Array.from({ length: 5 }, (_, i) => ({ SnapshotId: `snap-b${i}`, State: 'pending' as const })) });
-    await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull' });
-    expect(ec2.commandCalls(DescribeSnapshotsCommand)[1]!.args[0].input.NextToken).toBe('t1');
+  it('GIVEN its slot was dropped before the copy THEN copy throws CopySlotsFull and never calls CopySnapshot', async () => {
+    ddb.on(UpdateItemCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    await expect(run('copy', { ...data, sourceTags: [] }).result).rejects.toMatchObject({ name: 'CopySlotsFull' });
+    expect(ec2.commandCalls(CopySnapshotCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toMatchObject({ UpdateExpression: 'SET holders.#h = :now', ConditionExpression: 'attribute_exists(holders.#h)', ExpressionAttributeNames: { '#h': holder } });
+  });
+
+  it('GIVEN release THEN it removes the holder conditionally; a slot already released is success (idempotent)', async () => {
+    ddb.on(UpdateItemCommand).resolvesOnce({}).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const first = run('release', { ...data, outcome: 'copied' });
+    expect(await first.result).toEqual({ ...data, outcome: 'copied' });
+    expect(first.logger.lines.at(-1)!.attributes).toMatchObject({ step: 'release', slotReleased: true });
+    const again = run('release', { ...data, outcome: 'copied' });
+    expect(await again.result).toEqual({ ...data, outcome: 'copied' });
+    expect(again.logger.lines.at(-1)!.attributes).toMatchObject({ slotReleased: false });
+    expect(ddb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
+      TableName: 'ebs-event-hub-copy-slots',
+      Key: { slot: { S: `${MEMBER_ACCOUNT}#us-east-1` } },
+      UpdateExpression: 'REMOVE holders.#h',
+      ConditionExpression: 'attribute_exists(holders.#h)',
+      ExpressionAttributeNames: { '#h': holder },
+    });
+    expect(ec2.calls()).toHaveLength(0);
   });
 
   it('GIVEN 7 days since the execution started THEN admit gives up with CopyWaitTimedOut (logged as an error)', async () => {
@@ -206,6 +319,7 @@ describe('step', () => {
   });
 
   it('GIVEN a copy THEN sends CopySnapshot once through the no-retry client, with tags, KMS key and expiry', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
     ec2.on(CopySnapshotCommand).resolves({ SnapshotId: 'snap-0copy' });
     const { result, clients } = run('copy', { ...data, sourceTags: [{ Key: 'Name', Value: 'db' }] }, { KMS_KEY_ID: 'alias/dr', RETENTION_DAYS: '30' });
     expect(await result).toMatchObject({ outcome: 'copying', copySnapshotId: 'snap-0copy', copyStartedAt: now.toISOString() });
@@ -224,6 +338,7 @@ describe('step', () => {
     ['InternalError', 500, 'CopyOutcomeUnknown'],
     ['TimeoutError', undefined, 'CopyOutcomeUnknown'],
   ])('GIVEN CopySnapshot fails with %s (%s) THEN throws %s', async (code, status, expected) => {
+    ddb.on(UpdateItemCommand).resolves({});
     ec2.on(CopySnapshotCommand).rejects(awsError(code, status));
     await expect(run('copy', { ...data, sourceTags: [] }).result).rejects.toMatchObject({ name: expected });
     expect(ec2.commandCalls(CopySnapshotCommand)).toHaveLength(1);

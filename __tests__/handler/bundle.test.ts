@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { buildHandler } from '../../scripts/build-handler';
+import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
 import { FUNCTION_ARN, OWN_ACCOUNT } from './support';
 
@@ -24,16 +25,20 @@ let bytes: number;
 let firstHash: string;
 let firstZipHash: string;
 let standin: Ec2Standin;
+const dynamodb = new DynamoDbStandin();
+let dynamodbUrl: string;
 
 beforeAll(async () => {
   ({ outfile, bytes, zipFile } = await buildHandler());
   firstHash = sha256(outfile);
   firstZipHash = sha256(zipFile);
   standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT });
+  dynamodbUrl = await dynamodb.listen();
 });
 
 afterAll(async () => {
   await standin.close();
+  await dynamodb.close();
 });
 
 /** Runs `script` in a fresh `node` with only the environment given (plus PATH). */
@@ -96,7 +101,7 @@ describe('the handler bundle', () => {
       const context = { invokedFunctionArn: ${JSON.stringify(FUNCTION_ARN)}, awsRequestId: 'r-1', functionName: 'ebs-event-hub-copy-step' };
       (async () => {
         let data = ${JSON.stringify(data)};
-        for (const name of ['inspect', 'find', 'admit', 'copy']) {
+        for (const name of ['inspect', 'find', 'admit', 'copy', 'release']) {
           data = await step({ step: name, executionStartTime: new Date().toISOString(), data }, context);
         }
         console.log('RESULT ' + JSON.stringify(data));
@@ -104,8 +109,10 @@ describe('the handler bundle', () => {
     const { stdout } = await node(script, {
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
+      SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_EC2: standin.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
       AWS_ENDPOINT_URL_STS: standin.url,
       AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
       AWS_SECRET_ACCESS_KEY: 'secret',
@@ -117,6 +124,15 @@ describe('the handler bundle', () => {
     expect(result).toMatchObject({ outcome: 'copying', copySnapshotId: expect.stringMatching(/^snap-/) });
     const logs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs).toContainEqual(expect.objectContaining({ service: 'snapshot-copy', step: 'copy', outcome: 'copying', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', function_request_id: 'r-1' }));
+    // The slot was taken (admit), held (copy) and released, through the bundled DynamoDB client.
+    expect(dynamodb.requests.map((r) => [(r.input as { UpdateExpression?: string }).UpdateExpression, r.outcome])).toEqual([
+      ['SET holders.#h = :now', 'conditional-check-failed'],
+      ['SET holders = if_not_exists(holders, :empty)', 'ok'],
+      ['SET holders.#h = :now', 'ok'],
+      ['SET holders.#h = :now', 'ok'],
+      ['REMOVE holders.#h', 'ok'],
+    ]);
+    expect(dynamodb.item('ebs-event-hub-copy-slots', JSON.stringify({ slot: { S: `${OWN_ACCOUNT}#us-east-2` } }))).toEqual({ slot: { S: `${OWN_ACCOUNT}#us-east-2` }, holders: { M: {} } });
   });
 
   it('refuses a bare (non-SQS) invocation of start with NotAnSqsBatchError', async () => {

@@ -273,7 +273,7 @@ describe('configuration of each entry point', () => {
     COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
     DESTINATION_REGION: 'us-east-1',
   };
-  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15' };
+  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots' };
 
   it('parses start, step and sweep environments', () => {
     expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
@@ -286,6 +286,7 @@ describe('configuration of each entry point', () => {
       memberRoleName: 'ebs-event-hub-snapshot-copy',
       maxInFlightCopies: 15,
       functionRegion: 'eu-west-1',
+      slotsTableName: 'ebs-event-hub-copy-slots',
       kmsKeyId: 'alias/dr',
       copyTag: { key: 'dr', value: 'yes' },
       retentionDays: 30,
@@ -294,7 +295,7 @@ describe('configuration of each entry point', () => {
   });
 
   it('treats blank optional variables as unset', () => {
-    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1' });
+    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1', slotsTableName: 'ebs-event-hub-copy-slots' });
   });
 
   it.each([
@@ -307,6 +308,9 @@ describe('configuration of each entry point', () => {
     ['MAX_IN_FLIGHT_COPIES 21', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '21' }), /from 1 to 20/],
     ['MAX_IN_FLIGHT_COPIES 1.5', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '1.5' }), /"1.5" is not a whole number/],
     ['MAX_IN_FLIGHT_COPIES missing', () => loadStepConfig({ MEMBER_ROLE_NAME: 'r' }), /MAX_IN_FLIGHT_COPIES is not set/],
+    ['SLOTS_TABLE_NAME missing', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: ' ' }), /SLOTS_TABLE_NAME is not set: the function needs the copy-slots DynamoDB table/],
+    ['SLOTS_TABLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: 'arn:aws:dynamodb:us-east-1:1:table/t' }), /SLOTS_TABLE_NAME "arn:aws:dynamodb:us-east-1:1:table\/t" is not a DynamoDB table name \(3-255 of \[A-Za-z0-9_.-\]\)/],
+    ['SLOTS_TABLE_NAME too short', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: 'ab' }), /SLOTS_TABLE_NAME "ab" is not a DynamoDB table name/],
     ['RETENTION_DAYS negative', () => loadStepConfig({ ...stepEnv, RETENTION_DAYS: '-3' }), /RETENTION_DAYS "-3" is not a whole number from 1 to 36500/],
     ['MEMBER_ROLE_NAME missing', () => loadSweepConfig({}), /MEMBER_ROLE_NAME is not set/],
     ['MEMBER_ROLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/r' }), /is not an IAM role name/],

@@ -17,7 +17,9 @@ import { loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/co
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
 import type { Log } from '../../handlers/snapshot-copy/logger';
 import type { StartDeps } from '../../handlers/snapshot-copy/start';
+import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
+import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { FUNCTION_ARN } from './support';
 
@@ -27,7 +29,8 @@ export const COPY_QUEUE_ARN = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-
 
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer T> ? T : never;
 
-const TASKS = [STATES.inspect, STATES.find, STATES.admit, STATES.copy, STATES.confirm, STATES.poll] as const;
+const TASKS = [STATES.inspect, STATES.find, STATES.admit, STATES.copy, STATES.confirm, STATES.poll, STATES.release, STATES.releaseSkipped, STATES.releaseFailed] as const;
+export const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
 
 export interface ExecutionRecord {
   name: string;
@@ -44,6 +47,8 @@ export interface LocalWorkflowOptions {
   logger: Log;
   /** ms between retries / for Wait states (compressed time). */
   intervalMs?: number;
+  /** The copy-slots table (DynamoDB stand-in). @default - a fresh one */
+  dynamodb?: DynamoDbStandin;
   /** Called before a task runs (e.g. to delete the source mid-execution). */
   beforeTask?: (state: string, event: StepEvent) => void;
 }
@@ -57,8 +62,13 @@ export class LocalWorkflow {
   readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
 
   constructor(private readonly options: LocalWorkflowOptions) {
-    this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', ...options.env });
+    this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, ...options.env });
+    this.dynamodb = options.dynamodb ?? new DynamoDbStandin();
+    this.slots = createSlotStore(this.dynamodb.client as never, this.config.slotsTableName);
   }
+
+  readonly dynamodb: DynamoDbStandin;
+  private readonly slots: ReturnType<typeof createSlotStore>;
 
   private readonly clients = createClientProvider({
     stsRegion: 'us-east-1',
@@ -75,6 +85,7 @@ export class LocalWorkflow {
       const out = await runStep(JSON.parse(JSON.stringify(Payload)) as StepEvent, {
         config: this.config,
         clients: this.clients,
+        slots: this.slots,
         logger: this.options.logger,
         self: identityFromArn(FUNCTION_ARN),
         now: this.now,

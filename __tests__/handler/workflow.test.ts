@@ -15,7 +15,9 @@ import { handleStart } from '../../handlers/snapshot-copy/start';
 import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
-import { COPY_QUEUE_ARN, LocalWorkflow, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
+import { createSlotStore } from '../../handlers/snapshot-copy/slots';
+import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
+import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
 
 /** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
@@ -102,7 +104,7 @@ describe('the copy workflow definition', () => {
 
   it('invokes only the step function, by literal ARN, through lambda:invoke of its partition', () => {
     const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task');
-    expect(tasks).toHaveLength(6);
+    expect(tasks).toHaveLength(9);
     for (const t of tasks) expect(t).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: STEP_FUNCTION_ARN } });
     const gov = states('arn:aws-us-gov:lambda:us-gov-west-1:111111111111:function:ebs-event-hub-copy-step').filter((s) => s.Type === 'Task');
     expect(new Set(gov.map((t) => t.Resource))).toEqual(new Set(['arn:aws-us-gov:states:::lambda:invoke']));
@@ -111,7 +113,7 @@ describe('the copy workflow definition', () => {
   it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
     const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
     const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
-    expect(retried).toEqual(['Ec2Unavailable', 'Lambda.TooManyRequestsException']);
+    expect(retried).toEqual(['Ec2Unavailable', 'SlotTableUnavailable', 'Lambda.TooManyRequestsException']);
     expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
     expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
   });
@@ -134,7 +136,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const execution = workflow.executions.get(nameOf(s.snapshotId))!;
     expect(JSON.parse(execution.input)).toEqual({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST });
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.copied]);
+    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.release, STATES.copied]);
     const [copy] = copiesOf(s.snapshotId);
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
     expect(copy).toMatchObject({ ownerId: MEMBER_ACCOUNT, state: 'completed' });
@@ -323,7 +325,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     const execution = workflow.executions.get(nameOf(s.snapshotId))!;
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name).slice(-2)).toEqual([STATES.copy, STATES.skipped]);
+    expect(workflow.path(execution.name).slice(-3)).toEqual([STATES.copy, STATES.releaseSkipped, STATES.skipped]);
     expect(copiesOf(s.snapshotId)).toHaveLength(0);
     expect(logger.decisions()).toContain('skipped-source-gone');
   });
@@ -384,6 +386,81 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
       for (const m of members) expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId)).toHaveLength(1);
       expect(ec2.calls('DescribeSnapshots').length).toBeGreaterThan(30 * 4); // throttled attempts were made again
     });
+  });
+
+  it('GIVEN 30 snapshots WHEN their executions start at once with maxInFlightCopies 15 THEN EC2 never has more than 15 of our copies pending, all are copied once, and every slot is released', async () => {
+    await withStandin({ copyDurationMs: 150 }, async (ec2) => {
+      const members = Array.from({ length: 30 }, () => source());
+      members.forEach((m) => ec2.addSnapshot(m));
+      const { workflow, deliver } = setup({ intervalMs: 5 });
+      await deliver(...members.slice(0, 10).map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await deliver(...members.slice(10, 20).map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await deliver(...members.slice(20).map((m) => createSnapshotEvent({ snapshotId: m.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT })));
+      await workflow.settle();
+
+      expect([...workflow.executions.values()].map((e) => e.error?.message ?? e.status)).toEqual(Array(30).fill('SUCCEEDED'));
+      for (const m of members) expect(ec2.snapshots().filter((c) => c.copiedFrom?.snapshotId === m.snapshotId)).toHaveLength(1);
+      // Strict: the cap was reached, never exceeded, and EC2 never had to refuse a copy.
+      expect(ec2.peakPendingCopies(MEMBER_ACCOUNT, DEST)).toBe(15);
+      expect(ec2.calls('CopySnapshot')).toHaveLength(30);
+      const slots = workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }));
+      expect(slots).toEqual({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` }, holders: { M: {} } });
+      // Waiting for a slot happened in the state machine's Retry, on CopySlotsFull.
+      expect([...workflow.executions.keys()].reduce((n, name) => n + workflow.retries(name, STATES.admit), 0)).toBeGreaterThan(0);
+    });
+  });
+
+  it('GIVEN 15 slots leaked by executions that died 20 minutes ago, one of them with its copy still pending THEN Admit drops the 14 without a pending copy (EC2 is the truth), keeps the other, and copies', async () => {
+    const { workflow, deliver, logger } = setup();
+    const slots = createSlotStore(workflow.dynamodb.client as never, SLOTS_TABLE);
+    const key = `${MEMBER_ACCOUNT}#${DEST}`;
+    const leaked = Array.from({ length: 15 }, () => snapId());
+    const longAgo = new Date(workflow.now().getTime() - 20 * 60_000);
+    for (const id of leaked) expect(await slots.acquire(key, nameOf(id), longAgo, 15)).toEqual({ acquired: true });
+    // The first leaked holder's copy is still pending in EC2 (it lasts far longer than this test).
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: leaked[0]! }], copiedFrom: { region: SOURCE, snapshotId: leaked[0]! } });
+    const s = source();
+    standin.addSnapshot(s);
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    expect(workflow.executions.get(nameOf(s.snapshotId))!.status).toBe('SUCCEEDED');
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    const dropped = logger.lines.filter((l) => l.attributes['staleHolder'] !== undefined).map((l) => l.attributes['staleHolder']);
+    expect(new Set(dropped)).toEqual(new Set(leaked.slice(1).map((id) => nameOf(id))));
+    const holders = workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: key } }))!['holders']!.M!;
+    expect(Object.keys(holders)).toEqual([nameOf(leaked[0]!)]);
+  });
+
+  it('GIVEN an execution that fails for good after acquiring its slot (every copy ends in error) THEN the slot is released before the execution fails with the original error', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    standin.failCopiesOf(s.snapshotId, 'KMS key disabled');
+    const { workflow, deliver } = setup();
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    expect(workflow.path(execution.name).slice(-3)).toEqual([STATES.poll, STATES.releaseFailed, STATES.failed]);
+    expect(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']).toEqual({ M: {} });
+  });
+
+  it('GIVEN DynamoDB throttles every release (ProvisionedThroughputExceededException) THEN ReleaseSlot retries (SlotTableUnavailable), and the copied snapshot still ends Copied, its slot left to reconciliation', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const dynamodb = new DynamoDbStandin();
+    const { workflow, deliver } = setup({ dynamodb, beforeTask: (state) => state === STATES.release && dynamodb.failNext(1) });
+    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+    await workflow.settle();
+
+    const name = nameOf(s.snapshotId);
+    expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+    expect(workflow.path(name).slice(-2)).toEqual([STATES.release, STATES.copied]);
+    expect(workflow.retries(name, STATES.release)).toBe(12);
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    expect(Object.keys(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']!.M!)).toEqual([name]);
   });
 
   it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {

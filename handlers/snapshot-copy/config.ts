@@ -37,6 +37,8 @@ export interface StepConfig {
   retentionDays?: number;
   /** Region of the function itself (AWS_REGION): where STS is called. */
   functionRegion: string;
+  /** The copy-slots table (DynamoDB, in the function's region): the semaphore of MAX_IN_FLIGHT_COPIES. */
+  slotsTableName: string;
 }
 
 /** The `sweep` entry: retention. */
@@ -116,6 +118,8 @@ export function parseCopyTag(raw: string | undefined): CopyTagFilter | undefined
 }
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+/** https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(?:\.fifo)?$/;
 
 function required(env: Env, name: string, what: string): string {
@@ -166,6 +170,7 @@ export function loadStepConfig(env: Env): StepConfig {
     memberRoleName: memberRole(env),
     maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
     functionRegion: functionRegion(env),
+    slotsTableName: matching('SLOTS_TABLE_NAME', required(env, 'SLOTS_TABLE_NAME', 'the copy-slots DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(copyTag !== undefined ? { copyTag } : {}),
     ...(retention !== undefined ? { retentionDays: parseInteger('RETENTION_DAYS', retention, 1, 36_500) } : {}),

@@ -6,6 +6,7 @@
  * Thin: configuration and clients are built once per container, on the first invocation (a bad
  * environment fails that invocation loudly with a ConfigurationError naming the variable).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createClientProvider } from './clients';
@@ -13,6 +14,7 @@ import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
 import { identityFromArn } from './decide';
 import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
+import { createSlotStore } from './slots';
 import { runStep, type CopyData, type StepDeps, type StepEvent } from './steps';
 import { handleSweep, type SweepDeps, type SweepResult } from './sweep';
 
@@ -34,7 +36,9 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   if (context) logger.addContext(context);
   if (!stepDeps) {
     const config = loadStepConfig(process.env);
-    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), now: () => new Date() };
+    // The slots table is in the function's own account and region (the central stack).
+    const slots = createSlotStore(new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 }), config.slotsTableName);
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, now: () => new Date() };
   }
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };

@@ -6,8 +6,10 @@
  *   inspect  DescribeSnapshots (source region)        → outcome proceed | skip
  *   find     DescribeSnapshots (destination, by tag)  → outcome found | absent
  *   confirm  same as find after an ambiguous copy      → found, or throws CopyNotVisibleYet
- *   admit    DescribeSnapshots (destination, pending) → admitted, or throws CopySlotsFull
- *   copy     CopySnapshot (one attempt, no SDK retry)  → copying, or throws (see classifyEc2Error)
+ *   admit    UpdateItem (acquire a copy slot; ./slots)  → admitted, or throws CopySlotsFull; when full,
+ *            DescribeSnapshots (destination, pending) to drop stale holders, then acquire once more
+ *   copy     UpdateItem (still holding?) + CopySnapshot (one attempt, no SDK retry) → copying, or throws
+ *   release  UpdateItem (release the slot, idempotent)  → data unchanged
  *   poll     DescribeSnapshots (destination, the copy) → copied | recopy, or throws CopyPending / CopyFailed
  *
  * Another account's snapshot is handled entirely under its member role, so the copy stays there.
@@ -29,7 +31,6 @@ import {
   existingCopiesQuery,
   expiresAt,
   findExistingCopy,
-  hasFreeSlot,
   parseCopyInput,
   pendingCopiesQuery,
   roleArnFor,
@@ -40,8 +41,9 @@ import {
 } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
 import type { Log } from './logger';
+import { agedHolders, slotKey, sourceSnapshotIds, staleHolders, type SlotStore } from './slots';
 
-export const STEPS = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll'] as const;
+export const STEPS = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** The execution's data between states: the canonical input plus what the steps learned. */
@@ -70,6 +72,8 @@ export interface StepEvent {
 export interface StepDeps {
   config: StepConfig;
   clients: ClientProvider;
+  /** The copy-slots semaphore (./slots: createSlotStore over a DynamoDB client). */
+  slots: SlotStore;
   logger: Log;
   self: FunctionIdentity;
   now: () => Date;
@@ -191,20 +195,58 @@ async function admit(ctx: Ctx): Promise<CopyData> {
     deps.logger.info('EC2 refused a copy minutes ago (ResourceLimitExceeded); the workflow waits', { ...ctx.keys, step: 'admit', quotaRefusedAt: refusedAt.toISOString() });
     throw new StepError(STEP_ERRORS.copySlotsFull, `EC2 refused a copy to ${input.destinationRegion} at ${refusedAt.toISOString()} (ResourceLimitExceeded); waiting before counting again`, ctx.keys);
   }
-  await countSlots(ctx, 'admit');
+  await acquireSlot(ctx);
   return { ...data, outcome: 'admitted' };
 }
 
-/** Counts this app's pending copies in the destination; throws CopySlotsFull at or over the limit. */
-async function countSlots(ctx: Ctx, step: Step): Promise<void> {
+/**
+ * Acquires this execution's slot (idempotent: re-acquiring refreshes it). When the slots are full,
+ * reconciles with EC2 first, and only when some holder is old enough to be stale: one
+ * DescribeSnapshots of this app's pending copies; aged holders without a pending copy are dropped.
+ */
+async function acquireSlot(ctx: Ctx): Promise<void> {
   const { input, deps } = ctx;
-  const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+  const key = slotKey(input.account, input.destinationRegion);
+  const self = executionName(input);
   const max = deps.config.maxInFlightCopies;
-  if (!hasFreeSlot(pending.length, max)) {
-    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step, pendingCopies: pending.length, maxInFlightCopies: max });
-    throw new StepError(STEP_ERRORS.copySlotsFull, `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+  const now = deps.now();
+  let answer = await deps.slots.acquire(key, self, now, max);
+  if (!answer.acquired && agedHolders(answer.holders, self, now).length > 0) {
+    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+    const stale = staleHolders(answer.holders, self, sourceSnapshotIds(pending), now);
+    let dropped = 0;
+    for (const holder of stale) {
+      if (await deps.slots.drop(key, holder, answer.holders[holder]!)) {
+        dropped++;
+        deps.logger.warn('dropped a stale copy slot (no pending copy in EC2)', { ...ctx.keys, step: 'admit', staleHolder: holder, acquiredAt: answer.holders[holder], pendingCopies: pending.length });
+      }
+    }
+    if (dropped > 0) answer = await deps.slots.acquire(key, self, deps.now(), max);
   }
-  deps.logger.info('copy admitted', { ...ctx.keys, step, outcome: 'admitted', pendingCopies: pending.length, maxInFlightCopies: max });
+  if (answer.acquired) {
+    // EC2 has the last word: copies this app started outside the semaphore (before it existed, or
+    // whose holder was lost) still take EC2 slots. One DescribeSnapshots per admission.
+    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+    if (pending.length >= max) {
+      await deps.slots.release(key, self);
+      deps.logger.info('copy slots full in EC2 (copies without a slot); the workflow waits', { ...ctx.keys, step: 'admit', pendingCopies: pending.length, maxInFlightCopies: max });
+      throw new StepError(STEP_ERRORS.copySlotsFull, `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+    }
+  }
+  if (!answer.acquired) {
+    const held = Object.keys(answer.holders).length;
+    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step: 'admit', slotHolders: held, maxInFlightCopies: max });
+    throw new StepError(STEP_ERRORS.copySlotsFull, `${held} copy slots of account ${input.account} in ${input.destinationRegion} are held (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+  }
+  deps.logger.info('copy admitted', { ...ctx.keys, step: 'admit', outcome: 'admitted', maxInFlightCopies: max });
+}
+
+/** Releases this execution's slot (after its copy completed, was skipped, or the execution failed). */
+async function release(ctx: Ctx): Promise<CopyData> {
+  const { input, data, deps } = ctx;
+  const held = await deps.slots.release(slotKey(input.account, input.destinationRegion), executionName(input));
+  deps.logger.info(held ? 'copy slot released' : 'no copy slot held', { ...ctx.keys, step: 'release', slotReleased: held });
+  return data;
 }
 
 async function copy(ctx: Ctx): Promise<CopyData> {
@@ -215,6 +257,12 @@ async function copy(ctx: Ctx): Promise<CopyData> {
   const { tags, dropped } = buildCopyTags(data.sourceTags, input, expiry);
   if (dropped.length > 0) {
     deps.logger.warn(`copy keeps ${tags.length} tags (EC2 allows 50); dropped user tags: ${dropped.join(', ')}`, { ...ctx.keys, step: 'copy', droppedTagKeys: dropped });
+  }
+  // The slot must still be ours (reconciliation drops holders older than SLOT_STALE_AFTER_SECONDS
+  // without a pending copy); holding refreshes its time, so it cannot look stale while the copy starts.
+  if (!(await deps.slots.hold(slotKey(input.account, input.destinationRegion), executionName(input), now))) {
+    deps.logger.warn('copy slot lost before the copy; back to admission', { ...ctx.keys, step: 'copy' });
+    throw new StepError(STEP_ERRORS.copySlotsFull, `the copy slot of ${executionName(input)} was released or dropped before CopySnapshot; acquiring again`, ctx.keys);
   }
   let copySnapshotId: string | undefined;
   try {
@@ -318,6 +366,8 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
         return await copy(ctx);
       case 'poll':
         return await poll(ctx);
+      case 'release':
+        return await release(ctx);
     }
   } catch (caught) {
     const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${event.step}`);

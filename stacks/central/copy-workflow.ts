@@ -18,6 +18,14 @@
  *      │                          ──SourceSnapshotGone──▶ Skipped   │ CopyNotVisibleYet after its retries
  *      └──────────▶ WaitForCopy                                     └──────────▶ Admit (copy again)
  *
+ * Copy slots (handlers/snapshot-copy/slots.ts): Admit takes a slot in the DynamoDB table, Copy
+ * re-confirms it (CopySlotsFull: dropped → Admit), and every exit after Admit releases it: Poll
+ * copied → ReleaseSlot → Copied; SourceSnapshotGone → ReleaseSlotSkipped → Skipped; any other error
+ * of Admit, Copy, ConfirmCopy or Poll (Catch States.ALL into $.lastError) → ReleaseSlotFailed →
+ * Failed, a Fail state that ends the execution with the caught Error and Cause (ErrorPath/CausePath:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html). Executions aborted or timed
+ * out run no state: their slot is reconciled (dropped once stale and without a pending copy in EC2).
+ *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
  * integration `arn:aws:states:::lambda:invoke` with the payload
  * `{ "step": <name>, "executionStartTime": $$.Execution.StartTime, "data": $ }` and keeps the
@@ -37,7 +45,7 @@
  */
 
 /** Step names: the `step` field of the task payload, dispatched by the handler's `step` export. */
-export const STEP_NAMES = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll'] as const;
+export const STEP_NAMES = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /**
@@ -76,6 +84,8 @@ export const WORKFLOW_ERRORS = {
   sourceGone: 'SourceSnapshotGone',
   /** Terminal: the execution's input is not the canonical copy input. */
   invalidInput: 'InvalidCopyInput',
+  /** DynamoDB throttling or a 5xx/network failure on the copy-slots table after the SDK's retries: retried (THROTTLE_RETRY). */
+  slotTableUnavailable: 'SlotTableUnavailable',
 } as const;
 export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 
@@ -129,9 +139,10 @@ export const MAX_RECOPIES = 2;
  * ResourceLimitExceeded, see the handler's QUOTA_BACKOFF_SECONDS). Full jitter spreads hundreds of waiting executions so
  * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
  * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
- * wait at about one DescribeSnapshots per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with
- * `npm run bench:burst` (500 at once in one account: drain 1.03-1.09× the ideal over seeds, about
- * 10 admission checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
+ * wait at about one conditional UpdateItem (and, when a holder may be stale, one DescribeSnapshots)
+ * per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with `npm run bench:burst` (500 at once in
+ * one account: drain 1.08-1.12× the ideal over seeds 1-7 with strict copy slots, about 10 admission
+ * checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
  */
 export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
 /**
@@ -169,6 +180,10 @@ export const STATES = {
   poll: 'Poll',
   pollChoice: 'CopiedOrRecopy',
   copied: 'Copied',
+  release: 'ReleaseSlot',
+  releaseSkipped: 'ReleaseSlotSkipped',
+  releaseFailed: 'ReleaseSlotFailed',
+  failed: 'Failed',
 } as const;
 
 /** A JSON object: the ASL definition. */
@@ -201,12 +216,15 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$' },
       },
       OutputPath: '$.Payload',
-      Retry: [...Retry, retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY), retrier(LAMBDA_SERVICE_ERRORS, LAMBDA_RETRY)],
+      Retry: [...Retry, retrier([WORKFLOW_ERRORS.ec2Unavailable, WORKFLOW_ERRORS.slotTableUnavailable], THROTTLE_RETRY), retrier(LAMBDA_SERVICE_ERRORS, LAMBDA_RETRY)],
       ...rest,
       Next: next,
     };
   };
   const outcomeIs = (value: string, next: string) => ({ Variable: '$.outcome', StringEquals: value, Next: next });
+  // Any error the other catchers and retriers leave (terminal ones: CopyWaitTimedOut, CopyFailed,
+  // CopyPermissionDenied, …) releases the copy slot first, then fails with the original error.
+  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.releaseFailed };
 
   return {
     Comment:
@@ -219,30 +237,45 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.skipped]: { Type: 'Succeed', Comment: 'not copied on purpose (archive tier, Outpost, deleted, untagged, …): logged by the step' },
       [STATES.find]: task('find', STATES.foundChoice),
       [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('copied', STATES.copied), outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
-      [STATES.admit]: task('admit', STATES.copy, { Retry: [retrier([WORKFLOW_ERRORS.copySlotsFull], ADMISSION_RETRY)] }),
+      [STATES.admit]: task('admit', STATES.copy, { Retry: [retrier([WORKFLOW_ERRORS.copySlotsFull], ADMISSION_RETRY)], Catch: [releaseThenFail] }),
       [STATES.copy]: {
         ...task('copy', STATES.waitForCopy),
         // Not retried on the ambiguous Lambda service errors: the function may have copied.
         Retry: [
-          retrier([WORKFLOW_ERRORS.ec2Unavailable], THROTTLE_RETRY),
+          retrier([WORKFLOW_ERRORS.ec2Unavailable, WORKFLOW_ERRORS.slotTableUnavailable], THROTTLE_RETRY),
           // Proves the function did not run: safe to invoke again.
           retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
         ],
         Catch: [
           { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm },
-          { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.skipped },
-          // Back through admission: Admit treats a refusal in the last minutes as "full" and backs off, jittered.
-          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded], ResultPath: '$.lastError', Next: STATES.admit },
+          { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.releaseSkipped },
+          // Back through admission: Admit treats a refusal in the last minutes as "full" and backs off,
+          // jittered; CopySlotsFull here means the slot was dropped before CopySnapshot: acquire again.
+          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded, WORKFLOW_ERRORS.copySlotsFull], ResultPath: '$.lastError', Next: STATES.admit },
+          releaseThenFail,
         ],
       },
       [STATES.confirm]: task('confirm', STATES.waitForCopy, {
         Retry: [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY)],
-        Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: '$.lastError', Next: STATES.admit }],
+        Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: '$.lastError', Next: STATES.admit }, releaseThenFail],
       }),
       [STATES.waitForCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.poll },
-      [STATES.poll]: task('poll', STATES.pollChoice, { Retry: [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY)] }),
-      [STATES.pollChoice]: { Type: 'Choice', Choices: [outcomeIs('recopy', STATES.admit)], Default: STATES.copied },
+      [STATES.poll]: task('poll', STATES.pollChoice, { Retry: [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY)], Catch: [releaseThenFail] }),
+      [STATES.pollChoice]: { Type: 'Choice', Choices: [outcomeIs('recopy', STATES.admit)], Default: STATES.release },
+      // Releasing is idempotent (an execution that found an existing copy holds no slot). A release
+      // that still fails after its retries leaves the slot to reconciliation (SLOT_STALE_AFTER_SECONDS,
+      // no pending copy): the copy itself is done, so the execution still succeeds.
+      [STATES.release]: task('release', STATES.copied, { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.copied }] }),
       [STATES.copied]: { Type: 'Succeed', Comment: 'the copy is completed in the destination region' },
+      [STATES.releaseSkipped]: task('release', STATES.skipped, { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.skipped }] }),
+      // No Catch: should the release itself fail for good, the execution fails with that error.
+      [STATES.releaseFailed]: task('release', STATES.failed),
+      [STATES.failed]: {
+        Type: 'Fail',
+        Comment: 'the error that ended the execution (caught into $.lastError), after its copy slot was released',
+        ErrorPath: '$.lastError.Error',
+        CausePath: '$.lastError.Cause',
+      },
     },
   };
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
@@ -36,6 +37,12 @@ export const COPY_QUEUE_NAME = `${PREFIX}-snapshot-copy`;
 export const COPY_DLQ_NAME = `${PREFIX}-snapshot-copy-dlq`;
 /** Rule on the central account's default bus: copy (and sweep) executions that failed, timed out or were aborted → alert topic. */
 export const COPY_EXECUTION_ALERT_RULE_NAME = `${PREFIX}-copy-execution-failed`;
+/**
+ * The copy-slots table: the DynamoDB semaphore that makes `maxInFlightCopies` strict (one item per
+ * account and destination region; handlers/snapshot-copy/slots.ts).
+ */
+export const COPY_SLOTS_TABLE_NAME = `${PREFIX}-copy-slots`;
+export const copySlotsTableArn = (p: { readonly region: string; readonly accountId: string }): string => `arn:aws:dynamodb:${p.region}:${p.accountId}:table/${COPY_SLOTS_TABLE_NAME}`;
 /** Scheduled rule on the central account's default bus that starts the retention sweep. */
 export const COPY_SWEEP_RULE_NAME = `${PREFIX}-copy-sweep`;
 /** The sweep runs once a day: expiry is a date, and a day late costs one day of storage. */
@@ -249,11 +256,17 @@ export function startFunctionPolicy(props: Scope): PolicyDocument {
   ]);
 }
 
-/** The step function assumes the member role (and copies in its own account when it is a member). */
+/**
+ * The step function assumes the member role (and copies in its own account when it is a member),
+ * and takes, holds and releases copy slots: UpdateItem (conditional) on the slots table only. It
+ * reads items only through UpdateItem's ReturnValuesOnConditionCheckFailure, which needs no
+ * dynamodb:GetItem (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html).
+ */
 export function stepFunctionPolicy(props: Scope & Pick<SnapshotCopyProps, 'organizationId' | 'memberRoleName' | 'memberAccountIds' | 'ownAccountCopy'>): PolicyDocument {
   return policyDocument('identity', [
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
+    { Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copySlotsTableArn(props) },
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
   ]);
 }
@@ -293,6 +306,7 @@ export function copyFunctionEnvironments(
       ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
       ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
       MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
+      SLOTS_TABLE_NAME: COPY_SLOTS_TABLE_NAME,
       ...(props.retentionDays !== undefined ? { RETENTION_DAYS: String(props.retentionDays) } : {}),
       ...powertools,
     },
@@ -371,6 +385,7 @@ export class SnapshotCopy extends Construct {
   readonly stateMachine: SfnStateMachine;
   readonly sweepStateMachine?: SfnStateMachine;
   readonly queuePolicy: PolicyDocument;
+  readonly slotsTable: DynamodbTable;
   /** Each role's policy, by role name: what the IAM tests evaluate. */
   readonly rolePolicies: Readonly<Record<string, PolicyDocument>>;
 
@@ -417,6 +432,22 @@ export class SnapshotCopy extends Construct {
       pattern: snapshotCopyTriggerPattern(),
       targetArn: this.queue.arn,
       deadLetterQueueArn: props.deadLetterQueueArn,
+    });
+
+    // --- copy slots ----------------------------------------------------------------------------
+    // A few items (one per account × destination region), a few writes per snapshot: on-demand
+    // billing. Encrypted at rest always; with no `server_side_encryption` block under an AWS owned
+    // key, which needs no key policy or grant
+    // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html).
+    // No point-in-time recovery: the slots are rebuilt from EC2 (stale holders are reconciled), so
+    // losing the table loses nothing. Deletion protection off: `terraform destroy` removes the app.
+    this.slotsTable = new DynamodbTable(this, 'slots-table', {
+      name: COPY_SLOTS_TABLE_NAME,
+      region,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: 'slot',
+      attribute: [{ name: 'slot', type: 'S' }],
+      deletionProtectionEnabled: false,
     });
 
     // --- functions ---------------------------------------------------------------------------
@@ -468,6 +499,7 @@ export class SnapshotCopy extends Construct {
       policy: stepFunctionPolicy(props),
       environment: env.step,
       sizeHint,
+      after: [this.slotsTable],
     });
 
     // --- state machine -----------------------------------------------------------------------

@@ -35,6 +35,8 @@ export const DEPRECATED_ARGUMENTS: Readonly<Record<string, readonly DeprecatedAr
   aws_cloudwatch_log_group: [],
   aws_cloudwatch_log_resource_policy: [],
   aws_cloudwatch_metric_alarm: [],
+  // No argument of resourceTable's schema is marked Deprecated in v6.25.0 (dynamodb/func.resourceTable.goindex).
+  aws_dynamodb_table: [],
   aws_iam_role: [
     {
       argument: 'inline_policy',
