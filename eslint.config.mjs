@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdktf.out/**', 'dist/**', 'coverage/**', '.gen/**', '.scratch/**'] },
+  { ignores: ['node_modules/**', 'cdktf.out/**', 'dist/**', 'coverage/**', '.gen/**', '.scratch/**', '.tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
