@@ -48,7 +48,7 @@ beforeEach(() => {
 });
 
 /** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
-async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number } }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number }; now?: () => number }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
   const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
   process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
   process.env['AWS_ENDPOINT_URL_STS'] = other.url;
@@ -395,7 +395,12 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   });
 
   it('GIVEN 30 snapshots WHEN their executions start at once with maxInFlightCopies 15 THEN EC2 never has more than 15 of our copies pending, all are copied once, and every slot is released', async () => {
-    await withStandin({ copyDurationMs: 150 }, async (ec2) => {
+    // The stand-in's clock stands still (copies stay pending) until 15 copies are pending at once,
+    // then runs: reaching the cap does not depend on how fast a loaded machine starts 30 executions.
+    let standinOfTest: Ec2Standin | undefined;
+    const now = (): number => ((standinOfTest?.peakPendingCopies(MEMBER_ACCOUNT, DEST) ?? 0) >= 15 ? Date.now() : 0);
+    await withStandin({ copyDurationMs: 150, now }, async (ec2) => {
+      standinOfTest = ec2;
       const members = Array.from({ length: 30 }, () => source());
       members.forEach((m) => ec2.addSnapshot(m));
       const { workflow, deliver } = setup({ intervalMs: 5 });
