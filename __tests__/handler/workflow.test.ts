@@ -48,7 +48,7 @@ beforeEach(() => {
 });
 
 /** Runs `fn` against a stand-in with other timing (copy duration, visibility lag). */
-async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number } }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
+async function withStandin(options: { copyDurationMs: number; visibilityDelayMs?: number; requestRate?: { perSecond: number; burst: number }; now?: () => number }, fn: (s: Ec2Standin) => Promise<void>): Promise<void> {
   const other = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, ...options });
   process.env['AWS_ENDPOINT_URL_EC2'] = other.url;
   process.env['AWS_ENDPOINT_URL_STS'] = other.url;
@@ -91,6 +91,21 @@ const copiesOf = (snapshotId: string) =>
   standin.snapshots().filter((s) => s.region === DEST && s.tags.some((t) => t.key === PROVENANCE_TAGS.sourceSnapshotId && t.value === snapshotId));
 const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${SOURCE}-${snapshotId}-${DEST}`;
 const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
+
+/** GIVEN a source snapshot every copy of which ends in error with `stateMessage`: runs its execution and checks it FAILED with CopyFailed. */
+async function runEveryCopyFails(stateMessage: string) {
+  const s = source();
+  standin.addSnapshot(s);
+  standin.failCopiesOf(s.snapshotId, stateMessage);
+  const { workflow, deliver } = setup();
+  await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+  await workflow.settle();
+
+  const execution = workflow.executions.get(nameOf(s.snapshotId))!;
+  expect(execution.status).toBe('FAILED');
+  expect(execution.error!.cause!.name).toBe('CopyFailed');
+  return { s, workflow, execution };
+}
 
 describe('the copy workflow definition', () => {
   type Task = { Type: string; Resource?: string; Parameters?: { FunctionName?: string }; Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[]; Next: string }> };
@@ -288,16 +303,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   });
 
   it('GIVEN every copy ends in error THEN after 2 re-copies the execution fails with CopyFailed naming snapshot, account, regions and EC2 StateMessage', async () => {
-    const s = source();
-    standin.addSnapshot(s);
-    standin.failCopiesOf(s.snapshotId, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled');
-    const { workflow, deliver } = setup();
-    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
-    await workflow.settle();
-
-    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    const { s, execution } = await runEveryCopyFails('The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled');
     const message = execution.error!.cause!.message;
     for (const part of [s.snapshotId, MEMBER_ACCOUNT, SOURCE, DEST, 'The KMS key arn:aws:kms:us-east-1:222222222222:key/k-1 is disabled']) expect(message).toContain(part);
     expect(copiesOf(s.snapshotId)).toHaveLength(3);
@@ -389,7 +395,12 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   });
 
   it('GIVEN 30 snapshots WHEN their executions start at once with maxInFlightCopies 15 THEN EC2 never has more than 15 of our copies pending, all are copied once, and every slot is released', async () => {
-    await withStandin({ copyDurationMs: 150 }, async (ec2) => {
+    // The stand-in's clock stands still (copies stay pending) until 15 copies are pending at once,
+    // then runs: reaching the cap does not depend on how fast a loaded machine starts 30 executions.
+    let standinOfTest: Ec2Standin | undefined;
+    const now = (): number => ((standinOfTest?.peakPendingCopies(MEMBER_ACCOUNT, DEST) ?? 0) >= 15 ? Date.now() : 0);
+    await withStandin({ copyDurationMs: 150, now }, async (ec2) => {
+      standinOfTest = ec2;
       const members = Array.from({ length: 30 }, () => source());
       members.forEach((m) => ec2.addSnapshot(m));
       const { workflow, deliver } = setup({ intervalMs: 5 });
@@ -433,16 +444,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   });
 
   it('GIVEN an execution that fails for good after acquiring its slot (every copy ends in error) THEN the slot is released before the execution fails with the original error', async () => {
-    const s = source();
-    standin.addSnapshot(s);
-    standin.failCopiesOf(s.snapshotId, 'KMS key disabled');
-    const { workflow, deliver } = setup();
-    await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
-    await workflow.settle();
-
-    const execution = workflow.executions.get(nameOf(s.snapshotId))!;
-    expect(execution.status).toBe('FAILED');
-    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    const { workflow, execution } = await runEveryCopyFails('KMS key disabled');
     expect(workflow.path(execution.name).slice(-3)).toEqual([STATES.poll, STATES.releaseFailed, STATES.failed]);
     expect(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']).toEqual({ M: {} });
   });

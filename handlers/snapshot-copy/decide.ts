@@ -159,6 +159,7 @@ export type SourceDecision =
  * = InvalidSnapshot.NotFound or not returned. Not copyable (EC2 User Guide, "Copy an Amazon EBS
  * snapshot"): snapshots in the archive tier (restore first) and snapshots on an Outpost.
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+ * https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-archive.html (StorageTier `archive`)
  */
 export function decideOnSource(
   input: CopyInput,
@@ -183,7 +184,12 @@ export function decideOnSource(
   return { kind: 'copy', userTags: [...(snapshot.Tags ?? [])] };
 }
 
-/** DescribeSnapshots input that finds earlier copies of a snapshot in the destination region. */
+/**
+ * DescribeSnapshots input that finds earlier copies of a snapshot in the destination region.
+ * Filters `tag:<key>`, `tag-key` and `status` (pending | completed | error), and `OwnerIds: self`
+ * (recommended over the `owner-id` filter), as the API reference lists them:
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
+ */
 export function existingCopiesQuery(snapshotId: string): DescribeSnapshotsCommandInput {
   return { OwnerIds: ['self'], Filters: [{ Name: `tag:${PROVENANCE_TAGS.sourceSnapshotId}`, Values: [snapshotId] }] };
 }

@@ -37,44 +37,31 @@ export class StepError extends Error {
   }
 }
 
+/**
+ * A base class whose instances carry `name` (kept through minification, unlike the class name).
+ * Each named error below is its own class, so `instanceof` tells them apart.
+ */
+const namedError = (name: string) =>
+  class extends Error {
+    constructor(message: string) {
+      super(message);
+      this.name = name;
+    }
+  };
+
 /** The function's environment (or its Lambda context) is unusable. Thrown once per container, loudly. */
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}
+export class ConfigurationError extends namedError('ConfigurationError') {}
 
 /** The input is not an event this function can understand. The record fails (and ends in the DLQ). */
-export class MalformedEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedEventError';
-  }
-}
+export class MalformedEventError extends namedError('MalformedEventError') {}
 
 /** `start` was invoked with something other than an SQS batch (e.g. a bare event, by hand or by a forged rule). */
-export class NotAnSqsBatchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotAnSqsBatchError';
-  }
-}
+export class NotAnSqsBatchError extends namedError('NotAnSqsBatchError') {}
 
 /** A record came from a queue other than COPY_QUEUE_ARN: refused, never processed. */
-export class ForeignEventSourceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ForeignEventSourceError';
-  }
-}
+export class ForeignEventSourceError extends namedError('ForeignEventSourceError') {}
 
 /** The sweep could not delete some expired copies (counts in the message). */
-export class SweepIncompleteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SweepIncompleteError';
-  }
-}
+export class SweepIncompleteError extends namedError('SweepIncompleteError') {}
 
 export const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));

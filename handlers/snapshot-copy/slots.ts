@@ -87,7 +87,11 @@ export interface DynamoDbSender {
   send(command: UpdateItemCommand): Promise<{ Attributes?: Record<string, AttributeValue> }>;
 }
 
-/** DynamoDB's retryable answers (after the SDK's own retries): throttling, 5xx, network. */
+/**
+ * DynamoDB's retryable answers (after the SDK's own retries): throttling, 5xx, network: the codes
+ * "Error messages and codes" marks "OK to retry? Yes" (TimeoutError is the SDK's own, a network timeout).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.MessagesAndCodes
+ */
 const RETRYABLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'TimeoutError']);
 
 function failure(error: unknown, what: string, table: string): Error {

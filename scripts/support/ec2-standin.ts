@@ -267,6 +267,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     for (let i = 1; req.params[`TagSpecification.1.Tag.${i}.Key`] !== undefined; i++) {
       tags.push({ key: req.params[`TagSpecification.1.Tag.${i}.Key`]!, value: req.params[`TagSpecification.1.Tag.${i}.Value`] ?? '' });
     }
+    // EC2 tag restrictions: the aws: prefix (any case) is reserved; at most 50 tags per resource.
+    // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/Using_Tags.html#tag-restrictions
+    // (codes: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
     if (tags.some((t) => t.key.toLowerCase().startsWith('aws:'))) {
       ec2Error(res, 400, 'InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
       return;

@@ -15,7 +15,7 @@
  * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html (Input: 8192)
  */
-import type { AslDefinition } from './copy-workflow';
+import { LAMBDA_SERVICE_ERRORS, type AslDefinition } from './copy-workflow';
 
 export interface SweepTarget {
   readonly account: string;
@@ -57,8 +57,13 @@ export function sweepChunks(targets: readonly SweepTarget[]): SweepTarget[][] {
   return chunks;
 }
 
-/** Lambda errors worth retrying quickly (the service's own, not the function's). */
-const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+/**
+ * Lambda errors worth retrying quickly: the service's own (LAMBDA_SERVICE_ERRORS), except those that
+ * may follow a sweep that ran its full 15 minutes (Lambda.Unknown, ClientExecutionTimeoutException):
+ * those take the slow States.ALL retrier.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+ */
+const LAMBDA_TRANSIENT = LAMBDA_SERVICE_ERRORS.filter((e) => e !== 'Lambda.Unknown' && e !== 'Lambda.ClientExecutionTimeoutException');
 
 export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: string; readonly targets: readonly SweepTarget[] }): AslDefinition {
   const chunks = sweepChunks(props.targets);
