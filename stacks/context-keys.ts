@@ -10,6 +10,8 @@
  * context it is given. Each row says what AWS sends, with the page that says so.
  */
 
+import { asList, type PolicyKind, principalsOf } from './guardrails/policy-documents';
+
 /**
  * Who makes the request:
  * - a service principal, as it appears in a policy (`events.amazonaws.com`,
@@ -432,53 +434,117 @@ export function documentedContext<V>(caller: Caller, action: string, values: Rea
   return { ...values };
 }
 
-/** A policy statement as far as the check below needs it (structurally `stacks/policy.ts`'s Statement). */
-interface ConditionedStatement {
-  readonly Sid: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Principal?: '*' | { readonly AWS: string | readonly string[] } | { readonly Service: string | readonly string[] };
-  readonly Action: string | readonly string[];
+/**
+ * Keys that mark a request an AWS service makes on the principal's behalf (EC2 calling KMS with
+ * the role's credentials during CopySnapshot): the table's rows describe direct calls, so identity
+ * statements conditioned on them are not checked against the rows.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia
+ */
+export const VIA_SERVICE_KEYS = ['kms:ViaService', 'aws:CalledVia', 'aws:CalledViaFirst', 'aws:CalledViaLast', 'aws:ViaAWSService'];
+
+/** Whether `key` is among the documented `keys` (a row key ending in `/`, `:` or `*` is a prefix). */
+export function keyDocumented(key: string, keys: readonly string[]): boolean {
+  const k = key.toLowerCase();
+  return keys.some((documented) => {
+    const d = documented.toLowerCase();
+    return /[/:*]$/.test(d) ? k.startsWith(d.replace(/\*$/, '')) : k === d;
+  });
+}
+
+/** A policy statement as far as the check below needs it (any shape AWS accepts). */
+export interface ConditionedStatement {
+  readonly Sid?: string;
+  readonly Effect?: string;
+  readonly Principal?: unknown;
+  readonly Action?: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-/** The callers a resource or trust policy statement admits (`*` admits role sessions and rule forwards). */
-export function callersOf(statement: Pick<ConditionedStatement, 'Principal'>): Caller[] {
-  const p = statement.Principal;
-  if (p === undefined) return [];
-  if (p === '*') return ['rule-forward', 'iam-role-session'];
-  if ('Service' in p) return [p.Service].flat().map(callerForm);
-  return ['iam-role-session'];
+/**
+ * Who makes the requests a statement admits, in the form of the table. A `"*"` or AWS-account
+ * principal may be any of several callers (a role session, or EventBridge delivering with a rule's
+ * role, which is a role of that account): a key is then flagged only when none of them sends it
+ * (`anyOf`). Named service principals are each a caller the statement must work for: a key one of
+ * them does not send makes the grant fail closed for that one, so each is checked.
+ */
+export function callersOf(kind: PolicyKind, statement: Pick<ConditionedStatement, 'Principal'>): { callers: Caller[]; anyOf: boolean } {
+  if (kind === 'identity') return { callers: ['iam-role-session'], anyOf: false };
+  const principals = principalsOf(statement.Principal);
+  const services = principals.filter((p) => p.startsWith('Service:')).map((p) => callerForm(p.slice('Service:'.length)));
+  if (principals.some((p) => p === '*' || p.startsWith('AWS:'))) return { callers: [...services, 'iam-role-session', 'rule-forward'], anyOf: true };
+  return { callers: services, anyOf: false };
+}
+
+/** One finding of `conditionKeyFindings`. */
+export type ConditionKeyFinding =
+  | { readonly problem: 'no-row'; readonly index: number; readonly statement: ConditionedStatement; readonly action: string; readonly callers: readonly Caller[] }
+  | {
+      readonly problem: 'not-sent';
+      readonly index: number;
+      readonly statement: ConditionedStatement;
+      readonly action: string;
+      readonly callers: readonly Caller[];
+      readonly key: string;
+      /** The rows of the admitted callers that do not document `key`. */
+      readonly rows: readonly DocumentedContextKeys[];
+    };
+
+/**
+ * The one check of "a condition key the caller does not send", used by the synth guardrail
+ * (`undocumented-condition-key`) and by the test over the synthesized policies
+ * (`undocumentedConditionKeys`). For each conditioned Allow statement and action: `no-row` when no
+ * admitted caller has a row, `not-sent` for a key no admitted caller's row documents (anyOf) or,
+ * for named callers, for each row that does not document it.
+ *
+ * Skipped:
+ * - Deny statements: a Deny conditioned on a key a caller does not send (with a negated operator,
+ *   `ArnNotEquals aws:SourceArn`) is meant to apply to that caller: an absent key makes a negated
+ *   operator true. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+ * - identity statements on requests a service makes on the role's behalf (VIA_SERVICE_KEYS);
+ * - rows marked `conditionedInAwsExample` (AWS's own example conditions that action on keys it
+ *   does not carry: a policy following the example is not flagged).
+ */
+export function conditionKeyFindings(kind: PolicyKind, statements: readonly ConditionedStatement[], table: readonly DocumentedContextKeys[] = DOCUMENTED_CONTEXT_KEYS): ConditionKeyFinding[] {
+  const findings: ConditionKeyFinding[] = [];
+  statements.forEach((statement, index) => {
+    if (statement.Effect !== 'Allow') return;
+    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey ?? {}));
+    if (keys.length === 0) return;
+    if (kind === 'identity' && keys.some((key) => VIA_SERVICE_KEYS.some((v) => v.toLowerCase() === key.toLowerCase()))) return;
+    const { callers, anyOf } = callersOf(kind, statement);
+    if (callers.length === 0) return;
+    for (const action of asList(statement.Action)) {
+      const found = callers.map((caller) => table.find((r) => r.caller === caller && r.action === action)).filter((r): r is DocumentedContextKeys => r !== undefined);
+      if (found.length === 0) {
+        findings.push({ problem: 'no-row', index, statement, action, callers });
+        continue;
+      }
+      const rows = found.filter((r) => !r.conditionedInAwsExample);
+      if (rows.length === 0) continue;
+      for (const key of keys) {
+        const missing = rows.filter((row) => !keyDocumented(key, row.keys));
+        if (anyOf ? missing.length < rows.length : missing.length === 0) continue;
+        findings.push({ problem: 'not-sent', index, statement, action, callers, key, rows: missing });
+      }
+    }
+  });
+  return findings;
 }
 
 /**
- * Problems of a resource or trust policy: an Allow conditioned on a key that no admitted caller is
- * documented to send for that action (such a grant can fail closed on every real request, silently),
- * or a conditioned Allow whose callers and action have no row. Identity statements (no principal)
- * are skipped: their caller is the role, whose keys the simulations check. Deny statements are
- * skipped too: a deny conditioned with a negated operator (`ArnNotEquals aws:SourceArn`) is meant to
- * apply exactly when a caller does not send the key; the simulations check those.
+ * Problems of a resource or trust policy (statements without a principal, a role's own, are
+ * skipped: their caller is the role, whose keys the simulations check): a conditioned Allow on a
+ * key its callers are not documented to send (such a grant can fail closed on every real request,
+ * silently), or a conditioned Allow whose callers and action have no row. Stricter than the
+ * guardrail, which skips a missing row (it sees identity policies too, and does not guess rows):
+ * the app's own resource and trust policies must all have theirs.
  */
 export function undocumentedConditionKeys(statements: readonly ConditionedStatement[]): string[] {
-  const problems: string[] = [];
-  for (const statement of statements) {
-    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
-    const callers = callersOf(statement);
-    if (statement.Effect !== 'Allow' || keys.length === 0 || callers.length === 0) continue;
-    for (const action of [statement.Action].flat()) {
-      const rows = callers.map((c) => documentedKeys(c, action)).filter((r): r is DocumentedContextKeys => r !== undefined);
-      if (rows.length === 0) {
-        problems.push(`${statement.Sid}: no row for ${callers.join(' or ')} calling ${action}`);
-        continue;
-      }
-      // A row with no keys and an explicit note covers an action AWS's own example conditions with
-      // the others although it carries no context (CloudWatch Logs' kms:DescribeKey).
-      if (rows.every((r) => r.keys.length === 0 && r.conditionedInAwsExample)) continue;
-      for (const key of keys) {
-        if (!rows.some((r) => r.keys.some((k) => k.toLowerCase() === key.toLowerCase()))) {
-          problems.push(`${statement.Sid}: ${key} is not documented as sent by ${callers.join(' or ')} calling ${action}`);
-        }
-      }
-    }
-  }
-  return problems;
+  const admitted = statements.filter((s) => s.Principal !== undefined);
+  return conditionKeyFindings('resource', admitted).map((f) =>
+    f.problem === 'no-row'
+      ? `${f.statement.Sid}: no row for ${f.callers.join(' or ')} calling ${f.action}`
+      : `${f.statement.Sid}: ${f.key} is not documented as sent by ${f.callers.join(' or ')} calling ${f.action}`,
+  );
 }
