@@ -51,14 +51,19 @@ const SAR_EVENTBRIDGE = 'https://docs.aws.amazon.com/service-authorization/lates
 const SNS_KEY_MANAGEMENT = 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services';
 const LOGS_KMS = 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html';
 const EB_LOGS_SAMPLE = 'https://github.com/aws-samples/serverless-patterns/pull/618';
+const SAR_EC2 = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
+const KMS_CONDITIONS = 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html';
+const EBS_ENCRYPTION = 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html';
 const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
+/** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
+const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
 
 /**
  * One row per caller and API that a conditioned statement of this app admits or that a test
  * simulates with a context (a simulation with no context needs no row). A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
  * organization); it never sends a key that is not listed.
  */
-const BASE_ROWS: readonly DocumentedContextKeys[] = [
+export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
   // EventBridge rules delivering to targets in their own account, as the service principal.
   {
     caller: 'events.amazonaws.com',
@@ -88,9 +93,17 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
   {
     caller: 'events.amazonaws.com',
     action: 'sqs:SendMessage',
-    keys: ['aws:SourceArn', 'aws:SourceAccount'],
-    docs: [`${EB_RESOURCE_POLICIES}#eb-sqs-permissions`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html', EB_CONDITION_KEYS],
-    note: 'aws:SourceArn is the ARN of the rule whose target (or dead-letter queue) the queue is.',
+    keys: ['aws:SourceArn', 'aws:SourceAccount', 'aws:PrincipalServiceName', 'aws:PrincipalIsAWSService'],
+    docs: [
+      `${EB_RESOURCE_POLICIES}#eb-sqs-permissions`,
+      'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html',
+      EB_CONDITION_KEYS,
+      `${IAM_GLOBAL_KEYS}#condition-keys-sourcearn`,
+      `${IAM_GLOBAL_KEYS}#condition-keys-principalservicename`,
+    ],
+    note:
+      'aws:SourceArn is the ARN of the rule whose target (or dead-letter queue) the queue is. aws:PrincipalArn is not listed ' +
+      '(the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
   },
   {
     caller: 'events.amazonaws.com',
@@ -202,23 +215,30 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
   {
     caller: 'iam-role-session',
     action: 'sts:AssumeRole',
-    keys: [...PRINCIPAL_KEYS, 'aws:ResourceOrgID'],
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
     docs: [`${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID is the organization of the account that owns the role being assumed.',
+    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:CreateTags',
-    keys: ['ec2:CreateAction', ...PRINCIPAL_KEYS],
-    docs: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
-    note: 'ec2:CreateAction names the creating API when tags are applied on creation (TagSpecifications).',
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html', SAR_EC2],
+    note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
   },
   {
     caller: 'iam-role-session',
     action: 'kms:CreateGrant',
-    keys: ['kms:ViaService', 'kms:ResourceAliases', ...PRINCIPAL_KEYS],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases'],
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    docs: [
+      `${KMS_CONDITIONS}#conditions-kms-via-service`,
+      `${KMS_CONDITIONS}#conditions-kms-resource-aliases`,
+      `${KMS_CONDITIONS}#conditions-kms-grant-is-for-aws-resource`,
+      EBS_ENCRYPTION,
+    ],
+    note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
   },
   // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
   {
@@ -228,15 +248,28 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService'],
     note: 'iam:PassedToService is the service principal the role is passed to (events.amazonaws.com for a rule target).',
   },
-  ...(['kms:PutKeyPolicy', 'kms:DescribeKey'] as const).map(
-    (action): DocumentedContextKeys => ({
-      caller: 'iam-role-session',
-      action,
-      keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
-      docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
-      note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
-    }),
-  ),
+  {
+    caller: 'iam-role-session',
+    action: 'kms:PutKeyPolicy',
+    keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
+    note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:DescribeKey',
+    keys: ['aws:ResourceTag/ebs-event-hub:stack', ...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: [
+      'https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html',
+      `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`,
+      `${KMS_CONDITIONS}#conditions-kms-via-service`,
+      EBS_ENCRYPTION,
+    ],
+    note:
+      'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag. ' +
+      'The copy path\'s roles call it through EC2 (kms:ViaService).',
+  },
   {
     caller: 'iam-role-session',
     action: 'kms:CreateKey',
@@ -252,23 +285,7 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
     docs: [`${IAM_GLOBAL_KEYS}#condition-keys-sourceaccount`, 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
     note: 'Lambda assuming an execution role for a function of the account.',
   },
-];
-
-/** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
-const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
-
-/**
- * Rows for the snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through
- * EC2), written with its policies.
- */
-const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
-  {
-    caller: 'events.amazonaws.com',
-    action: 'sqs:SendMessage',
-    keys: ['aws:SourceArn', 'aws:SourceAccount', 'aws:PrincipalServiceName', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename'],
-    note: 'A rule delivering to its SQS target: aws:SourceArn is the rule ARN. aws:PrincipalArn is not listed (the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
-  },
+  // The snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through EC2).
   ...(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
@@ -293,13 +310,6 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
-    action: 'sts:AssumeRole',
-    keys: [...ROLE_SESSION_KEYS, 'aws:ResourceOrgID', 'aws:ResourceAccount'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
-  },
-  {
-    caller: 'iam-role-session',
     action: 'ec2:DescribeSnapshots',
     keys: [...ROLE_SESSION_KEYS, 'ec2:Region'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
@@ -313,28 +323,12 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
-    action: 'ec2:CreateTags',
-    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
-    multiValued: ['aws:TagKeys'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
-    note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
-  },
-  {
-    caller: 'iam-role-session',
     action: 'ec2:DeleteSnapshot',
     keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html'],
     note: 'aws:ResourceTag/<key> is present for each tag the snapshot has, absent for a tag it lacks.',
   },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:CreateGrant',
-    keys: [...ROLE_SESSION_KEYS, 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
-    multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-    note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
-  },
-  ...(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
+  ...(['kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
       action,
@@ -360,41 +354,6 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
     note: 'Step Functions assuming a state machine role: aws:SourceArn is the state machine ARN, aws:SourceAccount its account (cross-service confused deputy prevention).',
   },
 ];
-
-/**
- * Rows for one caller and action merged into one: what each cited page documents as present is
- * present, so the keys (and multi-valued keys, and pages) are the union.
- */
-function mergeRows(...lists: (readonly DocumentedContextKeys[])[]): DocumentedContextKeys[] {
-  const merged = new Map<string, DocumentedContextKeys>();
-  const union = (a: readonly string[] = [], b: readonly string[] = []): string[] => [...new Set([...a, ...b])];
-  for (const row of lists.flat()) {
-    const id = `${row.caller} ${row.action}`;
-    const seen = merged.get(id);
-    if (!seen) {
-      merged.set(id, row);
-      continue;
-    }
-    const multiValued = union(seen.multiValued, row.multiValued);
-    const note = [seen.note, row.note].filter(Boolean).join(' ');
-    merged.set(id, {
-      ...seen,
-      keys: union(seen.keys, row.keys),
-      ...(multiValued.length > 0 ? { multiValued } : {}),
-      docs: union(seen.docs, row.docs),
-      ...(note ? { note } : {}),
-      ...(seen.conditionedInAwsExample && row.conditionedInAwsExample ? { conditionedInAwsExample: true } : { conditionedInAwsExample: undefined }),
-    });
-  }
-  return [...merged.values()];
-}
-
-/**
- * One row per caller and API that a conditioned statement of this app admits or that a test
- * simulates with a context. A caller may send fewer keys than listed (`aws:PrincipalOrgID` is
- * absent outside an organization); it never sends a key that is not listed.
- */
-export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = mergeRows(BASE_ROWS, COPY_PATH_ROWS);
 
 /** Normalizes a regional service principal (`logs.eu-west-1.amazonaws.com`) to its table form. */
 export const callerForm = (caller: Caller): Caller => caller.replace(/^([a-z0-9-]+)\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$/, '$1.<region>.amazonaws.com');
