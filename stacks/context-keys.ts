@@ -2,9 +2,10 @@
  * The condition keys AWS documents as present in the request context, per caller and API.
  *
  * One table, used by the IAM simulation tests (every simulated request is checked against it, and
- * a test that needs a key the table does not list fails) and by `undocumentedConditionKeys`, which a
- * test runs over every resource and trust policy of the synthesized stacks: a policy conditioning a
- * caller's request on a key that caller does not send fails it.
+ * a test that needs a key the table does not list fails) and by `conditionKeyFindings`, the one
+ * check of a policy conditioning a caller's request on a key that caller does not send: the synth
+ * guardrail `undocumented-condition-key` runs it on every policy, and `undocumentedConditionKeys`
+ * (stricter on missing rows) is what a test runs over the synthesized resource and trust policies.
  *
  * A policy that passes a simulator can still fail in AWS: a simulator decides only on the
  * context it is given. Each row says what AWS sends, with the page that says so.
