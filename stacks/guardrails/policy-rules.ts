@@ -42,25 +42,32 @@ export const SCOPING_KEYS = [
 const scopes = (s: RawStatement): boolean =>
   conditionKeys(s).some(({ operator, key }) => SCOPING_KEYS.some((k) => k.toLowerCase() === key.toLowerCase()) && !/Not|^Null$|IfExists/.test(operator));
 
+/**
+ * Problems of each Allow statement of the resource's policies of the kinds `applies` accepts,
+ * each prefixed with the policy and the statement.
+ */
+function allowProblems(resource: Parameters<typeof policiesOf>[0], applies: (kind: PolicyKind) => boolean, problemsOf: (s: RawStatement) => string[]): string[] {
+  return policiesOf(resource)
+    .filter((p) => applies(p.location.kind))
+    .flatMap((p) => p.statements.flatMap((s, i) => (isAllow(s) ? problemsOf(s).map((m) => `${p.location.label}: ${sid(s, i)} ${m}`) : [])));
+}
+
 export const publicPrincipal: GuardrailRule = {
   id: 'public-principal',
   description: 'A resource or trust policy that allows "*" (anyone) also names an organization, account or source in a condition',
   fix: 'add a condition on aws:PrincipalOrgID, aws:PrincipalAccount, aws:SourceAccount or aws:SourceArn (or name the principals)',
   appliesTo: POLICY_TYPES,
-  check(resource) {
-    const problems: string[] = [];
-    for (const policy of policiesOf(resource)) {
-      if (policy.location.kind === 'identity') continue;
-      policy.statements.forEach((s, i) => {
-        if (!isAllow(s)) return;
-        if (s.NotPrincipal !== undefined) problems.push(`${policy.location.label}: ${sid(s, i)} uses NotPrincipal with Allow (everyone else is allowed)`);
-        else if (principalsOf(s.Principal).includes('*') && !scopes(s)) {
-          problems.push(`${policy.location.label}: ${sid(s, i)} allows principal "*" with no organization, account or source condition`);
-        }
-      });
-    }
-    return problems;
-  },
+  check: (resource) =>
+    allowProblems(
+      resource,
+      (kind) => kind !== 'identity',
+      (s) =>
+        s.NotPrincipal !== undefined
+          ? ['uses NotPrincipal with Allow (everyone else is allowed)']
+          : principalsOf(s.Principal).includes('*') && !scopes(s)
+            ? ['allows principal "*" with no organization, account or source condition']
+            : [],
+    ),
 };
 
 export const wildcardAction: GuardrailRule = {
@@ -68,17 +75,12 @@ export const wildcardAction: GuardrailRule = {
   description: 'An Allow statement names each action; no "*" in an action and no NotAction',
   fix: 'list the actions the principal needs, each as "service:Action"',
   appliesTo: POLICY_TYPES,
-  check(resource) {
-    const problems: string[] = [];
-    for (const policy of policiesOf(resource)) {
-      policy.statements.forEach((s, i) => {
-        if (!isAllow(s)) return;
-        if (s.NotAction !== undefined) problems.push(`${policy.location.label}: ${sid(s, i)} allows NotAction (every other action)`);
-        for (const a of asList(s.Action)) if (a.includes('*')) problems.push(`${policy.location.label}: ${sid(s, i)} allows wildcard action "${a}"`);
-      });
-    }
-    return problems;
-  },
+  check: (resource) =>
+    allowProblems(
+      resource,
+      () => true,
+      (s) => [...(s.NotAction !== undefined ? ['allows NotAction (every other action)'] : []), ...asList(s.Action).filter((a) => a.includes('*')).map((a) => `allows wildcard action "${a}"`)],
+    ),
 };
 
 /**
@@ -104,25 +106,19 @@ export const wildcardResource: GuardrailRule = {
   description: 'An identity policy grants "Resource": "*" only for actions that support no narrower resource',
   fix: 'name the resource ARNs (a partial wildcard such as arn:aws:iam::*:role/name is fine), or split the statement so "*" covers only actions listed in STAR_RESOURCE_REQUIRED',
   appliesTo: POLICY_TYPES,
-  check(resource) {
-    const problems: string[] = [];
-    for (const policy of policiesOf(resource)) {
-      // In a key policy "*" means "this key"; resource and trust policies apply to their own resource.
-      // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
-      if (policy.location.kind !== 'identity') continue;
-      policy.statements.forEach((s, i) => {
-        if (!isAllow(s)) return;
-        if (s.NotResource !== undefined) {
-          problems.push(`${policy.location.label}: ${sid(s, i)} allows NotResource (every other resource)`);
-          return;
-        }
-        if (!asList(s.Resource).includes('*')) return;
+  // Identity policies only: in a key policy "*" means "this key"; resource and trust policies apply
+  // to their own resource. https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html
+  check: (resource) =>
+    allowProblems(
+      resource,
+      (kind) => kind === 'identity',
+      (s) => {
+        if (s.NotResource !== undefined) return ['allows NotResource (every other resource)'];
+        if (!asList(s.Resource).includes('*')) return [];
         const narrowable = asList(s.Action).filter((a) => !STAR_RESOURCE_REQUIRED.includes(a));
-        if (narrowable.length > 0) problems.push(`${policy.location.label}: ${sid(s, i)} allows ${narrowable.join(', ')} on "*"`);
-      });
-    }
-    return problems;
-  },
+        return narrowable.length > 0 ? [`allows ${narrowable.join(', ')} on "*"`] : [];
+      },
+    ),
 };
 
 /** Condition keys the table says the caller does not send (stacks/context-keys.ts's `conditionKeyFindings`). */
