@@ -64,6 +64,7 @@ describe('each AWS policy limit, at the boundary', () => {
     ['logResourcePolicy', 'resource'],
     ['kmsKeyPolicy', 'resource'],
     ['roleTrustPolicy', 'trust'],
+    ['iamManagedPolicy', 'identity'],
   ];
 
   it.each(cases)('%s: exactly the limit passes, one more is refused, citing the source', (name, kind) => {
@@ -87,6 +88,7 @@ describe('each AWS policy limit, at the boundary', () => {
     expect(Object.fromEntries(Object.entries(POLICY_LIMITS).map(([k, v]) => [k, v.max]))).toEqual({
       roleInlinePolicies: 10_240,
       roleTrustPolicy: 2_048,
+      iamManagedPolicy: 6_144,
       eventBusPolicy: 10_240,
       sqsQueuePolicy: 8_192,
       snsTopicPolicy: 30_720,

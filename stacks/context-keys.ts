@@ -2,13 +2,16 @@
  * The condition keys AWS documents as present in the request context, per caller and API.
  *
  * One table, used by the IAM simulation tests (every simulated request is checked against it, and
- * a test that needs a key the table does not list fails) and by `undocumentedConditionKeys`, which a
- * test runs over every resource and trust policy of the synthesized stacks: a policy conditioning a
- * caller's request on a key that caller does not send fails it.
+ * a test that needs a key the table does not list fails) and by `conditionKeyFindings`, the one
+ * check of a policy conditioning a caller's request on a key that caller does not send: the synth
+ * guardrail `undocumented-condition-key` runs it on every policy, and `undocumentedConditionKeys`
+ * (stricter on missing rows) is what a test runs over the synthesized resource and trust policies.
  *
  * A policy that passes a simulator can still fail in AWS: a simulator decides only on the
  * context it is given. Each row says what AWS sends, with the page that says so.
  */
+
+import { asList, type PolicyKind, principalsOf } from './guardrails/policy-documents';
 
 /**
  * Who makes the request:
@@ -49,14 +52,19 @@ const SAR_EVENTBRIDGE = 'https://docs.aws.amazon.com/service-authorization/lates
 const SNS_KEY_MANAGEMENT = 'https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services';
 const LOGS_KMS = 'https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html';
 const EB_LOGS_SAMPLE = 'https://github.com/aws-samples/serverless-patterns/pull/618';
+const SAR_EC2 = 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html';
+const KMS_CONDITIONS = 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html';
+const EBS_ENCRYPTION = 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html';
 const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
+/** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
+const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
 
 /**
  * One row per caller and API that a conditioned statement of this app admits or that a test
  * simulates with a context (a simulation with no context needs no row). A caller may send fewer keys than listed (`aws:PrincipalOrgID` is absent outside an
  * organization); it never sends a key that is not listed.
  */
-const BASE_ROWS: readonly DocumentedContextKeys[] = [
+export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
   // EventBridge rules delivering to targets in their own account, as the service principal.
   {
     caller: 'events.amazonaws.com',
@@ -86,9 +94,17 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
   {
     caller: 'events.amazonaws.com',
     action: 'sqs:SendMessage',
-    keys: ['aws:SourceArn', 'aws:SourceAccount'],
-    docs: [`${EB_RESOURCE_POLICIES}#eb-sqs-permissions`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html', EB_CONDITION_KEYS],
-    note: 'aws:SourceArn is the ARN of the rule whose target (or dead-letter queue) the queue is.',
+    keys: ['aws:SourceArn', 'aws:SourceAccount', 'aws:PrincipalServiceName', 'aws:PrincipalIsAWSService'],
+    docs: [
+      `${EB_RESOURCE_POLICIES}#eb-sqs-permissions`,
+      'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html',
+      EB_CONDITION_KEYS,
+      `${IAM_GLOBAL_KEYS}#condition-keys-sourcearn`,
+      `${IAM_GLOBAL_KEYS}#condition-keys-principalservicename`,
+    ],
+    note:
+      'aws:SourceArn is the ARN of the rule whose target (or dead-letter queue) the queue is. aws:PrincipalArn is not listed ' +
+      '(the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
   },
   {
     caller: 'events.amazonaws.com',
@@ -200,23 +216,30 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
   {
     caller: 'iam-role-session',
     action: 'sts:AssumeRole',
-    keys: [...PRINCIPAL_KEYS, 'aws:ResourceOrgID'],
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
     docs: [`${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID is the organization of the account that owns the role being assumed.',
+    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:CreateTags',
-    keys: ['ec2:CreateAction', ...PRINCIPAL_KEYS],
-    docs: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
-    note: 'ec2:CreateAction names the creating API when tags are applied on creation (TagSpecifications).',
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
+    multiValued: ['aws:TagKeys'],
+    docs: ['https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html', SAR_EC2],
+    note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
   },
   {
     caller: 'iam-role-session',
     action: 'kms:CreateGrant',
-    keys: ['kms:ViaService', 'kms:ResourceAliases', ...PRINCIPAL_KEYS],
-    multiValued: ['kms:ResourceAliases'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases'],
+    keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
+    docs: [
+      `${KMS_CONDITIONS}#conditions-kms-via-service`,
+      `${KMS_CONDITIONS}#conditions-kms-resource-aliases`,
+      `${KMS_CONDITIONS}#conditions-kms-grant-is-for-aws-resource`,
+      EBS_ENCRYPTION,
+    ],
+    note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
   },
   // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
   {
@@ -226,15 +249,28 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PassedToService'],
     note: 'iam:PassedToService is the service principal the role is passed to (events.amazonaws.com for a rule target).',
   },
-  ...(['kms:PutKeyPolicy', 'kms:DescribeKey'] as const).map(
-    (action): DocumentedContextKeys => ({
-      caller: 'iam-role-session',
-      action,
-      keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
-      docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
-      note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
-    }),
-  ),
+  {
+    caller: 'iam-role-session',
+    action: 'kms:PutKeyPolicy',
+    keys: ['aws:ResourceTag/ebs-event-hub:stack', ...PRINCIPAL_KEYS],
+    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
+    note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'kms:DescribeKey',
+    keys: ['aws:ResourceTag/ebs-event-hub:stack', ...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'kms:ViaService', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: [
+      'https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html',
+      `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`,
+      `${KMS_CONDITIONS}#conditions-kms-via-service`,
+      EBS_ENCRYPTION,
+    ],
+    note:
+      'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag. ' +
+      'The copy path\'s roles call it through EC2 (kms:ViaService).',
+  },
   {
     caller: 'iam-role-session',
     action: 'kms:CreateKey',
@@ -250,23 +286,7 @@ const BASE_ROWS: readonly DocumentedContextKeys[] = [
     docs: [`${IAM_GLOBAL_KEYS}#condition-keys-sourceaccount`, 'https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html'],
     note: 'Lambda assuming an execution role for a function of the account.',
   },
-];
-
-/** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
-const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
-
-/**
- * Rows for the snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through
- * EC2), written with its policies.
- */
-const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
-  {
-    caller: 'events.amazonaws.com',
-    action: 'sqs:SendMessage',
-    keys: ['aws:SourceArn', 'aws:SourceAccount', 'aws:PrincipalServiceName', 'aws:PrincipalIsAWSService'],
-    docs: ['https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourcearn', 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalservicename'],
-    note: 'A rule delivering to its SQS target: aws:SourceArn is the rule ARN. aws:PrincipalArn is not listed (the global keys page lists its values for IAM principals only), so policies here never rely on it being present for a service principal.',
-  },
+  // The snapshot-copy workflow's callers (SQS, Step Functions, Lambda, STS, EC2, KMS through EC2).
   ...(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
@@ -291,13 +311,6 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
-    action: 'sts:AssumeRole',
-    keys: [...ROLE_SESSION_KEYS, 'aws:ResourceOrgID', 'aws:ResourceAccount'],
-    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
-  },
-  {
-    caller: 'iam-role-session',
     action: 'ec2:DescribeSnapshots',
     keys: [...ROLE_SESSION_KEYS, 'ec2:Region'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
@@ -311,28 +324,12 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
-    action: 'ec2:CreateTags',
-    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'ec2:CreateAction', 'aws:TagKeys'],
-    multiValued: ['aws:TagKeys'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
-    note: 'ec2:CreateAction names the creating API (CopySnapshot) when tags are applied by TagSpecifications; absent for a direct CreateTags call.',
-  },
-  {
-    caller: 'iam-role-session',
     action: 'ec2:DeleteSnapshot',
     keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html'],
     note: 'aws:ResourceTag/<key> is present for each tag the snapshot has, absent for a tag it lacks.',
   },
-  {
-    caller: 'iam-role-session',
-    action: 'kms:CreateGrant',
-    keys: [...ROLE_SESSION_KEYS, 'kms:ViaService', 'kms:CallerAccount', 'kms:GrantIsForAWSResource', 'kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
-    multiValued: ['kms:ResourceAliases', 'kms:GrantOperations', 'kms:EncryptionContextKeys'],
-    docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
-    note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
-  },
-  ...(['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
+  ...(['kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
       action,
@@ -358,41 +355,6 @@ const COPY_PATH_ROWS: readonly DocumentedContextKeys[] = [
     note: 'Step Functions assuming a state machine role: aws:SourceArn is the state machine ARN, aws:SourceAccount its account (cross-service confused deputy prevention).',
   },
 ];
-
-/**
- * Rows for one caller and action merged into one: what each cited page documents as present is
- * present, so the keys (and multi-valued keys, and pages) are the union.
- */
-function mergeRows(...lists: (readonly DocumentedContextKeys[])[]): DocumentedContextKeys[] {
-  const merged = new Map<string, DocumentedContextKeys>();
-  const union = (a: readonly string[] = [], b: readonly string[] = []): string[] => [...new Set([...a, ...b])];
-  for (const row of lists.flat()) {
-    const id = `${row.caller} ${row.action}`;
-    const seen = merged.get(id);
-    if (!seen) {
-      merged.set(id, row);
-      continue;
-    }
-    const multiValued = union(seen.multiValued, row.multiValued);
-    const note = [seen.note, row.note].filter(Boolean).join(' ');
-    merged.set(id, {
-      ...seen,
-      keys: union(seen.keys, row.keys),
-      ...(multiValued.length > 0 ? { multiValued } : {}),
-      docs: union(seen.docs, row.docs),
-      ...(note ? { note } : {}),
-      ...(seen.conditionedInAwsExample && row.conditionedInAwsExample ? { conditionedInAwsExample: true } : { conditionedInAwsExample: undefined }),
-    });
-  }
-  return [...merged.values()];
-}
-
-/**
- * One row per caller and API that a conditioned statement of this app admits or that a test
- * simulates with a context. A caller may send fewer keys than listed (`aws:PrincipalOrgID` is
- * absent outside an organization); it never sends a key that is not listed.
- */
-export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = mergeRows(BASE_ROWS, COPY_PATH_ROWS);
 
 /** Normalizes a regional service principal (`logs.eu-west-1.amazonaws.com`) to its table form. */
 export const callerForm = (caller: Caller): Caller => caller.replace(/^([a-z0-9-]+)\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$/, '$1.<region>.amazonaws.com');
@@ -432,53 +394,117 @@ export function documentedContext<V>(caller: Caller, action: string, values: Rea
   return { ...values };
 }
 
-/** A policy statement as far as the check below needs it (structurally `stacks/policy.ts`'s Statement). */
-interface ConditionedStatement {
-  readonly Sid: string;
-  readonly Effect: 'Allow' | 'Deny';
-  readonly Principal?: '*' | { readonly AWS: string | readonly string[] } | { readonly Service: string | readonly string[] };
-  readonly Action: string | readonly string[];
+/**
+ * Keys that mark a request an AWS service makes on the principal's behalf (EC2 calling KMS with
+ * the role's credentials during CopySnapshot): the table's rows describe direct calls, so identity
+ * statements conditioned on them are not checked against the rows.
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia
+ */
+export const VIA_SERVICE_KEYS = ['kms:ViaService', 'aws:CalledVia', 'aws:CalledViaFirst', 'aws:CalledViaLast', 'aws:ViaAWSService'];
+
+/** Whether `key` is among the documented `keys` (a row key ending in `/`, `:` or `*` is a prefix). */
+export function keyDocumented(key: string, keys: readonly string[]): boolean {
+  const k = key.toLowerCase();
+  return keys.some((documented) => {
+    const d = documented.toLowerCase();
+    return /[/:*]$/.test(d) ? k.startsWith(d.replace(/\*$/, '')) : k === d;
+  });
+}
+
+/** A policy statement as far as the check below needs it (any shape AWS accepts). */
+export interface ConditionedStatement {
+  readonly Sid?: string;
+  readonly Effect?: string;
+  readonly Principal?: unknown;
+  readonly Action?: string | readonly string[];
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-/** The callers a resource or trust policy statement admits (`*` admits role sessions and rule forwards). */
-export function callersOf(statement: Pick<ConditionedStatement, 'Principal'>): Caller[] {
-  const p = statement.Principal;
-  if (p === undefined) return [];
-  if (p === '*') return ['rule-forward', 'iam-role-session'];
-  if ('Service' in p) return [p.Service].flat().map(callerForm);
-  return ['iam-role-session'];
+/**
+ * Who makes the requests a statement admits, in the form of the table. A `"*"` or AWS-account
+ * principal may be any of several callers (a role session, or EventBridge delivering with a rule's
+ * role, which is a role of that account): a key is then flagged only when none of them sends it
+ * (`anyOf`). Named service principals are each a caller the statement must work for: a key one of
+ * them does not send makes the grant fail closed for that one, so each is checked.
+ */
+export function callersOf(kind: PolicyKind, statement: Pick<ConditionedStatement, 'Principal'>): { callers: Caller[]; anyOf: boolean } {
+  if (kind === 'identity') return { callers: ['iam-role-session'], anyOf: false };
+  const principals = principalsOf(statement.Principal);
+  const services = principals.filter((p) => p.startsWith('Service:')).map((p) => callerForm(p.slice('Service:'.length)));
+  if (principals.some((p) => p === '*' || p.startsWith('AWS:'))) return { callers: [...services, 'iam-role-session', 'rule-forward'], anyOf: true };
+  return { callers: services, anyOf: false };
+}
+
+/** One finding of `conditionKeyFindings`. */
+export type ConditionKeyFinding =
+  | { readonly problem: 'no-row'; readonly index: number; readonly statement: ConditionedStatement; readonly action: string; readonly callers: readonly Caller[] }
+  | {
+      readonly problem: 'not-sent';
+      readonly index: number;
+      readonly statement: ConditionedStatement;
+      readonly action: string;
+      readonly callers: readonly Caller[];
+      readonly key: string;
+      /** The rows of the admitted callers that do not document `key`. */
+      readonly rows: readonly DocumentedContextKeys[];
+    };
+
+/**
+ * The one check of "a condition key the caller does not send", used by the synth guardrail
+ * (`undocumented-condition-key`) and by the test over the synthesized policies
+ * (`undocumentedConditionKeys`). For each conditioned Allow statement and action: `no-row` when no
+ * admitted caller has a row, `not-sent` for a key no admitted caller's row documents (anyOf) or,
+ * for named callers, for each row that does not document it.
+ *
+ * Skipped:
+ * - Deny statements: a Deny conditioned on a key a caller does not send (with a negated operator,
+ *   `ArnNotEquals aws:SourceArn`) is meant to apply to that caller: an absent key makes a negated
+ *   operator true. https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+ * - identity statements on requests a service makes on the role's behalf (VIA_SERVICE_KEYS);
+ * - rows marked `conditionedInAwsExample` (AWS's own example conditions that action on keys it
+ *   does not carry: a policy following the example is not flagged).
+ */
+export function conditionKeyFindings(kind: PolicyKind, statements: readonly ConditionedStatement[], table: readonly DocumentedContextKeys[] = DOCUMENTED_CONTEXT_KEYS): ConditionKeyFinding[] {
+  const findings: ConditionKeyFinding[] = [];
+  statements.forEach((statement, index) => {
+    if (statement.Effect !== 'Allow') return;
+    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey ?? {}));
+    if (keys.length === 0) return;
+    if (kind === 'identity' && keys.some((key) => VIA_SERVICE_KEYS.some((v) => v.toLowerCase() === key.toLowerCase()))) return;
+    const { callers, anyOf } = callersOf(kind, statement);
+    if (callers.length === 0) return;
+    for (const action of asList(statement.Action)) {
+      const found = callers.map((caller) => table.find((r) => r.caller === caller && r.action === action)).filter((r): r is DocumentedContextKeys => r !== undefined);
+      if (found.length === 0) {
+        findings.push({ problem: 'no-row', index, statement, action, callers });
+        continue;
+      }
+      const rows = found.filter((r) => !r.conditionedInAwsExample);
+      if (rows.length === 0) continue;
+      for (const key of keys) {
+        const missing = rows.filter((row) => !keyDocumented(key, row.keys));
+        if (anyOf ? missing.length < rows.length : missing.length === 0) continue;
+        findings.push({ problem: 'not-sent', index, statement, action, callers, key, rows: missing });
+      }
+    }
+  });
+  return findings;
 }
 
 /**
- * Problems of a resource or trust policy: an Allow conditioned on a key that no admitted caller is
- * documented to send for that action (such a grant can fail closed on every real request, silently),
- * or a conditioned Allow whose callers and action have no row. Identity statements (no principal)
- * are skipped: their caller is the role, whose keys the simulations check. Deny statements are
- * skipped too: a deny conditioned with a negated operator (`ArnNotEquals aws:SourceArn`) is meant to
- * apply exactly when a caller does not send the key; the simulations check those.
+ * Problems of a resource or trust policy (statements without a principal, a role's own, are
+ * skipped: their caller is the role, whose keys the simulations check): a conditioned Allow on a
+ * key its callers are not documented to send (such a grant can fail closed on every real request,
+ * silently), or a conditioned Allow whose callers and action have no row. Stricter than the
+ * guardrail, which skips a missing row (it sees identity policies too, and does not guess rows):
+ * the app's own resource and trust policies must all have theirs.
  */
 export function undocumentedConditionKeys(statements: readonly ConditionedStatement[]): string[] {
-  const problems: string[] = [];
-  for (const statement of statements) {
-    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey));
-    const callers = callersOf(statement);
-    if (statement.Effect !== 'Allow' || keys.length === 0 || callers.length === 0) continue;
-    for (const action of [statement.Action].flat()) {
-      const rows = callers.map((c) => documentedKeys(c, action)).filter((r): r is DocumentedContextKeys => r !== undefined);
-      if (rows.length === 0) {
-        problems.push(`${statement.Sid}: no row for ${callers.join(' or ')} calling ${action}`);
-        continue;
-      }
-      // A row with no keys and an explicit note covers an action AWS's own example conditions with
-      // the others although it carries no context (CloudWatch Logs' kms:DescribeKey).
-      if (rows.every((r) => r.keys.length === 0 && r.conditionedInAwsExample)) continue;
-      for (const key of keys) {
-        if (!rows.some((r) => r.keys.some((k) => k.toLowerCase() === key.toLowerCase()))) {
-          problems.push(`${statement.Sid}: ${key} is not documented as sent by ${callers.join(' or ')} calling ${action}`);
-        }
-      }
-    }
-  }
-  return problems;
+  const admitted = statements.filter((s) => s.Principal !== undefined);
+  return conditionKeyFindings('resource', admitted).map((f) =>
+    f.problem === 'no-row'
+      ? `${f.statement.Sid}: no row for ${f.callers.join(' or ')} calling ${f.action}`
+      : `${f.statement.Sid}: ${f.key} is not documented as sent by ${f.callers.join(' or ')} calling ${f.action}`,
+  );
 }

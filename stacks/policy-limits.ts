@@ -24,6 +24,13 @@ export const POLICY_LIMITS = {
     unit: 'characters',
     source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length',
   },
+  /** One customer managed policy (`aws_iam_policy`), whitespace not counted. */
+  iamManagedPolicy: {
+    what: 'IAM managed policy',
+    max: 6_144,
+    unit: 'characters',
+    source: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length',
+  },
   /** A role's trust policy (default quota; adjustable to 4,096). */
   roleTrustPolicy: {
     what: 'IAM role trust policy',
@@ -60,7 +67,9 @@ export const POLICY_LIMITS = {
     what: 'KMS key policy',
     max: 32_768,
     unit: 'bytes',
-    source: 'https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html',
+    // The developer guide's key policy format: "Up to 32 kilobytes (32,768 bytes)" (the PutKeyPolicy
+    // API reference gives the parameter's length constraint, not this limit).
+    source: 'https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html#key-policy-format',
   },
 } as const satisfies Record<string, PolicyLimit>;
 

@@ -125,7 +125,7 @@ describe('undocumented-condition-key: callers a statement does not name', () => 
     ]);
   });
   it("GIVEN a row marked conditionedInAwsExample THEN a statement following AWS's example is not flagged", () => {
-    const example = [{ caller: 'logs.<region>.amazonaws.com', action: 'kms:DescribeKey', keys: [], docs: ['d'], conditionedInAwsExample: true }] as unknown as DocumentedContextKeys[]; // the field comes with the i6-policies rows
+    const example: DocumentedContextKeys[] = [{ caller: 'logs.<region>.amazonaws.com', action: 'kms:DescribeKey', keys: [], docs: ['d'], conditionedInAwsExample: true }];
     const key = res('aws_kms_key', 'k', { policy: policy({ Sid: 'Logs', Effect: 'Allow', Principal: { Service: 'logs.eu-west-1.amazonaws.com' }, Action: 'kms:DescribeKey', Resource: '*', Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'x' } } }) });
     expect(run(undocumentedConditionKey, key, [], example)).toEqual([]);
   });

@@ -4,18 +4,8 @@
  * check their own policies where they build them (`assertPolicyFits`); this pure function checks
  * the Terraform as written, whichever construct wrote it, for the tests and a synth guardrail.
  */
+import { POLICY_LOCATIONS } from '../guardrails/policy-documents';
 import { POLICY_LIMITS, policySize, type PolicyLimitName } from '../policy-limits';
-
-/** Which argument of which resource type holds a policy, and its limit. */
-export const POLICY_ARGUMENTS: readonly { readonly type: string; readonly argument: string; readonly limit: PolicyLimitName }[] = [
-  { type: 'aws_sqs_queue', argument: 'policy', limit: 'sqsQueuePolicy' },
-  { type: 'aws_sqs_queue_policy', argument: 'policy', limit: 'sqsQueuePolicy' },
-  { type: 'aws_sns_topic_policy', argument: 'policy', limit: 'snsTopicPolicy' },
-  { type: 'aws_cloudwatch_event_bus_policy', argument: 'policy', limit: 'eventBusPolicy' },
-  { type: 'aws_cloudwatch_log_resource_policy', argument: 'policy_document', limit: 'logResourcePolicy' },
-  { type: 'aws_kms_key', argument: 'policy', limit: 'kmsKeyPolicy' },
-  { type: 'aws_iam_role', argument: 'assume_role_policy', limit: 'roleTrustPolicy' },
-];
 
 export interface PolicySizeFinding {
   /** `type.name`, or for a role's inline policies together, the role's address. */
@@ -41,9 +31,11 @@ export function findOversizedPolicies(stack: { readonly resource?: Resources }):
     const size = texts.reduce<number>((sum, t) => sum + policySize(t as string, POLICY_LIMITS[limit]), 0);
     if (size > max) findings.push({ resource, limit, size, max });
   };
-  for (const { type, argument, limit } of POLICY_ARGUMENTS) {
+  // Each document with a limit of its own (POLICY_LOCATIONS, the one table of where policies live).
+  for (const { type, attribute, limit } of POLICY_LOCATIONS) {
+    if (!limit) continue;
     for (const [name, body] of Object.entries(resources[type] ?? {})) {
-      if (body[argument] !== undefined) check(`${type}.${name}`, limit, [body[argument]]);
+      if (body[attribute] !== undefined) check(`${type}.${name}`, limit, [body[attribute]]);
     }
   }
   // Inline policies count against their role together: group aws_iam_role_policy by `role`.

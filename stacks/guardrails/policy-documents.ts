@@ -1,8 +1,10 @@
 /**
  * Where each resource type of this app (and its near relatives) keeps a policy document, what
- * kind of policy it is. Used by the policy guardrails and by the review report's policy diff.
- * Size limits live in `stacks/policy-limits.ts` (checked by `stacks/checks/policy-sizes.ts`).
+ * kind of policy it is, and its size limit. Used by the policy guardrails, the size check
+ * (`stacks/checks/policy-sizes.ts`; limits and their pages in `stacks/policy-limits.ts`) and the
+ * review report's policy diff.
  */
+import type { PolicyLimitName } from '../policy-limits';
 import type { SynthResource } from './types';
 
 export type PolicyKind = 'identity' | 'resource' | 'trust' | 'key';
@@ -13,6 +15,11 @@ export interface PolicyLocation {
   readonly kind: PolicyKind;
   /** What the report calls it. */
   readonly label: string;
+  /**
+   * The AWS size limit of this one document. None for a role's inline policies: they count against
+   * their role together (`roleInlinePolicies`, summed per role by the size check).
+   */
+  readonly limit?: PolicyLimitName;
 }
 
 /** Policy attributes by resource type. */
@@ -22,6 +29,7 @@ export const POLICY_LOCATIONS: readonly PolicyLocation[] = [
     attribute: 'assume_role_policy',
     kind: 'trust',
     label: 'IAM role trust policy',
+    limit: 'roleTrustPolicy',
   },
   { type: 'aws_iam_role_policy', attribute: 'policy', kind: 'identity', label: 'IAM role inline policy' },
   {
@@ -29,36 +37,42 @@ export const POLICY_LOCATIONS: readonly PolicyLocation[] = [
     attribute: 'policy',
     kind: 'identity',
     label: 'IAM managed policy',
+    limit: 'iamManagedPolicy',
   },
   {
     type: 'aws_cloudwatch_event_bus_policy',
     attribute: 'policy',
     kind: 'resource',
     label: 'event bus policy',
+    limit: 'eventBusPolicy',
   },
   ...(['aws_sqs_queue', 'aws_sqs_queue_policy'] as const).map((type) => ({
     type,
     attribute: 'policy',
     kind: 'resource' as const,
     label: 'SQS queue policy',
+    limit: 'sqsQueuePolicy' as const,
   })),
   ...(['aws_sns_topic', 'aws_sns_topic_policy'] as const).map((type) => ({
     type,
     attribute: 'policy',
     kind: 'resource' as const,
     label: 'SNS topic policy',
+    limit: 'snsTopicPolicy' as const,
   })),
   {
     type: 'aws_kms_key',
     attribute: 'policy',
     kind: 'key',
     label: 'KMS key policy',
+    limit: 'kmsKeyPolicy',
   },
   {
     type: 'aws_cloudwatch_log_resource_policy',
     attribute: 'policy_document',
     kind: 'resource',
     label: 'CloudWatch Logs resource policy',
+    limit: 'logResourcePolicy',
   },
 ];
 
