@@ -177,7 +177,10 @@ export const copyRuleArns = (p: Scope & Pick<SnapshotCopyProps, 'busName'> & { r
  *   redriving the copy DLQ back with `StartMessageMoveTask` sends as the caller; that role can
  *   rewrite this policy anyway);
  * - receive/delete/change-visibility/purge unless the caller is the starter's role
- *   (`aws:PrincipalArn`, present for every IAM principal).
+ *   (`aws:PrincipalArn`, present for every IAM principal; for a role session it is the role's ARN,
+ *   not the session's). The starter's event source mapping polls with the function's execution
+ *   role (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#events-sqs-permissions),
+ *   so its receives carry that role's ARN.
  * Negated operators (`ArnNotEquals`) match when the key is absent, so a role session (no
  * `aws:SourceArn`) and a service principal (no `aws:PrincipalArn`) are denied unless the other
  * condition names them. Management actions (SetQueueAttributes, GetQueueAttributes, tagging) are
@@ -530,7 +533,10 @@ export class SnapshotCopy extends Construct {
       batchSize: COPY_BATCH_SIZE,
       functionResponseTypes: ['ReportBatchItemFailures'],
       scalingConfig: { maximumConcurrency: COPY_START_MAX_CONCURRENCY },
-      dependsOn: [this.stateMachine],
+      // Ordered through `start.arn`: the function waits for its role's policies (ReceiveMessage,
+      // which the mapping polls with) and for the state machine (`after` above). Lambda also checks
+      // the function timeout against the queue's visibility timeout when the mapping is created:
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
     });
 
     let sweep: LambdaFunction | undefined;
