@@ -348,6 +348,11 @@ export const EXECUTION_ALERT_INPUT = {
     '{"alert": "ebs-event-hub snapshot-copy execution ended badly", "execution": <execution>, "status": <status>, "error": <error>, "cause": <cause>, "executionArn": <executionArn>, "stateMachineArn": <stateMachineArn>}',
 } as const;
 
+/**
+ * A Step Functions execution metric of one state machine: execution metrics carry the
+ * `StateMachineArn` dimension.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html
+ */
 const executionMetric = (metricName: string, arn: string): AlarmMetric => ({
   namespace: 'AWS/States',
   metricName,
@@ -595,6 +600,8 @@ export class SnapshotCopy extends Construct {
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });
+    // Lambda's `Errors` counts invocations that ended in a function error, by `FunctionName`:
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
     new AlertAlarm(this, 'start-errors-alarm', {
       alarmName: `${COPY_START_FUNCTION_NAME}-errors`,
       description: 'The copy starter failed as a whole (an invocation error, not a failed record)',
