@@ -8,6 +8,7 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { EC2_MAX_CONCURRENT_SNAPSHOT_COPIES } from '../../config/schema';
 import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
 import { snapshotCopyTriggerPattern, type EventPattern } from '../event-patterns';
 import {
@@ -126,7 +127,7 @@ export interface SnapshotCopyProps {
    * @default - none: the functions act only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
-  /** `snapshotCopy.maxInFlightCopies` (1-20). */
+  /** `snapshotCopy.maxInFlightCopies` (1 to `EC2_MAX_CONCURRENT_SNAPSHOT_COPIES`). */
   readonly maxInFlightCopies: number;
   /**
    * `snapshotCopy.retentionDays`: copies expire and the sweep deletes them.
@@ -404,8 +405,9 @@ export class SnapshotCopy extends Construct {
     if (retention && (props.sweepTargets ?? []).length === 0) {
       throw new Error('SnapshotCopy: retentionDays is set but sweepTargets is empty; give every member account × destination region');
     }
-    if (!Number.isInteger(props.maxInFlightCopies) || props.maxInFlightCopies < 1 || props.maxInFlightCopies > 20) {
-      throw new Error(`SnapshotCopy: maxInFlightCopies ${props.maxInFlightCopies} is not a whole number from 1 to 20`);
+    const maxCopies = EC2_MAX_CONCURRENT_SNAPSHOT_COPIES;
+    if (!Number.isInteger(props.maxInFlightCopies) || props.maxInFlightCopies < 1 || props.maxInFlightCopies > maxCopies) {
+      throw new Error(`SnapshotCopy: maxInFlightCopies ${props.maxInFlightCopies} is not a whole number from 1 to ${maxCopies}`);
     }
     this.queuePolicy = copyQueuePolicy(props);
     const env = copyFunctionEnvironments(props);
