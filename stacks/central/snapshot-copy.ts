@@ -174,7 +174,8 @@ export const copyRuleArns = (p: Scope & Pick<SnapshotCopyProps, 'busName'> & { r
  * to the queue or steal them from it (same-account access needs only one side to allow),
  * explicit denies (confused deputy):
  * - `sqs:SendMessage` unless the request comes from the copy rule (`aws:SourceArn`, which
- *   EventBridge sends for rule deliveries) or from the deployment role (the documented exception:
+ *   EventBridge sends for rule deliveries:
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions) or from the deployment role (the documented exception:
  *   redriving the copy DLQ back with `StartMessageMoveTask` sends as the caller; that role can
  *   rewrite this policy anyway);
  * - receive/delete/change-visibility/purge unless the caller is the starter's role
