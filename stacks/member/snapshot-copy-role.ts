@@ -15,8 +15,8 @@ export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
 /**
  * Only the central copy-path roles may assume the member copy role. IAM stores a role ARN principal
  * as that role's unique id when the policy is saved: the central roles must exist first (central is
- * rollout wave 0), and if one is deleted and recreated the member trust breaks until the member
- * stack rewrites the policy (the plan shows no diff: the ARN text is unchanged).
+ * rollout wave 0), and if one is deleted and recreated the member trust no longer admits it until
+ * the member stack saves the policy again.
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
  */
 export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]): PolicyDocument {
