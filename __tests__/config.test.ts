@@ -205,28 +205,34 @@ describe('org config: rejected input, one rule each', () => {
     expect(problemsOf(withCopy({ copyTag }))[0]).toMatch(/^snapshotCopy\.copyTag: .* is not "key" or "key=value"/);
   });
 
-  it.each([
-    [0, 'must be at least 1'],
-    [21, 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)'],
-    [2.5, 'must be a whole number'],
-  ])('rejects maxInFlightCopies %j', (maxInFlightCopies, message) => {
-    expect(problemsOf(withCopy({ maxInFlightCopies }))[0]).toContain(`snapshotCopy.maxInFlightCopies: ${maxInFlightCopies} ${message}`);
-  });
+  // Two whole-number fields with bounds: each bad value names the field, the value and the bound; both bounds are accepted.
+  describe.each([
+    {
+      field: 'maxInFlightCopies' as const,
+      bounds: [1, 20],
+      rejected: [
+        [0, 'must be at least 1'],
+        [21, 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)'],
+        [2.5, 'must be a whole number'],
+      ] as [number, string][],
+    },
+    {
+      field: 'retentionDays' as const,
+      bounds: [1, 36_500],
+      rejected: [
+        [0, 'must be at least 1 (omit it to keep copies forever)'],
+        [36_501, 'must be at most 36500 (100 years; omit it to keep copies forever)'],
+        [7.5, 'must be a whole number'],
+      ] as [number, string][],
+    },
+  ])('snapshotCopy.$field', ({ field, bounds, rejected }) => {
+    it.each(rejected)(`rejects ${field} %j`, (value, message) => {
+      expect(problemsOf(withCopy({ [field]: value }))[0]).toContain(`snapshotCopy.${field}: ${value} ${message}`);
+    });
 
-  it.each([1, 20])('accepts maxInFlightCopies %j (the bounds)', (maxInFlightCopies) => {
-    expect(parseOrgConfig(withCopy({ maxInFlightCopies })).snapshotCopy!.maxInFlightCopies).toBe(maxInFlightCopies);
-  });
-
-  it.each([
-    [0, 'must be at least 1 (omit it to keep copies forever)'],
-    [36_501, 'must be at most 36500 (100 years; omit it to keep copies forever)'],
-    [7.5, 'must be a whole number'],
-  ])('rejects retentionDays %j', (retentionDays, message) => {
-    expect(problemsOf(withCopy({ retentionDays }))[0]).toContain(`snapshotCopy.retentionDays: ${retentionDays} ${message}`);
-  });
-
-  it.each([1, 36_500])('accepts retentionDays %j (the bounds)', (retentionDays) => {
-    expect(parseOrgConfig(withCopy({ retentionDays })).snapshotCopy!.retentionDays).toBe(retentionDays);
+    it.each(bounds)(`accepts ${field} %j (the bounds)`, (value) => {
+      expect(parseOrgConfig(withCopy({ [field]: value })).snapshotCopy![field]).toBe(value);
+    });
   });
 
   it('rejects the removed maxConcurrency field as unknown', () => {

@@ -250,7 +250,9 @@ function parseYamlConfig(text: string, source: string): unknown {
   }
   // The library's own guard (maxAliasCount, default 100) counts every use of an anchor, so 101
   // members sharing `regions: *std` would fail. Bound what matters instead, the expanded size, then
-  // convert without the count (aliases become shared references, not copies).
+  // convert without the count (aliases become shared references, not copies). The guard throws once an
+  // anchor's uses × the alias weight of its value (1 when it holds no alias) pass 100:
+  // https://github.com/eemeli/yaml/blob/v2.9.1/src/nodes/Alias.ts (`toJS`, `getAliasCount`)
   if (expandedValues(doc, source, MAX_YAML_EXPANDED_VALUES) > MAX_YAML_EXPANDED_VALUES) {
     throw new ConfigError(source, [
       `YAML: aliases expand to more than ${MAX_YAML_EXPANDED_VALUES.toLocaleString('en-US')} values (an alias bomb?); an organization config needs far fewer`,

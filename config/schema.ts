@@ -58,6 +58,13 @@ const TAG_KEY = new RegExp(`^(?![aA][wW][sS]:)${TAG_CHARS}{1,128}$`, 'u');
 const TAG_VALUE = new RegExp(`^${TAG_CHARS}{0,256}$`, 'u');
 export const MAX_TAGS_PER_RESOURCE = 50;
 
+/**
+ * EC2's quota on snapshot copies in progress at once, per account and destination region (not
+ * adjustable; over it CopySnapshot fails with ResourceLimitExceeded): the upper bound of
+ * `snapshotCopy.maxInFlightCopies`. https://docs.aws.amazon.com/ebs/latest/userguide/ebs-resource-quotas.html
+ */
+export const EC2_MAX_CONCURRENT_SNAPSHOT_COPIES = 20;
+
 const copyTag = z
   .string()
   .refine(
@@ -183,7 +190,9 @@ export const OrgConfigSchema = z
           .number()
           .int({ error: 'is not a whole number' })
           .min(1, { error: 'must be at least 1' })
-          .max(20, { error: 'must be at most 20 (EC2 allows 20 concurrent snapshot copies per account and destination region)' })
+          .max(EC2_MAX_CONCURRENT_SNAPSHOT_COPIES, {
+            error: `must be at most ${EC2_MAX_CONCURRENT_SNAPSHOT_COPIES} (EC2 allows ${EC2_MAX_CONCURRENT_SNAPSHOT_COPIES} concurrent snapshot copies per account and destination region)`,
+          })
           .default(15)
           .describe(
             'Most of this app\'s copies pending at once per account and destination region (EC2 allows 20 in all, shared with DLM and AWS Backup; the default 15 leaves them 5)',

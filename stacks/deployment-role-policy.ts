@@ -11,7 +11,21 @@
  * lists no resource type for them) are granted on `*`, and only those.
  */
 import type { OrgConfig } from '../config/schema';
-import { FORWARDER_ROLE_NAME, PREFIX } from './names';
+import {
+  busArn,
+  CENTRAL_STACK_ID,
+  FORWARDER_ROLE_NAME,
+  lambdaArn,
+  logGroupArn,
+  memberStackId,
+  PREFIX,
+  queueArn,
+  roleArn,
+  ruleArn,
+  STACK_TAG_KEY,
+  stateMachineArn,
+  topicArn,
+} from './names';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
 export type DeploymentTarget = 'central' | 'member';
@@ -74,30 +88,25 @@ const PROVIDER_SOURCE = 'https://github.com/lonegunmanb/terraform-provider-aws-i
 const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
 const ANY = (): readonly string[] => ['*'];
 
-// ARNs within the app's names.
+// ARNs within the app's names (stacks/names.ts builds them; `arn` for the kinds it has no helper for).
 const arn = (service: string, s: DeploymentScope, rest: string): string => `arn:aws:${service}:${s.region}:${s.account}:${rest}`;
 const prefixed = `${PREFIX}-*`;
-const rules = (s: DeploymentScope): string[] =>
-  s.target === 'central' ? [arn('events', s, `rule/${s.busName}/${prefixed}`)] : [arn('events', s, `rule/${prefixed}`)];
-const queues = (s: DeploymentScope): string[] => [arn('sqs', s, prefixed)];
-const topics = (s: DeploymentScope): string[] => [arn('sns', s, prefixed)];
+const rules = (s: DeploymentScope): string[] => [ruleArn(s.region, s.account, prefixed, s.target === 'central' ? s.busName : 'default')];
+const queues = (s: DeploymentScope): string[] => [queueArn(s.region, s.account, prefixed)];
+const topics = (s: DeploymentScope): string[] => [topicArn(s.region, s.account, prefixed)];
 const alarms = (s: DeploymentScope): string[] => [arn('cloudwatch', s, `alarm:${prefixed}`)];
-const roles = (s: DeploymentScope): string[] => [
-  `arn:aws:iam::${s.account}:role/${prefixed}`,
-  ...s.extraRoleNames.map((n) => `arn:aws:iam::${s.account}:role/${n}`),
-];
+const roles = (s: DeploymentScope): string[] => [prefixed, ...s.extraRoleNames].map((name) => roleArn(s.account, name));
 /**
  * Log groups under `/aws/events/<bus>/` (the audit log), and the app's Lambda and Step Functions log
  * groups. A trailing `*` also matches the `…:*` form of a log group ARN (IAM's `*` spans colons).
  */
 const logGroups = (s: DeploymentScope): string[] =>
-  [`/aws/events/${s.busName}/*`, `/aws/lambda/${prefixed}`, `/aws/vendedlogs/states/${prefixed}`].map((name) => arn('logs', s, `log-group:${name}`));
-const functions = (s: DeploymentScope): string[] => [arn('lambda', s, `function:${prefixed}`)];
+  [`/aws/events/${s.busName}/*`, `/aws/lambda/${prefixed}`, `/aws/vendedlogs/states/${prefixed}`].map((name) => logGroupArn(s.region, s.account, name));
+const functions = (s: DeploymentScope): string[] => [lambdaArn(s.region, s.account, prefixed)];
 /** Key ids are generated: keys are scoped by the app's stack tag instead (set at creation by the provider's default tags). */
 const keys = (s: DeploymentScope): string[] => [arn('kms', s, 'key/*')];
-const STACK_TAG = 'ebs-event-hub:stack';
-const taggedByApp = (): Conditions => ({ StringLike: { [`aws:ResourceTag/${STACK_TAG}`]: ['central', 'member-*'] } });
-const role = (s: DeploymentScope, name: string): string => `arn:aws:iam::${s.account}:role/${name}`;
+const taggedByApp = (): Conditions => ({ StringLike: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: [CENTRAL_STACK_ID, memberStackId('*')] } });
+const role = (s: DeploymentScope, name: string): string => roleArn(s.account, name);
 
 /**
  * resource type -> what Terraform calls. Tagging actions are included for every taggable type:
@@ -109,7 +118,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     grants: [
       {
         actions: ['events:CreateEventBus', 'events:DescribeEventBus', 'events:UpdateEventBus', 'events:DeleteEventBus', 'events:TagResource', 'events:UntagResource', 'events:ListTagsForResource'],
-        resources: (s) => [arn('events', s, `event-bus/${s.busName}`)],
+        resources: (s) => [busArn(s.region, s.account, s.busName)],
       },
     ],
     docs: [`${REGISTRY}/cloudwatch_event_bus`, `${SAR}/list_amazoneventbridge.html`],
@@ -117,7 +126,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
   {
     type: 'aws_cloudwatch_event_bus_policy',
     grants: [
-      { actions: ['events:DescribeEventBus'], resources: (s) => [arn('events', s, `event-bus/${s.busName}`)] },
+      { actions: ['events:DescribeEventBus'], resources: (s) => [busArn(s.region, s.account, s.busName)] },
       // PutPermission/RemovePermission have no resource type in the Service Authorization Reference.
       { actions: ['events:PutPermission', 'events:RemovePermission'], resources: ANY },
     ],
@@ -152,7 +161,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     grants: [
       {
         actions: ['events:CreateArchive', 'events:DescribeArchive', 'events:UpdateArchive', 'events:DeleteArchive'],
-        resources: (s) => [arn('events', s, `archive/${prefixed}`), arn('events', s, `event-bus/${s.busName}`)],
+        resources: (s) => [arn('events', s, `archive/${prefixed}`), busArn(s.region, s.account, s.busName)],
       },
     ],
     docs: [`${REGISTRY}/cloudwatch_event_archive`, `${SAR}/list_amazoneventbridge.html`],
@@ -187,13 +196,13 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     type: 'aws_kms_key',
     grants: [
       // CreateKey has no resource; the provider sends the default tags with it, so require the app's stack tag.
-      { actions: ['kms:CreateKey'], resources: ANY, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
+      { actions: ['kms:CreateKey'], resources: ANY, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG_KEY] } }) },
       // Tagging at creation needs kms:TagResource on every key of the account and region ("at a minimum,
       // the permission must cover all KMS keys in the account and Region"):
       // https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html
       // Limited to requests that carry the app's stack tag. (A holder of this role could put that tag
       // on another key whose key policy delegates to IAM, and then manage it: see README.)
-      { actions: ['kms:TagResource'], resources: keys, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG] } }) },
+      { actions: ['kms:TagResource'], resources: keys, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG_KEY] } }) },
       {
         actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion'],
         resources: keys,
@@ -292,7 +301,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
           'states:UntagResource',
           'states:ListTagsForResource',
         ],
-        resources: (s) => [arn('states', s, `stateMachine:${prefixed}`)],
+        resources: (s) => [stateMachineArn(s.region, s.account, prefixed)],
       },
       // The app's state machine roles, to Step Functions only.
       { actions: ['iam:PassRole'], resources: (s) => [role(s, prefixed)], condition: () => ({ StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } }) },

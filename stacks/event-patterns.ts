@@ -33,8 +33,8 @@ export const FORWARDED_DETAIL_TYPES: readonly DetailType[] = [
 ];
 
 /** `source` and detail-type of CloudWatch alarm state changes (sent to the alarm's default bus). */
-export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
-export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
+const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 /**
  * Alarms this app creates in member accounts are named with this prefix; their state changes are
  * forwarded to the central bus. Narrower than the app's `ebs-event-hub-` prefix on purpose: when the

@@ -33,7 +33,10 @@ export const busArn = (region: string, account: string, busName: string): string
 export const centralBusArn = (config: OrgConfig): string =>
   busArn(config.central.region, config.central.accountId, config.central.busName);
 
-/** A rule's ARN; rules on a custom bus carry the bus name in theirs. */
+/**
+ * A rule's ARN; rules on a custom bus carry the bus name in theirs (`rule/[bus/]name`):
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies
+ */
 export const ruleArn = (region: string, account: string, ruleName: string, busName = 'default'): string =>
   `arn:aws:events:${region}:${account}:rule/${busName === 'default' ? '' : `${busName}/`}${ruleName}`;
 

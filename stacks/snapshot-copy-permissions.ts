@@ -43,6 +43,8 @@ const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): stri
  * `kms:CreateGrant` (its own statement, so it also requires `kms:GrantIsForAWSResource`: only EC2
  * may create the grant, never the role directly).
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+ * `kms:GrantIsForAWSResource`: true only when an AWS service integrated with KMS calls CreateGrant
+ * for the principal: https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html
  */
 const EBS_KMS_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
 
@@ -105,6 +107,9 @@ export function copyPermissionStatements(props: CopyPermissionsProps): Statement
       Effect: 'Allow',
       Action: 'ec2:CreateTags',
       Resource: snapshotArns(props.destinationRegions),
+      // `ec2:CreateAction` names the creating API when tags are applied on creation (CopySnapshot's
+      // TagSpecifications); a direct CreateTags call does not match it.
+      // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
       Condition: { StringEquals: { 'ec2:CreateAction': 'CopySnapshot' } },
     },
     // Encrypted sources: EBS decrypts them through the owning account's keys, via EC2 only.

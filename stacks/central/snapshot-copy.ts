@@ -8,6 +8,7 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { EC2_MAX_CONCURRENT_SNAPSHOT_COPIES } from '../../config/schema';
 import { DLQ_RETENTION_SECONDS } from '../dead-letter-queue';
 import { snapshotCopyTriggerPattern, type EventPattern } from '../event-patterns';
 import {
@@ -126,7 +127,7 @@ export interface SnapshotCopyProps {
    * @default - none: the functions act only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
-  /** `snapshotCopy.maxInFlightCopies` (1-20). */
+  /** `snapshotCopy.maxInFlightCopies` (1 to `EC2_MAX_CONCURRENT_SNAPSHOT_COPIES`). */
   readonly maxInFlightCopies: number;
   /**
    * `snapshotCopy.retentionDays`: copies expire and the sweep deletes them.
@@ -173,11 +174,15 @@ export const copyRuleArns = (p: Scope & Pick<SnapshotCopyProps, 'busName'> & { r
  * to the queue or steal them from it (same-account access needs only one side to allow),
  * explicit denies (confused deputy):
  * - `sqs:SendMessage` unless the request comes from the copy rule (`aws:SourceArn`, which
- *   EventBridge sends for rule deliveries) or from the deployment role (the documented exception:
+ *   EventBridge sends for rule deliveries:
+ *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions) or from the deployment role (the documented exception:
  *   redriving the copy DLQ back with `StartMessageMoveTask` sends as the caller; that role can
  *   rewrite this policy anyway);
  * - receive/delete/change-visibility/purge unless the caller is the starter's role
- *   (`aws:PrincipalArn`, present for every IAM principal).
+ *   (`aws:PrincipalArn`, present for every IAM principal; for a role session it is the role's ARN,
+ *   not the session's). The starter's event source mapping polls with the function's execution
+ *   role (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#events-sqs-permissions),
+ *   so its receives carry that role's ARN.
  * Negated operators (`ArnNotEquals`) match when the key is absent, so a role session (no
  * `aws:SourceArn`) and a service principal (no `aws:PrincipalArn`) are denied unless the other
  * condition names them. Management actions (SetQueueAttributes, GetQueueAttributes, tagging) are
@@ -345,6 +350,11 @@ export const EXECUTION_ALERT_INPUT = {
     '{"alert": "ebs-event-hub snapshot-copy execution ended badly", "execution": <execution>, "status": <status>, "error": <error>, "cause": <cause>, "executionArn": <executionArn>, "stateMachineArn": <stateMachineArn>}',
 } as const;
 
+/**
+ * A Step Functions execution metric of one state machine: execution metrics carry the
+ * `StateMachineArn` dimension.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html
+ */
 const executionMetric = (metricName: string, arn: string): AlarmMetric => ({
   namespace: 'AWS/States',
   metricName,
@@ -396,8 +406,9 @@ export class SnapshotCopy extends Construct {
     if (retention && (props.sweepTargets ?? []).length === 0) {
       throw new Error('SnapshotCopy: retentionDays is set but sweepTargets is empty; give every member account × destination region');
     }
-    if (!Number.isInteger(props.maxInFlightCopies) || props.maxInFlightCopies < 1 || props.maxInFlightCopies > 20) {
-      throw new Error(`SnapshotCopy: maxInFlightCopies ${props.maxInFlightCopies} is not a whole number from 1 to 20`);
+    const maxCopies = EC2_MAX_CONCURRENT_SNAPSHOT_COPIES;
+    if (!Number.isInteger(props.maxInFlightCopies) || props.maxInFlightCopies < 1 || props.maxInFlightCopies > maxCopies) {
+      throw new Error(`SnapshotCopy: maxInFlightCopies ${props.maxInFlightCopies} is not a whole number from 1 to ${maxCopies}`);
     }
     this.queuePolicy = copyQueuePolicy(props);
     const env = copyFunctionEnvironments(props);
@@ -530,7 +541,10 @@ export class SnapshotCopy extends Construct {
       batchSize: COPY_BATCH_SIZE,
       functionResponseTypes: ['ReportBatchItemFailures'],
       scalingConfig: { maximumConcurrency: COPY_START_MAX_CONCURRENCY },
-      dependsOn: [this.stateMachine],
+      // Ordered through `start.arn`: the function waits for its role's policies (ReceiveMessage,
+      // which the mapping polls with) and for the state machine (`after` above). Lambda also checks
+      // the function timeout against the queue's visibility timeout when the mapping is created:
+      // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
     });
 
     let sweep: LambdaFunction | undefined;
@@ -589,6 +603,8 @@ export class SnapshotCopy extends Construct {
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });
+    // Lambda's `Errors` counts invocations that ended in a function error, by `FunctionName`:
+    // https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
     new AlertAlarm(this, 'start-errors-alarm', {
       alarmName: `${COPY_START_FUNCTION_NAME}-errors`,
       description: 'The copy starter failed as a whole (an invocation error, not a failed record)',

@@ -12,7 +12,13 @@ export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly trustedRoleArns: readonly string[];
 }
 
-/** Only the central copy-path roles may assume the member copy role. */
+/**
+ * Only the central copy-path roles may assume the member copy role. IAM stores a role ARN principal
+ * as that role's unique id when the policy is saved: the central roles must exist first (central is
+ * rollout wave 0), and if one is deleted and recreated the member trust no longer admits it until
+ * the member stack saves the policy again.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+ */
 export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]): PolicyDocument {
   if (trustedRoleArns.length === 0) throw new Error('snapshotCopyRoleTrustPolicy: trustedRoleArns is empty; name the central roles that assume the member role');
   return policyDocument('trust', [
