@@ -26,6 +26,7 @@ import {
   stateMachineArn,
   topicArn,
 } from './names';
+import { POLICY_LIMITS } from './policy-limits';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
 export type DeploymentTarget = 'central' | 'member';
@@ -443,11 +444,10 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
 }
 
 /**
- * IAM's limit on a customer managed policy (whitespace not counted): the files must fit it, so a
- * user can attach them as a managed policy in every account.
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length
+ * IAM's limit on a customer managed policy (whitespace not counted; `stacks/policy-limits.ts` has
+ * its source): the files must fit it, so a user can attach them as managed policies in every account.
  */
-export const MANAGED_POLICY_MAX_CHARS = 6_144;
+export const MANAGED_POLICY_MAX_CHARS = POLICY_LIMITS.iamManagedPolicy.max;
 
 /**
  * The deployment policy of `target` as customer managed policies, each within IAM's size limit:

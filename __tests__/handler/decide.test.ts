@@ -2,7 +2,8 @@
  * Pure decisions of the copy path and the configuration of each entry point. No I/O.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadStartConfig, loadStepConfig, loadSweepConfig, parseCopyTag, parseRegionMap } from '../../handlers/snapshot-copy/config';
+import { EC2_MAX_CONCURRENT_SNAPSHOT_COPIES } from '../../config/schema';
+import { ConfigurationError, loadStartConfig, loadStepConfig, loadSweepConfig, MAX_COPIES_PER_REGION, parseCopyTag, parseRegionMap } from '../../handlers/snapshot-copy/config';
 import {
   COPY_VISIBILITY_GRACE_SECONDS,
   EXPIRES_AT_TAG,
@@ -58,6 +59,9 @@ describe('the handler and the definition agree (handlers may not import stacks/)
     expect(MAX_WAIT_SECONDS).toBe(workflow.MAX_WAIT_SECONDS);
     expect(MAX_RECOPIES).toBe(workflow.MAX_RECOPIES);
     expect(executionName(input())).toBe(workflow.executionName(input()));
+  });
+  it("bounds MAX_IN_FLIGHT_COPIES by the same EC2 quota the config validates against", () => {
+    expect(MAX_COPIES_PER_REGION).toBe(EC2_MAX_CONCURRENT_SNAPSHOT_COPIES);
   });
 });
 

@@ -159,7 +159,11 @@ export function loadStartConfig(env: Env): StartConfig {
   };
 }
 
-/** EC2 allows 20 concurrent snapshot copies per destination region and account. */
+/**
+ * EC2 allows 20 concurrent snapshot copies per destination region and account. The config's bound
+ * is the same number (config/schema.ts EC2_MAX_CONCURRENT_SNAPSHOT_COPIES, with its source); the
+ * handler bundle does not import config/ (zod), and a test keeps the two equal.
+ */
 export const MAX_COPIES_PER_REGION = 20;
 
 export function loadStepConfig(env: Env): StepConfig {
