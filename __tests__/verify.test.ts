@@ -226,12 +226,20 @@ describe('verify: each unhealthy case is reported', () => {
     const arn = `arn:aws:states:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:stateMachine:${COPY_WORKFLOW_NAME}`;
     const exec = (name: string, at: string) => ({ executionArn: `${arn}:${name}`, stateMachineArn: arn, name, status: 'FAILED' as const, startDate: new Date(at), stopDate: new Date(at) });
     sfn.on(ListExecutionsCommand, { stateMachineArn: arn, statusFilter: 'FAILED' }).resolves({
-      executions: [exec('new', '2026-11-21T09:00:00Z'), exec('newer-than-since', '2026-11-20T11:00:00Z'), exec('old', '2026-11-19T00:00:00Z')],
+      executions: [
+        exec('new', '2026-11-21T09:00:00Z'),
+        exec('newer-than-since', '2026-11-20T11:00:00Z'),
+        exec('stopped-before-since', '2026-11-19T00:00:00Z'),
+        // Started long before --since, failed after it (a copy waits for days): counted.
+        { ...exec('started-before-failed-after', '2026-11-10T00:00:00Z'), stopDate: new Date('2026-11-20T12:00:00Z') },
+        // Started more than the workflow's timeout (15 days) before --since: stopped before it.
+        exec('old', '2026-11-01T00:00:00Z'),
+      ],
       nextToken: 'more-but-older',
     });
     const report = await check({ central: true, accounts: [] });
-    expect(problemsOf(report, CENTRAL_ACCOUNT, CENTRAL_REGION)).toEqual([`copy workflow ${COPY_WORKFLOW_NAME}: 2 FAILED executions since the deploy`]);
-    // It stops paging at the first execution older than --since.
+    expect(problemsOf(report, CENTRAL_ACCOUNT, CENTRAL_REGION)).toEqual([`copy workflow ${COPY_WORKFLOW_NAME}: 3 FAILED executions since the deploy`]);
+    // It stops paging at the first execution started more than the workflow's timeout before --since.
     expect(sfn.commandCalls(ListExecutionsCommand, { statusFilter: 'FAILED' })).toHaveLength(1);
     expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.statusFilter).sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
   });

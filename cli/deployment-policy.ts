@@ -4,30 +4,21 @@
  * `deployment-role-policy.central.json` and `deployment-role-policy.member.json`.
  * See README, "Deployment identity".
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';
-import { parseArgs, renderDeploymentPolicies, UsageError } from './deployment-policy/render';
+import { writeFilesAtomically } from './common/atomic';
+import { UsageError } from './common/errors';
+import { finish } from './common/exit';
+import { parseArgs, renderDeploymentPolicies } from './deployment-policy/render';
 
-function main(argv: readonly string[]): void {
+async function main(argv: readonly string[]): Promise<number> {
   const { outDir } = parseArgs(argv);
   const files = renderDeploymentPolicies(loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, join(__dirname, '..'))));
-  mkdirSync(outDir, { recursive: true });
-  // Every file is rendered before any is written, and each lands by rename: nothing half-written.
-  for (const [name, content] of Object.entries(files)) {
-    const path = join(outDir, name);
-    writeFileSync(`${path}.tmp`, content);
-    renameSync(`${path}.tmp`, path);
-    process.stdout.write(`wrote ${path}\n`);
-  }
+  // Every file is rendered before any is written, and they land together: nothing half-written.
+  writeFilesAtomically(outDir, files);
+  for (const name of Object.keys(files)) process.stdout.write(`wrote ${join(outDir, name)}\n`);
+  return 0;
 }
 
-if (require.main === module) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof ConfigError) && !(err instanceof UsageError)) throw err;
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(1);
-  }
-}
+// Exit 1 on a user error (the deployment-role-policy tests pin it), not the other commands' 2.
+if (require.main === module) finish(main(process.argv.slice(2)), [UsageError, ConfigError], () => 1);

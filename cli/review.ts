@@ -4,21 +4,17 @@
  * Markdown. Exit 2, nothing written, when the review cannot be made (bad ref, a tree that does not
  * synthesize, unresolved conflicts, bad arguments). See README "Reviewing a change".
  */
+import { UsageError } from './common/errors';
+import { finish } from './common/exit';
 import { parseArgs } from './review/args';
-import { ReviewError } from './review/errors';
 import { runReview } from './review/run';
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const result = await runReview(args, { cwd: process.cwd(), orgConfig: process.env.ORG_CONFIG, log: (line) => process.stderr.write(`review: ${line}\n`) });
   process.stdout.write(result.markdown);
   process.stderr.write(`review: wrote ${result.outDir}/review.md and review.json\n`);
+  return 0;
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ReviewError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
-});
+finish(main(), [UsageError], (err) => (err as UsageError).exitCode);

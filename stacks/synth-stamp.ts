@@ -32,12 +32,12 @@ export interface SynthStamp {
   readonly stacks: readonly StampedStack[];
 }
 
+/** `value` with object keys sorted at every level (arrays keep their order). */
+export const sortKeys = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
+
 /** JSON with object keys sorted at every level: equal configs hash equally whatever the key order. */
-function canonicalJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
-  return JSON.stringify(sort(value));
-}
+const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value));
 
 export const configSha256 = (config: OrgConfig): string => createHash('sha256').update(canonicalJson(config)).digest('hex');
 

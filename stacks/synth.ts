@@ -15,7 +15,7 @@ import type { OrgConfig } from '../config/schema';
 import { TerraformStack, type App } from 'cdktf';
 import { buildShard, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
-import { writeSynthStamp } from './synth-stamp';
+import { sortKeys, writeSynthStamp } from './synth-stamp';
 import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
 
 export interface SynthOptions {
@@ -46,9 +46,7 @@ interface Manifest {
  * array as `[` newline `]`. The merged manifest is then byte-identical to a one-thread synth's.
  */
 function manifestJson(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sort) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sort((v as Record<string, unknown>)[k])])) : v;
-  return JSON.stringify(sort(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');
+  return JSON.stringify(sortKeys(value), null, 2).replace(/^( *)(.*)\[\]/gm, '$1$2[\n$1]');
 }
 
 /** Guardrail violations of every stack of a built app (checked before anything is written). */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
-import { configSha256, SYNTH_STAMP_FILE, synthStamp, type SynthStamp } from '../../stacks/synth-stamp';
+import { SYNTH_STAMP_FILE, synthStamp, type SynthStamp } from '../../stacks/synth-stamp';
 import { UsageError } from './errors';
 
 export interface SynthStack {
@@ -58,7 +58,7 @@ export function readSynthOutput(outdir: string, config: OrgConfig, cwd = process
   }
   const stamp = readJson(stampPath, 'synth stamp') as SynthStamp;
   const expected = synthStamp(config);
-  if (stamp.configSha256 !== configSha256(config)) {
+  if (stamp.configSha256 !== expected.configSha256) {
     throw new UsageError(
       `${outdir}: was synthesized from another config (config sha256 ${String(stamp.configSha256).slice(0, 12)}..., ORG_CONFIG's is ${expected.configSha256.slice(0, 12)}...); ${RESYNTH}`,
     );
@@ -79,8 +79,9 @@ export function readSynthOutput(outdir: string, config: OrgConfig, cwd = process
     }
     stacks.set(s.id, { ...s, dir: shown(outdir, entry.workingDirectory, cwd) });
   }
+  const expectedIds = new Set(expected.stacks.map((s) => s.id));
   for (const id of Object.keys(listed)) {
-    if (!expected.stacks.some((s) => s.id === id)) problems.push(`stack ${id}: in ${outdir}/manifest.json but not in the config`);
+    if (!expectedIds.has(id)) problems.push(`stack ${id}: in ${outdir}/manifest.json but not in the config`);
   }
   if (problems.length > 0) {
     throw new UsageError(`${outdir}: does not match the config:\n${problems.map((p) => `  - ${p}`).join('\n')}\n${RESYNTH}`);

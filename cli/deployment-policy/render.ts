@@ -4,6 +4,7 @@
  * limit (`.central.json`, then `.central-2.json`, ...). Pure: config in, file names and contents out.
  */
 import type { OrgConfig } from '../../config/schema';
+import { UsageError } from '../common/errors';
 import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
@@ -20,10 +21,8 @@ export function renderDeploymentPolicies(config: OrgConfig): Record<string, stri
   );
 }
 
-/** A bad command line. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** A bad command line (the commands' one `UsageError`, re-exported for the tests). */
+export { UsageError };
 
 /** `--out DIR` (default `deployment`); anything else is a usage error. */
 export function parseArgs(argv: readonly string[]): { outDir: string } {

@@ -1,4 +1,4 @@
-import { ReviewError } from './errors';
+import { UsageError } from '../common/errors';
 
 export interface ReviewArgs {
   /** Git ref to compare with. @default - none: summarize the working tree only */
@@ -16,9 +16,9 @@ export function parseArgs(argv: readonly string[]): ReviewArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (flag !== '--base' && flag !== '--out') throw new ReviewError(`unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
+    if (flag !== '--base' && flag !== '--out') throw new UsageError(`unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
     const value = inline ?? argv[++i];
-    if (value === undefined || value === '' || value.startsWith('--')) throw new ReviewError(`${flag} needs a value; ${USAGE}`);
+    if (value === undefined || value === '' || value.startsWith('--')) throw new UsageError(`${flag} needs a value; ${USAGE}`);
     if (flag === '--base') base = value;
     else out = value;
   }

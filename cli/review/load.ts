@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StackJson } from '../../stacks/guardrails';
-import { ReviewError } from './errors';
+import { UsageError } from '../common/errors';
 
 export interface SynthOutput {
   readonly dir: string;
@@ -23,7 +23,7 @@ interface Manifest {
 /** Reads the manifest and hashes every stack file. */
 export function loadOutput(dir: string): SynthOutput {
   const manifestPath = join(dir, 'manifest.json');
-  if (!existsSync(manifestPath)) throw new ReviewError(`${dir} has no manifest.json: the synth wrote nothing`);
+  if (!existsSync(manifestPath)) throw new UsageError(`${dir} has no manifest.json: the synth wrote nothing`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
   const files = new Map<string, string>();
   const hashes = new Map<string, string>();

@@ -5,7 +5,7 @@
 import { join, resolve } from 'node:path';
 import { resourcesOf } from '../../stacks/guardrails';
 import type { ReviewArgs } from './args';
-import { writeFilesAtomically } from './atomic';
+import { writeFilesAtomically } from '../common/atomic';
 import { diffOutputs, suppressionsOf } from './diff';
 import { loadOutput, readStack } from './load';
 import { buildReport, renderJson, renderMarkdown, type Report } from './render';
@@ -27,7 +27,7 @@ export interface ReviewResult {
   readonly outDir: string;
 }
 
-/** Runs the review; a ReviewError for anything the user must fix (exit 2), nothing written then. */
+/** Runs the review; a UsageError for anything the user must fix (exit 2), nothing written then. */
 export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<ReviewResult> {
   const started = Date.now();
   const log = (line: string) => ctx.log?.(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}`);

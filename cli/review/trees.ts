@@ -6,26 +6,26 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { ReviewError } from './errors';
+import { UsageError } from '../common/errors';
 
 function git(cwd: string, args: readonly string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
   return { ok: r.status === 0, out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim() };
 }
 
-/** The repository root of `cwd`; a ReviewError when `cwd` is not in a git repository. */
+/** The repository root of `cwd`; a UsageError when `cwd` is not in a git repository. */
 export function repoRoot(cwd: string): string {
   const r = git(cwd, ['rev-parse', '--show-toplevel']);
-  if (!r.ok) throw new ReviewError(`${cwd} is not in a git repository: --base needs one (${r.err || 'git rev-parse failed'})`);
+  if (!r.ok) throw new UsageError(`${cwd} is not in a git repository: --base needs one (${r.err || 'git rev-parse failed'})`);
   return r.out;
 }
 
-/** The commit `ref` names; a ReviewError naming the ref when it names none. */
+/** The commit `ref` names; a UsageError naming the ref when it names none. */
 export function resolveRef(root: string, ref: string): string {
-  if (ref.startsWith('-')) throw new ReviewError(`--base ${JSON.stringify(ref)}: a git ref does not start with "-"`);
+  if (ref.startsWith('-')) throw new UsageError(`--base ${JSON.stringify(ref)}: a git ref does not start with "-"`);
   const r = git(root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   if (!r.ok || !/^[0-9a-f]{40,64}$/.test(r.out)) {
-    throw new ReviewError(`--base ${JSON.stringify(ref)} names no commit in ${root} (in CI, fetch it first: git fetch origin <branch>)`);
+    throw new UsageError(`--base ${JSON.stringify(ref)} names no commit in ${root} (in CI, fetch it first: git fetch origin <branch>)`);
   }
   return r.out;
 }
@@ -37,7 +37,7 @@ export function resolveRef(root: string, ref: string): string {
 export function assertComparable(root: string): void {
   const r = git(root, ['diff', '--name-only', '--diff-filter=U']);
   if (r.ok && r.out !== '') {
-    throw new ReviewError(`the working tree has unresolved merge conflicts (${r.out.split('\n').join(', ')}): resolve them, then review`);
+    throw new UsageError(`the working tree has unresolved merge conflicts (${r.out.split('\n').join(', ')}): resolve them, then review`);
   }
 }
 
@@ -60,7 +60,7 @@ export function checkoutBase(root: string, commit: string): BaseTree {
   const added = git(root, ['worktree', 'add', '--detach', '--force', dir, commit]);
   if (!added.ok) {
     rmSync(parent, { recursive: true, force: true });
-    throw new ReviewError(`cannot check out ${commit} in a temporary worktree: ${added.err}`);
+    throw new UsageError(`cannot check out ${commit} in a temporary worktree: ${added.err}`);
   }
   const remove = () => {
     git(root, ['worktree', 'remove', '--force', dir]);
@@ -76,7 +76,7 @@ export function checkoutBase(root: string, commit: string): BaseTree {
       return { dir, dependencies: 'linked', remove };
     }
     const ci = spawnSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8' });
-    if (ci.status !== 0) throw new ReviewError(`the base ${commit.slice(0, 12)} has other dependencies, and npm ci failed there:\n${tail(ci.stderr)}`);
+    if (ci.status !== 0) throw new UsageError(`the base ${commit.slice(0, 12)} has other dependencies, and npm ci failed there:\n${tail(ci.stderr)}`);
     return { dir, dependencies: 'installed', remove };
   } catch (err) {
     remove();
@@ -143,7 +143,7 @@ export interface SynthRequest {
 
 /**
  * Builds the handler bundle of `tree` and synthesizes it into `outdir` (what `npm run synth`
- * does, without npm's start-up). A failure is a ReviewError with the tree's own message.
+ * does, without npm's start-up). A failure is a UsageError with the tree's own message.
  */
 export async function synthesizeTree(req: SynthRequest & { readonly onBundle?: () => void }): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...req.env, CDKTF_OUTDIR: req.outdir, CHECKPOINT_DISABLE: '1' };
@@ -156,11 +156,11 @@ export async function synthesizeTree(req: SynthRequest & { readonly onBundle?: (
     req.log?.(`${req.label}: same handler inputs, bundle copied`);
   } else {
     const built = await run(node, ['--require', 'tsx/cjs', 'scripts/build-handler.ts'], req.tree, env);
-    if (built.code !== 0) throw new ReviewError(`the ${req.label} does not build its handler bundle:\n${tail(built.stderr || built.stdout)}`);
+    if (built.code !== 0) throw new UsageError(`the ${req.label} does not build its handler bundle:\n${tail(built.stderr || built.stdout)}`);
     req.log?.(`${req.label}: bundle built`);
   }
   req.onBundle?.();
   const synth = await run(node, ['--require', 'tsx/cjs', 'main.ts'], req.tree, env);
   req.log?.(`${req.label}: synthesized`);
-  if (synth.code !== 0) throw new ReviewError(`the ${req.label} does not synthesize:\n${tail(synth.stderr || synth.stdout)}`);
+  if (synth.code !== 0) throw new UsageError(`the ${req.label} does not synthesize:\n${tail(synth.stderr || synth.stdout)}`);
 }

@@ -5,9 +5,10 @@
  * rename, which POSIX makes atomic on one file system): a Ctrl-C or a crash leaves the previous
  * complete state, never half a file. `--resume` reads it to skip the stacks already applied.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Changes } from './terraform';
+import { writeFileAtomically } from '../common/atomic';
 import { UsageError } from '../common/errors';
 
 export type StackStatus = 'pending' | 'running' | 'applied' | 'unchanged' | 'failed' | 'interrupted';
@@ -55,12 +56,7 @@ export function newRunId(outdir: string, now: Date): string {
 }
 
 export function writeState(outdir: string, state: RunState): void {
-  const dir = runDir(outdir, state.runId);
-  mkdirSync(dir, { recursive: true });
-  const target = join(dir, STATE_FILE);
-  const temp = `${target}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(temp, target);
+  writeFileAtomically(join(runDir(outdir, state.runId), STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export function readState(outdir: string, runId: string): RunState {

@@ -2,9 +2,8 @@
  * `npm run verify` as a function: the wave's scope from the config, `--since` from the latest
  * rollout run, the report written to `verify.json`. The rollout's `--verify` calls it too.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
+import { writeFileAtomically } from '../common/atomic';
 import { CENTRAL_WAVE } from '../../stacks/synth-stamp';
 import { selectWaves, wavePlan } from '../common/wave-plan';
 import { memberStackId } from '../../stacks/names';
@@ -21,14 +20,6 @@ export function scopeOf(config: OrgConfig, wave: string): VerifyScope {
   };
 }
 
-/** Written atomically (temporary file, then rename). */
-export function writeReport(path: string, report: VerifyReport): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(report, null, 2)}\n`);
-  renameSync(temp, path);
-}
-
 export async function runVerify(options: {
   config: OrgConfig;
   scope: VerifyScope;
@@ -41,6 +32,6 @@ export async function runVerify(options: {
 }): Promise<VerifyReport> {
   const report = await verify({ config: options.config, scope: options.scope, since: options.since, now: options.now, concurrency: options.concurrency, clients: options.clients });
   for (const line of renderReport(report)) options.print(line);
-  writeReport(options.out, report);
+  writeFileAtomically(options.out, `${JSON.stringify(report, null, 2)}\n`);
   return report;
 }

@@ -8,6 +8,7 @@ import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand,
 import { ListExecutionsCommand, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { OrgConfig } from '../../config/schema';
+import { EXECUTION_TIMEOUT_SECONDS } from '../../stacks/central/copy-workflow';
 import { ALERT_PATTERNS } from '../../stacks/event-patterns';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, PREFIX, queueArn, roleArn } from '../../stacks/names';
 import type { AccountClients, ClientProvider, RegionClients } from './aws';
@@ -179,7 +180,12 @@ async function checkCentral(config: OrgConfig, clients: RegionClients, since: Da
       for (const statusFilter of FAILED_EXECUTION_STATUSES) {
         let nextToken: string | undefined;
         let count = 0;
-        // Most recent first (ListExecutions), so stop at the first execution started before `since`.
+        // ListExecutions lists the most recent first ("Results are sorted by time, with the most recent
+        // execution first": https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
+        // An execution that started before `since` can still have failed after it (a copy waits up to
+        // days), so count by stop time, and stop paging only once an execution started more than the
+        // workflow's timeout before `since`: it and every older one had stopped by then.
+        const horizon = since.getTime() - EXECUTION_TIMEOUT_SECONDS * 1000;
         page: do {
           let out;
           try {
@@ -189,8 +195,8 @@ async function checkCentral(config: OrgConfig, clients: RegionClients, since: Da
             throw err;
           }
           for (const e of out.executions ?? []) {
-            if ((e.stopDate ?? e.startDate ?? now) < since) break page;
-            count += 1;
+            if ((e.startDate ?? now).getTime() < horizon) break page;
+            if ((e.stopDate ?? now) >= since) count += 1;
           }
           nextToken = out.nextToken;
         } while (nextToken);

@@ -1,5 +1,5 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * Writes every file of `files` into `dir`, or none: each is written to a temporary name first,
@@ -21,4 +21,9 @@ export function writeFilesAtomically(dir: string, files: Readonly<Record<string,
     throw err;
   }
   for (const name of Object.keys(files)) renameSync(join(dir, name + suffix), join(dir, name));
+}
+
+/** `writeFilesAtomically` for one file at `path`. */
+export function writeFileAtomically(path: string, content: string): void {
+  writeFilesAtomically(dirname(path), { [basename(path)]: content });
 }
