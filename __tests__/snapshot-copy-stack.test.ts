@@ -21,7 +21,7 @@ import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, ex
 import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import { CENTRAL_COPY_ROLE_NAMES } from '../stacks/names';
-import type { PolicyDocument, Statement } from '../stacks/policy';
+import type { PolicyDocument, Statement } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
 import { matchesPattern } from './support/event-pattern-matcher';

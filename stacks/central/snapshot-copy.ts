@@ -25,10 +25,10 @@ import {
   ruleArn,
   stateMachineArn,
 } from '../names';
-import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy';
-import { RoleWithPolicies } from '../role-with-policies';
+import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, serviceTrustPolicy, type PolicyDocument, type Statement } from '../policy/policy';
+import { RoleWithPolicies } from '../policy/role-with-policies';
 import { RuleWithTarget, TARGET_RETRY } from '../rule-with-target';
-import { copyPermissionStatements, sweepPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { copyPermissionStatements, sweepPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
 import { AlertAlarm, queueNotEmpty, type AlarmMetric } from './alert-alarm';
 import { copyWorkflowDefinition, STEP_NAMES } from './copy-workflow';
 import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
