@@ -5,15 +5,10 @@
  * that caller and API.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  copyQueuePolicy,
-  copySlotsTableArn,
-  copyStateMachineArn,
-  startFunctionPolicy,
-  stateMachinePolicy,
-  stepFunctionPolicy,
-  sweepFunctionPolicy,
-} from '../stacks/central/snapshot-copy';
+import { copyQueuePolicy, startFunctionPolicy } from '../stacks/central/snapshot-copy-intake';
+import { stateMachinePolicy } from '../stacks/central/snapshot-copy-state-machine';
+import { sweepFunctionPolicy } from '../stacks/central/snapshot-copy-sweep';
+import { copySlotsTableArn, copyStateMachineArn, stepFunctionPolicy } from '../stacks/central/snapshot-copy-workflow';
 import { snapshotCopyRolePolicy, snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { COPY_START_FUNCTION_NAME, COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, lambdaArn, memberCopyRoleTrustedArns, roleArn } from '../stacks/names';
 import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy/policy';

@@ -17,7 +17,8 @@ import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../handlers/sn
 import type { OrgConfigInput } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { HandlerBundleMissingError } from '../stacks/central-stack';
-import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, executionFailedPattern, SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
+import { copyLogGroupNames, SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
+import { copyExecutionAlertRuleArn, EXECUTION_ALERT_INPUT, executionFailedPattern } from '../stacks/central/snapshot-copy-execution-alert';
 import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import { CENTRAL_COPY_ROLE_NAMES } from '../stacks/names';
