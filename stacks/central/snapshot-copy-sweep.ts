@@ -91,6 +91,8 @@ export class SnapshotCopySweep {
     checkScope(unit, props);
     checkMemberRoleAccess(unit, props);
     if (props.sweepTargets.length === 0) throw new Error(`${unit}: sweepTargets is empty; give every member account × destination region`);
+    // Too many targets fail here (SweepTooLargeError), before anything is built.
+    const chunks = sweepChunks(props.sweepTargets);
     const { region, accountId } = props;
     const common = { accountId, region, logRetentionDays: props.logRetentionDays, kmsKeyArn: props.kmsKeyArn };
 
@@ -134,7 +136,7 @@ export class SnapshotCopySweep {
       scheduleExpression: COPY_SWEEP_SCHEDULE,
       state: 'ENABLED',
     });
-    this.targets = sweepChunks(props.sweepTargets).map(
+    this.targets = chunks.map(
       (_, i) =>
         new CloudwatchEventTarget(scope, `sweep-target-${i}`, {
           rule: this.rule.name,
