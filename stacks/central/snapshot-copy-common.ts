@@ -14,7 +14,8 @@
 import { isAwsRegion } from '../../config/regions';
 import { EC2_MAX_CONCURRENT_SNAPSHOT_COPIES } from '../../config/schema';
 import { roleArn } from '../names';
-import type { Statement } from '../policy/policy';
+import type { PolicyDocument, Statement } from '../policy/policy';
+import type { RoleWithPolicies } from '../policy/role-with-policies';
 
 /** The deployed bundle, as every function of the copy path names it. */
 export interface FunctionCode {
@@ -86,6 +87,18 @@ export function assumeMemberRole(props: MemberRoleAccess): Statement {
         Resource: [...new Set(props.memberAccountIds)].sort().map((a) => roleArn(a, props.memberRoleName)),
       };
 }
+
+/** A role of the copy path with its one inline policy (CopyFunction, CopyStateMachine, or built by a unit). */
+export interface OwnedRole {
+  readonly roleName: string;
+  readonly role: RoleWithPolicies;
+  readonly policy: PolicyDocument;
+}
+
+/** A unit's roles, by role name (what `SnapshotCopy.roles` merges). */
+export const rolesByName = (owned: readonly OwnedRole[]): Record<string, RoleWithPolicies> => Object.fromEntries(owned.map((o) => [o.roleName, o.role]));
+/** A unit's role policies, by role name: what the IAM tests evaluate. */
+export const policiesByName = (owned: readonly OwnedRole[]): Record<string, PolicyDocument> => Object.fromEntries(owned.map((o) => [o.roleName, o.policy]));
 
 // --- prop validation ------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/pol
 import type { RoleWithPolicies } from '../policy/role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
 import { AlertAlarm, queueNotEmpty } from './alert-alarm';
-import { checkRoleName, checkScope, invalidProp, POWERTOOLS_ENVIRONMENT, type CopyScope, type CopyUnitProps, type FunctionCode } from './snapshot-copy-common';
+import { checkRoleName, checkScope, invalidProp, policiesByName, POWERTOOLS_ENVIRONMENT, rolesByName, type CopyScope, type CopyUnitProps, type FunctionCode } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
 import { copyStateMachineArn } from './snapshot-copy-workflow';
 
@@ -253,7 +253,7 @@ export class SnapshotCopyIntake {
       topicArn: props.alertTopicArn,
     });
 
-    this.roles = { [this.start.roleName]: this.start.role };
-    this.rolePolicies = { [this.start.roleName]: this.start.policy };
+    this.roles = rolesByName([this.start]);
+    this.rolePolicies = policiesByName([this.start]);
   }
 }

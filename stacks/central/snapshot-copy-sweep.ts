@@ -11,7 +11,9 @@ import {
   checkMemberRoleAccess,
   checkScope,
   MEMBER_LIST_SIZE_HINT,
+  policiesByName,
   POWERTOOLS_ENVIRONMENT,
+  rolesByName,
   type CopyScope,
   type CopyUnitProps,
   type FunctionCode,
@@ -152,7 +154,8 @@ export class SnapshotCopySweep {
         }),
     );
 
-    this.roles = { [this.sweep.roleName]: this.sweep.role, [this.machine.roleName]: this.machine.role, [eventsRoleName]: this.eventsRole };
-    this.rolePolicies = { [this.sweep.roleName]: this.sweep.policy, [this.machine.roleName]: this.machine.policy, [eventsRoleName]: eventsPolicy };
+    const owned = [this.sweep, this.machine, { roleName: eventsRoleName, role: this.eventsRole, policy: eventsPolicy }];
+    this.roles = rolesByName(owned);
+    this.rolePolicies = policiesByName(owned);
   }
 }

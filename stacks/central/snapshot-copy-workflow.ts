@@ -12,7 +12,9 @@ import {
   checkScope,
   checkWholeNumber,
   MEMBER_LIST_SIZE_HINT,
+  policiesByName,
   POWERTOOLS_ENVIRONMENT,
+  rolesByName,
   type CopyScope,
   type CopyUnitProps,
   type FunctionCode,
@@ -164,7 +166,7 @@ export class SnapshotCopyWorkflow {
       definition: copyWorkflowDefinition({ stepFunctionArn: stepArn }),
     });
 
-    this.roles = { [this.step.roleName]: this.step.role, [this.machine.roleName]: this.machine.role };
-    this.rolePolicies = { [this.step.roleName]: this.step.policy, [this.machine.roleName]: this.machine.policy };
+    this.roles = rolesByName([this.step, this.machine]);
+    this.rolePolicies = policiesByName([this.step, this.machine]);
   }
 }
