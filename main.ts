@@ -16,7 +16,7 @@ import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
 import { handlerBundleFromDist } from './handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
-import { RolePolicyTooLargeError } from './stacks/role-with-policies';
+import { RolePolicyTooLargeError } from './stacks/policy/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
 import { synthesize } from './stacks/synth';
