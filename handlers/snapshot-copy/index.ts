@@ -6,12 +6,11 @@
  * Thin: configuration and clients are built once per container, on the first invocation (a bad
  * environment fails that invocation loudly with a ConfigurationError naming the variable).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { createClientProvider } from './clients';
+import { createClientProvider, createDynamoDbClient, createSfnClient } from './clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
 import { identityFromArn } from './decide';
+import { createHolderStatusReader } from './executions';
 import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
 import { createSlotStore } from './slots';
@@ -27,7 +26,7 @@ export const start = async (event: unknown, context: Context): Promise<SQSBatchR
   if (context) logger.addContext(context);
   if (!startDeps) {
     const config = loadStartConfig(process.env);
-    startDeps = { config, logger, sfn: new SFNClient({ maxAttempts: 3 }) };
+    startDeps = { config, logger, sfn: createSfnClient() };
   }
   return handleStart(event, startDeps);
 };
@@ -36,9 +35,10 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   if (context) logger.addContext(context);
   if (!stepDeps) {
     const config = loadStepConfig(process.env);
-    // The slots table is in the function's own account and region (the central stack).
-    const slots = createSlotStore(new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 }), config.slotsTableName);
-    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, now: () => new Date() };
+    // The slots table and the state machine are in the function's own account and region (the central stack).
+    const slots = createSlotStore(createDynamoDbClient(config.functionRegion), config.slotsTableName);
+    const holders = createHolderStatusReader(createSfnClient(config.functionRegion), config.stateMachineArn);
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, holders, now: () => new Date(), random: Math.random, pendingLooks: new Map() };
   }
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };

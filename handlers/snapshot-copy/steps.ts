@@ -6,11 +6,16 @@
  *   inspect  DescribeSnapshots (source region)        → outcome proceed | skip
  *   find     DescribeSnapshots (destination, by tag)  → outcome found | absent
  *   confirm  same as find after an ambiguous copy      → found, or throws CopyNotVisibleYet
- *   admit    UpdateItem (acquire a copy slot; ./slots)  → admitted, or throws CopySlotsFull; when full,
- *            DescribeSnapshots (destination, pending) to drop stale holders, then acquire once more
- *   copy     UpdateItem (still holding?) + CopySnapshot (one attempt, no SDK retry) → copying, or throws
+ *   admit    UpdateItem (acquire a copy slot; ./slots)  → admitted, or wait (+ waitSeconds); when full,
+ *            DescribeExecution of aged holders (./executions) to reclaim leaked slots, then acquire once
+ *            more; after acquiring, DescribeSnapshots (destination, pending) counts this app's copies
+ *   copy     UpdateItem (still holding?) + CopySnapshot (one attempt, no SDK retry) → copying, or wait
+ *            (EC2 refused: quota or throttling; the slot lost); throws CopyOutcomeUnknown when unsure
  *   release  UpdateItem (release the slot, idempotent)  → data unchanged
- *   poll     DescribeSnapshots (destination, the copy) → copied | recopy, or throws CopyPending / CopyFailed
+ *   poll     DescribeSnapshots (destination, the copy) → copied | recopy, or throws CopyPending /
+ *            CopyStillPending / CopyFailed
+ * Admit, Copy and Poll never fail on an outage (throttling, 5xx, timeouts after the SDK's retries):
+ * they wait (admission backoff) or report the copy pending; the other steps throw Ec2Unavailable.
  *
  * Another account's snapshot is handled entirely under its member role, so the copy stays there.
  */
@@ -20,8 +25,9 @@ import type { StepConfig } from './config';
 import {
   MAX_RECOPIES,
   MAX_WAIT_SECONDS,
-  QUOTA_BACKOFF_SECONDS,
-  quotaRefusedAt,
+  POLL_FAST_SECONDS,
+  admissionWaitSeconds,
+  outageWaitSeconds,
   buildCopyTags,
   classifyEc2Error,
   copyRequest,
@@ -40,15 +46,18 @@ import {
   type FunctionIdentity,
 } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
+import type { HolderStatusReader } from './executions';
 import type { Log } from './logger';
-import { agedHolders, slotKey, sourceSnapshotIds, staleHolders, type SlotStore } from './slots';
+import { reclaimableHolders, slotKey, sourceSnapshotIds, type SlotStore } from './slots';
 
 export const STEPS = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
 export type Step = (typeof STEPS)[number];
 
 /** The execution's data between states: the canonical input plus what the steps learned. */
 export interface CopyData extends CopyInput {
-  outcome?: 'proceed' | 'skip' | 'found' | 'absent' | 'admitted' | 'copying' | 'copied' | 'recopy';
+  outcome?: 'proceed' | 'skip' | 'found' | 'absent' | 'admitted' | 'wait' | 'unavailable' | 'copying' | 'copied' | 'recopy';
+  /** With outcome `wait` or `unavailable`: how long the definition waits before running the step again (a Wait's SecondsPath). */
+  waitSeconds?: number;
   decision?: string;
   reason?: string;
   /** The source's tags, carried from inspect to copy. */
@@ -62,11 +71,15 @@ export interface CopyData extends CopyInput {
   lastError?: { Error?: string; Cause?: string };
 }
 
-/** The task payload: `{ step, executionStartTime: $$.Execution.StartTime, data: $ }`. */
+/** The task payload: `{ step, executionStartTime: $$.Execution.StartTime, data: $.task.data, waits: $.loops.waits.n, outages: $.loops.outages.n }`. */
 export interface StepEvent {
   step: Step;
   executionStartTime?: string;
   data: CopyData;
+  /** Admission waits so far (the definition's counter): the next wait's backoff. */
+  waits?: number;
+  /** Waits out of an EC2 outage so far (Inspect, Find, ConfirmCopy; the definition's counter). */
+  outages?: number;
 }
 
 export interface StepDeps {
@@ -74,10 +87,23 @@ export interface StepDeps {
   clients: ClientProvider;
   /** The copy-slots semaphore (./slots: createSlotStore over a DynamoDB client). */
   slots: SlotStore;
+  /** Whether a slot holder's execution still runs (./executions: DescribeExecution). */
+  holders: HolderStatusReader;
   logger: Log;
   self: FunctionIdentity;
   now: () => Date;
+  /** Uniform in [0, 1): the admission wait's jitter. */
+  random: () => number;
+  /**
+   * This container's last look at this app's pending copies per account and region (reclaiming slots
+   * of finished copies asks EC2 at most once per PENDING_LOOK_TTL_MS).
+   * @default - no cache: every full Admit with aged holders looks
+   */
+  pendingLooks?: Map<string, { at: number; ids: ReadonlySet<string> }>;
 }
+
+/** How long a look at the pending copies serves the reclaiming of slots (never the admission count itself). */
+export const PENDING_LOOK_TTL_MS = 60_000;
 
 interface Ctx {
   input: CopyInput;
@@ -87,6 +113,9 @@ interface Ctx {
   destination: (forCopy?: boolean) => Ec2Sender;
   deps: StepDeps;
   executionStartTime: string | undefined;
+  waits: number;
+  outages: number;
+  step: Step;
 }
 
 const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
@@ -187,58 +216,110 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   return { ...rest, outcome: 'absent' };
 }
 
-async function admit(ctx: Ctx): Promise<CopyData> {
-  const { input, data, deps } = ctx;
-  deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
-  const refusedAt = quotaRefusedAt(data.lastError);
-  if (refusedAt !== undefined && !waitedLongerThan(refusedAt.toISOString(), deps.now(), QUOTA_BACKOFF_SECONDS)) {
-    deps.logger.info('EC2 refused a copy minutes ago (ResourceLimitExceeded); the workflow waits', { ...ctx.keys, step: 'admit', quotaRefusedAt: refusedAt.toISOString() });
-    throw new StepError(STEP_ERRORS.copySlotsFull, `EC2 refused a copy to ${input.destinationRegion} at ${refusedAt.toISOString()} (ResourceLimitExceeded); waiting before counting again`, ctx.keys);
-  }
-  await acquireSlot(ctx);
-  return { ...data, outcome: 'admitted' };
+/** Throttling, a 5xx, a timeout or a network failure of EC2, STS or DynamoDB, after the SDK's retries. */
+const isOutage = (error: unknown): error is StepError =>
+  error instanceof StepError && (error.name === STEP_ERRORS.ec2Unavailable || error.name === STEP_ERRORS.slotTableUnavailable);
+
+/** The `wait` answer: WaitForSlot waits `waitSeconds` (equal jitter over the waits so far), then Admit runs again. */
+function waitForSlot(ctx: Ctx, why: string, keys: Record<string, unknown> = {}): CopyData {
+  const { lastError: _lastError, ...rest } = ctx.data;
+  const waitSeconds = admissionWaitSeconds(ctx.waits, ctx.deps.random());
+  ctx.deps.logger.info(`${why}; the workflow waits`, { ...ctx.keys, step: ctx.step, outcome: 'wait', waitSeconds, admissionWaits: ctx.waits, ...keys });
+  return { ...rest, outcome: 'wait', waitSeconds };
 }
 
 /**
- * Acquires this execution's slot (idempotent: re-acquiring refreshes it). When the slots are full,
- * reconciles with EC2 first, and only when some holder is old enough to be stale: one
- * DescribeSnapshots of this app's pending copies; aged holders without a pending copy are dropped.
+ * Inspect, Find and ConfirmCopy through an outage of EC2 (or STS): throttling, 5xx, timeouts that
+ * outlived the SDK's retries answer `unavailable` with the next wait (OUTAGE_WAIT over the outage
+ * count), and the definition runs the step again after it; 7 days after the execution started, the
+ * outage is reported as Ec2Unavailable, which ends the execution.
  */
-async function acquireSlot(ctx: Ctx): Promise<void> {
-  const { input, deps } = ctx;
-  const key = slotKey(input.account, input.destinationRegion);
-  const self = executionName(input);
-  const max = deps.config.maxInFlightCopies;
-  const now = deps.now();
-  let answer = await deps.slots.acquire(key, self, now, max);
-  if (!answer.acquired && agedHolders(answer.holders, self, now).length > 0) {
-    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
-    const stale = staleHolders(answer.holders, self, sourceSnapshotIds(pending), now);
-    let dropped = 0;
-    for (const holder of stale) {
-      if (await deps.slots.drop(key, holder, answer.holders[holder]!)) {
-        dropped++;
-        deps.logger.warn('dropped a stale copy slot (no pending copy in EC2)', { ...ctx.keys, step: 'admit', staleHolder: holder, acquiredAt: answer.holders[holder], pendingCopies: pending.length });
-      }
+async function orWaitOutOutage(ctx: Ctx, run: () => Promise<CopyData>): Promise<CopyData> {
+  try {
+    return await run();
+  } catch (caught) {
+    const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${ctx.step}`);
+    if (!(error instanceof StepError) || error.name !== STEP_ERRORS.ec2Unavailable) throw error;
+    if (waitedLongerThan(ctx.executionStartTime, ctx.deps.now(), MAX_WAIT_SECONDS)) {
+      throw new StepError(STEP_ERRORS.ec2Unavailable, `EC2 still unavailable ${MAX_WAIT_SECONDS / 86_400} days after the execution started (${ctx.executionStartTime}): ${error.message}`, ctx.keys, { cause: error });
     }
-    if (dropped > 0) answer = await deps.slots.acquire(key, self, deps.now(), max);
+    const waitSeconds = outageWaitSeconds(ctx.outages, ctx.deps.random());
+    ctx.deps.logger.warn(`${ctx.step}: EC2 unavailable; the workflow waits and runs the step again`, { ...ctx.keys, step: ctx.step, outcome: 'unavailable', waitSeconds, outages: ctx.outages, ...errorKeys(error) });
+    return { ...ctx.data, outcome: 'unavailable', waitSeconds };
   }
-  if (answer.acquired) {
-    // EC2 has the last word: copies this app started outside the semaphore (before it existed, or
-    // whose holder was lost) still take EC2 slots. One DescribeSnapshots per admission.
-    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
-    if (pending.length >= max) {
-      await deps.slots.release(key, self);
-      deps.logger.info('copy slots full in EC2 (copies without a slot); the workflow waits', { ...ctx.keys, step: 'admit', pendingCopies: pending.length, maxInFlightCopies: max });
-      throw new StepError(STEP_ERRORS.copySlotsFull, `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+}
+
+async function admit(ctx: Ctx): Promise<CopyData> {
+  const { data } = ctx;
+  deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
+  let verdict: { admitted: true } | { admitted: false; why: string; keys: Record<string, unknown> };
+  try {
+    verdict = await acquireSlot(ctx, slotKey(ctx.input.account, ctx.input.destinationRegion), executionName(ctx.input));
+  } catch (error) {
+    // Throttling or an outage of DynamoDB, EC2 or STS: wait like for a slot (the backoff keeps growing).
+    if (!isOutage(error)) throw error;
+    ctx.deps.logger.warn('could not check the copy slots', { ...ctx.keys, step: 'admit', ...errorKeys(error) });
+    return waitForSlot(ctx, `admission could not be checked (${error.name})`);
+  }
+  if (!verdict.admitted) return waitForSlot(ctx, verdict.why, verdict.keys);
+  ctx.deps.logger.info('copy admitted', { ...ctx.keys, step: 'admit', outcome: 'admitted', maxInFlightCopies: ctx.deps.config.maxInFlightCopies });
+  const { waitSeconds: _w, lastError: _e, ...rest } = data;
+  return { ...rest, outcome: 'admitted' };
+}
+
+/** This app's pending copies in the destination, as of at most PENDING_LOOK_TTL_MS ago; undefined when EC2 cannot tell. */
+async function pendingLook(ctx: Ctx): Promise<ReadonlySet<string> | undefined> {
+  const { input, deps } = ctx;
+  const cacheKey = `${input.account}|${input.destinationRegion}`;
+  const t = deps.now().getTime();
+  const cached = deps.pendingLooks?.get(cacheKey);
+  if (cached && t - cached.at < PENDING_LOOK_TTL_MS) return cached.ids;
+  try {
+    const ids = sourceSnapshotIds(await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`));
+    deps.pendingLooks?.set(cacheKey, { at: t, ids });
+    return ids;
+  } catch (error) {
+    if (!isOutage(error)) throw error;
+    return undefined;
+  }
+}
+
+/**
+ * Acquires `holder`'s slot under `key` (idempotent: re-acquiring refreshes it). When the slots are
+ * full, first reclaims the aged holders' slots no longer needed (./slots reclaimableHolders: no
+ * pending copy, or the execution no longer runs; each dropped only if its time is still the one
+ * read), then tries once more.
+ * After acquiring, EC2 has the last word: at MAX_IN_FLIGHT_COPIES of this app's copies pending, the
+ * slot is released again.
+ */
+async function acquireSlot(ctx: Ctx, key: string, holder: string): Promise<{ admitted: true } | { admitted: false; why: string; keys: Record<string, unknown> }> {
+  const { input, deps } = ctx;
+  const max = deps.config.maxInFlightCopies;
+  let answer = await deps.slots.acquire(key, holder, deps.now(), max);
+  if (!answer.acquired) {
+    const found = await reclaimableHolders(answer.holders, holder, deps.now(), { pendingSnapshots: () => pendingLook(ctx), status: (h) => deps.holders.status(h) });
+    for (const { holder: h, detail } of found.unknown) {
+      deps.logger.warn('could not tell whether a copy slot holder still runs; its slot is kept', { ...ctx.keys, step: 'admit', slotHolder: h, reason: detail });
     }
+    const held = answer.holders;
+    const dropped = await Promise.all(found.gone.map(async ({ holder: h }) => deps.slots.drop(key, h, held[h]!)));
+    found.gone.forEach(({ holder: h, detail }, i) => {
+      if (dropped[i]) deps.logger.warn('reclaimed a copy slot no longer needed', { ...ctx.keys, step: 'admit', staleHolder: h, acquiredAt: held[h], reason: detail });
+    });
+    if (dropped.some(Boolean)) answer = await deps.slots.acquire(key, holder, deps.now(), max);
   }
   if (!answer.acquired) {
     const held = Object.keys(answer.holders).length;
-    deps.logger.info('copy slots full; the workflow waits', { ...ctx.keys, step: 'admit', slotHolders: held, maxInFlightCopies: max });
-    throw new StepError(STEP_ERRORS.copySlotsFull, `${held} copy slots of account ${input.account} in ${input.destinationRegion} are held (MAX_IN_FLIGHT_COPIES ${max})`, ctx.keys);
+    return { admitted: false, why: `${held} copy slots of account ${input.account} in ${input.destinationRegion} are held (MAX_IN_FLIGHT_COPIES ${max})`, keys: { slotHolders: held, maxInFlightCopies: max } };
   }
-  deps.logger.info('copy admitted', { ...ctx.keys, step: 'admit', outcome: 'admitted', maxInFlightCopies: max });
+  // EC2 has the last word: copies this app started outside the semaphore (before it existed, or
+  // whose holder was lost) still take EC2 slots. One DescribeSnapshots per admission.
+  const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+  if (pending.length >= max) {
+    await deps.slots.release(key, holder);
+    return { admitted: false, why: `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (copies without a slot)`, keys: { pendingCopies: pending.length, maxInFlightCopies: max } };
+  }
+  return { admitted: true };
 }
 
 /** Releases this execution's slot (after its copy completed, was skipped, or the execution failed). */
@@ -258,12 +339,17 @@ async function copy(ctx: Ctx): Promise<CopyData> {
   if (dropped.length > 0) {
     deps.logger.warn(`copy keeps ${tags.length} tags (EC2 allows 50); dropped user tags: ${dropped.join(', ')}`, { ...ctx.keys, step: 'copy', droppedTagKeys: dropped });
   }
-  // The slot must still be ours (reconciliation drops holders older than SLOT_STALE_AFTER_SECONDS
-  // without a pending copy); holding refreshes its time, so it cannot look stale while the copy starts.
-  if (!(await deps.slots.hold(slotKey(input.account, input.destinationRegion), executionName(input), now))) {
-    deps.logger.warn('copy slot lost before the copy; back to admission', { ...ctx.keys, step: 'copy' });
-    throw new StepError(STEP_ERRORS.copySlotsFull, `the copy slot of ${executionName(input)} was released or dropped before CopySnapshot; acquiring again`, ctx.keys);
+  // The slot must still be ours (Admit reclaims the slots of executions that no longer run); holding
+  // refreshes its time. Lost, or DynamoDB unavailable: nothing was copied, back to admission.
+  let holding: boolean;
+  try {
+    holding = await deps.slots.hold(slotKey(input.account, input.destinationRegion), executionName(input), now);
+  } catch (error) {
+    if (!isOutage(error)) throw error;
+    deps.logger.warn('could not confirm the copy slot before the copy', { ...ctx.keys, step: 'copy', ...errorKeys(error) });
+    return waitForSlot(ctx, `the copy slot could not be confirmed (${error.name})`);
   }
+  if (!holding) return waitForSlot(ctx, `the copy slot of ${executionName(input)} was released or reclaimed before CopySnapshot`);
   let copySnapshotId: string | undefined;
   try {
     const out = await ctx.destination(true).send(new CopySnapshotCommand(copyRequest(input, tags, deps.config.kmsKeyId)));
@@ -274,11 +360,12 @@ async function copy(ctx: Ctx): Promise<CopyData> {
     const keys = { ...ctx.keys, step: 'copy', ...errorKeys(e) };
     switch (kind) {
       case 'quota':
-        deps.logger.info('EC2 refused the copy: too many copies in progress (ResourceLimitExceeded); the workflow waits', keys);
-        throw new StepError(STEP_ERRORS.copyQuotaExceeded, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion} refused at ${now.toISOString()}: ResourceLimitExceeded: ${e.message}`, ctx.keys, { cause: e });
+        // EC2's 20 concurrent copies per destination region, shared with DLM and AWS Backup: the slot
+        // is kept (it is ours), and the wait grows with every refusal.
+        return waitForSlot(ctx, 'EC2 refused the copy: too many copies in progress (ResourceLimitExceeded)', { quotaRefusedAt: now.toISOString(), ...errorKeys(e) });
       case 'throttled':
-        deps.logger.warn('EC2 throttled CopySnapshot (nothing was copied); the workflow retries', keys);
-        throw new StepError(STEP_ERRORS.ec2Unavailable, `CopySnapshot throttled: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
+        // RequestLimitExceeded (or STS throttling before the request): a refusal, nothing was copied.
+        return waitForSlot(ctx, 'EC2 throttled CopySnapshot (nothing was copied)', errorKeys(e));
       case 'denied':
         deps.logger.error('CopySnapshot refused: permissions', keys);
         throw new StepError(STEP_ERRORS.permissionDenied, `CopySnapshot of ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) refused: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
@@ -306,17 +393,23 @@ async function poll(ctx: Ctx): Promise<CopyData> {
   if (!copyId) throw new StepError(STEP_ERRORS.invalidInput, 'poll without copySnapshotId', ctx.keys);
   const keys = { ...ctx.keys, step: 'poll', copySnapshotId: copyId };
   let copySnapshot: Snapshot | undefined;
+  let unseen: StepError | undefined;
   try {
     copySnapshot = (await describe(ctx.destination(), { SnapshotIds: [copyId], OwnerIds: ['self'] }, ctx, `DescribeSnapshots of copy ${copyId}`)).find((s) => s.SnapshotId === copyId);
   } catch (error) {
-    if (classifyEc2Error((error as { cause?: unknown }).cause ?? error) !== 'not-found') throw error;
+    // Throttling or an outage: the copy goes on regardless; look again at the next poll.
+    if (isOutage(error)) unseen = error;
+    else if (classifyEc2Error((error as { cause?: unknown }).cause ?? error) !== 'not-found') throw error;
   }
   const recopies = data.recopies ?? 0;
-  const decision = decideOnCopy(copySnapshot, { recopies, copyStartedAt: data.copyStartedAt, now: deps.now() });
+  const decision = unseen ? ({ kind: 'pending' } as const) : decideOnCopy(copySnapshot, { recopies, copyStartedAt: data.copyStartedAt, now: deps.now() });
   switch (decision.kind) {
-    case 'pending':
+    case 'pending': {
       deadline(ctx, data.copyStartedAt, `waiting for copy ${copyId}`);
-      throw new StepError(STEP_ERRORS.copyPending, `copy ${copyId} of ${input.snapshotId} is still pending`, keys);
+      if (unseen) deps.logger.warn('could not look at the copy; polling again later', { ...keys, ...errorKeys(unseen) });
+      const young = !waitedLongerThan(data.copyStartedAt, deps.now(), POLL_FAST_SECONDS);
+      throw new StepError(young ? STEP_ERRORS.copyPending : STEP_ERRORS.copyStillPending, `copy ${copyId} of ${input.snapshotId} is still pending${unseen ? ` (not seen: ${unseen.message})` : ''}`, keys);
+    }
     case 'copied':
       deps.logger.info('snapshot copied', { ...keys, outcome: 'copied', decision: 'copied' });
       return { ...data, outcome: 'copied' };
@@ -351,15 +444,18 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
     destination: (forCopy = false) => deps.clients.ec2({ region: input.destinationRegion, ...identity, forCopy }),
     deps,
     executionStartTime: event.executionStartTime,
+    waits: typeof event.waits === 'number' ? event.waits : 0,
+    outages: typeof event.outages === 'number' ? event.outages : 0,
+    step: event.step,
   };
   try {
     switch (event.step) {
       case 'inspect':
-        return await inspect(ctx);
+        return await orWaitOutOutage(ctx, () => inspect(ctx));
       case 'find':
-        return await find(ctx, false);
+        return await orWaitOutOutage(ctx, () => find(ctx, false));
       case 'confirm':
-        return await find(ctx, true);
+        return await orWaitOutOutage(ctx, () => find(ctx, true));
       case 'admit':
         return await admit(ctx);
       case 'copy':
@@ -371,7 +467,7 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
     }
   } catch (caught) {
     const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${event.step}`);
-    if (error.name === STEP_ERRORS.permissionDenied || error.name === STEP_ERRORS.waitTimedOut) {
+    if (error.name === STEP_ERRORS.permissionDenied || error.name === STEP_ERRORS.waitTimedOut || (error.name === STEP_ERRORS.ec2Unavailable && ctx.step !== 'release')) {
       deps.logger.error(`${error.name}: ${error.message}`, { ...ctx.keys, step: event.step, decision: 'failed', ...errorKeys(error) });
     }
     throw error;

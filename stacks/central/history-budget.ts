@@ -421,8 +421,105 @@ function findLoops(graph: Graph, edges: Edge[], problems: string[], where: strin
 
 // --- longest paths ---------------------------------------------------------------------------
 
-/** Cycles (strongly connected components with a cycle) of the graph `out`. */
-function cyclesOf(nodes: string[], out: (n: string) => string[]): string[][] {
+type Measure = (c: Cost) => number;
+
+/**
+ * The worst path (without ExecutionStarted and the end event) under one measure, overall and per
+ * terminal. The graph's strongly connected components are visited at most once each, in
+ * topological order; inside a component the path is a chain of segments between increments (see
+ * the module comment), and each counter's increments are charged once, at the component where its
+ * loop costs most (a counter only grows, so its bound holds for the whole execution).
+ */
+function worstUnder(graph: Graph, edges: Edge[], costs: Record<string, Cost>, loops: readonly LoopBound[], measure: Measure): { all: number; byTerminal: Record<string, number> } {
+  const names = Object.keys(graph.states);
+  const incrementOf = new Map<string, LoopBound>();
+  for (const l of loops) for (const i of l.increments) incrementOf.set(i, l);
+  const outAll = (n: string) => [...new Set(edges.filter((e) => e.from === n && e.to in graph.states).map((e) => e.to))];
+  const c = (n: string) => measure(costs[n]!);
+  const isTerminal = (n: string) => {
+    const s = graph.states[n]!;
+    return s.Type === 'Succeed' || s.Type === 'Fail' || s['End'] === true;
+  };
+
+  // Components, in topological order (Tarjan emits them in reverse).
+  const components = componentsOf(names, outAll).reverse();
+  const componentOf = new Map<string, number>();
+  components.forEach((members, i) => members.forEach((m) => componentOf.set(m, i)));
+
+  // Longest paths inside one component, avoiding increments (a DAG once they are taken out).
+  const memo = new Map<string, number>();
+  const inside = (v: string) => outAll(v).filter((w) => componentOf.get(w) === componentOf.get(v));
+  /** From v (inclusive) to an edge entering increment `target`, inside v's component. */
+  const toIncrement = (v: string, target: string): number => {
+    const key = `i|${v}|${target}`;
+    if (memo.has(key)) return memo.get(key)!;
+    let best = NEG;
+    for (const w of inside(v)) best = Math.max(best, w === target ? 0 : incrementOf.has(w) ? NEG : toIncrement(w, target));
+    const value = best === NEG ? NEG : c(v) + best;
+    memo.set(key, value);
+    return value;
+  };
+  /** From v (inclusive) to x (inclusive), inside v's component, through no increment. */
+  const toNode = (v: string, x: string): number => {
+    if (v === x) return c(v);
+    const key = `n|${v}|${x}`;
+    if (memo.has(key)) return memo.get(key)!;
+    let best = NEG;
+    for (const w of inside(v)) if (!incrementOf.has(w)) best = Math.max(best, toNode(w, x));
+    const value = best === NEG ? NEG : c(v) + best;
+    memo.set(key, value);
+    return value;
+  };
+
+  // Per counter: the most one increment (and the segment leading into it) can cost, in any component.
+  const charges = new Map<LoopBound, number>();
+  components.forEach((members) => {
+    const increments = members.filter((m) => incrementOf.has(m));
+    const starts = [...new Set(increments.flatMap((i) => outAll(i).filter((w) => members.includes(w))))];
+    for (const i of increments) {
+      const into = Math.max(NEG, ...starts.map((s) => (s === i ? 0 : incrementOf.has(s) ? NEG : toIncrement(s, i))));
+      if (into === NEG) continue;
+      const loop = incrementOf.get(i)!;
+      charges.set(loop, Math.max(charges.get(loop) ?? NEG, c(i) + into));
+    }
+  });
+  const loopsCost = loops.reduce((sum, l) => sum + (charges.has(l) ? l.maxIncrements * charges.get(l)! : 0), 0);
+
+  /** The most a walk entering a component at `e` and leaving it from `x` costs there, the loop charges aside. */
+  const within = (members: string[], e: string, x: string): number => {
+    const increments = members.filter((m) => incrementOf.has(m));
+    const direct = incrementOf.has(e) || incrementOf.has(x) ? NEG : toNode(e, x);
+    if (increments.length === 0) return direct;
+    const first = Math.max(NEG, ...increments.map((i) => (e === i ? c(i) : incrementOf.has(e) ? NEG : toIncrement(e, i) + c(i))));
+    const starts = [...new Set(increments.flatMap((i) => outAll(i).filter((w) => members.includes(w))))];
+    const last = incrementOf.has(x) ? 0 : Math.max(NEG, ...starts.map((s) => (incrementOf.has(s) ? NEG : toNode(s, x))));
+    return Math.max(direct, first === NEG || last === NEG ? NEG : first + last);
+  };
+
+  // Longest walk over the components: arrive[e] = the most a walk costs before entering e.
+  const arrive = new Map<string, number>([[graph.startAt, 0]]);
+  const leave = new Map<string, number>(); // the most a walk costs up to and including x (in its component)
+  components.forEach((members) => {
+    const entries = members.filter((m) => arrive.has(m));
+    for (const x of members) {
+      let best = NEG;
+      for (const e of entries) {
+        const w = within(members, e, x);
+        if (w !== NEG) best = Math.max(best, arrive.get(e)! + w);
+      }
+      if (best === NEG) continue;
+      leave.set(x, best);
+      for (const y of outAll(x)) if (componentOf.get(y) !== componentOf.get(x)) arrive.set(y, Math.max(arrive.get(y) ?? NEG, best));
+    }
+  });
+  // Any state may end the execution (a terminal state, or an error nothing catches).
+  const all = Math.max(NEG, ...[...leave.values()]) + loopsCost;
+  const byTerminal = Object.fromEntries(names.filter(isTerminal).map((t) => [t, (leave.get(t) ?? NEG) + loopsCost]));
+  return { all, byTerminal };
+}
+
+/** Strongly connected components (Tarjan), each as its member list. */
+function componentsOf(nodes: string[], out: (n: string) => string[]): string[][] {
   let index = 0;
   const idx = new Map<string, number>();
   const low = new Map<string, number>();
@@ -448,67 +545,16 @@ function cyclesOf(nodes: string[], out: (n: string) => string[]): string[][] {
         on.delete(w);
         scc.push(w);
       } while (w !== v);
-      if (scc.length > 1 || out(v).includes(v)) found.push(scc.reverse());
+      found.push(scc.reverse());
     }
   };
   for (const n of nodes) if (!idx.has(n)) visit(n);
   return found;
 }
 
-type Measure = (c: Cost) => number;
-
-/** The worst path (without ExecutionStarted and the end event) under one measure, overall and per terminal. */
-function worstUnder(graph: Graph, edges: Edge[], costs: Record<string, Cost>, loops: readonly LoopBound[], measure: Measure): { all: number; byTerminal: Record<string, number> } {
-  const incrementOf = new Map<string, LoopBound>();
-  for (const l of loops) for (const i of l.increments) incrementOf.set(i, l);
-  const out = (n: string) => edges.filter((e) => e.from === n).map((e) => e.to).filter((t) => t in graph.states);
-  const c = (n: string) => measure(costs[n]!);
-  const terminals = Object.entries(graph.states)
-    .filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s['End'] === true)
-    .map(([n]) => n);
-
-  // Longest DAG path from v (inclusive) to an edge entering increment `target`, or to terminal `t`.
-  const memo = new Map<string, number>();
-  const toIncrement = (v: string, target: string): number => {
-    const key = `i|${v}|${target}`;
-    if (memo.has(key)) return memo.get(key)!;
-    let best = NEG;
-    for (const w of out(v)) best = Math.max(best, w === target ? 0 : incrementOf.has(w) ? NEG : toIncrement(w, target));
-    const value = best === NEG ? NEG : c(v) + best;
-    memo.set(key, value);
-    return value;
-  };
-  const toEnd = (v: string, t: string | undefined): number => {
-    const key = `e|${v}|${t ?? '*'}`;
-    if (memo.has(key)) return memo.get(key)!;
-    // Any state may end the execution (a terminal state, or an error nothing catches).
-    let best = t === undefined || v === t ? 0 : NEG;
-    for (const w of out(v)) if (!incrementOf.has(w)) best = Math.max(best, toEnd(w, t));
-    const value = best === NEG ? NEG : c(v) + best;
-    memo.set(key, value);
-    return value;
-  };
-
-  const increments = [...incrementOf.keys()];
-  const afterIncrements = [...new Set(increments.flatMap(out))];
-  // The segment before the first increment.
-  const first = Math.max(NEG, ...increments.map((i) => (graph.startAt === i ? 0 : incrementOf.has(graph.startAt) ? NEG : toIncrement(graph.startAt, i)) + c(i)));
-  // Per counter: its increments × (the longest segment leading into one from after any increment + the increment).
-  let loopsCost = 0;
-  for (const loop of loops) {
-    const charge = Math.max(
-      NEG,
-      ...loop.increments.map((i) => c(i) + Math.max(NEG, ...afterIncrements.map((s) => (s === i ? 0 : incrementOf.has(s) ? NEG : toIncrement(s, i))))),
-    );
-    if (charge > NEG) loopsCost += loop.maxIncrements * charge;
-  }
-  const overall = (t: string | undefined): number => {
-    const direct = incrementOf.has(graph.startAt) ? NEG : toEnd(graph.startAt, t);
-    const final = Math.max(NEG, ...afterIncrements.filter((s) => !incrementOf.has(s)).map((s) => toEnd(s, t)));
-    const looped = first === NEG || final === NEG ? NEG : first + loopsCost + final;
-    return Math.max(direct, looped);
-  };
-  return { all: overall(undefined), byTerminal: Object.fromEntries(terminals.map((t) => [t, overall(t)])) };
+/** Cycles: components with more than one state, or one state that goes to itself. */
+function cyclesOf(nodes: string[], out: (n: string) => string[]): string[][] {
+  return componentsOf(nodes, out).filter((scc) => scc.length > 1 || out(scc[0]!).includes(scc[0]!));
 }
 
 /** The analysis of one graph (a definition, or a Map's item processor), without the execution's two events. */

@@ -30,6 +30,8 @@ import { CopyStateMachine } from './snapshot-copy-state-machine';
 export const COPY_SLOTS_TABLE_NAME = `${PREFIX}-copy-slots`;
 export const copySlotsTableArn = (p: CopyScope): string => `arn:aws:dynamodb:${p.region}:${p.accountId}:table/${COPY_SLOTS_TABLE_NAME}`;
 export const copyStateMachineArn = (p: CopyScope): string => stateMachineArn(p.region, p.accountId, COPY_STATE_MACHINE_NAME);
+/** Every execution of the copy state machine (`execution:<state machine>:<name>`): the copy-slot holders. */
+export const copyExecutionsArn = (p: CopyScope): string => `arn:aws:states:${p.region}:${p.accountId}:execution:${COPY_STATE_MACHINE_NAME}:*`;
 
 /** `snapshotCopy.retentionDays`'s bound (config/schema.ts): 100 years. */
 export const COPY_MAX_RETENTION_DAYS = 36_500;
@@ -52,20 +54,25 @@ export interface StepFunctionProps extends CopyScope, MemberRoleAccess {
  * and takes, holds and releases copy slots: UpdateItem (conditional) on the slots table only. It
  * reads items only through UpdateItem's ReturnValuesOnConditionCheckFailure, which needs no
  * dynamodb:GetItem (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html).
+ * It asks whether a slot holder still runs: states:DescribeExecution on the copy state machine's
+ * executions only (resource type `execution`:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
  */
 export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
   return policyDocument('identity', [
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
     { Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copySlotsTableArn(props) },
+    { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
   ]);
 }
 
 /** The step function's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export function stepEnvironment(props: Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays'>): Record<string, string> {
+export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays'>): Record<string, string> {
   return {
     MEMBER_ROLE_NAME: props.memberRoleName,
+    STATE_MACHINE_ARN: copyStateMachineArn(props),
     ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
     ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
     MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
