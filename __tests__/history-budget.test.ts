@@ -192,6 +192,30 @@ describe('loops', () => {
   });
 });
 
+describe('loops one after another', () => {
+  it('GIVEN an expensive loop before a cheap one (two components) THEN the way from the first into the second is charged once, not to every turn of the second', () => {
+    const definition = {
+      StartAt: 'Init',
+      States: {
+        Init: { Type: 'Pass', Parameters: { a: { n: 0 }, b: { n: 0 } }, ResultPath: '$.loops', Next: 'WorkA' },
+        WorkA: task('AgainA', { Retry: [{ ErrorEquals: ['X'], MaxAttempts: 20 }] }),
+        AgainA: { Type: 'Choice', Choices: [{ Variable: '$.loops.a.n', NumericLessThan: 3, Next: 'CountA' }], Default: 'WorkB' },
+        CountA: { Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.loops.a.n, 1)' }, ResultPath: '$.loops.a', Next: 'WorkA' },
+        WorkB: task('AgainB'),
+        AgainB: { Type: 'Choice', Choices: [{ Variable: '$.loops.b.n', NumericLessThan: 50, Next: 'CountB' }], Default: 'Done' },
+        CountB: { Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.loops.b.n, 1)' }, ResultPath: '$.loops.b', Next: 'WorkB' },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    const a = 2 + 21 * 3; // WorkA, every retry
+    const exact = 2 + 2 + 4 * (a + 2) + 3 * 2 + 51 * (5 + 2) + 50 * 2 + 2;
+    const analysis = analyzeHistory(definition);
+    expect(analysis.worst.events).toBeGreaterThanOrEqual(exact);
+    // At most one turn of each loop over: not 50 turns of WorkA.
+    expect(analysis.worst.events).toBeLessThanOrEqual(exact + (a + 2 + 2) + (5 + 2 + 2));
+  });
+});
+
 describe('a concrete path', () => {
   const definition = countedLoop(5, { Work: task('Again', { Retry: [{ ErrorEquals: ['X'], MaxAttempts: 2 }] }) });
 
