@@ -59,12 +59,9 @@
  * snapshot, 0 failed executions, never more than maxInFlightCopies of this app's copies pending). A
  * fixed seed makes runs repeatable (BURST_SEED to vary it).
  */
-import { CopySnapshotCommand, DescribeSnapshotsCommand, type Filter, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSRecord } from 'aws-lambda';
-import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, type ClientProvider, type Ec2Target } from '../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig } from '../handlers/snapshot-copy/config';
-import { PROVENANCE_TAGS } from '../handlers/snapshot-copy/decide';
 import { createHolderStatusReader, executionArn } from '../handlers/snapshot-copy/executions';
 import type { Log } from '../handlers/snapshot-copy/logger';
 import { handleStart } from '../handlers/snapshot-copy/start';
@@ -74,12 +71,12 @@ import { copyWorkflowDefinition, STATES } from '../stacks/central/copy-workflow'
 import { analyzeHistory, historyLine, pathCost } from '../stacks/central/history-budget';
 import { AslInterpreter, SimulatedClock, type ExecutionRecord } from './support/asl-interpreter';
 import { DynamoDbStandin } from './support/dynamodb-standin';
+import { EC2_COPY_QUOTA, Ec2Model, TokenBucket, type ModelSnapshot } from './support/ec2-model';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
 const SEED = Number(process.env['BURST_SEED'] ?? 7);
 const MAX_IN_FLIGHT = 15;
-const EC2_COPY_QUOTA = 20;
 const AMBIGUOUS_RATE = 0.01;
 const DUPLICATE_RATE = 0.05;
 const VISIBILITY_LAG_S = 5;
@@ -118,17 +115,6 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-interface SimSnapshot {
-  id: string;
-  account: string;
-  region: string;
-  state: 'pending' | 'completed' | 'error';
-  tags: Tag[];
-  createdAt: number;
-  completesAt: number;
-  source?: string;
-}
-
 interface Planned {
   account: string;
   snapshotId: string;
@@ -146,25 +132,6 @@ interface Outcome {
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const definition = copyWorkflowDefinition({ stepFunctionArn: STEP_ARN });
 
-class Bucket {
-  private tokens: number;
-  private at = 0;
-  constructor(
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = burst;
-  }
-  take(): boolean {
-    this.tokens = Math.min(this.burst, this.tokens + (this.now() - this.at) * this.perSecond);
-    this.at = this.now();
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
-  }
-}
-
 async function simulate(scenario: Scenario): Promise<Outcome> {
   const random = mulberry32(SEED);
   const clock = new SimulatedClock(random);
@@ -172,117 +139,21 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
   const nowDate = (): Date => new Date(EPOCH + now() * 1000);
 
   // -------------------------------------------------------------------------------------------
-  // EC2 model
-  const snapshots = new Map<string, SimSnapshot>();
-  const byAccountRegion = new Map<string, SimSnapshot[]>();
+  // EC2 model (scripts/support/ec2-model.ts): the quota, token buckets, the storm, eventual consistency.
   const durations = new Map<string, number>();
   let idCounter = 0;
-  const ec2Calls = { total: 0, byAction: new Map<string, number>(), byStep: new Map<string, number>(), throttled: 0, refusedQuota: 0 };
-  let currentStep = 'start';
-  let ambiguousAnswers = 0;
-  const peakOurs = new Map<string, number>();
+  const ec2 = new Ec2Model({
+    now,
+    random,
+    sleep: (seconds) => new Promise((resolve) => clock.schedule(seconds, resolve)),
+    ownAccount: CENTRAL,
+    copySeconds: (sourceId) => durations.get(sourceId)!,
+    visibilityLagSeconds: VISIBILITY_LAG_S,
+    ambiguousRate: AMBIGUOUS_RATE,
+    throttled: (_account, _region, action) => scenario.storm !== undefined && now() < scenario.storm.untilSeconds && scenario.storm.actions.includes(action),
+  });
+  const clients = ec2.clients();
   const key = (account: string, region: string): string => `${account}|${region}`;
-  const addSnapshot = (s: SimSnapshot): void => {
-    snapshots.set(s.id, s);
-    const k = key(s.account, s.region);
-    (byAccountRegion.get(k) ?? byAccountRegion.set(k, []).get(k)!).push(s);
-  };
-  const stateOf = (s: SimSnapshot): SimSnapshot['state'] => (s.state === 'pending' && now() >= s.completesAt ? 'completed' : s.state);
-  const isOurs = (s: SimSnapshot): boolean => s.tags.some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId);
-  /** Every copy pending in the region (EC2's quota counts them all: ours, DLM's, AWS Backup's). */
-  const pendingCount = (account: string, region: string): number => (byAccountRegion.get(key(account, region)) ?? []).filter((s) => s.source !== undefined && stateOf(s) === 'pending').length;
-  const oursPending = (account: string, region: string): number => (byAccountRegion.get(key(account, region)) ?? []).filter((s) => isOurs(s) && stateOf(s) === 'pending').length;
-  const buckets = new Map<string, Bucket>();
-  const bucket = (account: string, region: string, mutating: boolean): Bucket => {
-    const k = `${account}|${region}|${mutating}`;
-    return buckets.get(k) ?? buckets.set(k, mutating ? new Bucket(200, 5, now) : new Bucket(100, 20, now)).get(k)!;
-  };
-  const ec2Error = (name: string, status: number): Error => Object.assign(new Error(`${name} (simulated)`), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
-  const matches = (s: SimSnapshot, filters: Filter[] | undefined): boolean =>
-    (filters ?? []).every((f) => {
-      const name = f.Name ?? '';
-      if (name.startsWith('tag:')) return s.tags.some((t) => t.Key === name.slice(4) && (f.Values ?? []).includes(t.Value ?? ''));
-      if (name === 'tag-key') return s.tags.some((t) => (f.Values ?? []).includes(t.Key ?? ''));
-      if (name === 'status') return (f.Values ?? []).includes(stateOf(s));
-      return true;
-    });
-  const toSdk = (s: SimSnapshot): Snapshot => ({ SnapshotId: s.id, OwnerId: s.account, State: stateOf(s), StorageTier: 'standard', Tags: s.tags });
-
-  /** One EC2 API request (one attempt). */
-  const ec2Request = (account: string, region: string, command: unknown): unknown => {
-    const action = command instanceof CopySnapshotCommand ? 'CopySnapshot' : command instanceof DescribeSnapshotsCommand ? 'DescribeSnapshots' : 'other';
-    ec2Calls.total++;
-    ec2Calls.byAction.set(action, (ec2Calls.byAction.get(action) ?? 0) + 1);
-    ec2Calls.byStep.set(currentStep, (ec2Calls.byStep.get(currentStep) ?? 0) + 1);
-    const storming = scenario.storm !== undefined && now() < scenario.storm.untilSeconds && scenario.storm.actions.includes(action);
-    if (storming || !bucket(account, region, action === 'CopySnapshot').take()) {
-      ec2Calls.throttled++;
-      throw ec2Error('RequestLimitExceeded', 503);
-    }
-    if (command instanceof DescribeSnapshotsCommand) {
-      const input = command.input;
-      const visible = (byAccountRegion.get(key(account, region)) ?? []).filter((s) => now() - s.createdAt >= VISIBILITY_LAG_S || s.source === undefined);
-      if (input.SnapshotIds?.length) {
-        const found = input.SnapshotIds.map((id) => visible.find((s) => s.id === id));
-        if (found.some((s) => s === undefined)) throw ec2Error('InvalidSnapshot.NotFound', 400);
-        return { Snapshots: (found as SimSnapshot[]).map(toSdk), $metadata: {} };
-      }
-      return { Snapshots: visible.filter((s) => matches(s, input.Filters)).map(toSdk), $metadata: {} };
-    }
-    if (command instanceof CopySnapshotCommand) {
-      const input = command.input;
-      const source = snapshots.get(input.SourceSnapshotId ?? '');
-      if (!source || source.account !== account) throw ec2Error('InvalidSnapshot.NotFound', 400);
-      if (pendingCount(account, region) >= EC2_COPY_QUOTA) {
-        ec2Calls.refusedQuota++;
-        throw ec2Error('ResourceLimitExceeded', 400);
-      }
-      const copy: SimSnapshot = {
-        id: `snap-c${(++idCounter).toString(16).padStart(16, '0')}`,
-        account,
-        region,
-        state: 'pending',
-        tags: input.TagSpecifications?.[0]?.Tags ?? [],
-        createdAt: now(),
-        completesAt: now() + durations.get(source.id)!,
-        source: source.id,
-      };
-      addSnapshot(copy);
-      const k = key(account, region);
-      peakOurs.set(k, Math.max(peakOurs.get(k) ?? 0, oursPending(account, region)));
-      if (random() < AMBIGUOUS_RATE) {
-        ambiguousAnswers++;
-        throw ec2Error('InternalError', 500); // the copy exists; the answer is lost
-      }
-      return { SnapshotId: copy.id, $metadata: {} };
-    }
-    throw new Error(`unexpected command ${String(command)}`);
-  };
-  /** Waits `seconds` of simulated time (the task keeps running meanwhile, as a Lambda waiting on the SDK does). */
-  const sleep = (seconds: number): Promise<void> => new Promise((resolve) => clock.schedule(seconds, resolve));
-  /**
-   * The SDK's standard retry strategy: reads retried on throttling up to DEFAULT_EC2_CONFIG.maxAttempts,
-   * each after a random delay of up to 0.5 s × 2^attempt (capped at 20 s); CopySnapshot one attempt.
-   * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
-   */
-  const clients: ClientProvider = {
-    ec2(target: Ec2Target) {
-      const account = target.roleArn ? /iam::(\d{12}):/.exec(target.roleArn)![1]! : CENTRAL;
-      const attempts = Number((target.forCopy ? COPY_EC2_CONFIG : DEFAULT_EC2_CONFIG).maxAttempts);
-      return {
-        send: (async (command: unknown) => {
-          for (let attempt = 1; ; attempt++) {
-            try {
-              return ec2Request(account, target.region, command);
-            } catch (error) {
-              if ((error as Error).name !== 'RequestLimitExceeded' || attempt >= attempts) throw error;
-              await sleep(random() * Math.min(20, 0.5 * 2 ** attempt));
-            }
-          }
-        }) as never,
-      };
-    },
-  };
 
   // -------------------------------------------------------------------------------------------
   // Step Functions model: the definition, interpreted; StartExecution and DescribeExecution.
@@ -290,7 +161,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
   const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
   let describeCalls = 0;
   let describeThrottled = 0;
-  const describeBucket = new Bucket(250, 10, now);
+  const describeBucket = new TokenBucket(250, 10, now);
   // The interpreter is created below; DescribeExecution reads its executions when called.
   const executionsOf = (): Map<string, ExecutionRecord> => interpreter.executions;
   const sfnDescribe = {
@@ -324,7 +195,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     runTask: async (_state, parameters) => {
       stepInvocations++;
       const { Payload } = parameters as { Payload: StepEvent };
-      currentStep = Payload.step;
+      ec2.currentStep = Payload.step;
       return { Payload: JSON.parse(JSON.stringify(await runStep(Payload, stepDeps))) as unknown };
     },
   });
@@ -353,18 +224,18 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     const id = snapshotId();
     const duration = (5 + random() * 85) * 60;
     durations.set(id, duration);
-    addSnapshot({ id, account, region: SOURCE, state: 'completed', tags: [{ Key: 'Name', Value: id }], createdAt: -3600, completesAt: -3600 });
+    ec2.add({ id, account, region: SOURCE, state: 'completed', tags: [{ Key: 'Name', Value: id }], createdAt: -3600, completesAt: -3600 });
     planned.push({ account, snapshotId: id, at, duration });
   };
   for (let i = 0; i < 500; i++) plan(BIG, 0);
   for (let a = 0; a < 20; a++) for (let i = 0; i < 10; i++) plan(String(200000000000 + a), random() * 60);
   // Copies DLM started before the burst: pending in the destination, without our provenance tag.
-  const dlm: SimSnapshot[] = [];
+  const dlm: ModelSnapshot[] = [];
   if (scenario.dlmPending) {
     for (let i = 0; i < scenario.dlmPending.count; i++) {
       const { minSeconds, maxSeconds } = scenario.dlmPending;
-      const copy: SimSnapshot = { id: `snap-d${i}`, account: BIG, region: DEST, state: 'pending', tags: [{ Key: 'dlm:managed', Value: 'true' }], createdAt: -600, completesAt: minSeconds + random() * (maxSeconds - minSeconds), source: `snap-dlm-source-${i}` };
-      addSnapshot(copy);
+      const copy: ModelSnapshot = { id: `snap-d${i}`, account: BIG, region: DEST, state: 'pending', tags: [{ Key: 'dlm:managed', Value: 'true' }], createdAt: -600, completesAt: minSeconds + random() * (maxSeconds - minSeconds), source: `snap-dlm-source-${i}` };
+      ec2.add(copy);
       dlm.push(copy);
     }
   }
@@ -405,14 +276,12 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
   await clock.run();
 
   // -------------------------------------------------------------------------------------------
-  const copiesBySource = new Map<string, SimSnapshot[]>();
-  for (const s of snapshots.values()) if (s.source !== undefined) (copiesBySource.get(s.source) ?? copiesBySource.set(s.source, []).get(s.source)!).push(s);
   let copied = 0;
   let lost = 0;
   let duplicated = 0;
   for (const p of planned) {
-    const copies = (copiesBySource.get(p.snapshotId) ?? []).filter((c) => stateOf(c) !== 'error' && c.tags.some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value === p.snapshotId));
-    if (copies.some((c) => stateOf(c) === 'completed')) copied++;
+    const copies = ec2.copiesOf(p.snapshotId).filter((c) => ec2.stateOf(c) !== 'error');
+    if (copies.some((c) => ec2.stateOf(c) === 'completed')) copied++;
     else lost++;
     if (copies.length > 1) duplicated++;
   }
@@ -445,12 +314,13 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     const first = Math.min(...ps.map((p) => p.at));
     const last = Math.max(...ps.map((p) => interpreter.executions.get(`${account}-${SOURCE}-${p.snapshotId}-${DEST}`)?.endedAt ?? Infinity));
     const ideal = idealSeconds(ps, first, account);
-    return { account, snapshots: ps.length, drain: last - first, ideal, ratio: (last - first) / ideal, peak: peakOurs.get(key(account, DEST)) ?? 0 };
+    return { account, snapshots: ps.length, drain: last - first, ideal, ratio: (last - first) / ideal, peak: ec2.peakOurs.get(key(account, DEST)) ?? 0 };
   });
   drains.sort((a, b) => b.ratio - a.ratio);
   const worst = drains[0]!;
   const big = drains.find((d) => d.account === BIG)!;
   const n = planned.length;
+  const ec2Calls = ec2.calls;
   const callsPerSnapshot = ec2Calls.total / n;
   const h = (s: number): string => `${(s / 3600).toFixed(2)} h`;
   const transitions = executions.reduce((t, e) => t + e.transitions, 0);
@@ -459,13 +329,13 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
 
   console.log(`[${scenario.name}] ${scenario.title}`);
   console.log(`  seed ${SEED}: ${n} snapshots (${duplicates} delivered twice), maxInFlightCopies ${MAX_IN_FLIGHT}, EC2 quota ${EC2_COPY_QUOTA}${dlm.length ? `, ${dlm.length} DLM copies pending until ${dlm.map((d) => h(d.completesAt)).join(', ')}` : ''}`);
-  console.log(`  ambiguous CopySnapshot answers (copy made, 500 returned): ${ambiguousAnswers}; CopySnapshot refused for EC2's quota: ${ec2Calls.refusedQuota}`);
+  console.log(`  ambiguous CopySnapshot answers (copy made, 500 returned): ${ec2Calls.ambiguous}; CopySnapshot refused for EC2's quota: ${ec2Calls.refusedQuota}`);
   console.log(`  executions: ${executions.length} started, ${failed.length} not succeeded${failed.length ? ` (${failed.slice(0, 3).map((f) => `${f.error}: ${f.cause}`).join('; ')})` : ''}`);
   console.log(`  big account ${BIG}: ${big.snapshots} snapshots, drain ${h(big.drain)} vs ideal ${h(big.ideal)} = ${big.ratio.toFixed(3)}×, peak pending copies ${big.peak}`);
   console.log(`  worst account ${worst.account}: ${worst.snapshots} snapshots, drain ${h(worst.drain)} vs ideal ${h(worst.ideal)} = ${worst.ratio.toFixed(3)}×`);
   console.log(`  EC2 calls: ${ec2Calls.total} (${[...ec2Calls.byAction.entries()].map(([a, c]) => `${a} ${c}`).join(', ')}) = ${callsPerSnapshot.toFixed(1)} per snapshot; by step: ${[...ec2Calls.byStep.entries()].map(([a, c]) => `${a} ${(c / n).toFixed(1)}`).join(', ')}; ${ec2Calls.throttled} throttled`);
   console.log(`  state transitions ${(transitions / n).toFixed(1)} per snapshot (admission waits ${waitsPerSnapshot.toFixed(1)}); step invocations ${(stepInvocations / n).toFixed(1)} per snapshot; start invocations ${startInvocations}; history events: worst execution ${worstExecution.events} (${worstExecution.transitions} transitions)`);
-  const peakInFlight = Math.max(...[...peakOurs.values()]);
+  const peakInFlight = Math.max(...[...ec2.peakOurs.values()]);
   const writes = dynamodb.requests.filter((r) => r.action === 'UpdateItem').length;
   const fullAnswers = dynamodb.requests.filter((r) => r.outcome === 'conditional-check-failed').length;
   console.log(`  copy slots: at most ${peakInFlight} of this app's copies pending per account and destination (cap ${MAX_IN_FLIGHT}); DynamoDB UpdateItem ${(writes / n).toFixed(1)} per snapshot (${fullAnswers} conditional-check-failed); DescribeExecution ${(describeCalls / n).toFixed(2)} per snapshot (${describeThrottled} throttled)`);

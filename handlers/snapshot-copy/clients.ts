@@ -21,9 +21,9 @@ import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/cli
  * "outcome unknown": the step confirms before copying again).
  * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html (requestHandler options)
  * https://github.com/smithy-lang/smithy-typescript/blob/main/packages/types/src/http/httpHandlerInitialization.ts
- * Worst case of one call: maxAttempts × (connectionTimeoutMs + requestTimeoutMs) plus the SDK's
- * backoff (at most 20 s a retry): ~45 s for EC2 and ~35 s for the others, under every function's
- * timeout (a test checks it against the stack's timeouts).
+ * Worst case of one call: maxAttempts × (connectionTimeout + requestTimeout) plus the SDK's backoff
+ * (at most 2^i s before retry i+1): 27 s for EC2 (2 attempts) and for the others (3 attempts), at most
+ * half of every function's timeout (a test checks it against the stack's timeouts).
  */
 export const HTTP_TIMEOUTS = {
   /** EC2: DescribeSnapshots pages of up to 1,000 snapshots take a few seconds at most. */
