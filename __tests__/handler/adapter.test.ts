@@ -139,17 +139,24 @@ describe('step', () => {
   }
   const data: CopyData = { account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc1234', destinationRegion: 'us-east-1' };
   const now = new Date('2026-03-01T00:00:00Z');
-  const run = (step: Step, d: CopyData = data, env: Record<string, string> = {}, startedAt = '2026-02-28T00:00:00Z', waits = 0) => {
-    const clients = provider();
-    const logger = recordingLogger();
+  /** The step's dependencies over the mocked clients (a fresh holder-status cache each time). */
+  const stepDeps = (env: Record<string, string> = {}, random = 0.5) => {
     const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE, ...env });
-    const slots = createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName);
-    const holders = createHolderStatusReader(new SFNClient({ region: 'us-east-1' }), config.stateMachineArn, () => now.getTime());
-    const result = runStep(
-      { step, executionStartTime: startedAt, data: d, waits },
-      { config, clients, logger, slots, holders, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now, random: () => 0.5 },
-    );
-    return { result, clients, logger };
+    return {
+      config,
+      clients: provider(),
+      logger: recordingLogger(),
+      slots: createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName),
+      holders: createHolderStatusReader(new SFNClient({ region: 'us-east-1' }), config.stateMachineArn, () => now.getTime()),
+      self: { account: OWN_ACCOUNT, partition: 'aws' },
+      now: () => now,
+      random: () => random,
+    };
+  };
+  const run = (step: Step, d: CopyData = data, env: Record<string, string> = {}, startedAt = '2026-02-28T00:00:00Z', waits = 0) => {
+    const deps = stepDeps(env);
+    const result = runStep({ step, executionStartTime: startedAt, data: d, waits }, deps);
+    return { result, clients: deps.clients, logger: deps.logger };
   };
   /** The admission wait after `waits` waits with random 0.5: 3/4 of min(7200, 400 × 2^waits). */
   const waitAfter = (waits: number) => Math.ceil(0.75 * Math.min(7200, 400 * 2 ** waits));
@@ -176,19 +183,8 @@ describe('step', () => {
 
   it.each(['inspect', 'find', 'confirm'] as const)('GIVEN RequestLimitExceeded outliving the SDK retries on %s THEN it answers unavailable with the outage wait (equal jitter over the outage count); 7 days after the start it throws Ec2Unavailable', async (step) => {
     ec2.on(DescribeSnapshotsCommand).rejects(awsError('RequestLimitExceeded', 503));
-    const clients = provider();
-    const logger = recordingLogger();
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE });
-    const deps = {
-      config,
-      clients,
-      logger,
-      slots: createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName),
-      holders: createHolderStatusReader(new SFNClient({ region: 'us-east-1' }), MACHINE),
-      self: { account: OWN_ACCOUNT, partition: 'aws' },
-      now: () => now,
-      random: () => 0,
-    };
+    const deps = stepDeps({}, 0);
+    const { logger } = deps;
     // Outage waits: 1, 2, 4, 8 minutes, then 10 minutes (16 waits), then doubling to 4 hours; the floor is half.
     for (const [outages, floor] of [[0, 30], [3, 240], [4, 300], [15, 300], [16, 600], [19, 4800], [25, 7200]] as const) {
       expect(await runStep({ step, executionStartTime: '2026-02-28T00:00:00Z', data, outages }, deps)).toEqual({ ...data, outcome: 'unavailable', waitSeconds: floor });
@@ -326,20 +322,7 @@ describe('step', () => {
     const aged = holders(20);
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: Object.keys(aged).map(copyOf) });
     ddb.on(UpdateItemCommand).rejects(full(aged));
-    const clients = provider();
-    const logger = recordingLogger();
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE });
-    const deps = {
-      config,
-      clients,
-      logger,
-      slots: createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName),
-      holders: createHolderStatusReader(new SFNClient({ region: 'us-east-1' }), MACHINE, () => now.getTime()),
-      self: { account: OWN_ACCOUNT, partition: 'aws' },
-      now: () => now,
-      random: () => 0,
-      pendingLooks: new Map<string, { at: number; ids: ReadonlySet<string> }>(),
-    };
+    const deps = { ...stepDeps({}, 0), pendingLooks: new Map<string, { at: number; ids: ReadonlySet<string> }>() };
     const event = { step: 'admit' as const, executionStartTime: '2026-02-28T00:00:00Z', data, waits: 1 };
     expect(await runStep(event, deps)).toMatchObject({ outcome: 'wait', waitSeconds: 400 });
     expect(await runStep(event, deps)).toMatchObject({ outcome: 'wait' });

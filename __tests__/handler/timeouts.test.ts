@@ -18,7 +18,7 @@ import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-stan
 import { COPY_START_TIMEOUT_SECONDS } from '../../stacks/central/snapshot-copy-intake';
 import { COPY_SWEEP_TIMEOUT_SECONDS } from '../../stacks/central/snapshot-copy-sweep';
 import { COPY_STEP_TIMEOUT_SECONDS } from '../../stacks/central/snapshot-copy-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, recordingLogger } from './support';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, pointSdkAt, recordingLogger } from './support';
 
 /**
  * The SDK's standard retry waits at most min(b × 2^i, 20) seconds before retry i+1, b random in [0, 1)
@@ -60,19 +60,14 @@ describe('the clients as shipped', () => {
 
 describe('a request the EC2 stand-in never answers', () => {
   let standin: Ec2Standin;
-  const saved = { ...process.env };
+  let restore: () => void;
   beforeAll(async () => {
     standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT });
-    process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
-    process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
-    process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
-    process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
-    delete process.env['AWS_SESSION_TOKEN'];
-    delete process.env['AWS_PROFILE'];
+    restore = pointSdkAt(standin.url);
   });
   afterAll(async () => {
     await standin.close();
-    process.env = saved;
+    restore();
   });
   beforeEach(() => standin.reset());
 

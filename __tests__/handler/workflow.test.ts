@@ -18,29 +18,23 @@ import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../sc
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, pointSdkAt, recordingLogger, sqsBatch, sqsRecord } from './support';
 
 /** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 let standin: Ec2Standin;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   // Copies stay pending 40 ms of real time; new copies are invisible to DescribeSnapshots for 0 ms unless a test says so.
   standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
-  process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
-  process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
-  process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
-  process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
-  delete process.env['AWS_SESSION_TOKEN'];
-  delete process.env['AWS_PROFILE'];
-  delete process.env['AWS_ENDPOINT_URL'];
+  restoreEnv = pointSdkAt(standin.url);
 });
 
 afterAll(async () => {
   await standin.close();
-  process.env = savedEnv;
+  restoreEnv();
 });
 
 beforeEach(() => {
