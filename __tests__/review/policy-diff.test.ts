@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeStatement, diffStatements, globCovers } from '../../cli/review/policy-diff';
+import { describeStatement, diffPolicies, globCovers } from '../../cli/review/policy-diff';
 import type { RawStatement } from '../../stacks/guardrails/policy-documents';
 
 const BUS = 'arn:aws:events:eu-west-1:111111111111:event-bus/central';
@@ -12,7 +12,7 @@ const orgPut: RawStatement = {
   Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abc1234567' }, 'ForAllValues:StringEquals': { 'events:source': ['aws.ec2'] } },
 };
 const change = (before: RawStatement, after: RawStatement) => {
-  const [c] = diffStatements([before], [after]);
+  const [c] = diffPolicies([before], [after]);
   return c!;
 };
 
@@ -58,15 +58,15 @@ describe('policy diff: widening', () => {
 
   it('GIVEN an added Allow statement in an existing policy THEN widening; a removed Allow THEN not', () => {
     const extra: RawStatement = { Sid: 'Extra', Effect: 'Allow', Principal: '*', Action: 'events:PutEvents', Resource: BUS };
-    const added = diffStatements([orgPut], [orgPut, extra]);
+    const added = diffPolicies([orgPut], [orgPut, extra]);
     expect(added).toEqual([expect.objectContaining({ sid: 'Extra', kind: 'added', widening: ['new Allow statement'] })]);
-    const removed = diffStatements([orgPut, extra], [orgPut]);
+    const removed = diffPolicies([orgPut, extra], [orgPut]);
     expect(removed).toEqual([expect.objectContaining({ sid: 'Extra', kind: 'removed', widening: [] })]);
   });
 
   it('GIVEN a removed Deny, or a Deny that covers fewer actions, THEN widening', () => {
     const deny: RawStatement = { Sid: 'DenyOthers', Effect: 'Deny', Principal: '*', Action: ['sqs:SendMessage', 'sqs:ReceiveMessage'], Resource: 'arn:aws:sqs:eu-west-1:1:q' };
-    expect(diffStatements([orgPut, deny], [orgPut])).toEqual([expect.objectContaining({ sid: 'DenyOthers', kind: 'removed', widening: ['Deny statement removed'] })]);
+    expect(diffPolicies([orgPut, deny], [orgPut])).toEqual([expect.objectContaining({ sid: 'DenyOthers', kind: 'removed', widening: ['Deny statement removed'] })]);
     const narrower = change(deny, { ...deny, Action: 'sqs:SendMessage' });
     expect(narrower.widening).toEqual(['no longer denied action: sqs:ReceiveMessage']);
     const conditioned = change(deny, { ...deny, Condition: { StringNotEquals: { 'aws:PrincipalAccount': '1' } } });
@@ -79,11 +79,11 @@ describe('policy diff: widening', () => {
   });
 
   it('GIVEN a new policy THEN its statements are listed as added, not flagged (nothing existed to widen)', () => {
-    expect(diffStatements(undefined, [orgPut])).toEqual([expect.objectContaining({ sid: 'OrgPuts', kind: 'added', widening: [] })]);
+    expect(diffPolicies(undefined, [orgPut])).toEqual([expect.objectContaining({ sid: 'OrgPuts', kind: 'added', widening: [] })]);
   });
 
   it('GIVEN an unchanged statement THEN no change is reported', () => {
-    expect(diffStatements([orgPut], [JSON.parse(JSON.stringify(orgPut))])).toEqual([]);
+    expect(diffPolicies([orgPut], [JSON.parse(JSON.stringify(orgPut))])).toEqual([]);
   });
 });
 
