@@ -174,19 +174,28 @@ export function conditionImplies(a: Condition, b: Condition): boolean {
   return oa.base === ob.base && JSON.stringify([...a.values].sort()) === JSON.stringify([...b.values].sort());
 }
 
-/** Condition keys that say who the caller is: part of the principal rule, not the condition rule. */
-const PRINCIPAL_KEYS = new Set(['aws:principalorgid', 'aws:principalaccount', 'aws:principalarn']);
-const scopesPrincipal = (c: Condition) => {
+/**
+ * Condition keys that scope a dimension rather than the request: who the caller is, and whose
+ * resource it is. They are read by the principal and resource rules, not the condition rule.
+ */
+const SCOPE_KEYS = {
+  principal: { org: 'aws:principalorgid', account: 'aws:principalaccount', arn: 'aws:principalarn' },
+  resource: { org: 'aws:resourceorgid', account: 'aws:resourceaccount', arn: undefined },
+} as const;
+type Dimension = keyof typeof SCOPE_KEYS;
+const scopeKeys = (d: Dimension): string[] => (Object.values(SCOPE_KEYS[d]) as (string | undefined)[]).filter((k): k is string => !!k);
+const scopes = (d: Dimension) => (c: Condition) => {
   const op = parseOperator(c.op);
-  return PRINCIPAL_KEYS.has(c.k) && op.set === '' && !op.ifExists && STRING_FAMILY.test(op.base);
+  return scopeKeys(d).includes(c.k) && op.set === '' && !op.ifExists && STRING_FAMILY.test(op.base);
 };
+const scopesAny = (c: Condition) => scopes('principal')(c) || scopes('resource')(c);
 
 /**
  * Every base condition must be implied by one of the new statement's; new ones only narrow.
- * `which`: the conditions on other keys, or (for the principal rule) those that say who the caller is.
+ * `which`: the conditions on other keys, or (for the principal and resource rules) their scoping keys.
  */
-export function conditionRule(before: RawStatement, after: RawStatement, f: Finding = finding(), which: 'other' | 'principal' = 'other'): Finding {
-  const pick = (c: Condition) => (which === 'principal' ? scopesPrincipal(c) : !scopesPrincipal(c));
+export function conditionRule(before: RawStatement, after: RawStatement, f: Finding = finding(), which: 'other' | Dimension = 'other'): Finding {
+  const pick = (c: Condition) => (which === 'other' ? !scopesAny(c) : scopes(which)(c));
   const bc = conditionsOf(before).filter(pick);
   const ac = conditionsOf(after).filter(pick);
   for (const b of bc) {
@@ -218,11 +227,11 @@ export function conditionRule(before: RawStatement, after: RawStatement, f: Find
 }
 
 // ---------------------------------------------------------------------------------------------
-// Principals
+// Principals and resources: items, narrowed by their scoping condition keys
 
-/** Who a statement admits: principal items, and the conditions that narrow them. */
-interface Who {
-  /** Normalized: `*`, `account:<id>`, an IAM ARN, `service:<name>`, `federated:<id>`, `canonical:<id>`. */
+/** What a statement admits in one dimension: items, and the conditions that narrow them. */
+interface Scope {
+  /** Principals normalized: `*`, `account:<id>`, an IAM ARN, `service:<name>`…; resources: ARN patterns. */
   readonly items: readonly { readonly item: string; readonly shown: string }[];
   readonly orgs?: Values;
   readonly accounts?: Values;
@@ -240,83 +249,98 @@ function normalizePrincipal(kind: string, v: string): string {
   return `${lower(kind)}:${v}`;
 }
 
-function whoOf(s: RawStatement): Who | undefined {
+function principalItems(s: RawStatement): Scope['items'] | undefined {
   if (s.Principal === undefined) return undefined; // identity policy: the caller is the attached identity
-  const items: { item: string; shown: string }[] = [];
-  if (s.Principal === '*') items.push({ item: '*', shown: '*' });
-  else {
-    for (const [kind, values] of Object.entries(s.Principal as Record<string, unknown>)) {
-      for (const v of valuesOf(values)) items.push({ item: normalizePrincipal(kind, v), shown: v === '*' ? '*' : `${kind}:${v}` });
-    }
-  }
-  const scoped = conditionsOf(s).filter(scopesPrincipal);
+  if (s.Principal === '*') return [{ item: '*', shown: '*' }];
+  return Object.entries(s.Principal as Record<string, unknown>).flatMap(([kind, values]) => valuesOf(values).map((v) => ({ item: normalizePrincipal(kind, v), shown: v === '*' ? '*' : `${kind}:${v}` })));
+}
+
+function scopeOf(s: RawStatement, d: Dimension): Scope | undefined {
+  const items = d === 'principal' ? principalItems(s) : s.Resource !== undefined ? valuesOf(s.Resource).map((v) => ({ item: v, shown: v })) : undefined;
+  if (!items) return undefined;
+  const scoped = conditionsOf(s).filter(scopes(d));
   // One operator per key in practice; a Like among them makes all of them patterns (a superset: safe for "before").
-  const scope = (key: string): Values | undefined => {
+  const scope = (key: string | undefined): Values | undefined => {
     const cs = scoped.filter((c) => c.k === key);
     return cs.length ? { values: cs.flatMap((c) => c.values), like: cs.some((c) => /Like$/.test(parseOperator(c.op).base)) } : undefined;
   };
-  return { items, orgs: scope('aws:principalorgid'), accounts: scope('aws:principalaccount'), arns: scope('aws:principalarn') };
+  const keys = SCOPE_KEYS[d];
+  return { items, orgs: scope(keys.org), accounts: scope(keys.account), arns: scope(keys.arn) };
 }
 
-const accountOf = (item: string) => /^account:(\d{12})$/.exec(item)?.[1] ?? /^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):/.exec(item)?.[1];
+/** The account an item belongs to, when it names one: `account:<id>`, or the account field of an ARN. */
+const accountOf = (item: string) => /^account:(\d{12})$/.exec(item)?.[1] ?? /^arn:aws[\w-]*:[^:]*:[^:]*:(\d{12}):/.exec(item)?.[1];
 /** The ARN pattern an item stands for, for `aws:PrincipalArn` patterns. */
 const arnOf = (item: string) => (item.startsWith('account:') ? `arn:aws:iam::${item.slice(8)}:*` : item.startsWith('arn:') ? item : undefined);
 
-/**
- * Whether principal `item` (restricted by `by`) is admitted by `who`. `assumed`: the organization
- * membership taken on trust (an account the base admitted through its organization).
- */
-function principalCovered(item: string, by: Who, who: Who): { covered: boolean; assumed?: string } {
+/** Whether a listed item of `scope` covers `item` (wildcards; an account covers its principals). */
+const listedCovers = (scope: Scope, item: string) => {
   const account = accountOf(item);
-  const listed = who.items.some(({ item: w }) => w === '*' || w === item || (w.startsWith('account:') && account === w.slice(8)) || (w.startsWith('arn:') && item.startsWith('arn:') && globCovers(w, item)));
-  if (!listed) return { covered: false };
+  return scope.items.some(({ item: w }) => w === '*' || w === item || (w.startsWith('account:') && account === w.slice(8)) || (w.startsWith('arn:') && item.startsWith('arn:') && globCovers(w, item)));
+};
+
+/**
+ * Whether `item` (restricted by `by`) is admitted by `scope`. `assumed`: an organization taken on
+ * trust, for an item in a named account that the base admitted through its organization (the
+ * organization's member list is not visible offline).
+ */
+function scopeCovers(scope: Scope, item: string, by: Scope): { covered: boolean; assumed?: string } {
+  if (!listedCovers(scope, item)) return { covered: false };
+  const account = accountOf(item);
   let assumed: string | undefined;
-  if (who.orgs) {
-    if (by.orgs && valuesCovered(who.orgs, by.orgs, false)) {
-      // restricted to the same organization(s)
-    } else if (account) assumed = list(who.orgs.values);
-    else return { covered: false };
+  if (scope.orgs && !(by.orgs && valuesCovered(scope.orgs, by.orgs, false))) {
+    if (!account) return { covered: false };
+    assumed = list(scope.orgs.values);
   }
-  if (who.accounts && !(by.accounts ? valuesCovered(who.accounts, by.accounts, false) : account && valueCovered(who.accounts, account, false, false))) return { covered: false };
-  if (who.arns) {
+  if (scope.accounts && !(by.accounts ? valuesCovered(scope.accounts, by.accounts, false) : account && valueCovered(scope.accounts, account, false, false))) return { covered: false };
+  if (scope.arns) {
     const arn = arnOf(item);
-    if (!(by.arns ? valuesCovered(who.arns, by.arns, false) : arn && valueCovered(who.arns, arn, item.startsWith('account:'), false))) return { covered: false };
+    if (!(by.arns ? valuesCovered(scope.arns, by.arns, false) : arn && valueCovered(scope.arns, arn, item.startsWith('account:'), false))) return { covered: false };
   }
   return { covered: true, ...(assumed ? { assumed } : {}) };
 }
 
-const describeWho = (w: Who) =>
-  `${list(w.items.map((i) => i.shown))}${w.orgs ? ` in organization ${list(w.orgs.values)}` : ''}${w.accounts ? ` of account ${list(w.accounts.values)}` : ''}${w.arns ? ` matching ${list(w.arns.values, 2)}` : ''}`;
+const describeScope = (w: Scope) =>
+  `${list(w.items.map((i) => i.shown), 3)}${w.orgs ? ` in organization ${list(w.orgs.values)}` : ''}${w.accounts ? ` of account ${list(w.accounts.values)}` : ''}${w.arns ? ` matching ${list(w.arns.values, 2)}` : ''}`;
 
-/** Principals the new statement admits that the old did not (with the org-scoping keys). */
-export function principalRule(before: RawStatement, after: RawStatement, f: Finding = finding()): Finding {
-  const b = whoOf(before);
-  const a = whoOf(after);
-  if (!b && !a) return f;
-  if (!b || !a) {
-    note(f, `principal changed: ${b ? describeWho(b) : 'the attached identity'} -> ${a ? describeWho(a) : 'the attached identity'}`, true);
-    return f;
-  }
-  const wider = a.items.filter((i) => !principalCovered(i.item, a, b).covered);
-  // Principals the base listed too, now admitted under looser caller conditions: name the condition.
-  const unrestricted = wider.filter((i) => principalCovered(i.item, a, { items: b.items }).covered);
+/** Items (principals or resources) the new statement admits that the old did not, with their scoping keys. */
+function scopeRule(d: Dimension, before: RawStatement, after: RawStatement, f: Finding): Finding {
+  const b = scopeOf(before, d);
+  const a = scopeOf(after, d);
+  if (!b || !a) return f;
+  const wider = a.items.filter((i) => !scopeCovers(b, i.item, a).covered);
+  // Items the base listed too, now admitted under looser scoping conditions: name the condition.
+  const unrestricted = wider.filter((i) => listedCovers(b, i.item));
   const added = wider.filter((i) => !unrestricted.includes(i));
   if (added.length) {
-    const scope = a.orgs && a.items.some((i) => i.item === '*') ? ` (every principal in organization ${list(a.orgs.values)})` : '';
-    note(f, `principal widened: + ${list(added.map((i) => i.shown))}${scope}`, true);
+    const everyone = a.orgs && a.items.some((i) => i.item === '*') ? ` (every ${d} in organization ${list(a.orgs.values)})` : '';
+    note(f, `${d} widened: + ${list(added.map((i) => i.shown), 3)}${everyone}`, true);
   }
   if (unrestricted.length) {
-    const lines = conditionRule(before, after, finding(), 'principal').widening;
-    for (const line of lines.length ? lines : [`principal widened: ${describeWho(b)} -> ${describeWho(a)}`]) note(f, line, true);
+    const lines = conditionRule(before, after, finding(), d).widening;
+    for (const line of lines.length ? lines : [`${d} widened: ${describeScope(b)} -> ${describeScope(a)}`]) note(f, line, true);
   }
-  const assumedOrgs = [...new Set(a.items.map((i) => principalCovered(i.item, a, b).assumed).filter((x): x is string => !!x))];
-  const narrower = b.items.filter((i) => !principalCovered(i.item, b, a).covered);
-  if (narrower.length || assumedOrgs.length) {
-    const was = describeWho(b);
-    const now = describeWho(a);
-    if (was !== now) note(f, `principal narrowed: ${was} -> ${now}${assumedOrgs.length ? ` (listed accounts taken as members of ${assumedOrgs.join(', ')}: membership is not visible offline)` : ''}`, false);
+  const assumed = [...new Set(a.items.map((i) => scopeCovers(b, i.item, a).assumed).filter((x): x is string => !!x))];
+  const narrower = b.items.filter((i) => !scopeCovers(a, i.item, b).covered);
+  if (narrower.length || assumed.length) {
+    const was = describeScope(b);
+    const now = describeScope(a);
+    const trust = assumed.length ? ` (the named accounts taken as members of ${assumed.join(', ')}: membership is not visible offline)` : '';
+    const plain = !a.orgs && !a.accounts && !a.arns && !b.orgs && !b.accounts && !b.arns;
+    if (plain) note(f, `${d} narrowed: - ${list(narrower.map((i) => i.shown), 3)}`, false);
+    else if (was !== now) note(f, `${d} narrowed: ${was} -> ${now}${trust}`, false);
   }
   return f;
+}
+
+/** Principals: who the statement admits (`Principal` with aws:PrincipalOrgID/Account/Arn). */
+export function principalRule(before: RawStatement, after: RawStatement, f: Finding = finding()): Finding {
+  const [b, a] = [principalItems(before), principalItems(after)];
+  if (!!b !== !!a) {
+    note(f, `principal changed: ${b ? list(b.map((i) => i.shown)) : 'the attached identity'} -> ${a ? list(a.map((i) => i.shown)) : 'the attached identity'}`, true);
+    return f;
+  }
+  return scopeRule('principal', before, after, f);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +363,8 @@ function namesRule(what: 'action' | 'resource', ci: boolean, before: RawStatemen
     return f;
   }
   if (!b.not && !a.not) {
+    // Resources: with aws:ResourceOrgID / aws:ResourceAccount read as part of them.
+    if (what === 'resource') return scopeRule('resource', before, after, f);
     const more = uncovered(b.values, a.values, ci);
     if (more.length) note(f, `${what} widened: + ${list(more, 3)}`, true);
     const fewer = uncovered(a.values, b.values, ci);
@@ -416,7 +442,8 @@ export function diffPolicies(before: readonly RawStatement[] | undefined, after:
     if (!old) {
       const cover = s.Effect === 'Allow' && !isNewPolicy ? coveredBy(s, b) : undefined;
       const widens = !isNewPolicy && s.Effect === 'Allow' && !cover;
-      changes.push({ sid, kind: 'added', summary: describeStatement(s), details: cover ? [`the base already grants this (statement ${cover})`] : [], widening: widens ? ['new Allow statement'] : [] });
+      const details = cover ? [`the base already grants this (statement ${cover})`, ...compareAllow(b.get(cover)!, s).details] : [];
+      changes.push({ sid, kind: 'added', summary: describeStatement(s), details, widening: widens ? ['new Allow statement'] : [] });
       continue;
     }
     if (JSON.stringify(old) === JSON.stringify(s)) continue;
