@@ -70,7 +70,7 @@ export const TYPES: readonly { readonly type: string; readonly kind: 'resource' 
 export type GeneratedArgument = ForceNewArgument;
 export type GeneratedType = ForceNewType;
 
-class Mirror {
+export class Mirror {
   private readonly cache = new Map<string, GoFile | undefined>();
   constructor(
     readonly gitDir: string,
@@ -94,8 +94,10 @@ class Mirror {
   text(path: string): string {
     return this.git(['show', `${this.ref}:${path}`]);
   }
-  git(args: string[]): string {
+  /** `allowNoMatch`: `git grep` exits 1 when nothing matches. */
+  git(args: string[], allowNoMatch = false): string {
     const r = spawnSync('git', ['--git-dir', this.gitDir, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    if (r.status === 1 && allowNoMatch && r.stderr === '') return '';
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   }
@@ -307,7 +309,7 @@ interface Registration {
 
 function registration(mirror: Mirror, type: string, kind: 'resource' | 'data'): Registration {
   const methods = kind === 'resource' ? ['SDKResources', 'FrameworkResources'] : ['SDKDataSources', 'FrameworkDataSources'];
-  const hits = mirror.git(['grep', '-l', '-F', `"${type}"`, mirror.ref, '--', ...methods.map((m) => `index/internal/service/*/method.servicePackage.${m}.goindex`)]);
+  const hits = mirror.git(['grep', '-l', '-F', `"${type}"`, mirror.ref, '--', ...methods.map((m) => `index/internal/service/*/method.servicePackage.${m}.goindex`)], true);
   const paths = hits.split('\n').filter(Boolean).map((l) => l.slice(mirror.ref.length + 1));
   for (const path of paths) {
     const file = mirror.need(path);
