@@ -214,7 +214,8 @@ export function renderMarkdown(r: Report): string {
     if (!groups.length) out.push('No stack changes.');
     else {
       out.push('| stack | verdict |', '|---|---|');
-      for (const g of groups) out.push(`| ${stackList(g.map((sec) => sec.id))} | ${normalizeFor(g[0]!.id, r.stacks[g[0]!.id]!.verdict).replace(/\|/g, '\\|')} |`);
+      // A shared row shows the verdict with the stack's own id and account as placeholders.
+      for (const g of groups) out.push(`| ${stackList(g.map((sec) => sec.id))} | ${(g.length === 1 ? r.stacks[g[0]!.id]!.verdict : normalizeFor(g[0]!.id, r.stacks[g[0]!.id]!.verdict)).replace(/\|/g, '\\|')} |`);
     }
     for (const g of groups) {
       const first = g[0]!;
