@@ -25,7 +25,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -467,5 +467,26 @@ describe('copies: the command line', () => {
     const noCopy = cli(['retry'], { ORG_CONFIG: file });
     expect(noCopy.status).toBe(2);
     expect(noCopy.stderr).toBe('error: the org config has no snapshotCopy, so there is no copy workflow to retry executions of\n');
+  });
+});
+
+describe('copies: the README sends operators to it', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  /** The rows of the alert table in "The snapshot-copy path" (error → what to do). */
+  const alertRows = () => {
+    const table = readme.slice(readme.indexOf('**What each alert means**'));
+    return table
+      .slice(0, table.indexOf('\n\n', table.indexOf('|')))
+      .split('\n')
+      .filter((l) => /^\| `/.test(l) || /^\| copy DLQ/.test(l));
+  };
+
+  it('every alert whose remedy is to start the copy again names npm run copies -- retry; none says "start again" without it', () => {
+    const rows = alertRows();
+    for (const error of ['CopyFailed', 'CopyPermissionDenied', 'CopyWaitTimedOut', 'Ec2Unavailable', 'SlotTableUnavailable', 'States.Timeout']) {
+      expect(rows.find((r) => r.startsWith(`| \`${error}\``)), error).toContain('`npm run copies -- retry`');
+    }
+    for (const row of rows) if (/start (it )?again/.test(row)) expect(row).toContain('npm run copies -- retry');
+    expect(rows.find((r) => r.startsWith('| `InvalidCopyInput`'))).toContain('`copies retry` skips it');
   });
 });
