@@ -17,10 +17,10 @@ import { handlerBundleFromDist } from './handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { SweepTooLargeError } from './stacks/central/sweep-workflow';
-import { RolePolicyTooLargeError } from './stacks/role-with-policies';
+import { RolePolicyTooLargeError } from './stacks/policy/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
-import { PolicyTooLargeError } from './stacks/policy-limits';
+import { PolicyTooLargeError } from './stacks/policy/policy-limits';
 import { synthesize } from './stacks/synth';
 
 /**

@@ -40,7 +40,7 @@ import { COPY_WORKFLOW_NAME, verify, type VerifyReport } from '../cli/verify/ver
 import { buildApp } from '../stacks/app';
 import { centralBusPolicy } from '../stacks/central/event-bus';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../stacks/names';
-import { renderPolicy } from '../stacks/policy';
+import { renderPolicy } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, testConfig } from './support/config';
 import { noCredentials } from './support/aws-env';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
 import { UsageError } from '../common/errors';
 import { wantsHelp } from '../common/help';
-import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
+import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';

@@ -10,7 +10,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-s
 import type { OrgConfig } from '../../config/schema';
 import { ALERT_PATTERNS } from '../../stacks/event-patterns';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, COPY_STATE_MACHINE_NAME, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../../stacks/names';
-import { forwardingRegions } from '../../stacks/snapshot-copy-permissions';
+import { forwardingRegions } from '../../stacks/policy/snapshot-copy-permissions';
 import { describeAwsFailure } from '../common/aws-failure';
 import { copyWorkflowArn, failedExecutionsSince } from '../common/copy-executions';
 import { NoCredentialsError } from '../common/credentials';
