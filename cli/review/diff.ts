@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkStackJson, resourcesOf, type StackJson, type Suppression, type SynthResource } from '../../stacks/guardrails';
-import { parsePolicy, POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
+import { parsePolicy } from '../../stacks/policy/found-policy';
+import { POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
 import { describeReason, DESTROY_CONSEQUENCES, knownType, leafChanges, META_ARGUMENTS, referencesIn, replacementReasons, type LeafChange } from './force-new';
 import { diffJson, diffStateMachine, parseJsonDocument, STATE_MACHINE_DEFINITIONS, type JsonChange, type StateMachineDiff } from './json-diff';
 import { readStack, type SynthOutput } from './load';

@@ -19,7 +19,7 @@
  * - Deny statements are compared the other way round: a Deny that applies to less widens.
  * - A new or changed statement that another statement of the base already covers widens nothing.
  */
-import { asList, principalsOf, type RawStatement } from '../../stacks/guardrails/policy-documents';
+import { asList, principalsOf, type RawStatement } from '../../stacks/policy/found-policy';
 
 export interface StatementChange {
   /** Sid, or `#n` for a statement without one. */
