@@ -3,15 +3,17 @@ import { diffStack } from '../../cli/review/diff';
 import { leafChanges, replacementReasons } from '../../cli/review/force-new';
 import { FORCE_NEW_TABLE, PROVIDER_SOURCE } from '../../cli/review/force-new-table';
 import { verdict } from '../../cli/review/render';
-import { allFeaturesOrg, exampleOrg, synthConfig, typesOf } from './synth-configs';
+import { allFeaturesOrg, exampleOrg, goldenStacks, synthConfig, typesOf } from './synth-configs';
 
 /** Types later features add (KMS keys of their own, the copy path's pieces): the table must know them before they ship. */
 const LATER_TYPES = ['aws_kms_key', 'aws_kms_alias', 'aws_kms_key_policy', 'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policies_exclusive', 'aws_dynamodb_table', 'aws_sfn_state_machine', 'aws_lambda_function'];
 
 describe('ForceNew table: generated from the provider source', () => {
-  const synthesized = typesOf(synthConfig(exampleOrg()), synthConfig(allFeaturesOrg()));
+  const golden = goldenStacks();
+  const synthesized = typesOf(synthConfig(exampleOrg()), synthConfig(allFeaturesOrg()), golden);
 
-  it('has an entry for every resource and data source type a synth of the example org and of every feature writes', () => {
+  it('has an entry for every resource and data source type a synth of the example org and of every feature writes (and the golden syntheses)', () => {
+    expect([...golden.keys()].some((k) => k.startsWith('all-features/'))).toBe(true);
     expect(synthesized.resource.size).toBeGreaterThan(15);
     const missing = [...synthesized.resource].filter((t) => FORCE_NEW_TABLE[t]?.kind !== 'resource');
     const missingData = [...synthesized.data].filter((t) => FORCE_NEW_TABLE[t]?.kind !== 'data');

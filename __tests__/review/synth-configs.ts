@@ -3,7 +3,8 @@
  * review reads them (stack id -> cdk.tf.json content). For tests of what the stacks write.
  */
 import { Testing } from 'cdktf';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EXAMPLE_CONFIG_PATH, parseOrgConfig } from '../../config/load';
 import type { OrgConfigInput } from '../../config/schema';
 import { buildApp } from '../../stacks/app';
@@ -42,4 +43,16 @@ export function typesOf(...outputs: StackJsonMap[]): { resource: Set<string>; da
     }
   }
   return { resource, data };
+}
+
+/** The golden syntheses (`__tests__/golden/<config>/<stack>.cdk.tf.json`, kept byte-equal to a synth by synth-golden.test.ts). */
+export function goldenStacks(): StackJsonMap {
+  const root = join(__dirname, '..', 'golden');
+  const out: StackJsonMap = new Map();
+  for (const config of readdirSync(root)) {
+    for (const file of readdirSync(join(root, config)).filter((f) => f.endsWith('.cdk.tf.json'))) {
+      out.set(`${config}/${file}`, JSON.parse(readFileSync(join(root, config, file), 'utf8')) as Record<string, unknown>);
+    }
+  }
+  return out;
 }
