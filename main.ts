@@ -10,10 +10,14 @@
  * - `SYNTH_SHARDS`: threads synthesizing at once, 1-16 in plain decimal digits; default one per
  *   core (at most 4) from 100 member accounts up, else 1.
  * - `CDKTF_CREATION_STACKS=1`: keep cdktf's token creation stack traces (slow; for debugging).
+ * - `EBS_EVENT_HUB_ROLE`: the role every provider assumes, `deploy` (default: `deployment.roleName`)
+ *   or `plan` (`deployment.planRoleName`, read-only: a synth for `terraform plan`, which
+ *   `npm run rollout` refuses to apply). Anything else is an error.
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
 import { handlerBundleFromDist } from './handler-bundle';
+import { PROVIDER_ROLES, type ProviderRole } from './stacks/base-stack';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { RolePolicyTooLargeError } from './stacks/role-with-policies';
@@ -21,8 +25,20 @@ import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
 import { synthesize } from './stacks/synth';
 
+/** An environment variable with a value it does not take. */
+class EnvError extends Error {
+  override readonly name = 'EnvError';
+}
+
 /** Mistakes in the user's input: reported as one message, no stack trace, exit code 1. */
-const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError, GuardrailError];
+const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError, GuardrailError, EnvError];
+
+function providerRole(asked: string | undefined): ProviderRole {
+  if (asked === undefined) return 'deploy';
+  const role = PROVIDER_ROLES.find((r) => r === asked);
+  if (!role) throw new EnvError(`EBS_EVENT_HUB_ROLE: ${JSON.stringify(asked)} is not a provider role (allowed: ${PROVIDER_ROLES.join(', ')}; unset means deploy)`);
+  return role;
+}
 
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;
@@ -41,11 +57,12 @@ function shardCount(members: number): number {
 }
 
 async function main(): Promise<void> {
+  const role = providerRole(process.env.EBS_EVENT_HUB_ROLE);
   const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, __dirname));
   const snapshotCopyBundle = handlerBundleFromDist();
   const shards = shardCount(config.members.length);
   // Every check that can fail on user input runs (buildShard's preflight) before anything is written.
-  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards }), process.env.CDKTF_CREATION_STACKS === '1');
+  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * `npm run deployment-policy [-- --out DIR]`: writes the least-privilege deployment role policies
  * for the org config (`ORG_CONFIG`, else the example org) to DIR (default `deployment/`):
- * `deployment-role-policy.central.json` and `deployment-role-policy.member.json`.
+ * `deployment-role-policy.central.json` and `deployment-role-policy.member.json` (the deployment role), and
+ * `plan-role-policy.central.json` and `plan-role-policy.member.json` (the read-only plan role).
  * See README, "Deployment identity".
  */
 import { join } from 'node:path';

@@ -5,20 +5,25 @@
  */
 import type { OrgConfig } from '../../config/schema';
 import { UsageError } from '../common/errors';
-import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
+import { deploymentRolePolicies, planRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';
 
-/** The file of the `part`-th (1-based) managed policy of `target`. */
-export const policyFileName = (target: DeploymentTarget, part = 1): string => `deployment-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
+/**
+ * The file of the `part`-th (1-based) managed policy of `target`: `deployment-role-policy.*` for the
+ * deployment role (`deployment.roleName`), `plan-role-policy.*` for the read-only plan role
+ * (`deployment.planRoleName`).
+ */
+export const policyFileName = (target: DeploymentTarget, part = 1, role: 'deployment' | 'plan' = 'deployment'): string =>
+  `${role}-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
 
-/** File name -> content (pretty JSON, trailing newline), for both targets. */
+/** File name -> content (pretty JSON, trailing newline), for both targets and both roles. */
 export function renderDeploymentPolicies(config: OrgConfig): Record<string, string> {
   const targets: DeploymentTarget[] = ['central', 'member'];
-  return Object.fromEntries(
-    targets.flatMap((t) => deploymentRolePolicies(config, t).map((doc, i) => [policyFileName(t, i + 1), `${JSON.stringify(doc, null, 2)}\n`])),
-  );
+  const files = (role: 'deployment' | 'plan', policies: typeof deploymentRolePolicies) =>
+    targets.flatMap((t) => policies(config, t).map((doc, i) => [policyFileName(t, i + 1, role), `${JSON.stringify(doc, null, 2)}\n`]));
+  return Object.fromEntries([...files('deployment', deploymentRolePolicies), ...files('plan', planRolePolicies)]);
 }
 
 /** A bad command line (the commands' one `UsageError`, re-exported for the tests). */
