@@ -3,19 +3,9 @@
  * (checked against every role the stacks create, like `roleName`) and the CI principals it trusts.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseOrgConfig } from '../config/load';
+import { parseOrgConfig } from '../config/load';
 import { DEFAULT_PLAN_ROLE_NAME, MAX_PLAN_PRINCIPALS } from '../config/schema';
-import { rawConfig } from './support/config';
-
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseOrgConfig(raw, 'test.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the config to be rejected');
-}
+import { problemsOf, rawConfig } from './support/config';
 
 const withDeployment = (deployment: Record<string, unknown>, extra: Record<string, unknown> = {}) => rawConfig({ deployment: deployment as never, ...extra });
 const CI = 'arn:aws:iam::999999999999:role/github-plan';
