@@ -20,7 +20,7 @@ import { handlerBundleFromDist } from './handler-bundle';
 import { PROVIDER_ROLES, type ProviderRole } from './stacks/base-stack';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
-import { RolePolicyTooLargeError } from './stacks/role-with-policies';
+import { RolePolicyTooLargeError } from './stacks/policy/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
 import { synthesize } from './stacks/synth';

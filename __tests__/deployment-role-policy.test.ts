@@ -1,5 +1,5 @@
 /**
- * The least-privilege deployment role policies (stacks/deployment-role-policy.ts, written by
+ * The least-privilege deployment role policies (stacks/policy/deployment-role-policy.ts, written by
  * `npm run deployment-policy` to deployment/): not stale, complete for every resource type the
  * synthesized stacks contain, scoped to the app's names, and deciding as intended in IAM.
  */
@@ -22,8 +22,8 @@ import {
   TERRAFORM_RESOURCE_PERMISSIONS,
   UnknownResourceTypeError,
   type DeploymentTarget,
-} from '../stacks/deployment-role-policy';
-import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy';
+} from '../stacks/policy/deployment-role-policy';
+import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { rawConfig } from './support/config';
 import { expectDecision, type SimulationRequest } from './support/iam';

@@ -21,8 +21,8 @@ import {
   RESOURCE_TYPES_BY_TARGET,
   UnknownResourceTypeError,
   type DeploymentTarget,
-} from '../stacks/deployment-role-policy';
-import type { PolicyDocument } from '../stacks/policy';
+} from '../stacks/policy/deployment-role-policy';
+import type { PolicyDocument } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { rawConfig } from './support/config';
 import { simulate } from './support/iam';

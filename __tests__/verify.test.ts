@@ -38,7 +38,7 @@ import { runVerify, scopeOf } from '../cli/verify/run';
 import { COPY_WORKFLOW_NAME, verify, type VerifyReport } from '../cli/verify/verify';
 import { centralBusPolicy } from '../stacks/central/event-bus';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../stacks/names';
-import { renderPolicy } from '../stacks/policy';
+import { renderPolicy } from '../stacks/policy/policy';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, testConfig } from './support/config';
 import { envWithoutOrgConfig, ROOT } from './support/run-main';
 

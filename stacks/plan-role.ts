@@ -7,10 +7,10 @@
  */
 import { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
-import { planRolePolicy, type DeploymentTarget } from './deployment-role-policy';
+import { planRolePolicy, type DeploymentTarget } from './policy/deployment-role-policy';
 import { CENTRAL_STACK_ID } from './names';
-import { policyDocument, type PolicyDocument } from './policy';
-import { RoleWithPolicies } from './role-with-policies';
+import { policyDocument, type PolicyDocument } from './policy/policy';
+import { RoleWithPolicies } from './policy/role-with-policies';
 
 /**
  * Trusts each principal's account root, admitting only the named roles by `aws:PrincipalArn`

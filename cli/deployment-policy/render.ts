@@ -5,7 +5,7 @@
  */
 import type { OrgConfig } from '../../config/schema';
 import { UsageError } from '../common/errors';
-import { deploymentRolePolicies, planRolePolicies, type DeploymentTarget } from '../../stacks/deployment-role-policy';
+import { deploymentRolePolicies, planRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';
