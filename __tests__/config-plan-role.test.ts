@@ -78,6 +78,8 @@ describe('deployment.planPrincipalArns', () => {
     'arn:aws:iam::99999999999:role/short-account',
     'arn:aws-cn:iam::999999999999:role/other-partition',
     'arn:aws:iam::999999999999:role/*',
+    'arn:aws:iam::999999999999:role/ci*/plan',
+    'arn:aws:iam::999999999999:role/ci//plan',
     'arn:aws:iam::999999999999:root',
     '999999999999',
   ])('rejects %j: not an IAM role ARN', (arn) => {

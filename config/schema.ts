@@ -58,9 +58,11 @@ export const MAX_PLAN_PRINCIPALS = 10;
 /**
  * An IAM role ARN in the commercial partition, with its path: what `aws:PrincipalArn` carries for
  * a session of that role (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
- * Paths are 1-512 characters of `/` and printable ASCII (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html).
+ * Path segments take role-name characters only: IAM allows any printable ASCII in a path
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html), but a `*` or `?` in an
+ * `ArnEquals` value is a wildcard, which would admit other roles.
  */
-const roleArnPattern = /^arn:aws:iam::\d{12}:role\/(?:[\x21-\x7e]{0,510}\/)?[\w+=,.@-]{1,64}$/;
+const roleArnPattern = /^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const planPrincipalArns = z
   .array(z.string().regex(roleArnPattern, { error: 'is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/[path/]name)' }))
   .min(1, { error: 'must list at least one role ARN (omit the field to create no plan role)' })
