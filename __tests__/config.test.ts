@@ -16,18 +16,7 @@ import {
   show,
 } from '../config/load';
 import { JSON_SCHEMA_PATH, renderJsonSchema } from '../scripts/write-json-schema';
-import { rawConfig } from './support/config';
-
-/** The problems reported for `raw`, or a failure if it was accepted. */
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseOrgConfig(raw, 'test.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the config to be rejected');
-}
+import { problemsOf, rawConfig } from './support/config';
 
 const withCentral = (central: Record<string, unknown>) => rawConfig({ central: { ...rawConfig().central, ...central } as never });
 const withMember0 = (member: Record<string, unknown>) =>

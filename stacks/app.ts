@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { App, TerraformStack } from 'cdktf';
 import type { OrgConfig } from '../config/schema';
+import type { ProviderRole } from './base-stack';
 import { CentralStack, HandlerBundleMissingError } from './central-stack';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { centralBusPolicy } from './central/event-bus';
@@ -13,6 +14,8 @@ export interface BuildAppProps {
   readonly outdir?: string;
   /** The built snapshot-copy handler; required when `config.snapshotCopy` is set. */
   readonly snapshotCopyBundle?: HandlerBundle;
+  /** The role every stack's provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 export interface Shard {
@@ -48,12 +51,12 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
   try {
     const central =
       shard.index === 0
-        ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle })
+        ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle, providerRole: props.providerRole })
         : new TerraformStack(app, CENTRAL_STACK_ID);
     const members = props.config.members
       .filter((_, i) => i % shard.count === shard.index)
       .map((member) => {
-        const stack = new MemberStack(app, { config: props.config, member });
+        const stack = new MemberStack(app, { config: props.config, member, providerRole: props.providerRole });
         // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
         // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
         stack.addDependency(central);

@@ -3,7 +3,7 @@ import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { centralIntakePattern } from './event-patterns';
-import { AccountStack } from './base-stack';
+import { AccountStack, type ProviderRole } from './base-stack';
 import { EventDeadLetterQueue } from './dead-letter-queue';
 import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './central/alerts';
 import { AuditLog, auditLogGroupName } from './central/audit-log';
@@ -25,6 +25,8 @@ export interface CentralStackProps {
    * @default - none: no copy function (allowed only without `snapshotCopy`)
    */
   readonly snapshotCopyBundle?: HandlerBundle;
+  /** The role the provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /** `snapshotCopy` is configured but no handler bundle was given. */
@@ -46,7 +48,7 @@ export class CentralStack extends AccountStack {
   constructor(scope: Construct, props: CentralStackProps) {
     const { config } = props;
     const { accountId, region, busName } = config.central;
-    super(scope, CENTRAL_STACK_ID, { config, accountId, region });
+    super(scope, CENTRAL_STACK_ID, { config, accountId, region, providerRole: props.providerRole });
     const copy = config.snapshotCopy;
     if (copy && !props.snapshotCopyBundle) {
       throw new HandlerBundleMissingError('snapshotCopyBundle: not given, but config.snapshotCopy is set; build the handler (npm run build) and pass its bundle');

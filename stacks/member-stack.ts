@@ -1,6 +1,6 @@
 import type { Construct } from 'constructs';
 import type { MemberConfig, OrgConfig } from '../config/schema';
-import { AccountStack } from './base-stack';
+import { AccountStack, type ProviderRole } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
 import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
@@ -9,6 +9,8 @@ import { copyPermissionsFor, forwardingRegions } from './policy/snapshot-copy-pe
 export interface MemberStackProps {
   readonly config: OrgConfig;
   readonly member: MemberConfig;
+  /** The role the provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /**
@@ -26,6 +28,7 @@ export class MemberStack extends AccountStack {
       accountId: member.accountId,
       region: member.regions[0]!,
       tags: member.name ? { [MEMBER_TAG_KEY]: member.name } : {},
+      providerRole: props.providerRole,
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,

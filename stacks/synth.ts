@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { OrgConfig } from '../config/schema';
 import { TerraformStack, type App } from 'cdktf';
+import type { ProviderRole } from './base-stack';
 import { buildShard, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
@@ -26,6 +27,8 @@ export interface SynthOptions {
    * @default 1 — one thread
    */
   readonly shards?: number;
+  /** The role the providers assume (recorded in the synth stamp). @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /** What a worker thread receives. */
@@ -34,6 +37,7 @@ export interface ShardJob {
   readonly snapshotCopyBundle?: HandlerBundle;
   readonly shard: Shard;
   readonly outdir: string;
+  readonly providerRole?: ProviderRole;
 }
 
 interface Manifest {
@@ -102,13 +106,13 @@ function runWorker(job: ShardJob): RunningWorker {
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
   const outdir = await synthesizeStacks(options);
-  writeSynthStamp(outdir, options.config);
+  writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
 }
 
 async function synthesizeStacks(options: SynthOptions): Promise<string> {
   const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
-  const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle }, { index: 0, count });
+  const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle, providerRole: options.providerRole }, { index: 0, count });
   if (count === 1) {
     const violations = appViolations(app);
     if (violations.length > 0) failGuardrails(app, violations);
@@ -124,6 +128,7 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
       snapshotCopyBundle: options.snapshotCopyBundle,
       shard: { index: i + 1, count },
       outdir: join(scratch, String(i + 1)),
+      providerRole: options.providerRole,
     }));
     const running = jobs.map(runWorker);
     const workers = Promise.all(running.map((w) => w.done));
