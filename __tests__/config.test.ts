@@ -179,6 +179,14 @@ describe('org config: rejected input, one rule each', () => {
     );
   });
 
+  it('rejects a snapshotCopy under which every member region would copy onto itself (nothing to copy), and accepts one copied region', () => {
+    // rawConfig's members list eu-west-1 and us-east-1.
+    expect(problemsOf(withCopy({ destinationRegion: 'eu-west-1', regionMap: { 'us-east-1': 'us-east-1' } }))).toEqual([
+      'snapshotCopy.destinationRegion: "eu-west-1" has nothing to copy: every member region (eu-west-1, us-east-1) would copy onto itself; choose a destination (or regionMap entry) other than the members\' regions, or remove snapshotCopy',
+    ]);
+    expect(() => parseOrgConfig(withCopy({ destinationRegion: 'eu-west-1' }))).not.toThrow();
+  });
+
   it('rejects a malformed kmsKeyId', () => {
     expect(problemsOf(withCopy({ kmsKeyId: 'my key' }))).toEqual(['snapshotCopy.kmsKeyId: "my key" is not a KMS key ARN, alias ARN, key id or alias/name']);
   });

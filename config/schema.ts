@@ -309,6 +309,18 @@ export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
       });
     }
   }
+  // The copy starter copies only from member regions whose destination is another region
+  // (SOURCE_REGIONS): with none, the copy path would be deployed to copy nothing.
+  if (typeof copy.destinationRegion === 'string') {
+    const destinationOf = (r: unknown) => (typeof r === 'string' && typeof regionMap[r] === 'string' ? regionMap[r] : copy.destinationRegion);
+    const memberRegions = members.flatMap((m) => (isObject(m) && Array.isArray(m.regions) ? m.regions : []));
+    if (memberRegions.length > 0 && memberRegions.every((r) => destinationOf(r) === r)) {
+      problems.push({
+        path: ['snapshotCopy', 'destinationRegion'],
+        message: `has nothing to copy: every member region (${[...new Set(memberRegions)].join(', ')}) would copy onto itself; choose a destination (or regionMap entry) other than the members' regions, or remove snapshotCopy`,
+      });
+    }
+  }
   const keyArnRegion = typeof copy.kmsKeyId === 'string' ? /^arn:aws:kms:([a-z0-9-]+):/.exec(copy.kmsKeyId)?.[1] : undefined;
   if (keyArnRegion) {
     const destinations = new Set([copy.destinationRegion, ...Object.values(regionMap)].filter((d) => typeof d === 'string'));

@@ -9,10 +9,10 @@ import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './ce
 import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
+import { AlertAlarm, DLQ_MESSAGE_EXPIRING_SECONDS, oldestMessageOlderThan, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
-import { copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
+import { configuredSourceRegions, copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
 
 export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -125,6 +125,14 @@ export class CentralStack extends AccountStack {
       topicArn: this.alerts.topic.arn,
       notifyOnOk: true,
     });
+    // The count alarm tells once; a dead letter nobody redrives is deleted 14 days after it arrived.
+    new AlertAlarm(this, 'target-dlq-expiring-alarm', {
+      alarmName: `${ALARM_NAME_PREFIX}central-target-dlq-messages-expiring`,
+      description: 'An undelivered event has waited 7 days in the central target DLQ; SQS deletes it after 14: redrive it now',
+      region,
+      metric: oldestMessageOlderThan(this.deadLetterQueue.queue.name, DLQ_MESSAGE_EXPIRING_SECONDS),
+      topicArn: this.alerts.topic.arn,
+    });
 
     if (copy && props.snapshotCopyBundle) {
       const self = config.members.find((m) => m.accountId === accountId);
@@ -137,6 +145,7 @@ export class CentralStack extends AccountStack {
         bundle: props.snapshotCopyBundle,
         destinationRegion: copy.destinationRegion,
         regionMap: copy.regionMap,
+        sourceRegions: configuredSourceRegions(config),
         kmsKeyId: copy.kmsKeyId,
         copyTag: copy.copyTag,
         memberRoleName: copy.memberRoleName,

@@ -4,7 +4,7 @@ import { AccountStack, type ProviderRole } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
 import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
-import { copyPermissionsFor, forwardingRegions } from './policy/snapshot-copy-permissions';
+import { copyPermissionsFor, destinationOnlyRegions } from './policy/snapshot-copy-permissions';
 
 export interface MemberStackProps {
   readonly config: OrgConfig;
@@ -32,9 +32,11 @@ export class MemberStack extends AccountStack {
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,
-      // Also the copy destination regions: a copy that fails (EC2 checks its key after CopySnapshot
-      // returns) emits copySnapshot `failed` there, and it must reach the central alert rule.
-      regions: forwardingRegions(config.snapshotCopy, member.regions),
+      regions: member.regions,
+      // The copy destination regions it does not list, for copy results only: a copy that fails (EC2
+      // checks its key after CopySnapshot returns) emits copySnapshot `failed` there, and it must
+      // reach the central alert rule; a snapshot created there must not start a copy.
+      copyResultRegions: destinationOnlyRegions(config.snapshotCopy, member.regions),
       centralBusArn: centralBusArn(config),
     });
     const copy = config.snapshotCopy;
