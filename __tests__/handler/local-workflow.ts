@@ -17,8 +17,10 @@ import { loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/co
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
 import type { Log } from '../../handlers/snapshot-copy/logger';
 import type { StartDeps } from '../../handlers/snapshot-copy/start';
+import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
+import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { FUNCTION_ARN } from './support';
@@ -47,7 +49,7 @@ export interface LocalWorkflowOptions {
   logger: Log;
   /** ms between retries / for Wait states (compressed time). */
   intervalMs?: number;
-  /** The copy-slots table (DynamoDB stand-in). @default - a fresh one */
+  /** The copy-slots and copy-ledger tables (DynamoDB stand-in). @default - a fresh one */
   dynamodb?: DynamoDbStandin;
   /** Called before a task runs (e.g. to delete the source mid-execution). */
   beforeTask?: (state: string, event: StepEvent) => void;
@@ -62,13 +64,23 @@ export class LocalWorkflow {
   readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
 
   constructor(private readonly options: LocalWorkflowOptions) {
-    this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, ...options.env });
-    this.dynamodb = options.dynamodb ?? new DynamoDbStandin();
+    this.config = loadStepConfig({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      MAX_IN_FLIGHT_COPIES: '15',
+      AWS_REGION: 'us-east-1',
+      SLOTS_TABLE_NAME: SLOTS_TABLE,
+      LEDGER_TABLE_NAME: LEDGER_TABLE,
+      ...options.env,
+    });
+    this.dynamodb = withLedgerTable(options.dynamodb ?? new DynamoDbStandin(), this.config.ledgerTableName);
     this.slots = createSlotStore(this.dynamodb.client as never, this.config.slotsTableName);
+    this.ledger = createLedgerStore(this.dynamodb.client as never, this.config.ledgerTableName);
   }
 
   readonly dynamodb: DynamoDbStandin;
   private readonly slots: ReturnType<typeof createSlotStore>;
+  /** The copy ledger the steps write (in `dynamodb`). */
+  readonly ledger: ReturnType<typeof createLedgerStore>;
 
   private readonly clients = createClientProvider({
     stsRegion: 'us-east-1',
@@ -86,6 +98,7 @@ export class LocalWorkflow {
         config: this.config,
         clients: this.clients,
         slots: this.slots,
+        ledger: this.ledger,
         logger: this.options.logger,
         self: identityFromArn(FUNCTION_ARN),
         now: this.now,
