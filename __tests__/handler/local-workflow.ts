@@ -13,17 +13,17 @@ import { ExecutionAlreadyExists, StartExecutionCommand, type StartExecutionComma
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
-import { loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
+import { loadStartConfig, loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
 import type { Log } from '../../handlers/snapshot-copy/logger';
-import type { StartDeps } from '../../handlers/snapshot-copy/start';
+import { handleStart, type StartDeps } from '../../handlers/snapshot-copy/start';
 import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
 import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
-import { FUNCTION_ARN } from './support';
+import { FUNCTION_ARN, createSnapshotEvent, sqsBatch, sqsRecord } from './support';
 
 export const STEP_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:ebs-event-hub-copy-step';
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
@@ -168,4 +168,24 @@ export class LocalWorkflow {
       .events.filter((e) => e.type === 'StateEntered')
       .map((e) => (e as { state?: { name?: string } }).state?.name ?? '?');
   }
+}
+
+/**
+ * Points the SDK of this process at an EC2/STS stand-in with static test credentials (the member
+ * role is "assumed" there too); returns what restores the environment.
+ */
+export function useStandinEndpoints(url: string): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_ENDPOINT_URL_EC2: url, AWS_ENDPOINT_URL_STS: url, AWS_ACCESS_KEY_ID: 'AKIDSTANDINFUNCTION', AWS_SECRET_ACCESS_KEY: 'standin-secret' });
+  for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete process.env[k];
+  return () => {
+    process.env = saved;
+  };
+}
+
+/** Delivers createSnapshot events for `(snapshotId, region)` of `account` to the start entry, which starts executions of `workflow`. */
+export function snapshotDeliverer(workflow: LocalWorkflow, logger: Log, startEnv: Record<string, string>, account: string) {
+  const config = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, ...startEnv });
+  return (snapshotId: string, region: string) =>
+    handleStart(sqsBatch({ ...sqsRecord('m-1', createSnapshotEvent({ snapshotId, region, account })), eventSourceARN: COPY_QUEUE_ARN }), { config, sfn: workflow.sfn(), logger });
 }

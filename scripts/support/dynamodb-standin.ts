@@ -361,6 +361,7 @@ export class DynamoDbStandin {
   readonly schemas = new Map<string, TableSchema>();
   readonly requests: Array<{ action: string; input: unknown; outcome: 'ok' | 'conditional-check-failed' | 'error' }> = [];
   private readonly faults: string[] = [];
+  private readonly faultsOn = new Map<string, string[]>();
   private unprocessed = 0;
 
   /** @param pageSize items per Query page at most (the 1 MB limit, made small). */
@@ -369,6 +370,13 @@ export class DynamoDbStandin {
   /** The next `count` requests fail with `name` (a retryable 400/500 such as ProvisionedThroughputExceededException). */
   failNext(count: number, name = 'ProvisionedThroughputExceededException'): void {
     for (let i = 0; i < count; i++) this.faults.push(name);
+  }
+
+  /** The next `count` requests of `action` (e.g. PutItem) fail with `name`; other actions go through. */
+  failNextOn(action: string, count: number, name = 'ProvisionedThroughputExceededException'): void {
+    const queue = this.faultsOn.get(action) ?? [];
+    for (let i = 0; i < count; i++) queue.push(name);
+    this.faultsOn.set(action, queue);
   }
 
   /** The next BatchGetItem leaves its first `count` keys unprocessed (UnprocessedKeys). */
@@ -462,10 +470,11 @@ export class DynamoDbStandin {
   }
 
   handle(command: unknown): Record<string, unknown> {
-    const fault = this.faults.shift();
+    const action = String((command as { constructor: { name: string } }).constructor.name).replace(/Command$/, '');
+    const fault = this.faults.shift() ?? this.faultsOn.get(action)?.shift();
     if (fault) {
       const error = Object.assign(new Error(`${fault} (stand-in)`), { name: fault, $fault: fault.startsWith('Internal') ? 'server' : 'client', $metadata: { httpStatusCode: 400 } });
-      this.requests.push({ action: String((command as { constructor: { name: string } }).constructor.name).replace(/Command$/, ''), input: (command as { input: unknown }).input, outcome: 'error' });
+      this.requests.push({ action, input: (command as { input: unknown }).input, outcome: 'error' });
       throw error;
     }
     if (command instanceof GetItemCommand) {
