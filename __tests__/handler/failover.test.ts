@@ -11,37 +11,26 @@
  * for this app's copy: it is copied as any source, never counted as a pending copy, never deleted by
  * the sweep; the real copy is deleted once expired.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClientProvider } from '../../handlers/snapshot-copy/clients';
 import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
 import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { LEDGER_TABLE } from '../../scripts/support/copy-tables';
-import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
+import type { StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { STATES } from '../../stacks/central/copy-workflow';
-import { LocalWorkflow, snapshotDeliverer, useStandinEndpoints } from './local-workflow';
+import { LocalWorkflow, ec2StandinForTests, snapshotDeliverer } from './local-workflow';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, recordingLogger } from './support';
 
 const PRIMARY = 'us-west-2';
 const DR = 'us-east-1';
-let standin: Ec2Standin;
-let restore: () => void;
-
-beforeAll(async () => {
-  standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
-  restore = useStandinEndpoints(standin.url);
-});
-afterAll(async () => {
-  await standin.close();
-  restore();
-});
-beforeEach(() => standin.reset());
+const ec2 = ec2StandinForTests();
 
 /** The workflow with retention (1 day), at most one copy in flight, and after failover copies going back to the old primary region. */
 function setup() {
   const logger = recordingLogger();
   const workflow = new LocalWorkflow({ logger, env: { RETENTION_DAYS: '1', MAX_IN_FLIGHT_COPIES: '1' } });
-  standin.setReportedClock(workflow.now);
+  ec2().setReportedClock(workflow.now);
   const deliver = snapshotDeliverer(workflow, logger, { DESTINATION_REGION: DR, REGION_MAP: JSON.stringify({ [DR]: PRIMARY }) }, MEMBER_ACCOUNT);
   const sweep = (region: string, at: number) =>
     handleSweep(
@@ -59,7 +48,7 @@ function setup() {
 }
 
 const nameOf = (snapshotId: string, from = PRIMARY, to = DR) => `${MEMBER_ACCOUNT}-${from}-${snapshotId}-${to}`;
-const snapshot = (snapshotId: string): StandinSnapshot => standin.snapshots().find((s) => s.snapshotId === snapshotId)!;
+const snapshot = (snapshotId: string): StandinSnapshot => ec2().snapshots().find((s) => s.snapshotId === snapshotId)!;
 const tagOf = (s: StandinSnapshot, key: string) => s.tags.find((t) => t.key === key)?.value;
 
 describe('after a failover, snapshots of volumes restored from copies carry the copies\' tags, and are still not this app\'s copies', () => {
@@ -68,11 +57,11 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
 
     // 1. A primary snapshot is copied to the DR region and recorded in the ledger.
     const source: StandinSnapshot = { snapshotId: 'snap-0a1b2c3d4e5f60001', region: PRIMARY, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: 'Name', value: 'db' }] };
-    standin.addSnapshot(source);
+    ec2().addSnapshot(source);
     await deliver(source.snapshotId, PRIMARY);
     await workflow.settle();
     expect(workflow.executions.get(nameOf(source.snapshotId))!.status).toBe('SUCCEEDED');
-    const copy = standin.snapshots().find((s) => s.copiedFrom?.snapshotId === source.snapshotId)!;
+    const copy = ec2().snapshots().find((s) => s.copiedFrom?.snapshotId === source.snapshotId)!;
     const expiry = tagOf(copy, EXPIRES_AT_TAG)!;
     expect(workflow.dynamodb.items(LEDGER_TABLE).map((i) => [i['copySnapshotId']!.S, i['sourceSnapshotId']!.S, i['expiresAt']!.S])).toEqual([[copy.snapshotId, source.snapshotId, expiry]]);
 
@@ -86,16 +75,16 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
       description: 'Created for policy: policy-0123456789abcdef0 schedule: Default Schedule',
       tags: copy.tags.map((t) => ({ ...t })),
     };
-    standin.addSnapshot(dlm);
+    ec2().addSnapshot(dlm);
     expect(tagOf(snapshot(dlm.snapshotId), PROVENANCE_TAGS.sourceSnapshotId)).toBe(source.snapshotId);
 
     // (b) Meanwhile another primary snapshot is copied to the DR region, with one copy in flight allowed:
     //     the DLM snapshot (pending, tagged) is not one of this app's pending copies, so nothing waits.
     const other: StandinSnapshot = { snapshotId: 'snap-0a1b2c3d4e5f60003', region: PRIMARY, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [] };
-    standin.addSnapshot(other);
+    ec2().addSnapshot(other);
     const stopWaiting = setInterval(() => {
       // Were the DLM snapshot counted, Admit would wait for it for up to 7 days: let it finish after a few tries.
-      if (workflow.retries(nameOf(other.snapshotId), STATES.admit) >= 3) standin.settleNow([dlm.snapshotId]);
+      if (workflow.retries(nameOf(other.snapshotId), STATES.admit) >= 3) ec2().settleNow([dlm.snapshotId]);
     }, 5);
     try {
       await deliver(other.snapshotId, PRIMARY);
@@ -110,13 +99,13 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
 
     // (a) The DLM snapshot completes and is a source like any other: copied back to the old primary region
     //     (REGION_MAP), not skipped, not taken for an existing copy, with provenance of its own.
-    standin.settleNow([dlm.snapshotId]);
+    ec2().settleNow([dlm.snapshotId]);
     await deliver(dlm.snapshotId, DR);
     await workflow.settle();
     const failback = nameOf(dlm.snapshotId, DR, PRIMARY);
     expect(workflow.executions.get(failback)!.status).toBe('SUCCEEDED');
     expect(workflow.path(failback)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.release, STATES.copied]);
-    const back = standin.snapshots().find((s) => s.copiedFrom?.snapshotId === dlm.snapshotId)!;
+    const back = ec2().snapshots().find((s) => s.copiedFrom?.snapshotId === dlm.snapshotId)!;
     expect(back.region).toBe(PRIMARY);
     expect(tagOf(back, PROVENANCE_TAGS.sourceSnapshotId)).toBe(dlm.snapshotId);
     expect(tagOf(back, PROVENANCE_TAGS.sourceRegion)).toBe(DR);
@@ -124,10 +113,10 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
 
     // (c) The inherited expiry has passed: the sweep of the DR region deletes the real copies (and forgets them),
     //     never the DLM snapshot, although it carries both tags the member role's IAM condition looks for.
-    const otherCopy = standin.snapshots().find((s) => s.copiedFrom?.snapshotId === other.snapshotId)!;
+    const otherCopy = ec2().snapshots().find((s) => s.copiedFrom?.snapshotId === other.snapshotId)!;
     const after = Date.parse(tagOf(otherCopy, EXPIRES_AT_TAG)!) + 1000; // both DR copies expired (the other was made later)
     expect(await sweep(DR, after)).toMatchObject({ examined: 2, deleted: 2, kept: 0, failed: 0 });
-    const deleted = standin.calls('DeleteSnapshot').map((r) => r.params['SnapshotId']);
+    const deleted = ec2().calls('DeleteSnapshot').map((r) => r.params['SnapshotId']);
     expect(deleted.sort()).toEqual([copy.snapshotId, otherCopy.snapshotId].sort());
     expect(snapshot(dlm.snapshotId)).toMatchObject({ state: 'completed' });
     expect(workflow.dynamodb.items(LEDGER_TABLE).map((i) => i['copySnapshotId']!.S)).toEqual([back.snapshotId]);
@@ -141,7 +130,7 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
     await retry.result;
     expect(retry.status).toBe('SUCCEEDED');
     expect(workflow.path(retry.name)).toContain(STATES.copy);
-    const copies = standin.snapshots().filter((s) => s.copiedFrom?.snapshotId === source.snapshotId);
+    const copies = ec2().snapshots().filter((s) => s.copiedFrom?.snapshotId === source.snapshotId);
     expect(copies).toHaveLength(1);
     expect((retry.output as { copySnapshotId: string }).copySnapshotId).toBe(copies[0]!.snapshotId);
   });

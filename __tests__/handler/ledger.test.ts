@@ -6,7 +6,7 @@
  * attempt's may be adopted.
  */
 import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyDescription, type CopyInput } from '../../handlers/snapshot-copy/decide';
 import {
   BATCH_GET_MAX_KEYS,
@@ -21,10 +21,10 @@ import {
 } from '../../handlers/snapshot-copy/ledger';
 import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
-import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
+import type { StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { STATES } from '../../stacks/central/copy-workflow';
-import { LocalWorkflow, snapshotDeliverer, useStandinEndpoints } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, recordingLogger } from './support';
+import { LocalWorkflow, ec2StandinForTests, snapshotDeliverer } from './local-workflow';
+import { MEMBER_ACCOUNT, recordingLogger } from './support';
 
 const DEST = 'us-east-1';
 const input = (snapshotId = 'snap-0abc1234'): CopyInput => ({ account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId, destinationRegion: DEST });
@@ -208,36 +208,26 @@ describe('what the ledger decides on what EC2 describes', () => {
 });
 
 describe('recording copies in the workflow, offline against the EC2 stand-in', () => {
-  let standin: Ec2Standin;
-  let restore: () => void;
-  beforeAll(async () => {
-    standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
-    restore = useStandinEndpoints(standin.url);
-  });
-  afterAll(async () => {
-    await standin.close();
-    restore();
-  });
-  beforeEach(() => standin.reset());
+  const ec2 = ec2StandinForTests();
 
   const source: StandinSnapshot = { snapshotId: 'snap-0abc1234abc00001', region: 'us-west-2', ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: 'Name', value: 'db' }] };
   const run = async (prepare: (workflow: LocalWorkflow) => void = () => undefined) => {
     const logger = recordingLogger();
     const workflow = new LocalWorkflow({ logger, intervalMs: 5 });
-    standin.setReportedClock(workflow.now);
-    standin.addSnapshot(source);
+    ec2().setReportedClock(workflow.now);
+    ec2().addSnapshot(source);
     prepare(workflow);
     await snapshotDeliverer(workflow, logger, { DESTINATION_REGION: DEST }, MEMBER_ACCOUNT)(source.snapshotId, 'us-west-2');
     await workflow.settle();
     return { logger, workflow, execution: workflow.executions.get(`${MEMBER_ACCOUNT}-us-west-2-${source.snapshotId}-${DEST}`)! };
   };
   const recorded = (workflow: LocalWorkflow) => workflow.dynamodb.items(LEDGER_TABLE).map((i) => [i['copySnapshotId']!.S, i['sourceSnapshotId']!.S, i['recordedBy']!.S]);
-  const copies = () => standin.snapshots().filter((s) => s.copiedFrom?.snapshotId === source.snapshotId);
+  const copies = () => ec2().snapshots().filter((s) => s.copiedFrom?.snapshotId === source.snapshotId);
 
   it('GIVEN DynamoDB refuses the ledger write right after CopySnapshot THEN the Copy step is not run again: ConfirmCopy adopts the copy (provably this attempt\'s) and records it', async () => {
     const { workflow, execution } = await run((w) => w.dynamodb.failNextOn('PutItem', 1));
     expect(execution.status).toBe('SUCCEEDED');
-    expect(standin.calls('CopySnapshot')).toHaveLength(1);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(1);
     expect(workflow.path(execution.name)).toContain(STATES.confirm);
     expect(recorded(workflow)).toEqual([[copies()[0]!.snapshotId, source.snapshotId, 'confirm']]);
   });
@@ -251,15 +241,15 @@ describe('recording copies in the workflow, offline against the EC2 stand-in', (
       description: 'Created for policy: policy-0123456789abcdef0 schedule: Default Schedule',
       tags: [{ key: 'ebs-event-hub:source-snapshot-id', value: source.snapshotId }],
     };
-    standin.addSnapshot(impostor);
-    standin.ambiguousAfterCopy('500');
+    ec2().addSnapshot(impostor);
+    ec2().ambiguousAfterCopy('500');
     const { workflow, execution, logger } = await run();
     expect(execution.status).toBe('SUCCEEDED');
     const [copy] = copies();
     expect((execution.output as { copySnapshotId: string }).copySnapshotId).toBe(copy!.snapshotId);
     expect(recorded(workflow)).toEqual([[copy!.snapshotId, source.snapshotId, 'confirm']]);
     expect(logger.lines.some((l) => (l.attributes['notAdopted'] as string[] | undefined)?.includes(impostor.snapshotId))).toBe(true);
-    expect(standin.calls('CopySnapshot')).toHaveLength(1);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(1);
   });
 
   it('GIVEN the copy step succeeds THEN its ledger item says who recorded it and when the copy expires', async () => {

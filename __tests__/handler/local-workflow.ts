@@ -12,6 +12,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
@@ -23,7 +24,8 @@ import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
 import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
-import { FUNCTION_ARN, createSnapshotEvent, sqsBatch, sqsRecord } from './support';
+import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
+import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent, sqsBatch, sqsRecord } from './support';
 
 export const STEP_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:ebs-event-hub-copy-step';
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
@@ -174,7 +176,7 @@ export class LocalWorkflow {
  * Points the SDK of this process at an EC2/STS stand-in with static test credentials (the member
  * role is "assumed" there too); returns what restores the environment.
  */
-export function useStandinEndpoints(url: string): () => void {
+function useStandinEndpoints(url: string): () => void {
   const saved = { ...process.env };
   Object.assign(process.env, { AWS_ENDPOINT_URL_EC2: url, AWS_ENDPOINT_URL_STS: url, AWS_ACCESS_KEY_ID: 'AKIDSTANDINFUNCTION', AWS_SECRET_ACCESS_KEY: 'standin-secret' });
   for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete process.env[k];
@@ -188,4 +190,23 @@ export function snapshotDeliverer(workflow: LocalWorkflow, logger: Log, startEnv
   const config = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, ...startEnv });
   return (snapshotId: string, region: string) =>
     handleStart(sqsBatch({ ...sqsRecord('m-1', createSnapshotEvent({ snapshotId, region, account })), eventSourceARN: COPY_QUEUE_ARN }), { config, sfn: workflow.sfn(), logger });
+}
+
+/**
+ * An EC2/STS stand-in for the calling test file (vitest hooks): started before its tests with the SDK
+ * pointed at it, reset before each test, closed after. Returns the running stand-in.
+ */
+export function ec2StandinForTests(options: Partial<StandinOptions> = {}): () => Ec2Standin {
+  let standin: Ec2Standin | undefined;
+  let restore = (): void => undefined;
+  beforeAll(async () => {
+    standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40, ...options });
+    restore = useStandinEndpoints(standin.url);
+  });
+  afterAll(async () => {
+    await standin?.close();
+    restore();
+  });
+  beforeEach(() => standin?.reset());
+  return () => standin!;
 }

@@ -5,12 +5,12 @@
  * a final CopyFailed names when EC2's state message names KMS. Pure decisions first, then the REAL
  * definition offline against the EC2 stand-in.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyFailureHint, decideOnSource, kmsKeyAccount, type CopyInput } from '../../handlers/snapshot-copy/decide';
-import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
+import type { StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { STATES } from '../../stacks/central/copy-workflow';
-import { LocalWorkflow, snapshotDeliverer, useStandinEndpoints } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, recordingLogger } from './support';
+import { LocalWorkflow, ec2StandinForTests, snapshotDeliverer } from './local-workflow';
+import { MEMBER_ACCOUNT, recordingLogger } from './support';
 
 const input: CopyInput = { account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc1234', destinationRegion: 'us-east-1' };
 const completed = { State: 'completed' as const, OwnerId: MEMBER_ACCOUNT, StorageTier: 'standard' as const, Tags: [{ Key: 'Name', Value: 'db' }] };
@@ -72,23 +72,13 @@ describe('copyFailureHint: the reason a final CopyFailed names', () => {
 });
 
 describe('the workflow, offline, against the EC2 stand-in', () => {
-  let standin: Ec2Standin;
-  let restore: () => void;
-  beforeAll(async () => {
-    standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 20 });
-    restore = useStandinEndpoints(standin.url);
-  });
-  afterAll(async () => {
-    await standin.close();
-    restore();
-  });
-  beforeEach(() => standin.reset());
+  const ec2 = ec2StandinForTests({ copyDurationMs: 20 });
 
   const run = async (snapshot: StandinSnapshot) => {
     const logger = recordingLogger();
     const workflow = new LocalWorkflow({ logger });
-    standin.setReportedClock(workflow.now);
-    standin.addSnapshot(snapshot);
+    ec2().setReportedClock(workflow.now);
+    ec2().addSnapshot(snapshot);
     await snapshotDeliverer(workflow, logger, { DESTINATION_REGION: 'us-east-1' }, MEMBER_ACCOUNT)(snapshot.snapshotId, 'us-west-2');
     await workflow.settle();
     const execution = workflow.executions.get(`${MEMBER_ACCOUNT}-us-west-2-${snapshot.snapshotId}-us-east-1`)!;
@@ -100,14 +90,14 @@ describe('the workflow, offline, against the EC2 stand-in', () => {
     const { logger, workflow, execution } = await run(source({ availabilityZone: 'us-west-2-lax-1a' }));
     expect(execution.status).toBe('SUCCEEDED');
     expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.skipped]);
-    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.find((l) => l.attributes['decision'] === 'skipped-local-zone')!.message).toContain('us-west-2-lax-1a');
   });
 
   it('GIVEN a regional snapshot of the same account THEN it is copied (the Local Zone check does not catch it)', async () => {
     const { execution } = await run(source({}));
     expect(execution.status).toBe('SUCCEEDED');
-    expect(standin.calls('CopySnapshot')).toHaveLength(1);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(1);
   });
 
   it("GIVEN a source under another account's customer managed key THEN the execution fails at once with SourceKeyNotAccessible naming the snapshot, the key and what to do; no copy, no slot", async () => {
@@ -119,17 +109,17 @@ describe('the workflow, offline, against the EC2 stand-in', () => {
     for (const part of [s.snapshotId, MEMBER_ACCOUNT, FOREIGN_KEY, 'account 999999999999', 'ebs-event-hub-snapshot-copy', 'Re-encrypt it under a key of account', 'snapshotCopy.copyTag']) expect(cause).toContain(part);
     expect(workflow.path(execution.name)).toEqual([STATES.inspect]);
     expect(workflow.retries(execution.name, STATES.inspect)).toBe(0);
-    expect(standin.calls('CopySnapshot')).toHaveLength(0);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);
   });
 
   it("GIVEN a source under the account's own key whose every copy ends in error naming KMS THEN, after the re-copies, CopyFailed names the reason and the source key", async () => {
     const s = source({ encrypted: true, kmsKeyId: OWN_KEY });
-    standin.failCopiesOf(s.snapshotId, 'The KMS key is disabled or its key policy denies access');
+    ec2().failCopiesOf(s.snapshotId, 'The KMS key is disabled or its key policy denies access');
     const { execution } = await run(s);
     expect(execution.status).toBe('FAILED');
     expect(execution.error!.cause!.name).toBe('CopyFailed');
     expect(execution.error!.cause!.message).toMatch(/failed 3 times.*reason: KMS .*source key arn:aws:kms:us-west-2:222222222222:key\/.* or destination key \(the default EBS key of us-east-1\)/);
-    expect(standin.calls('CopySnapshot')).toHaveLength(3);
+    expect(ec2().calls('CopySnapshot')).toHaveLength(3);
   });
 });
