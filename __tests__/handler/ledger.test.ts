@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { copyDescription, type CopyInput } from '../../handlers/snapshot-copy/decide';
 import {
   BATCH_GET_MAX_KEYS,
+  CLOCK_TOLERANCE_SECONDS,
   UNPROCESSED_ROUNDS,
   adoptedExpiry,
   copyAttemptedAt,
@@ -179,8 +180,11 @@ describe('what the ledger decides on what EC2 describes', () => {
     expect(provablyOurs({ ...made, StartTime: attempt }, input(), attempt)).toBe(true);
     // A DLM snapshot of a volume restored from a copy: the tags, not the description.
     expect(provablyOurs({ ...made, Description: 'Created for policy: policy-0123456789abcdef0 schedule: Default Schedule' }, input(), attempt)).toBe(false);
+    // EC2's clock may read a little behind the function's: within CLOCK_TOLERANCE_SECONDS it is the attempt's copy.
+    expect(provablyOurs({ ...made, StartTime: new Date(attempt.getTime() - CLOCK_TOLERANCE_SECONDS * 1000) }, input(), attempt)).toBe(true);
     // An older snapshot with everything else right.
-    expect(provablyOurs({ ...made, StartTime: new Date('2026-03-01T09:59:59.999Z') }, input(), attempt)).toBe(false);
+    expect(provablyOurs({ ...made, StartTime: new Date(attempt.getTime() - CLOCK_TOLERANCE_SECONDS * 1000 - 1) }, input(), attempt)).toBe(false);
+    expect(provablyOurs({ ...made, StartTime: new Date('2026-02-28T10:00:00Z') }, input(), attempt)).toBe(false);
     // A copy of another source, or no tag at all.
     expect(provablyOurs({ ...made, Tags: [{ Key: 'ebs-event-hub:source-snapshot-id', Value: 'snap-0other' }] }, input(), attempt)).toBe(false);
     expect(provablyOurs({ ...made, Tags: [] }, input(), attempt)).toBe(false);

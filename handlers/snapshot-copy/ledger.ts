@@ -290,15 +290,20 @@ export function copyAttemptedAt(lastError: { Error?: string; Cause?: string } | 
  *   while DLM, AWS Backup and CreateSnapshot write their own, and a snapshot of a restored volume
  *   does not inherit one (a volume has no description);
  * - its StartTime ("the time stamp when the snapshot was initiated") is not before the attempt, so
- *   no older snapshot can pass for it.
+ *   no older snapshot can pass for it. The attempt's time is the function's clock, taken before the
+ *   request left; StartTime is EC2's: CLOCK_TOLERANCE_SECONDS absorbs a skew between the two (a copy
+ *   started that little before the attempt with this app's Description and tag is this app's own).
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html
  */
 export function provablyOurs(snapshot: Pick<Snapshot, 'Tags' | 'Description' | 'StartTime'>, input: CopyInput, notBefore: Date | undefined): boolean {
   if (notBefore === undefined || !Number.isFinite(notBefore.getTime())) return false;
   const tagged = (snapshot.Tags ?? []).some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value === input.snapshotId);
   const started = snapshot.StartTime instanceof Date ? snapshot.StartTime.getTime() : Number.NaN;
-  return tagged && snapshot.Description === copyDescription(input) && Number.isFinite(started) && started >= notBefore.getTime();
+  return tagged && snapshot.Description === copyDescription(input) && Number.isFinite(started) && started >= notBefore.getTime() - CLOCK_TOLERANCE_SECONDS * 1000;
 }
+
+/** How much earlier than the attempt (by the function's clock) EC2's StartTime of its copy may read. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
 /**
  * The expiry to record for an adopted copy: its own `expires-at` tag (written by the Copy step from
