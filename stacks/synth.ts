@@ -25,6 +25,8 @@ import { prepareStamping } from './stamped-synth';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
+  /** @default - cdktf's default: `CDKTF_OUTDIR` or `cdktf.out` */
+  readonly outdir?: string;
   readonly snapshotCopyBundle?: HandlerBundle;
   /**
    * Shards synthesized at once (this thread plus workers), or a function of how many member
@@ -137,7 +139,7 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
   const members = stamping?.individual ?? config.members;
   const shards = typeof options.shards === 'function' ? options.shards(members.length) : (options.shards ?? 1);
   const count = Math.max(1, Math.min(shards, members.length));
-  const { app } = buildShard({ config, snapshotCopyBundle, members }, { index: 0, count });
+  const { app } = buildShard({ config, snapshotCopyBundle, members, outdir: options.outdir }, { index: 0, count });
   const outdir = resolve(app.outdir);
   // Siblings of the output folder: same file system, so stack folders move by rename.
   const scratch = count > 1 ? mkdtempSync(join(dirname(outdir), '.synth-shards-')) : undefined;
