@@ -8,14 +8,15 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TerraformOutput } from 'cdktf';
+import { Annotations, TerraformOutput } from 'cdktf';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { MemberConfig, OrgConfig } from '../config/schema';
+import { withoutCreationStacks } from '../stacks/creation-stacks';
 import { prepareStamping } from '../stacks/stamped-synth';
 import { rawConfig, testConfig } from './support/config';
 
-type Probe = (member: MemberConfig) => { id?: string; value?: string; queuePolicyAction?: string };
+type Probe = (member: MemberConfig) => { id?: string; value?: string; queuePolicyAction?: string; warning?: string };
 let probe: Probe | undefined;
 
 vi.mock(import('../stacks/app'), async (importOriginal) => {
@@ -26,6 +27,7 @@ vi.mock(import('../stacks/app'), async (importOriginal) => {
       const stacks = real.addMemberStacks(...args);
       const found = probe?.(args[2]);
       if (found?.value !== undefined) new TerraformOutput(stacks[0]!, found.id ?? 'probe', { value: found.value });
+      if (found?.warning !== undefined) Annotations.of(stacks[0]!).addWarning(found.warning);
       if (found?.queuePolicyAction !== undefined) {
         new SqsQueue(stacks[0]!, 'probe-queue', {
           name: 'ebs-event-hub-probe',
@@ -96,6 +98,16 @@ describe('fast synth checks', () => {
     expect(stamping.stampedStacks).toBe(0);
     expect(stamping.individual).toEqual([]);
     expect(stamping.violations.map((v) => [v.stack, v.path, v.ruleId])).toEqual(ACCOUNTS.map((a) => [`member-${a}`, `member-${a}/probe-queue`, 'wildcard-action']));
+  });
+
+  it('stamps a warning annotation into each member\'s manifest entry; not with stack traces kept (they name the template\'s callers)', () => {
+    const warn: Probe = (m) => ({ warning: `account ${m.accountId} is a probe` });
+    const stamping = withoutCreationStacks(() => prepare(warn));
+    expect(stamping.stampedStacks).toBe(3);
+    const entries = stamping.write(join(scratch, 'warning'));
+    expect(entries['member-320000000000']!.annotations).toEqual([{ constructPath: 'member-320000000000', level: '@cdktf/warn', message: 'account 320000000000 is a probe', stacktrace: [] }]);
+    // CDKTF_CREATION_STACKS=1 (main.ts keeps stack traces): built one by one.
+    expect(withoutCreationStacks(() => prepare(warn), true).stampedStacks).toBe(0);
   });
 
   it('GIVEN a member construct that throws THEN nothing is stamped (the construct-by-construct synth reports the real member)', () => {

@@ -266,6 +266,10 @@ export function prepareStamping(props: BuildAppProps): Stamping {
  * entries; undefined when stamping would not be exact.
  */
 function stackTemplate(scratch: string, low: ManifestEntry, high: ManifestEntry, shape: ShapePlan): StackTemplate | undefined {
+  // An annotation's stack trace (kept with CDKTF_CREATION_STACKS=1) names the code that built the
+  // template, not the construct-by-construct synth's callers.
+  const traced = (e: ManifestEntry) => (e.annotations as { stacktrace?: unknown[] }[] | undefined)?.some((a) => (a.stacktrace ?? []).length > 0);
+  if (traced(low) || traced(high)) return undefined;
   const fileName = basename(low.synthesizedStackPath);
   // Only the stack file: anything else (an asset) would need stamping of its own.
   const listed = [low, high].map((e) => readdirSync(join(scratch, e.workingDirectory)));
