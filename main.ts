@@ -19,13 +19,35 @@ import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
 import { handlerBundleFromDist } from './handler-bundle';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
-import { RolePolicyTooLargeError } from './stacks/role-with-policies';
+import { SweepTooLargeError } from './stacks/central/sweep-workflow';
+import { RolePolicyTooLargeError } from './stacks/policy/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
+import { PolicyTooLargeError } from './stacks/policy/policy-limits';
 import { synthesize } from './stacks/synth';
 
-/** Mistakes in the user's input: reported as one message, no stack trace, exit code 1. */
-const USER_ERRORS = [ConfigError, BusPolicyTooLargeError, RolePolicyTooLargeError, HandlerBundleMissingError, GuardrailError];
+/**
+ * Mistakes in the user's input (or a precondition the user must fix, like `npm run build`):
+ * reported as one message, no stack trace, exit code 1. Every error class the stacks and the
+ * config loader throw on what the config asks for; the others (PolicyError, HubKeyPropsError,
+ * SuppressionError, UnknownResourceTypeError, ...) are programming errors and keep their trace.
+ */
+const USER_ERRORS = [
+  ConfigError,
+  BusPolicyTooLargeError,
+  RolePolicyTooLargeError,
+  PolicyTooLargeError,
+  SweepTooLargeError,
+  HandlerBundleMissingError,
+  GuardrailError,
+];
+
+/**
+ * A user error, also when it comes from a synth worker thread: Node passes a worker's error to
+ * the main thread as a plain `Error` that keeps its own `name` property, not its class.
+ */
+const isUserError = (err: unknown): boolean =>
+  err instanceof Error && USER_ERRORS.some((type) => err instanceof type || err.name === type.name);
 
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;
@@ -62,7 +84,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (USER_ERRORS.some((type) => err instanceof type)) {
+  if (isUserError(err)) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exit(1);
   }

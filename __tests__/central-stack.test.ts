@@ -16,7 +16,7 @@ import { buildApp } from '../stacks/app';
 import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
 import { emailSubscriptionIds } from '../stacks/central/alerts';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
-import type { PolicyDocument } from '../stacks/policy';
+import type { PolicyDocument } from '../stacks/policy/policy';
 import { parseOrgConfig } from '../config/load';
 import type { OrgConfigInput } from '../config/schema';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';

@@ -7,7 +7,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
 import { forwardingPattern } from '../stacks/event-patterns';
-import type { PolicyDocument } from '../stacks/policy';
+import type { PolicyDocument } from '../stacks/policy/policy';
 import { alarmEvent } from './support/alarm-events';
 import { matchesPattern } from './support/event-pattern-matcher';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';

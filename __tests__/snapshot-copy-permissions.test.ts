@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardingRegions, sweepTargetsOf, copyPermissionsFor } from '../stacks/snapshot-copy-permissions';
+import { forwardingRegions, sweepTargetsOf, copyPermissionsFor } from '../stacks/policy/snapshot-copy-permissions';
 import { testConfig } from './support/config';
 
 const copy = testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, retentionDays: 7 } }).snapshotCopy!;

@@ -12,7 +12,7 @@ import { HubKey } from './central/hub-key';
 import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
-import { copyPermissionsFor, sweepTargetsOf } from './snapshot-copy-permissions';
+import { copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
 
 export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;

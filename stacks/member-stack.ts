@@ -4,7 +4,7 @@ import { AccountStack } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
 import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
-import { copyPermissionsFor, forwardingRegions } from './snapshot-copy-permissions';
+import { copyPermissionsFor, forwardingRegions } from './policy/snapshot-copy-permissions';
 
 export interface MemberStackProps {
   readonly config: OrgConfig;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diffStack } from '../../cli/review/diff';
 import { buildReport, renderJson, renderMarkdown, verdict } from '../../cli/review/render';
 import { centralBusPolicy } from '../../stacks/central/event-bus';
-import { renderPolicy } from '../../stacks/policy';
+import { renderPolicy } from '../../stacks/policy/policy';
 
 const meta = (path: string) => ({ '//': { metadata: { path, uniqueId: path } } });
 const queuePolicy = (condition: object | undefined) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeStatement, diffStatements, globCovers } from '../../cli/review/policy-diff';
-import type { RawStatement } from '../../stacks/guardrails/policy-documents';
+import type { RawStatement } from '../../stacks/policy/found-policy';
 
 const BUS = 'arn:aws:events:eu-west-1:111111111111:event-bus/central';
 const orgPut: RawStatement = {

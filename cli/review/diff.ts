@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { checkStackJson, resourcesOf, type StackJson, type Suppression, type SynthResource } from '../../stacks/guardrails';
-import { parsePolicy, POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
+import { parsePolicy } from '../../stacks/policy/found-policy';
+import { POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
 import { forcesReplacement } from './force-new';
 import { readStack, type SynthOutput } from './load';
 import { diffStatements, type StatementChange } from './policy-diff';

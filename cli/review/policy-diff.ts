@@ -4,7 +4,7 @@
  * principal, action or resource that the old statement did not cover, a condition dropped or
  * loosened (more values admitted), or a Deny that applies to less.
  */
-import { asList, principalsOf, type RawStatement } from '../../stacks/guardrails/policy-documents';
+import { asList, principalsOf, type RawStatement } from '../../stacks/policy/found-policy';
 
 export interface StatementChange {
   /** Sid, or `#n` for a statement without one. */

@@ -4,8 +4,8 @@ import { queueNotEmpty, thresholdAlarm } from '../central/alert-alarm';
 import { forwardingPattern, MEMBER_ALARM_PREFIX } from '../event-patterns';
 import { EventDeadLetterQueue } from '../dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, ruleArn } from '../names';
-import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy';
-import { RoleWithPolicies } from '../role-with-policies';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy/policy';
+import { RoleWithPolicies } from '../policy/role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
 
 export interface ForwardingProps {

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { policyDocument, type PolicyDocument } from '../policy';
-import { RoleWithPolicies } from '../role-with-policies';
-import { memberPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { policyDocument, type PolicyDocument } from '../policy/policy';
+import { RoleWithPolicies } from '../policy/role-with-policies';
+import { memberPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
 
 export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly roleName: string;

@@ -10,7 +10,7 @@
  * the app's names. Actions AWS does not scope to a resource (the Service Authorization Reference
  * lists no resource type for them) are granted on `*`, and only those.
  */
-import type { OrgConfig } from '../config/schema';
+import type { OrgConfig } from '../../config/schema';
 import {
   busArn,
   CENTRAL_STACK_ID,
@@ -25,7 +25,7 @@ import {
   STACK_TAG_KEY,
   stateMachineArn,
   topicArn,
-} from './names';
+} from '../names';
 import { POLICY_LIMITS } from './policy-limits';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
@@ -444,7 +444,7 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
 }
 
 /**
- * IAM's limit on a customer managed policy (whitespace not counted; `stacks/policy-limits.ts` has
+ * IAM's limit on a customer managed policy (whitespace not counted; `stacks/policy/policy-limits.ts` has
  * its source): the files must fit it, so a user can attach them as managed policies in every account.
  */
 export const MANAGED_POLICY_MAX_CHARS = POLICY_LIMITS.iamManagedPolicy.max;

@@ -11,7 +11,7 @@
  * context it is given. Each row says what AWS sends, with the page that says so.
  */
 
-import { asList, type PolicyKind, principalsOf } from './guardrails/policy-documents';
+import { asList, type PolicyKind, principalsOf } from './found-policy';
 
 /**
  * Who makes the request:
@@ -241,7 +241,7 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     ],
     note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
   },
-  // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
+  // The deployment role (deployment.roleName) as Terraform uses it: stacks/policy/deployment-role-policy.ts.
   {
     caller: 'iam-role-session',
     action: 'iam:PassRole',

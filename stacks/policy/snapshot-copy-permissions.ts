@@ -9,7 +9,7 @@
  * on snapshots bearing this app's provenance and expiry tags (`aws:ResourceTag/…`).
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
  */
-import type { OrgConfig, SnapshotCopyConfig } from '../config/schema';
+import type { OrgConfig, SnapshotCopyConfig } from '../../config/schema';
 import type { Statement } from './policy';
 
 /** Provenance tags every copy carries (COPY-CONTRACT.md); the expiry tag only with retention. */
