@@ -175,14 +175,11 @@ export interface Stamping {
   write(outdir: string): Record<string, ManifestEntry>;
 }
 
-const mapViolation = (v: Violation, t: (s: string) => string): Violation => ({
-  stack: t(v.stack),
-  path: t(v.path),
-  address: t(v.address),
-  ruleId: t(v.ruleId),
-  message: t(v.message),
-  fix: t(v.fix),
-});
+/** A violation whose every field is a template over `markers`: fill it with a member's values. */
+function violationTemplate(v: Violation, markers: readonly string[]): (values: readonly string[]) => Violation {
+  const fields = Object.entries(v).map(([key, text]) => [key, new TextTemplate(String(text), markers)] as const);
+  return (values) => Object.fromEntries(fields.map(([key, t]) => [key, t.fill(values)])) as unknown as Violation;
+}
 
 /** Whether `value` holds an object key containing `needle`, at any depth. */
 function keyContains(value: unknown, needle: string): boolean {
@@ -218,17 +215,20 @@ export function prepareStamping(props: BuildAppProps): Stamping {
     }
     const found = guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
     const violationsOf = (stack: TerraformStack) => found.filter((v) => v.stack === stack.node.id);
+    const templatesOf = (shape: ShapePlan, stack: TerraformStack) => violationsOf(stack).map((v) => violationTemplate(v, markersOf(shape, shape.low)));
 
     const unstamped = new Set<ShapePlan>();
     // Guardrail findings: the low template's, stamped with the high sentinel, are the high template's.
     for (const { shape, low, high } of built) {
-      const toHigh = (s: string) => new TextTemplate(s, markersOf(shape, shape.low)).fill(markersOf(shape, shape.high));
-      const same = low.length === high.length && low.every((l, i) => JSON.stringify(violationsOf(l).map((v) => mapViolation(v, toHigh))) === JSON.stringify(violationsOf(high[i]!)));
+      const asHigh = (l: TerraformStack) => templatesOf(shape, l).map((t) => t(markersOf(shape, shape.high)));
+      const same = low.length === high.length && low.every((l, i) => JSON.stringify(asHigh(l)) === JSON.stringify(violationsOf(high[i]!)));
       if (!same) unstamped.add(shape);
     }
     const kept = built.filter((b) => !unstamped.has(b.shape));
-    const stampedViolations = (b: (typeof built)[number]): Violation[] =>
-      b.shape.members.flatMap((m) => b.low.flatMap((l) => violationsOf(l).map((v) => mapViolation(v, (s) => new TextTemplate(s, markersOf(b.shape, b.shape.low)).fill(valuesOf(b.shape, m))))));
+    const stampedViolations = ({ shape, low }: (typeof built)[number]): Violation[] => {
+      const templates = low.flatMap((l) => templatesOf(shape, l));
+      return shape.members.flatMap((m) => templates.map((t) => t(valuesOf(shape, m))));
+    };
     if (kept.some((b) => b.low.some((l) => violationsOf(l).length > 0))) {
       // The synth fails: no need for the files, only the findings.
       const keptMembers = new Set(kept.flatMap((b) => b.shape.members));

@@ -20,7 +20,7 @@ import { buildShard, preflight, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
 import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
-import { CENTRAL_STACK_ID, memberStackId } from './names';
+import { CENTRAL_STACK_ID } from './names';
 import { prepareStamping } from './stamped-synth';
 
 export interface SynthOptions {
@@ -58,12 +58,14 @@ interface Manifest {
 }
 
 /**
- * Violations in the order a one-thread construct-by-construct synth finds them: `central`, then
- * the members in config order (whichever thread or template found them).
+ * Violations in the order a one-thread construct-by-construct synth finds them, whichever thread
+ * or template found them: `central`, then each member's stacks (their ids carry the account id) in
+ * config order; a stable sort keeps the order within a member.
  */
 function inStackOrder(config: OrgConfig, violations: readonly Violation[]): Violation[] {
-  const order = new Map([CENTRAL_STACK_ID, ...config.members.map((m) => memberStackId(m.accountId))].map((id, i) => [id, i]));
-  return [...violations].sort((a, b) => (order.get(a.stack) ?? order.size) - (order.get(b.stack) ?? order.size));
+  const memberIndex = new Map(config.members.map((m, i) => [m.accountId, i + 1]));
+  const rank = (stack: string) => (stack === CENTRAL_STACK_ID ? 0 : (memberIndex.get(/\d{12}/.exec(stack)?.[0] ?? '') ?? memberIndex.size + 1));
+  return [...violations].sort((a, b) => rank(a.stack) - rank(b.stack));
 }
 
 /**
