@@ -28,7 +28,9 @@
  * - Accounts that are "special" are built construct by construct: an account id that occurs
  *   anywhere else in the config (the central account as a member, an account in a key ARN, a tag,
  *   another member's name), as code may compare it with those; a name JSON would escape; shapes
- *   with fewer than MIN_STAMPED_MEMBERS members (no gain).
+ *   with fewer than MIN_STAMPED_MEMBERS members (no gain); a stack whose folder holds more than
+ *   its stack file (an asset), or whose annotations carry stack traces (CDKTF_CREATION_STACKS=1:
+ *   they name the template's callers).
  * - Guardrails run once per template. Their rules read only the `resource` blocks; a stamped
  *   stack's resources differ from the template's only by the 12-digit account ids (same lengths,
  *   so policy sizes are unchanged), and the findings are stamped like the files. When a name
