@@ -56,7 +56,8 @@ const prepare = (p: Probe | undefined, c: OrgConfig = config) => {
 
 describe('fast synth checks', () => {
   it('stamps a member stack that uses the account id and the name as text, each member with its own', () => {
-    const stamping = prepare((m) => ({ value: `arn:aws:iam::${m.accountId}:root ${m.name}` }));
+    // The member written out whole, too: the template's member has the same keys in the same order.
+    const stamping = prepare((m) => ({ value: `arn:aws:iam::${m.accountId}:root ${m.name} ${JSON.stringify(m)}` }));
     expect(stamping.stampedStacks).toBe(3);
     expect(stamping.individual).toEqual([]);
     const outdir = join(scratch, 'text');
@@ -64,7 +65,7 @@ describe('fast synth checks', () => {
     expect(Object.keys(entries).sort()).toEqual(ACCOUNTS.map((a) => `member-${a}`));
     for (const m of config.members) {
       const tf = JSON.parse(readFileSync(join(outdir, 'stacks', `member-${m.accountId}`, 'cdk.tf.json'), 'utf8')) as { output: { probe: { value: string } } };
-      expect(tf.output.probe.value).toBe(`arn:aws:iam::${m.accountId}:root ${m.name}`);
+      expect(tf.output.probe.value).toBe(`arn:aws:iam::${m.accountId}:root ${m.name} ${JSON.stringify(m)}`);
       expect(entries[`member-${m.accountId}`]).toMatchObject({ name: `member-${m.accountId}`, constructPath: `member-${m.accountId}`, workingDirectory: `stacks/member-${m.accountId}` });
     }
   });

@@ -139,10 +139,13 @@ export function planStamping(config: OrgConfig): StampPlan {
   return { shapes, individual: config.members.filter((m) => !stamped.has(m)) };
 }
 
-/** The member a template is built for: the shape's first member with the sentinel's account id and name. */
+/**
+ * The member a template is built for: the shape's first member with the sentinel's account id and
+ * name, its keys in the same order (as if code wrote the object out).
+ */
 function sentinelMember(shape: ShapePlan, sentinel: Sentinel): MemberConfig {
-  const { accountId: _account, name: _name, ...rest } = shape.members[0]!;
-  return { ...rest, accountId: sentinel.accountId, ...(shape.named ? { name: sentinel.name } : {}) };
+  const swap = (key: string, value: unknown) => (key === 'accountId' ? sentinel.accountId : key === 'name' ? sentinel.name : value);
+  return Object.fromEntries(Object.entries(shape.members[0]!).map(([key, value]) => [key, swap(key, value)])) as MemberConfig;
 }
 
 const markersOf = (shape: ShapePlan, s: Sentinel): string[] => (shape.named ? [s.accountId, s.name] : [s.accountId]);
