@@ -16,7 +16,7 @@ import { withoutCreationStacks } from '../stacks/creation-stacks';
 import { prepareStamping } from '../stacks/stamped-synth';
 import { rawConfig, testConfig } from './support/config';
 
-type Probe = (member: MemberConfig) => { id?: string; value?: string; queuePolicyAction?: string; warning?: string };
+type Probe = (member: MemberConfig, config: OrgConfig) => { id?: string; value?: string; queuePolicyAction?: string; warning?: string };
 let probe: Probe | undefined;
 
 vi.mock(import('../stacks/app'), async (importOriginal) => {
@@ -25,7 +25,7 @@ vi.mock(import('../stacks/app'), async (importOriginal) => {
     ...real,
     addMemberStacks: (...args: Parameters<typeof real.addMemberStacks>) => {
       const stacks = real.addMemberStacks(...args);
-      const found = probe?.(args[2]);
+      const found = probe?.(args[2], args[1]);
       if (found?.value !== undefined) new TerraformOutput(stacks[0]!, found.id ?? 'probe', { value: found.value });
       if (found?.warning !== undefined) Annotations.of(stacks[0]!).addWarning(found.warning);
       if (found?.queuePolicyAction !== undefined) {
@@ -76,6 +76,9 @@ describe('fast synth checks', () => {
     ['the account id sorted against another account', (m) => ({ value: [m.accountId, '500000000000'].sort().join(',') })],
     ['a comparison of the account id with a number', (m) => ({ value: Number(m.accountId) < 5e11 ? 'low' : 'high' })],
     ['the name truncated', (m) => ({ value: (m.name ?? '').slice(0, 40) })],
+    // Consistent between the two sentinels (neither is in the config): the first member built
+    // through cdktf is the check.
+    ['the member\'s position in the config', (m, c) => ({ value: String(c.members.findIndex((x) => x.accountId === m.accountId)) })],
     ['the name in a JSON key', (m) => ({ id: `probe-${m.name}`, value: 'x' })],
     ['a hash of the name in a resource', (m) => ({ queuePolicyAction: `sqs:${sha(m.name ?? '')}` })],
   ])('GIVEN a member stack holding %s THEN its shape is built through cdktf, not stamped', (_what, p) => {

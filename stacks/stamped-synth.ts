@@ -17,14 +17,16 @@
  *   (text-template.ts), so an inserted value is never rewritten. Logical ids are hashes of the
  *   construct path below the stack, which holds no account id; if one ever did, its hash would
  *   differ between the two templates below and the shape would not be stamped.
- * - Two templates per shape: the lowest and the highest unused 12-digit account ids, with a short
- *   and a 128-character name. Stamping the first with the second's values must give the second's
- *   bytes exactly (files, manifest entry, guardrail findings), else the shape is synthesized
+ * - Two templates and one real member per shape: the lowest and the highest unused 12-digit
+ *   account ids, with a short and a 128-character name, and the shape's first member built
+ *   through cdktf as is. Stamping the first template with the others' values must give their
+ *   bytes exactly (files, manifest entries, guardrail findings), else the shape is synthesized
  *   construct by construct. This catches any dependence on the account id or name other than
- *   their text: a hash of it, a length (names; account ids all have 12 digits), and any ordering
- *   against another string (a sorted list, a JSON key json-stable-stringify sorts): the lowest and
+ *   their text: a hash of it, a length (names; account ids all have 12 digits), any ordering
+ *   against another string (a sorted list, a JSON key json-stable-stringify sorts: the lowest and
  *   highest account ids fall on opposite sides of every other digit string, and the members
- *   stamped lie strictly between them. A name inside a JSON key is not stamped at all.
+ *   stamped lie strictly between them), and anything a sentinel cannot stand for (a look-up of the
+ *   member in the config: the real member is the check). A name inside a JSON key is not stamped.
  * - Accounts that are "special" are built construct by construct: an account id that occurs
  *   anywhere else in the config (the central account as a member, an account in a key ARN, a tag,
  *   another member's name), as code may compare it with those; a name JSON would escape; shapes
@@ -49,7 +51,7 @@ import { checkStackJson, guardrailViolations, type StackJson, type Violation } f
 import { CENTRAL_STACK_ID } from './names';
 import { TextTemplate } from './text-template';
 
-/** A shape with fewer members is built construct by construct: two templates cost as much. */
+/** A shape with fewer members is built construct by construct: its three checked builds cost as much. */
 export const MIN_STAMPED_MEMBERS = 3;
 
 /** The longest member name the config admits (config/schema.ts): the long name sentinel's length. */
@@ -208,12 +210,13 @@ export function prepareStamping(props: BuildAppProps): Stamping {
     const app = new App({ outdir: scratch });
     // A placeholder: the templates record their dependency on `central`; its output is ignored.
     const central = new TerraformStack(app, CENTRAL_STACK_ID);
-    let built: { shape: ShapePlan; low: TerraformStack[]; high: TerraformStack[] }[];
+    let built: { shape: ShapePlan; low: TerraformStack[]; high: TerraformStack[]; first: TerraformStack[] }[];
     try {
       built = plan.shapes.map((shape) => ({
         shape,
         low: addMemberStacks(app, props.config, sentinelMember(shape, shape.low), central),
         high: addMemberStacks(app, props.config, sentinelMember(shape, shape.high), central),
+        first: addMemberStacks(app, props.config, shape.members[0]!, central),
       }));
     } catch {
       return none(props.config.members);
@@ -223,11 +226,13 @@ export function prepareStamping(props: BuildAppProps): Stamping {
     const templatesOf = (shape: ShapePlan, stack: TerraformStack) => violationsOf(stack).map((v) => violationTemplate(v, markersOf(shape, shape.low)));
 
     const unstamped = new Set<ShapePlan>();
-    // Guardrail findings: the low template's, stamped with the high sentinel, are the high template's.
-    for (const { shape, low, high } of built) {
-      const asHigh = (l: TerraformStack) => templatesOf(shape, l).map((t) => t(markersOf(shape, shape.high)));
-      const same = low.length === high.length && low.every((l, i) => JSON.stringify(asHigh(l)) === JSON.stringify(violationsOf(high[i]!)));
-      if (!same) unstamped.add(shape);
+    // Guardrail findings: the low template's, stamped with the high sentinel's values (the first
+    // member's), are the high template's (the first member's, built through cdktf).
+    for (const { shape, low, high, first } of built) {
+      const stamped = (l: TerraformStack, values: readonly string[]) => JSON.stringify(templatesOf(shape, l).map((t) => t(values)));
+      const same = (others: readonly TerraformStack[], values: readonly string[]) =>
+        low.length === others.length && low.every((l, i) => stamped(l, values) === JSON.stringify(violationsOf(others[i]!)));
+      if (!same(high, markersOf(shape, shape.high)) || !same(first, valuesOf(shape, shape.members[0]!))) unstamped.add(shape);
     }
     const kept = built.filter((b) => !unstamped.has(b.shape));
     const stampedViolations = ({ shape, low }: (typeof built)[number]): Violation[] => {
@@ -246,7 +251,11 @@ export function prepareStamping(props: BuildAppProps): Stamping {
     for (const b of kept) {
       const stacks: StackTemplate[] = [];
       for (const [i, l] of b.low.entries()) {
-        const template = stackTemplate(scratch, manifest.stacks[l.node.id]!, manifest.stacks[b.high[i]!.node.id]!, b.shape);
+        const entryOf = (stack: TerraformStack) => manifest.stacks[stack.node.id]!;
+        const template = stackTemplate(scratch, b.shape, entryOf(l), [
+          { values: markersOf(b.shape, b.shape.high), entry: entryOf(b.high[i]!) },
+          { values: valuesOf(b.shape, b.shape.members[0]!), entry: entryOf(b.first[i]!) },
+        ]);
         if (!template) break;
         stacks.push(template);
       }
@@ -267,27 +276,30 @@ export function prepareStamping(props: BuildAppProps): Stamping {
 }
 
 /**
- * One stack's template, from the low and high sentinels' synthesized folders and manifest
- * entries; undefined when stamping would not be exact.
+ * One stack's template, from the low sentinel's synthesized folder and manifest entry; undefined
+ * when stamping would not be exact: when filled with each check's values it must give that
+ * check's stack (the high sentinel's, the first member's built through cdktf) byte for byte.
  */
-function stackTemplate(scratch: string, low: ManifestEntry, high: ManifestEntry, shape: ShapePlan): StackTemplate | undefined {
+function stackTemplate(scratch: string, shape: ShapePlan, low: ManifestEntry, checks: readonly { values: readonly string[]; entry: ManifestEntry }[]): StackTemplate | undefined {
+  const entries = [low, ...checks.map((c) => c.entry)];
   // An annotation's stack trace (kept with CDKTF_CREATION_STACKS=1) names the code that built the
   // template, not the construct-by-construct synth's callers.
   const traced = (e: ManifestEntry) => (e.annotations as { stacktrace?: unknown[] }[] | undefined)?.some((a) => (a.stacktrace ?? []).length > 0);
-  if (traced(low) || traced(high)) return undefined;
-  const fileName = basename(low.synthesizedStackPath);
+  if (entries.some(traced)) return undefined;
   // Only the stack file: anything else (an asset) would need stamping of its own.
-  const listed = [low, high].map((e) => readdirSync(join(scratch, e.workingDirectory)));
-  if (listed.some((names) => names.length !== 1 || names[0] !== fileName)) return undefined;
-  const [lowText, highText] = [low, high].map((e) => readFileSync(join(scratch, e.synthesizedStackPath), 'utf8')) as [string, string];
-  const lowMarkers = markersOf(shape, shape.low);
-  const highValues = markersOf(shape, shape.high);
-  const file = new TextTemplate(lowText, lowMarkers);
-  const entry = new TextTemplate(JSON.stringify(low), lowMarkers);
-  if (file.fill(highValues) !== highText || entry.fill(highValues) !== JSON.stringify(high)) return undefined;
+  const fileName = basename(low.synthesizedStackPath);
+  if (entries.some((e) => !equalLists(readdirSync(join(scratch, e.workingDirectory)), [fileName]))) return undefined;
+  const textOf = (e: ManifestEntry) => readFileSync(join(scratch, e.synthesizedStackPath), 'utf8');
+  const lowText = textOf(low);
+  const markers = markersOf(shape, shape.low);
+  const file = new TextTemplate(lowText, markers);
+  const entry = new TextTemplate(JSON.stringify(low), markers);
+  if (checks.some((c) => file.fill(c.values) !== textOf(c.entry) || entry.fill(c.values) !== JSON.stringify(c.entry))) return undefined;
   if (shape.named && keyContains(JSON.parse(lowText), shape.low.name)) return undefined;
   return { file, entry };
 }
+
+const equalLists = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Guardrails again on each stamped stack whose resources hold the name (a name changes lengths,
