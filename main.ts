@@ -13,10 +13,14 @@
  *   shape out of a template (stacks/stamped-synth.ts; the output is the same bytes). For
  *   debugging and comparison; `1` (or unset) is the default.
  * - `CDKTF_CREATION_STACKS=1`: keep cdktf's token creation stack traces (slow; for debugging).
+ * - `EBS_EVENT_HUB_ROLE`: the role every provider assumes, `deploy` (default: `deployment.roleName`)
+ *   or `plan` (`deployment.planRoleName`, read-only: a synth for `terraform plan`, which
+ *   `npm run rollout` refuses to apply). Anything else is an error.
  */
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadOrgConfig, orgConfigPath } from './config/load';
 import { handlerBundleFromDist } from './handler-bundle';
+import { PROVIDER_ROLES, type ProviderRole } from './stacks/base-stack';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
 import { SweepTooLargeError } from './stacks/central/sweep-workflow';
@@ -25,6 +29,11 @@ import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
 import { PolicyTooLargeError } from './stacks/policy/policy-limits';
 import { synthesize } from './stacks/synth';
+
+/** An environment variable with a value it does not take. */
+class EnvError extends Error {
+  override readonly name = 'EnvError';
+}
 
 /**
  * Mistakes in the user's input (or a precondition the user must fix, like `npm run build`):
@@ -40,6 +49,7 @@ const USER_ERRORS = [
   SweepTooLargeError,
   HandlerBundleMissingError,
   GuardrailError,
+  EnvError,
 ];
 
 /**
@@ -48,6 +58,13 @@ const USER_ERRORS = [
  */
 const isUserError = (err: unknown): boolean =>
   err instanceof Error && USER_ERRORS.some((type) => err instanceof type || err.name === type.name);
+
+function providerRole(asked: string | undefined): ProviderRole {
+  if (asked === undefined) return 'deploy';
+  const role = PROVIDER_ROLES.find((r) => r === asked);
+  if (!role) throw new EnvError(`EBS_EVENT_HUB_ROLE: ${JSON.stringify(asked)} is not a provider role (allowed: ${PROVIDER_ROLES.join(', ')}; unset means deploy)`);
+  return role;
+}
 
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;
@@ -75,12 +92,13 @@ function fastSynth(): boolean {
 }
 
 async function main(): Promise<void> {
+  const role = providerRole(process.env.EBS_EVENT_HUB_ROLE);
   const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, __dirname));
   const snapshotCopyBundle = handlerBundleFromDist();
   const shards = shardCount();
   const fast = fastSynth();
   // Every check that can fail on user input runs (preflight, guardrails) before anything is written.
-  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, fast }), process.env.CDKTF_CREATION_STACKS === '1');
+  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, fast, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
 main().catch((err: unknown) => {

@@ -16,18 +16,7 @@ import {
   show,
 } from '../config/load';
 import { JSON_SCHEMA_PATH, renderJsonSchema } from '../scripts/write-json-schema';
-import { rawConfig } from './support/config';
-
-/** The problems reported for `raw`, or a failure if it was accepted. */
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseOrgConfig(raw, 'test.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the config to be rejected');
-}
+import { problemsOf, rawConfig } from './support/config';
 
 const withCentral = (central: Record<string, unknown>) => rawConfig({ central: { ...rawConfig().central, ...central } as never });
 const withMember0 = (member: Record<string, unknown>) =>
@@ -188,6 +177,14 @@ describe('org config: rejected input, one rule each', () => {
         expect.stringMatching(/^snapshotCopy\.regionMap\["us-east-1"\]: "nowhere-2" is not a commercial AWS region name/),
       ]),
     );
+  });
+
+  it('rejects a snapshotCopy under which every member region would copy onto itself (nothing to copy), and accepts one copied region', () => {
+    // rawConfig's members list eu-west-1 and us-east-1.
+    expect(problemsOf(withCopy({ destinationRegion: 'eu-west-1', regionMap: { 'us-east-1': 'us-east-1' } }))).toEqual([
+      'snapshotCopy.destinationRegion: "eu-west-1" has nothing to copy: every member region (eu-west-1, us-east-1) would copy onto itself; choose a destination (or regionMap entry) other than the members\' regions, or remove snapshotCopy',
+    ]);
+    expect(() => parseOrgConfig(withCopy({ destinationRegion: 'eu-west-1' }))).not.toThrow();
   });
 
   it('rejects a malformed kmsKeyId', () => {

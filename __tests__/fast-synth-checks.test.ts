@@ -25,7 +25,7 @@ vi.mock(import('../stacks/app'), async (importOriginal) => {
     ...real,
     addMemberStacks: (...args: Parameters<typeof real.addMemberStacks>) => {
       const stacks = real.addMemberStacks(...args);
-      const found = probe?.(args[2], args[1]);
+      const found = probe?.(args[2], args[1].config);
       if (found?.value !== undefined) new TerraformOutput(stacks[0]!, found.id ?? 'probe', { value: found.value });
       if (found?.warning !== undefined) Annotations.of(stacks[0]!).addWarning(found.warning);
       if (found?.queuePolicyAction !== undefined) {

@@ -3,8 +3,8 @@
  * bytes, file by file, for a sample of shapes, and the same failure when a guardrail breaks.
  *
  * Adding a shape: a stack kind or a switch that changes member stacks (a `vault-<account>` stack
- * per member, the plan-role switch `EBS_EVENT_HUB_ROLE=plan` once it reaches the stacks as config
- * or synth options) is covered by adding an entry to SHAPES that turns it on, with at least
+ * per member; the plan-role switch `EBS_EVENT_HUB_ROLE=plan` is one, as synth options) is
+ * covered by adding an entry to SHAPES that turns it on, with at least
  * MIN_STAMPED_MEMBERS members per shape so they are stamped (the entry's `stamped` count says how
  * many stacks must be). Every file of the output is compared, so a new stack of a member (created
  * in `addMemberStacks`) is compared without changing the test.
@@ -36,6 +36,8 @@ const LONG_NAME = `${'n'.repeat(120)}-longest`;
 interface Shape {
   readonly name: string;
   readonly config: OrgConfigInput;
+  /** Synth options besides the config (the provider role). */
+  readonly options?: Pick<SynthOptions, 'providerRole'>;
   /** Stacks the fast path must stamp (the others are built through cdktf). */
   readonly stamped: number;
 }
@@ -87,6 +89,16 @@ const SHAPES: Shape[] = [
     }),
     stamped: 5,
   },
+  {
+    name: 'the plan-role switch (EBS_EVENT_HUB_ROLE=plan) with the plan role created in every stack, one principal in a member account',
+    config: rawConfig({
+      members: [...members(800_000_000_000, 3, { regions: ['eu-west-1', 'us-east-1'], name: 'workloads' }), { accountId: '123456789012', regions: ['eu-west-1', 'us-east-1'], name: 'tooling' }],
+      snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 7 },
+      deployment: { planPrincipalArns: ['arn:aws:iam::123456789012:role/ci-plan'], state: { bucket: 'org-terraform-state', region: 'eu-west-1', keyPrefix: 'hub/prod' } },
+    }),
+    options: { providerRole: 'plan' },
+    stamped: 3,
+  },
 ];
 
 /** Every file under `root`, relative, sorted. */
@@ -116,9 +128,9 @@ describe('fast synth: byte-identical to the construct-by-construct synth', () =>
     it(`${shape.name}`, async () => {
       const config = testConfig(shape.config);
       // The fast path is taken: these stacks are stamped, not built.
-      expect(prepareStamping({ config, snapshotCopyBundle: bundle }).stampedStacks).toBe(shape.stamped);
-      const fast = await synth(config);
-      const slow = await synth(config, { fast: false });
+      expect(prepareStamping({ config, snapshotCopyBundle: bundle, ...shape.options }).stampedStacks).toBe(shape.stamped);
+      const fast = await synth(config, shape.options);
+      const slow = await synth(config, { ...shape.options, fast: false });
       const compared = expectSameFiles(fast, slow);
       // Every stack's cdk.tf.json, the manifest and the synth stamp were compared.
       expect(compared.filter((f) => /^stacks\/member-\d{12}\/cdk\.tf\.json$/.test(f))).toHaveLength(config.members.length);

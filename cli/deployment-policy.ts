@@ -1,8 +1,9 @@
 /**
  * `npm run deployment-policy [-- --out DIR] [--force]`: writes the least-privilege deployment role
  * policies for the org config (`ORG_CONFIG`, else the example org) to DIR (default `deployment/`):
- * `deployment-role-policy.central*.json` and `deployment-role-policy.member*.json`. Files git
- * tracks there are overwritten only with `--force`. See README, "Deployment identity".
+ * `deployment-role-policy.central*.json` and `deployment-role-policy.member*.json` (the deployment
+ * role), and `plan-role-policy.central*.json` and `plan-role-policy.member*.json` (the read-only plan
+ * role). Files git tracks there are overwritten only with `--force`. See README, "Deployment identity".
  */
 import { join } from 'node:path';
 import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';

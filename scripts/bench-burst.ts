@@ -395,7 +395,7 @@ const sfn = {
 };
 const QUEUE = `arn:aws:sqs:us-east-1:${CENTRAL}:ebs-event-hub-snapshot-copy`;
 const startDeps = {
-  config: loadStartConfig({ STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${CENTRAL}:stateMachine:ebs-event-hub-snapshot-copy`, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: DEST }),
+  config: loadStartConfig({ STATE_MACHINE_ARN: `arn:aws:states:us-east-1:${CENTRAL}:stateMachine:ebs-event-hub-snapshot-copy`, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: DEST, SOURCE_REGIONS: SOURCE }),
   sfn,
   logger: silent,
 };

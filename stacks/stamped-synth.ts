@@ -214,9 +214,9 @@ export function prepareStamping(props: BuildAppProps): Stamping {
     try {
       built = plan.shapes.map((shape) => ({
         shape,
-        low: addMemberStacks(app, props.config, sentinelMember(shape, shape.low), central),
-        high: addMemberStacks(app, props.config, sentinelMember(shape, shape.high), central),
-        first: addMemberStacks(app, props.config, shape.members[0]!, central),
+        low: addMemberStacks(app, props, sentinelMember(shape, shape.low), central),
+        high: addMemberStacks(app, props, sentinelMember(shape, shape.high), central),
+        first: addMemberStacks(app, props, shape.members[0]!, central),
       }));
     } catch {
       return none(props.config.members);

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MemberConfig, OrgConfig } from '../config/schema';
 import { TerraformStack, type App } from 'cdktf';
+import type { ProviderRole } from './base-stack';
 import { buildShard, preflight, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
@@ -40,6 +41,8 @@ export interface SynthOptions {
    * @default true
    */
   readonly fast?: boolean;
+  /** The role the providers assume (recorded in the synth stamp). @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /** What a worker thread receives. */
@@ -50,6 +53,7 @@ export interface ShardJob {
   readonly outdir: string;
   /** The members built through cdktf (the others are stamped). */
   readonly members: readonly MemberConfig[];
+  readonly providerRole?: ProviderRole;
 }
 
 interface Manifest {
@@ -129,19 +133,19 @@ function runWorker(job: ShardJob): RunningWorker {
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
   const outdir = await synthesizeStacks(options);
-  writeSynthStamp(outdir, options.config);
+  writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
 }
 
 async function synthesizeStacks(options: SynthOptions): Promise<string> {
-  const { config, snapshotCopyBundle } = options;
+  const { config, snapshotCopyBundle, providerRole } = options;
   // The checks on the whole config, before anything (templates included) is built.
   preflight({ config, snapshotCopyBundle });
-  const stamping = options.fast === false ? undefined : prepareStamping({ config, snapshotCopyBundle });
+  const stamping = options.fast === false ? undefined : prepareStamping({ config, snapshotCopyBundle, providerRole });
   const members = stamping?.individual ?? config.members;
   const shards = typeof options.shards === 'function' ? options.shards(members.length) : (options.shards ?? 1);
   const count = Math.max(1, Math.min(shards, members.length));
-  const { app } = buildShard({ config, snapshotCopyBundle, members, outdir: options.outdir }, { index: 0, count });
+  const { app } = buildShard({ config, snapshotCopyBundle, providerRole, members, outdir: options.outdir }, { index: 0, count });
   const outdir = resolve(app.outdir);
   // Siblings of the output folder: same file system, so stack folders move by rename.
   const scratch = count > 1 ? mkdtempSync(join(dirname(outdir), '.synth-shards-')) : undefined;
@@ -152,6 +156,7 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
       shard: { index: i + 1, count },
       outdir: join(scratch!, String(i + 1)),
       members,
+      providerRole,
     }));
     const running = jobs.map(runWorker);
     const workers = Promise.all(running.map((w) => w.done));

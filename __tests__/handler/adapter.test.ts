@@ -28,7 +28,7 @@ afterEach(() => {
 
 const QUEUE = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
 const MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
-const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}' });
+const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}', SOURCE_REGIONS: 'eu-west-1,us-west-2' });
 const record = (id: string, body: unknown, eventSourceARN = QUEUE) => ({ ...sqsRecord(id, body), eventSourceARN });
 const awsError = (name: string, status: number | undefined, message = name) =>
   Object.assign(new Error(message), { name, $fault: status && status >= 500 ? 'server' : 'client', $metadata: status === undefined ? {} : { httpStatusCode: status } });
@@ -67,7 +67,7 @@ describe('start', () => {
   ] as const)("GIVEN the AWS guide's %s sample THEN starts executions named from the event's region and the ARN's snap- id", async (fixture, names) => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     // The guide's samples come from us-east-1: send them elsewhere so they are copied.
-    const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+    const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1', SOURCE_REGIONS: 'us-east-1' });
     const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
     expect(answer.batchItemFailures).toEqual([]);
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(names);
@@ -76,7 +76,7 @@ describe('start', () => {
   it.each(['ebs-snapshot-copy-succeeded.region-colon-layout', 'ebs-snapshot-copy-failed.colon-region-layout', 'ebs-snapshot-share-succeeded.region-colon-layout', 'ebs-multi-volume-snapshots-create-failed'] as const)(
     "GIVEN the AWS guide's %s sample THEN starts nothing",
     async (fixture) => {
-      const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+      const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1', SOURCE_REGIONS: 'us-east-1' });
       const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
       expect(answer.batchItemFailures).toEqual([]);
       expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -102,6 +102,27 @@ describe('start', () => {
     await handleStart(sqsBatch(record('m1', createSnapshotEvent({ region: 'us-east-1' }))), d);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(d.logger.decisions()).toEqual(['skipped-same-region']);
+  });
+
+  it('GIVEN snapshots from a region that is not a configured source (a single one, and a multi-volume set) THEN starts nothing, logging why, and the record succeeds', async () => {
+    // Issue 12 item 1: eu-central-1 is where eu-west-1's copies go, not a region snapshots are copied from.
+    const d = deps();
+    const answer = await handleStart(
+      sqsBatch(
+        record('m1', createSnapshotEvent({ region: 'eu-central-1', snapshotId: 'snap-0000000a' })),
+        record('m2', multiVolumeEvent([{ id: 'snap-0000000b', status: 'completed' }], { region: 'ap-south-1' })),
+      ),
+      d,
+    );
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(d.logger.decisions()).toEqual(['skipped-region-not-configured', 'skipped-region-not-configured']);
+    expect(d.logger.lines.find((l) => l.attributes['decision'] === 'skipped-region-not-configured')!.attributes).toMatchObject({
+      messageId: 'm1',
+      sourceRegion: 'eu-central-1',
+      snapshotId: 'snap-0000000a',
+      destinationRegion: 'us-east-1',
+    });
   });
 
   it('GIVEN a record from another queue THEN refuses it (ForeignEventSourceError, logged) and starts nothing', async () => {

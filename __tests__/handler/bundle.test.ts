@@ -146,6 +146,7 @@ describe('the handler bundle', () => {
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
       COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
       DESTINATION_REGION: 'us-east-1',
+      SOURCE_REGIONS: 'eu-west-1',
     });
     expect(stdout).toMatch(/ERROR NotAnSqsBatchError/);
   });

@@ -276,6 +276,7 @@ describe('configuration of each entry point', () => {
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
     COPY_QUEUE_ARN: 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy',
     DESTINATION_REGION: 'us-east-1',
+    SOURCE_REGIONS: 'eu-west-1,us-west-2',
   };
   const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots' };
 
@@ -285,6 +286,7 @@ describe('configuration of each entry point', () => {
       copyQueueArn: startEnv.COPY_QUEUE_ARN,
       destinationRegion: 'us-east-1',
       regionMap: { 'eu-west-1': 'eu-central-1' },
+      sourceRegions: new Set(['eu-west-1', 'us-west-2']),
     });
     expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: 'alias/dr', COPY_TAG: 'dr=yes', RETENTION_DAYS: '30', AWS_REGION: 'eu-west-1' })).toEqual({
       memberRoleName: 'ebs-event-hub-snapshot-copy',
@@ -308,6 +310,11 @@ describe('configuration of each entry point', () => {
     ['COPY_QUEUE_ARN missing', () => loadStartConfig({ ...startEnv, COPY_QUEUE_ARN: undefined }), /COPY_QUEUE_ARN is not set/],
     ['COPY_QUEUE_ARN not a queue', () => loadStartConfig({ ...startEnv, COPY_QUEUE_ARN: 'https://sqs.us-east-1.amazonaws.com/1/q' }), /is not an SQS queue ARN/],
     ['DESTINATION_REGION not a region', () => loadStartConfig({ ...startEnv, DESTINATION_REGION: 'useast1' }), /DESTINATION_REGION "useast1" is not an AWS region name/],
+    ['SOURCE_REGIONS missing', () => loadStartConfig({ ...startEnv, SOURCE_REGIONS: undefined }), /SOURCE_REGIONS is not set: the function needs the regions it copies snapshots from/],
+    ['SOURCE_REGIONS blank', () => loadStartConfig({ ...startEnv, SOURCE_REGIONS: ' ' }), /SOURCE_REGIONS is not set/],
+    ['SOURCE_REGIONS with an empty entry', () => loadStartConfig({ ...startEnv, SOURCE_REGIONS: 'eu-west-1,,us-east-1' }), /SOURCE_REGIONS "eu-west-1,,us-east-1" has an empty entry at position 2/],
+    ['SOURCE_REGIONS not regions', () => loadStartConfig({ ...startEnv, SOURCE_REGIONS: 'eu-west-1,["x"]' }), /SOURCE_REGIONS entry "\["x"\]" is not an AWS region name/],
+    ['SOURCE_REGIONS twice', () => loadStartConfig({ ...startEnv, SOURCE_REGIONS: 'eu-west-1, eu-west-1' }), /SOURCE_REGIONS lists "eu-west-1" twice/],
     ['MAX_IN_FLIGHT_COPIES 0', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '0' }), /MAX_IN_FLIGHT_COPIES "0" is not a whole number from 1 to 20/],
     ['MAX_IN_FLIGHT_COPIES 21', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '21' }), /from 1 to 20/],
     ['MAX_IN_FLIGHT_COPIES 1.5', () => loadStepConfig({ ...stepEnv, MAX_IN_FLIGHT_COPIES: '1.5' }), /"1.5" is not a whole number/],

@@ -81,7 +81,7 @@ const source = (overrides: Partial<StandinSnapshot> = {}): StandinSnapshot => ({
 function setup(options: Partial<LocalWorkflowOptions> = {}) {
   const logger = recordingLogger();
   const workflow = new LocalWorkflow({ logger, ...options });
-  const startConfig = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, DESTINATION_REGION: DEST });
+  const startConfig = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, DESTINATION_REGION: DEST, SOURCE_REGIONS: SOURCE });
   const deliver = async (...bodies: unknown[]) =>
     handleStart(sqsBatch(...bodies.map((b, i) => ({ ...sqsRecord(`m-${i}`, b), eventSourceARN: COPY_QUEUE_ARN }))), { config: startConfig, sfn: workflow.sfn(), logger });
   return { logger, workflow, deliver };

@@ -10,20 +10,25 @@ import { join } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
 import { UsageError } from '../common/errors';
 import { wantsHelp } from '../common/help';
-import { deploymentRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
+import { deploymentRolePolicies, planRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';
 
-/** The file of the `part`-th (1-based) managed policy of `target`. */
-export const policyFileName = (target: DeploymentTarget, part = 1): string => `deployment-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
+/**
+ * The file of the `part`-th (1-based) managed policy of `target`: `deployment-role-policy.*` for the
+ * deployment role (`deployment.roleName`), `plan-role-policy.*` for the read-only plan role
+ * (`deployment.planRoleName`).
+ */
+export const policyFileName = (target: DeploymentTarget, part = 1, role: 'deployment' | 'plan' = 'deployment'): string =>
+  `${role}-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
 
-/** File name -> content (pretty JSON, trailing newline), for both targets. */
+/** File name -> content (pretty JSON, trailing newline), for both targets and both roles. */
 export function renderDeploymentPolicies(config: OrgConfig): Record<string, string> {
   const targets: DeploymentTarget[] = ['central', 'member'];
-  return Object.fromEntries(
-    targets.flatMap((t) => deploymentRolePolicies(config, t).map((doc, i) => [policyFileName(t, i + 1), `${JSON.stringify(doc, null, 2)}\n`])),
-  );
+  const files = (role: 'deployment' | 'plan', policies: typeof deploymentRolePolicies) =>
+    targets.flatMap((t) => policies(config, t).map((doc, i) => [policyFileName(t, i + 1, role), `${JSON.stringify(doc, null, 2)}\n`]));
+  return Object.fromEntries([...files('deployment', deploymentRolePolicies), ...files('plan', planRolePolicies)]);
 }
 
 /** A bad command line (the commands' one `UsageError`, re-exported for the tests). */
@@ -33,7 +38,8 @@ export const USAGE = `usage: npm run -s deployment-policy [-- --out DIR] [--forc
 
 Writes the least-privilege policies of the deployment role (deployment.roleName) for the org config
 (ORG_CONFIG, default: the example org): deployment-role-policy.central*.json for the central account
-and deployment-role-policy.member*.json for every member account.
+and deployment-role-policy.member*.json for every member account; and those of the read-only plan
+role (deployment.planRoleName): plan-role-policy.central*.json and plan-role-policy.member*.json.
 
   --out DIR    where to write them (default deployment/, which holds the example org's, tracked by git)
   --force      overwrite files git tracks there (without it, a tracked file whose content would

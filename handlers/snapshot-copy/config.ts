@@ -21,6 +21,11 @@ export interface StartConfig {
   destinationRegion: string;
   /** Source region → destination region overrides. */
   regionMap: Readonly<Record<string, string>>;
+  /**
+   * The regions snapshots are copied from (SOURCE_REGIONS): a snapshot of any other region is
+   * skipped (`skipped-region-not-configured`), whatever forwarded it.
+   */
+  sourceRegions: ReadonlySet<string>;
 }
 
 /** The `step` entry: the workflow's task. */
@@ -96,6 +101,19 @@ export function parseRegionMap(raw: string | undefined): Record<string, string> 
   return map;
 }
 
+/** SOURCE_REGIONS: a comma-separated list of region names, none twice, at least one. */
+export function parseSourceRegions(raw: string): Set<string> {
+  const regions = raw.split(',').map((r) => r.trim());
+  const seen = new Set<string>();
+  for (const [i, region] of regions.entries()) {
+    if (region === '') throw new ConfigurationError(`SOURCE_REGIONS "${raw}" has an empty entry at position ${i + 1} (expected region names separated by commas)`);
+    if (!isRegionName(region)) throw new ConfigurationError(`SOURCE_REGIONS entry "${region}" is not an AWS region name`);
+    if (seen.has(region)) throw new ConfigurationError(`SOURCE_REGIONS lists "${region}" twice`);
+    seen.add(region);
+  }
+  return seen;
+}
+
 /** `key=value` (that value only) or `key` (any value). Splits on the first "=": values may contain "=". */
 export function parseCopyTag(raw: string | undefined): CopyTagFilter | undefined {
   if (raw === undefined) return undefined;
@@ -156,6 +174,7 @@ export function loadStartConfig(env: Env): StartConfig {
     copyQueueArn: matching('COPY_QUEUE_ARN', required(env, 'COPY_QUEUE_ARN', 'the only queue it accepts records from'), QUEUE_ARN, 'an SQS queue ARN'),
     destinationRegion: parseRegion('DESTINATION_REGION', required(env, 'DESTINATION_REGION', 'the region to copy snapshots to')),
     regionMap: parseRegionMap(optional(env, 'REGION_MAP')),
+    sourceRegions: parseSourceRegions(required(env, 'SOURCE_REGIONS', 'the regions it copies snapshots from (comma-separated)')),
   };
 }
 

@@ -54,6 +54,8 @@ export interface SnapshotCopyProps {
   readonly bundle: HandlerBundle;
   readonly destinationRegion: string;
   readonly regionMap?: Readonly<Record<string, string>>;
+  /** The regions snapshots are copied from (`configuredSourceRegions`): the starter skips others. */
+  readonly sourceRegions: readonly string[];
   readonly kmsKeyId?: string;
   readonly copyTag?: string;
   /** Role assumed in each member account. */
@@ -88,7 +90,7 @@ export interface SnapshotCopyProps {
 
 /** The environment of each entry point (handlers/snapshot-copy/README.md, "Environment"). */
 export function copyFunctionEnvironments(
-  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
+  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
 ): Record<'start' | 'step' | 'sweep', Record<string, string>> {
   return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment(props) };
 }
@@ -162,6 +164,7 @@ export class SnapshotCopy extends Construct {
       eventBusName: props.eventBusName,
       destinationRegion: props.destinationRegion,
       regionMap: props.regionMap,
+      sourceRegions: props.sourceRegions,
       deploymentRoleName: props.deploymentRoleName,
       deadLetterQueueArn: props.deadLetterQueueArn,
       stateMachine: this.workflow.machine.stateMachine,
