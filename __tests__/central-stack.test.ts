@@ -182,7 +182,19 @@ describe('central stack', () => {
     }
     expect(theResource(stack, SqsQueue.tfResourceType)).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
     const alarm = theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-not-empty');
-    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') }, threshold: 0 });
+    // SQS stops publishing an idle queue's metrics: missing data must not bring the alarm back to OK.
+    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') }, threshold: 0, treat_missing_data: 'ignore' });
+    // A dead letter is deleted 14 days after it arrived: a second alarm at 7 days.
+    expect(theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-messages-expiring')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') },
+      statistic: 'Maximum',
+      threshold: 604800,
+      comparison_operator: 'GreaterThanThreshold',
+      treat_missing_data: 'ignore',
+      alarm_actions: [refTo(stack, 'aws_sns_topic', 'arn')],
+    });
   });
 
   it('outputs the bus ARN and the topic ARN', () => {

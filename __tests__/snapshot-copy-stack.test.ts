@@ -22,6 +22,7 @@ import { SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot
 import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { CENTRAL_COPY_ROLE_NAMES } from '../stacks/names';
 import type { PolicyDocument } from '../stacks/policy/policy';
+import { copyResultForwardingPattern, forwardingPattern } from '../stacks/event-patterns';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
 import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
@@ -37,6 +38,8 @@ describe('snapshot copy, central stack', () => {
       COPY_QUEUE_ARN: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
       DESTINATION_REGION: 'eu-central-1',
       REGION_MAP: JSON.stringify({ 'eu-central-1': 'eu-west-1' }),
+      // The members' regions whose destination is elsewhere (rawConfig: eu-west-1, us-east-1 → eu-central-1).
+      SOURCE_REGIONS: 'eu-west-1,us-east-1',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -47,11 +50,17 @@ describe('snapshot copy, central stack', () => {
       COPY_TAG: 'dr=true',
       MAX_IN_FLIGHT_COPIES: '12',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       RETENTION_DAYS: '30',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
+      POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
   });
 
   it('GIVEN the synthesized environments WHEN each entry point loads its config THEN it accepts them, with the configured values', () => {
@@ -60,6 +69,7 @@ describe('snapshot copy, central stack', () => {
       stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
       copyQueueArn: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
       destinationRegion: 'eu-central-1',
+      sourceRegions: new Set(['eu-west-1', 'us-east-1']),
     });
     expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots', stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy') });
     expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
@@ -67,12 +77,15 @@ describe('snapshot copy, central stack', () => {
 
   it('omits the optional variables that are not configured, and MAX_IN_FLIGHT_COPIES defaults to 15', () => {
     const { central: bare } = synthAll(rawConfig({ snapshotCopy: { destinationRegion: 'us-east-1' } }));
-    expect(Object.keys(envOf(fnNamed(bare, 'ebs-event-hub-copy-start'))).sort()).toEqual(['COPY_QUEUE_ARN', 'DESTINATION_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'STATE_MACHINE_ARN']);
+    expect(Object.keys(envOf(fnNamed(bare, 'ebs-event-hub-copy-start'))).sort()).toEqual(['COPY_QUEUE_ARN', 'DESTINATION_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'SOURCE_REGIONS', 'STATE_MACHINE_ARN']);
+    // us-east-1 is its own destination: only eu-west-1 is copied from.
+    expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-start')).SOURCE_REGIONS).toBe('eu-west-1');
     expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-step'))).toEqual({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       STATE_MACHINE_ARN: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -106,7 +119,16 @@ describe('snapshot copy, central stack', () => {
       metric_name: 'Errors',
       dimensions: { FunctionName: ref(LambdaFunction.tfResourceType, (f) => f.function_name === 'ebs-event-hub-copy-start', 'function_name') },
     });
-    expect(alarms.find((a) => a.metric_name === 'ApproximateAgeOfOldestMessage')).toBeUndefined();
+    // Age alarms (issue 12 item 10): the copy DLQ (dead letters expiring) and the copy queue (nothing
+    // receives). Not a quota backlog: the copy queue only starts executions, which do the waiting.
+    expect(alarms.filter((a) => a.metric_name === 'ApproximateAgeOfOldestMessage').map((a) => a.alarm_name).sort()).toEqual([
+      'ebs-event-hub-central-target-dlq-messages-expiring',
+      'ebs-event-hub-snapshot-copy-dlq-messages-expiring',
+      'ebs-event-hub-snapshot-copy-queue-stalled',
+    ]);
+    // Every alarm on a queue's messages keeps its state when SQS stops reporting an idle queue.
+    for (const alarm of alarms.filter((a) => a.namespace === 'AWS/SQS')) expect(alarm.treat_missing_data, String(alarm.alarm_name)).toBe('ignore');
+    for (const alarm of alarms.filter((a) => a.namespace !== 'AWS/SQS')) expect(alarm.treat_missing_data, String(alarm.alarm_name)).toBe('notBreaching');
     for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
   });
 
@@ -137,7 +159,14 @@ describe('snapshot copy, central stack', () => {
     const start = inlinePoliciesOf(central, 'ebs-event-hub-copy-start')['ebs-event-hub-copy-start']!;
     expect(start.Statement.map((s) => s.Sid)).toEqual(['ConsumeCopyQueue', 'StartCopyExecutions', 'WriteOwnLogGroup']);
     // The central account is not a member here: no EC2 rights of its own.
-    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots', 'ReadCopySlotHolders']);
+    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual([
+      'AssumeMemberCopyRole',
+      'WriteOwnLogGroup',
+      'UseCopySlots',
+      'ReadCopySlotHolders',
+      'RecordCopies',
+      'FindRecordedCopies',
+    ]);
   });
 
   it('grants the step role copy rights and the sweep role delete rights in its own account when the central account is also a member', () => {
@@ -171,6 +200,7 @@ describe('snapshot copy construct: rejected props', () => {
     busName: BUS_NAME,
     bundle: fakeBundle(),
     destinationRegion: 'eu-central-1',
+    sourceRegions: ['eu-west-1'],
     memberRoleName: 'ebs-event-hub-snapshot-copy',
     memberAccountIds: ['222222222222'],
     maxInFlightCopies: 15,
@@ -194,6 +224,15 @@ describe('snapshot copy construct: rejected props', () => {
 
   it('GIVEN no trusted role WHEN the member trust policy is built THEN it refuses (a role nobody may assume is a mistake)', () => {
     expect(() => snapshotCopyRoleTrustPolicy([])).toThrowError('trustedRoleArns is empty');
+  });
+
+  it('GIVEN trusted roles of two accounts, or something that is not a role ARN WHEN the member trust policy is built THEN it refuses, naming them', () => {
+    expect(() => snapshotCopyRoleTrustPolicy(['arn:aws:iam::111111111111:role/a', 'arn:aws:iam::999999999999:role/b'])).toThrowError(
+      'snapshotCopyRoleTrustPolicy: trustedRoleArns ["arn:aws:iam::111111111111:role/a","arn:aws:iam::999999999999:role/b"] are roles of 2 accounts; they must all be the central account\'s',
+    );
+    expect(() => snapshotCopyRoleTrustPolicy(['arn:aws:iam::111111111111:user/a'])).toThrowError(
+      'snapshotCopyRoleTrustPolicy: trustedRoleArns "arn:aws:iam::111111111111:user/a" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    );
   });
 });
 
@@ -229,15 +268,53 @@ describe('snapshot copy, member stack', () => {
     expect(forwardRegions(plain[1]!)).toEqual(['eu-west-1']);
   });
 
-  it('creates the copy role trusted only by the central step and sweep roles', () => {
+  it('forwards only copy results and its alarm from a destination region the member does not list; everything from a listed one', () => {
+    const patternIn = (stack: StackJson, region: string) => parsed(theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.region === region).event_pattern);
+    expect(patternIn(members[0]!, 'eu-central-1')).toEqual(copyResultForwardingPattern());
+    expect(patternIn(members[0]!, 'eu-west-1')).toEqual(forwardingPattern());
+    // A listed region that is also a destination (eu-central-1 -> eu-west-1) stays listed.
+    const { members: both } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION, members: [{ accountId: '222222222222', regions: ['eu-west-1', 'eu-central-1'] }] }));
+    expect(patternIn(both[0]!, 'eu-central-1')).toEqual(forwardingPattern());
+    expect(patternIn(both[0]!, 'eu-west-1')).toEqual(forwardingPattern());
+  });
+
+  it('creates the copy role trusted only by the central step and sweep roles, by aws:PrincipalArn under the central account (survives their recreation)', () => {
+    // Issue 12 item 6: not role principals (IAM stores their unique ids), the account with the role ARNs as a condition.
     expect(parsed<PolicyDocument>(copyRole(members[0]!).assume_role_policy).Statement).toEqual([
       {
         Sid: 'CentralCopyFunctionsAssume',
         Effect: 'Allow',
-        Principal: { AWS: [`arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-step`, `arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-sweep`] },
+        Principal: { AWS: `arn:aws:iam::${CENTRAL_ACCOUNT}:root` },
         Action: 'sts:AssumeRole',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-step`, `arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-sweep`] },
+        },
       },
     ]);
+  });
+
+  it('allows the source keys through EC2 of both the source and the destination region (which one EBS uses is not documented)', () => {
+    // member 222222222222: sources eu-west-1, us-east-1; destination eu-central-1
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
+    const endpoints = ['ec2.eu-central-1.amazonaws.com', 'ec2.eu-west-1.amazonaws.com', 'ec2.us-east-1.amazonaws.com'];
+    for (const sid of ['UseSourceSnapshotKeysThroughEc2', 'GrantSourceSnapshotKeysToEc2']) {
+      expect(statement(policy, sid)).toMatchObject({
+        Resource: ['arn:aws:kms:eu-west-1:222222222222:key/*', 'arn:aws:kms:us-east-1:222222222222:key/*'],
+        Condition: { StringEquals: { 'kms:ViaService': endpoints } },
+      });
+    }
+    expect(statement(policy, 'UseSourceSnapshotKeysThroughEc2').Action).toContain('kms:DescribeKey');
+  });
+
+  it('with kmsKeyId, may also describe (only) the destination region\'s other keys through EC2 there: the default EBS key', () => {
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
+    expect(statement(policy, 'DescribeDestinationKeysThroughEc2')).toEqual({
+      Sid: 'DescribeDestinationKeysThroughEc2',
+      Effect: 'Allow',
+      Action: 'kms:DescribeKey',
+      Resource: ['arn:aws:kms:eu-central-1:222222222222:key/*'],
+      Condition: { StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com'] } },
+    });
   });
 
   it('scopes copy and tag rights to the member\'s source and destination regions, tags only on CopySnapshot, deletes only tagged copies', () => {
@@ -278,6 +355,8 @@ describe('snapshot copy, member stack', () => {
       Condition: { StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com'] } },
     });
     expect(statement(policy, 'EncryptCopiesUnderDestinationKey').Condition).not.toHaveProperty('ForAnyValue:StringEquals');
+    // Those statements already cover kms:DescribeKey on every key there.
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('DescribeDestinationKeysThroughEc2');
   });
 
   it('creates no copy role for a member whose every region maps onto itself, and forwards only its own regions', () => {

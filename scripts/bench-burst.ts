@@ -24,8 +24,9 @@
  *     confirm, poll, error classification, deadlines, slot reclamation) and the SDK command objects
  *     it builds; the copy-slots semaphore (createSlotStore) over the DynamoDB stand-in
  *     (scripts/support/dynamodb-standin.ts, which evaluates the conditional UpdateItem expressions as
- *     DynamoDB documents them, one request at a time), and the DescribeExecution reader
- *     (createHolderStatusReader, one container's cache);
+ *     DynamoDB documents them, one request at a time), the copy ledger (createLedgerStore: PutItem,
+ *     Query, BatchGetItem over the same stand-in; Find, ConfirmCopy and Admit's count trust only what
+ *     it records), and the DescribeExecution reader (createHolderStatusReader, one container's cache);
  *   - the DEFINITION itself, interpreted state by state by scripts/support/asl-interpreter.ts
  *     (Pass with States.MathAdd, Task with Parameters/ResultSelector/ResultPath, Retry with its
  *     backoff and FULL jitter, Catch, Choice, Wait with Seconds or SecondsPath, Succeed, Fail; it
@@ -65,11 +66,13 @@ import { loadStartConfig, loadStepConfig } from '../handlers/snapshot-copy/confi
 import { createHolderStatusReader, executionArn } from '../handlers/snapshot-copy/executions';
 import type { Log } from '../handlers/snapshot-copy/logger';
 import { handleStart } from '../handlers/snapshot-copy/start';
+import { createLedgerStore } from '../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../handlers/snapshot-copy/steps';
 import { copyWorkflowDefinition, STATES } from '../stacks/central/copy-workflow';
 import { analyzeHistory, historyLine, pathCost } from '../stacks/central/history-budget';
 import { AslInterpreter, SimulatedClock, type ExecutionRecord } from './support/asl-interpreter';
+import { LEDGER_TABLE, withLedgerTable } from './support/copy-tables';
 import { DynamoDbStandin } from './support/dynamodb-standin';
 import { EC2_COPY_QUOTA, Ec2Model, TokenBucket, type ModelSnapshot } from './support/ec2-model';
 
@@ -147,6 +150,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     random,
     sleep: (seconds) => new Promise((resolve) => clock.schedule(seconds, resolve)),
     ownAccount: CENTRAL,
+    epochMs: EPOCH,
     copySeconds: (sourceId) => durations.get(sourceId)!,
     visibilityLagSeconds: VISIBILITY_LAG_S,
     ambiguousRate: AMBIGUOUS_RATE,
@@ -157,7 +161,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
 
   // -------------------------------------------------------------------------------------------
   // Step Functions model: the definition, interpreted; StartExecution and DescribeExecution.
-  const dynamodb = new DynamoDbStandin();
+  const dynamodb = withLedgerTable(new DynamoDbStandin());
   const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
   let describeCalls = 0;
   let describeThrottled = 0;
@@ -178,9 +182,10 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     }) as never,
   };
   const stepDeps = {
-    config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, STATE_MACHINE_ARN }),
+    config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, STATE_MACHINE_ARN, LEDGER_TABLE_NAME: LEDGER_TABLE }),
     clients,
     slots: createSlotStore(dynamodb.client as never, SLOTS_TABLE),
+    ledger: createLedgerStore(dynamodb.client as never, LEDGER_TABLE),
     holders: createHolderStatusReader(sfnDescribe, STATE_MACHINE_ARN, () => nowDate().getTime()),
     logger: silent,
     self: { account: CENTRAL, partition: 'aws' },
@@ -214,7 +219,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     }) as never,
   };
   const QUEUE = `arn:aws:sqs:us-east-1:${CENTRAL}:ebs-event-hub-snapshot-copy`;
-  const startDeps = { config: loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: DEST }), sfn, logger: silent };
+  const startDeps = { config: loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: DEST, SOURCE_REGIONS: SOURCE }), sfn, logger: silent };
 
   // -------------------------------------------------------------------------------------------
   // The burst
@@ -336,9 +341,11 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
   console.log(`  EC2 calls: ${ec2Calls.total} (${[...ec2Calls.byAction.entries()].map(([a, c]) => `${a} ${c}`).join(', ')}) = ${callsPerSnapshot.toFixed(1)} per snapshot; by step: ${[...ec2Calls.byStep.entries()].map(([a, c]) => `${a} ${(c / n).toFixed(1)}`).join(', ')}; ${ec2Calls.throttled} throttled`);
   console.log(`  state transitions ${(transitions / n).toFixed(1)} per snapshot (admission waits ${waitsPerSnapshot.toFixed(1)}); step invocations ${(stepInvocations / n).toFixed(1)} per snapshot; start invocations ${startInvocations}; history events: worst execution ${worstExecution.events} (${worstExecution.transitions} transitions)`);
   const peakInFlight = Math.max(...[...ec2.peakOurs.values()]);
-  const writes = dynamodb.requests.filter((r) => r.action === 'UpdateItem').length;
-  const fullAnswers = dynamodb.requests.filter((r) => r.outcome === 'conditional-check-failed').length;
+  const count = (action: string) => dynamodb.requests.filter((r) => r.action === action).length;
+  const writes = count('UpdateItem');
+  const fullAnswers = dynamodb.requests.filter((r) => r.action === 'UpdateItem' && r.outcome === 'conditional-check-failed').length;
   console.log(`  copy slots: at most ${peakInFlight} of this app's copies pending per account and destination (cap ${MAX_IN_FLIGHT}); DynamoDB UpdateItem ${(writes / n).toFixed(1)} per snapshot (${fullAnswers} conditional-check-failed); DescribeExecution ${(describeCalls / n).toFixed(2)} per snapshot (${describeThrottled} throttled)`);
+  console.log(`  copy ledger: PutItem ${(count('PutItem') / n).toFixed(2)}, Query ${(count('Query') / n).toFixed(2)}, BatchGetItem ${(count('BatchGetItem') / n).toFixed(2)} per snapshot`);
   const missed = [
     lost > 0 && 'lost',
     duplicated > 0 && 'duplicated',

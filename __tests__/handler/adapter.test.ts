@@ -4,13 +4,14 @@
  */
 import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type BatchGetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
 import { createHolderStatusReader } from '../../handlers/snapshot-copy/executions';
+import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { handleStart } from '../../handlers/snapshot-copy/start';
 import { runStep, type CopyData, type Step } from '../../handlers/snapshot-copy/steps';
@@ -29,10 +30,17 @@ afterEach(() => {
 
 const QUEUE = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
 const MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
-const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}' });
+const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}', SOURCE_REGIONS: 'eu-west-1,us-west-2' });
 const record = (id: string, body: unknown, eventSourceARN = QUEUE) => ({ ...sqsRecord(id, body), eventSourceARN });
 const awsError = (name: string, status: number | undefined, message = name) =>
   Object.assign(new Error(message), { name, $fault: status && status >= 500 ? 'server' : 'client', $metadata: status === undefined ? {} : { httpStatusCode: status } });
+const LEDGER = 'ebs-event-hub-copy-ledger';
+/** The ledger (BatchGetItem) records these copy ids, and only these. */
+const ledgerRecords = (...ids: string[]) =>
+  ddb.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => ({
+    Responses: { [LEDGER]: (input.RequestItems![LEDGER]!.Keys ?? []).filter((k) => ids.includes(k['copySnapshotId']!.S!)).map((k) => ({ copySnapshotId: k['copySnapshotId']! })) },
+    UnprocessedKeys: {},
+  }));
 
 describe('start', () => {
   const deps = () => ({ config: startConfig, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
@@ -68,7 +76,7 @@ describe('start', () => {
   ] as const)("GIVEN the AWS guide's %s sample THEN starts executions named from the event's region and the ARN's snap- id", async (fixture, names) => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x', startDate: new Date() });
     // The guide's samples come from us-east-1: send them elsewhere so they are copied.
-    const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+    const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1', SOURCE_REGIONS: 'us-east-1' });
     const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
     expect(answer.batchItemFailures).toEqual([]);
     expect(sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual(names);
@@ -77,7 +85,7 @@ describe('start', () => {
   it.each(['ebs-snapshot-copy-succeeded.region-colon-layout', 'ebs-snapshot-copy-failed.colon-region-layout', 'ebs-snapshot-share-succeeded.region-colon-layout', 'ebs-multi-volume-snapshots-create-failed'] as const)(
     "GIVEN the AWS guide's %s sample THEN starts nothing",
     async (fixture) => {
-      const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1' });
+      const config = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'eu-central-1', SOURCE_REGIONS: 'us-east-1' });
       const answer = await handleStart(sqsBatch(record('m1', loadFixture(fixture))), { config, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
       expect(answer.batchItemFailures).toEqual([]);
       expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
@@ -103,6 +111,27 @@ describe('start', () => {
     await handleStart(sqsBatch(record('m1', createSnapshotEvent({ region: 'us-east-1' }))), d);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
     expect(d.logger.decisions()).toEqual(['skipped-same-region']);
+  });
+
+  it('GIVEN snapshots from a region that is not a configured source (a single one, and a multi-volume set) THEN starts nothing, logging why, and the record succeeds', async () => {
+    // Issue 12 item 1: eu-central-1 is where eu-west-1's copies go, not a region snapshots are copied from.
+    const d = deps();
+    const answer = await handleStart(
+      sqsBatch(
+        record('m1', createSnapshotEvent({ region: 'eu-central-1', snapshotId: 'snap-0000000a' })),
+        record('m2', multiVolumeEvent([{ id: 'snap-0000000b', status: 'completed' }], { region: 'ap-south-1' })),
+      ),
+      d,
+    );
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(d.logger.decisions()).toEqual(['skipped-region-not-configured', 'skipped-region-not-configured']);
+    expect(d.logger.lines.find((l) => l.attributes['decision'] === 'skipped-region-not-configured')!.attributes).toMatchObject({
+      messageId: 'm1',
+      sourceRegion: 'eu-central-1',
+      snapshotId: 'snap-0000000a',
+      destinationRegion: 'us-east-1',
+    });
   });
 
   it('GIVEN a record from another queue THEN refuses it (ForeignEventSourceError, logged) and starts nothing', async () => {
@@ -141,12 +170,14 @@ describe('step', () => {
   const now = new Date('2026-03-01T00:00:00Z');
   /** The step's dependencies over the mocked clients (a fresh holder-status cache each time). */
   const stepDeps = (env: Record<string, string> = {}, random = 0.5) => {
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE, ...env });
+    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE, LEDGER_TABLE_NAME: LEDGER, ...env });
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' });
     return {
       config,
       clients: provider(),
       logger: recordingLogger(),
-      slots: createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName),
+      slots: createSlotStore(dynamodb, config.slotsTableName),
+      ledger: createLedgerStore(dynamodb, config.ledgerTableName),
       holders: createHolderStatusReader(new SFNClient({ region: 'us-east-1' }), config.stateMachineArn, () => now.getTime()),
       self: { account: OWN_ACCOUNT, partition: 'aws' },
       now: () => now,
@@ -181,7 +212,11 @@ describe('step', () => {
     await expect(run('inspect').result).rejects.toMatchObject({ name: 'SourceSnapshotNotReady' });
   });
 
+  /** The ledger records one copy of the source (Find then describes it). */
+  const ledgerHasACopy = () => ddb.on(QueryCommand).resolves({ Items: [{ copySnapshotId: { S: 'snap-0copy' } }] });
+
   it.each(['inspect', 'find', 'confirm'] as const)('GIVEN RequestLimitExceeded outliving the SDK retries on %s THEN it answers unavailable with the outage wait (equal jitter over the outage count); 7 days after the start it throws Ec2Unavailable', async (step) => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(awsError('RequestLimitExceeded', 503));
     const deps = stepDeps({}, 0);
     const { logger } = deps;
@@ -216,6 +251,7 @@ describe('step', () => {
   it('GIVEN the slots have room and EC2 shows 14 of our copies pending THEN admit acquires with one conditional UpdateItem (holder = execution name) and admits', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(14));
+    ledgerRecords(...pendingCopies(14).Snapshots.map((c) => c.SnapshotId));
     expect(await run('admit').result).toMatchObject({ outcome: 'admitted' });
     expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([pendingQuery]);
     expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toEqual([
@@ -234,6 +270,7 @@ describe('step', () => {
   it('GIVEN a slot acquired but EC2 shows 15 of our copies pending (started outside the semaphore) THEN admit releases the slot and answers wait', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(15));
+    ledgerRecords(...pendingCopies(15).Snapshots.map((c) => c.SnapshotId));
     const { result, logger } = run('admit', data, {}, undefined, 3);
     expect(await result).toEqual({ ...data, outcome: 'wait', waitSeconds: waitAfter(3) });
     expect(logger.lines.at(-1)!.message).toContain('15 of this app');
@@ -276,6 +313,7 @@ describe('step', () => {
     ddb.on(UpdateItemCommand).rejectsOnce(full(aged)).resolves({});
     // Every holder's copy is still pending (the first look); after reclaiming, 11 of ours are pending (the count).
     ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: names.map(copyOf) }).resolves(pendingCopies(11));
+    ledgerRecords(...names.map((n) => copyOf(n).SnapshotId));
     const { result, logger } = run('admit');
     expect(await result).toMatchObject({ outcome: 'admitted' });
     expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn).sort()).toEqual(names.map(arn).sort());
@@ -307,6 +345,7 @@ describe('step', () => {
       .resolvesOnce({ Snapshots: names.slice(1, 8).map(copyOf), NextToken: 't1' })
       .resolvesOnce({ Snapshots: names.slice(8).map(copyOf) })
       .resolves(pendingCopies(14));
+    ledgerRecords(...names.map((n) => copyOf(n).SnapshotId));
     const { result, logger } = run('admit');
     expect(await result).toMatchObject({ outcome: 'admitted' });
     expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(pendingQuery);
@@ -322,6 +361,7 @@ describe('step', () => {
     const aged = holders(20);
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: Object.keys(aged).map(copyOf) });
     ddb.on(UpdateItemCommand).rejects(full(aged));
+    ledgerRecords(...Object.keys(aged).map((n) => copyOf(n).SnapshotId));
     const deps = { ...stepDeps({}, 0), pendingLooks: new Map<string, { at: number; ids: ReadonlySet<string> }>() };
     const event = { step: 'admit' as const, executionStartTime: '2026-02-28T00:00:00Z', data, waits: 1 };
     expect(await runStep(event, deps)).toMatchObject({ outcome: 'wait', waitSeconds: 400 });
@@ -329,6 +369,7 @@ describe('step', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(15);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(2);
     expect(ec2.commandCalls(DescribeSnapshotsCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(1);
   });
 
   it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError'])(
@@ -340,6 +381,25 @@ describe('step', () => {
       expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'SlotTableUnavailable' } });
     },
   );
+
+  it('GIVEN the copy ledger throttled (BatchGetItem) when admit counts the pending copies THEN admit answers wait (the admission backoff), keeping its slot', async () => {
+    ddb.on(UpdateItemCommand).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(3));
+    ddb.on(BatchGetItemCommand).rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException', $metadata: {} }));
+    const { result, logger } = run('admit', data, {}, undefined, 2);
+    expect(await result).toEqual({ ...data, outcome: 'wait', waitSeconds: waitAfter(2) });
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
+    expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'SlotTableUnavailable', message: expect.stringContaining(LEDGER) } });
+  });
+
+  it.each(['find', 'confirm'] as const)('GIVEN the copy ledger throttled (Query) on %s THEN it answers unavailable (the outage wait), naming DynamoDB; 7 days after the start Ec2Unavailable names DynamoDB', async (step) => {
+    ddb.on(QueryCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException', $metadata: {} }));
+    const deps = stepDeps({}, 0);
+    expect(await runStep({ step, executionStartTime: '2026-02-28T00:00:00Z', data, outages: 2 }, deps)).toEqual({ ...data, outcome: 'unavailable', waitSeconds: 120 });
+    expect(deps.logger.lines.at(-1)).toMatchObject({ level: 'warn', message: expect.stringContaining('DynamoDB (the copy ledger) unavailable'), attributes: { error: { name: 'SlotTableUnavailable' } } });
+    expect(ec2.calls()).toHaveLength(0);
+    await expect(runStep({ step, executionStartTime: '2026-02-22T00:00:00Z', data, outages: 90 }, deps)).rejects.toMatchObject({ name: 'Ec2Unavailable', message: expect.stringContaining('DynamoDB (the copy ledger) still unavailable 7 days') });
+  });
 
   it('GIVEN EC2 throttles the count of pending copies after the slot was acquired THEN admit answers wait (keeping its slot)', async () => {
     ddb.on(UpdateItemCommand).resolves({});
@@ -429,10 +489,15 @@ describe('step', () => {
     expect(ec2.commandCalls(CopySnapshotCommand)).toHaveLength(1);
   });
 
-  it('GIVEN an ambiguous error earlier THEN confirm finds the copy, or throws CopyNotVisibleYet', async () => {
-    ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: [] }).resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'pending' }] });
+  it('GIVEN an ambiguous error earlier THEN confirm finds the copy this attempt made (and records it), or throws CopyNotVisibleYet', async () => {
+    const attempt = '2026-02-28T23:59:00.000Z';
+    const made = { SnapshotId: 'snap-0copy', State: 'pending' as const, Description: `Copy of snap-0abc1234 from us-west-2 (account ${MEMBER_ACCOUNT}) by ebs-event-hub snapshot-copy`, StartTime: new Date(attempt), Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-0abc1234' }] };
+    ddb.on(QueryCommand).resolves({ Items: [] }); // nothing recorded: the Copy step never got an answer
+    ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: [] }).resolvesOnce({ Snapshots: [made] });
     await expect(run('confirm').result).rejects.toMatchObject({ name: 'CopyNotVisibleYet' });
-    expect(await run('confirm', { ...data, lastError: { Error: 'CopyOutcomeUnknown' } }).result).toEqual(expect.objectContaining({ outcome: 'found', copySnapshotId: 'snap-0copy' }));
+    const lastError = { Error: 'CopyOutcomeUnknown', Cause: JSON.stringify({ errorType: 'CopyOutcomeUnknown', errorMessage: `CopySnapshot of snap-0abc1234 to us-east-1 attempted at ${attempt}: outcome unknown (InternalError)` }) };
+    expect(await run('confirm', { ...data, lastError }).result).toEqual(expect.objectContaining({ outcome: 'found', copySnapshotId: 'snap-0copy' }));
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item!['copySnapshotId'])).toEqual([{ S: 'snap-0copy' }]);
   });
 
   it('GIVEN a copy in error THEN poll asks for a re-copy, then fails with CopyFailed carrying the StateMessage', async () => {
@@ -463,11 +528,13 @@ describe('step', () => {
   });
 
   it('GIVEN a failure that is not from AWS (a bug) THEN it surfaces under its own name, not as EC2 trouble', async () => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(new TypeError('cannot read properties of undefined'));
     await expect(run('find').result).rejects.toMatchObject({ name: 'TypeError' });
   });
 
   it('GIVEN a reset connection on a read THEN unavailable (the definition waits and runs the step again)', async () => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     expect(await run('find').result).toMatchObject({ outcome: 'unavailable' });
   });
@@ -494,13 +561,16 @@ describe('clients', () => {
 
 describe('sweep', () => {
   const now = new Date('2026-06-01T00:00:00Z');
-  const tags = (expiry: string, ours = true) => [...(ours ? [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-src' }] : []), { Key: EXPIRES_AT_TAG, Value: expiry }];
+  const tags = (expiry: string, source = 'snap-src') => [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: source }, { Key: EXPIRES_AT_TAG, Value: expiry }];
+  /** Items of the index by-expiry (KEYS_ONLY + sourceSnapshotId). */
+  const expired = (...ids: string[]) => ids.map((id) => ({ target: { S: `${MEMBER_ACCOUNT}#us-east-1` }, copySnapshotId: { S: id }, expiresAt: { S: '2026-05-01T00:00:00Z' }, sourceSnapshotId: { S: 'snap-src' } }));
   const sweep = (event: unknown) => {
     const targets: Ec2Target[] = [];
     const logger = recordingLogger();
     const result = handleSweep(event, {
-      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role' }),
+      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role', LEDGER_TABLE_NAME: LEDGER }),
       clients: { ec2: (t) => (targets.push(t), new EC2Client({ region: t.region })) },
+      ledger: createLedgerStore(new DynamoDBClient({ region: 'us-east-1' }), LEDGER),
       logger,
       self: { account: OWN_ACCOUNT, partition: 'aws' },
       now: () => now,
@@ -508,36 +578,55 @@ describe('sweep', () => {
     return { result, targets, logger };
   };
 
-  it('GIVEN pages of copies THEN deletes only our expired ones, under the member role, and counts', async () => {
+  it('GIVEN pages of expired ledger copies THEN describes each page by id and deletes only those whose tags agree, under the member role, forgetting what is gone', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: expired('snap-old', 'snap-later'), LastEvaluatedKey: expired('snap-later')[0] })
+      .resolvesOnce({ Items: expired('snap-gone', 'snap-ami', 'snap-retagged') });
     ec2
       .on(DescribeSnapshotsCommand)
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-new', Tags: tags('2026-07-01T00:00:00Z') }], NextToken: 'p2' })
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-foreign', Tags: tags('2000-01-01T00:00:00Z', false) }, { SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }] });
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-later', Tags: tags('2026-07-01T00:00:00Z') }] })
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-retagged', Tags: tags('2026-05-01T00:00:00Z', 'snap-other') }] });
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-ami' }).rejects(awsError('InvalidSnapshot.InUse', 400));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-old' }).resolves({});
     const { result, targets } = sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' });
-    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 4, deleted: 1, notExpired: 1, inUse: 1, failed: 0 });
+    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 5, deleted: 1, notExpired: 1, inUse: 1, kept: 1, gone: 1, failed: 0 });
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-old', 'snap-ami']);
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-old', 'snap-gone']);
     expect(targets).toEqual([{ region: 'us-east-1', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-sweep' }]);
-    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toMatchObject({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [EXPIRES_AT_TAG] }] });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      TableName: LEDGER,
+      IndexName: 'by-expiry',
+      KeyConditionExpression: '#t = :t AND #e <= :now',
+      ExpressionAttributeValues: { ':t': { S: `${MEMBER_ACCOUNT}#us-east-1` }, ':now': { S: '2026-06-01T00:00:00Z' } },
+    });
+    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual(expired('snap-later')[0]);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
+      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-old', 'snap-later'] }] },
+      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-gone', 'snap-ami', 'snap-retagged'] }] },
+    ]);
   });
 
   it("GIVEN the function's own account THEN uses its own credentials", async () => {
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ddb.on(QueryCommand).resolves({ Items: [] });
     const { result, targets } = sweep({ account: OWN_ACCOUNT, region: 'us-east-1' });
     expect(await result).toMatchObject({ examined: 0, deleted: 0 });
     expect(targets).toEqual([{ region: 'us-east-1' }]);
+    expect(ec2.calls()).toHaveLength(0);
   });
 
-  it('GIVEN a deletion EC2 refuses THEN finishes the sweep and throws SweepIncompleteError', async () => {
+  it('GIVEN a deletion EC2 refuses THEN finishes the sweep, keeps that ledger item, and throws SweepIncompleteError', async () => {
+    ddb.on(QueryCommand).resolves({ Items: expired('snap-a', 'snap-b') });
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-a', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-b', Tags: tags('2026-05-01T00:00:00Z') }] });
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-a' }).rejects(awsError('UnauthorizedOperation', 403));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-b' }).resolves({});
     await expect(sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' }).result).rejects.toMatchObject({ name: 'SweepIncompleteError', message: expect.stringContaining('1 expired copies could not be deleted (1 deleted)') });
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-b']);
   });
 
   it.each([[{ account: '1', region: 'us-east-1' }], [{ account: MEMBER_ACCOUNT }], [undefined]])('GIVEN input %j THEN MalformedEventError', async (event) => {
     await expect(sweep(event).result).rejects.toMatchObject({ name: 'MalformedEventError' });
     expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

@@ -11,8 +11,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { COPY_EC2_CONFIG, DEFAULT_ATTEMPTS, DEFAULT_EC2_CONFIG, DEFAULT_STS_CONFIG, HTTP_TIMEOUTS, createClientProvider, createDynamoDbClient, createSfnClient } from '../../handlers/snapshot-copy/clients';
 import { loadStepConfig } from '../../handlers/snapshot-copy/config';
 import { createHolderStatusReader } from '../../handlers/snapshot-copy/executions';
+import { createLedgerStore, memberCopyEntry } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type CopyData } from '../../handlers/snapshot-copy/steps';
+import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
 import { COPY_START_TIMEOUT_SECONDS } from '../../stacks/central/snapshot-copy-intake';
@@ -72,11 +74,15 @@ describe('a request the EC2 stand-in never answers', () => {
   beforeEach(() => standin.reset());
 
   const data: CopyData = { account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc12345', destinationRegion: 'us-east-1' };
-  /** The real step with the real SDK, its timeouts shortened to 200 ms (the shipped ones are seconds). */
-  function step(name: 'find' | 'copy' | 'poll', d: CopyData) {
+  /**
+   * The real step with the real SDK, its timeouts shortened to 200 ms (the shipped ones are seconds).
+   * `recordedCopy`: a copy of the source the ledger records (Find then describes it in EC2).
+   */
+  function step(name: 'find' | 'copy' | 'poll', d: CopyData, recordedCopy?: string) {
     const logger = recordingLogger();
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE });
-    const dynamodb = new DynamoDbStandin();
+    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', STATE_MACHINE_ARN: MACHINE, LEDGER_TABLE_NAME: LEDGER_TABLE });
+    const dynamodb = withLedgerTable(new DynamoDbStandin());
+    const ledger = createLedgerStore(dynamodb.client as never, config.ledgerTableName);
     const slots = createSlotStore(dynamodb.client as never, config.slotsTableName);
     const clients = createClientProvider({
       stsRegion: 'us-east-1',
@@ -86,10 +92,11 @@ describe('a request the EC2 stand-in never answers', () => {
     const started = Date.now();
     const result = slots
       .acquire(`${MEMBER_ACCOUNT}#us-east-1`, `${MEMBER_ACCOUNT}-us-west-2-snap-0abc12345-us-east-1`, new Date(), 15)
+      .then(() => (recordedCopy === undefined ? undefined : ledger.record(memberCopyEntry(d, recordedCopy, { executionName: 'earlier', createdAt: new Date(), recordedBy: 'copy' }))))
       .then(() =>
         runStep(
           { step: name, executionStartTime: new Date().toISOString(), data: d },
-          { config, clients, slots, holders: createHolderStatusReader({ send: async () => ({ status: 'RUNNING' }) } as never, MACHINE), logger, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(), random: () => 0.5 },
+          { config, clients, slots, ledger, holders: createHolderStatusReader({ send: async () => ({ status: 'RUNNING' }) } as never, MACHINE), logger, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(), random: () => 0.5 },
         ),
       );
     return { result, logger, elapsed: () => Date.now() - started };
@@ -98,7 +105,7 @@ describe('a request the EC2 stand-in never answers', () => {
   it('GIVEN DescribeSnapshots hangs on every attempt THEN Find answers unavailable (the definition waits and runs it again) after the SDK attempts time out', async () => {
     standin.addSnapshot({ snapshotId: 'snap-0abc12345', region: 'us-west-2', ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [] });
     standin.hangNext('DescribeSnapshots', 10);
-    const { result, logger, elapsed } = step('find', data);
+    const { result, logger, elapsed } = step('find', data, 'snap-0c0c0c0c0');
     expect(await result).toMatchObject({ outcome: 'unavailable', waitSeconds: expect.any(Number) });
     expect(standin.calls('DescribeSnapshots')).toHaveLength(DEFAULT_EC2_CONFIG.maxAttempts as number);
     expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'Ec2Unavailable', message: expect.stringContaining('TimeoutError') } });

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { admissionWaitSeconds, MAX_WAIT_SECONDS, outageWaitSeconds, POLL_FAST_SECONDS } from '../../handlers/snapshot-copy/decide';
 import { STATES } from '../../stacks/central/copy-workflow';
 import { analyzeHistory, HISTORY_EVENT_BUDGET, HISTORY_EVENT_LIMIT, historyLine, pathCost, USD_PER_TRANSITION, type PathStep } from '../../stacks/central/history-budget';
+import { copyLedgerTable } from '../../stacks/central/snapshot-copy-ledger';
 import { SnapshotCopySweep } from '../../stacks/central/snapshot-copy-sweep';
 import { SWEEP_CHUNK_SIZE } from '../../stacks/central/sweep-workflow';
 import { rawConfig } from '../support/config';
@@ -25,7 +26,8 @@ const sweepOfExample = parsed(machineNamed(central, 'ebs-event-hub-copy-sweep').
 function fullSweep(): unknown {
   const { stack, scope } = unitScope();
   const sweepTargets = Array.from({ length: 2 * SWEEP_CHUNK_SIZE + 1 }, (_, i) => ({ account: String(200_000_000_000 + i), region: 'ap-southeast-5' }));
-  new SnapshotCopySweep(scope, { ...UNIT, code: CODE, organizationId: 'o-a1b2c3d4e5', memberRoleName: 'ebs-event-hub-snapshot-copy', memberAccountIds: [], sweepTargets, deadLetterQueueArn: CENTRAL_TARGET_DLQ });
+  const ledgerTable = copyLedgerTable(scope, UNIT);
+  new SnapshotCopySweep(scope, { ...UNIT, code: CODE, organizationId: 'o-a1b2c3d4e5', memberRoleName: 'ebs-event-hub-snapshot-copy', memberAccountIds: [], sweepTargets, deadLetterQueueArn: CENTRAL_TARGET_DLQ, ledgerTable });
   return parsed(machineNamed(synthStack(stack), 'ebs-event-hub-copy-sweep').definition);
 }
 

@@ -5,12 +5,21 @@ import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-s
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
-import { SnapshotCopyIntake, type SnapshotCopyIntakeProps } from '../../stacks/central/snapshot-copy-intake';
+import { AWS_REGIONS } from '../../config/regions';
+import { loadStartConfig } from '../../handlers/snapshot-copy/config';
+import {
+  COPY_MAX_RECEIVE_COUNT,
+  COPY_QUEUE_STALLED_SECONDS,
+  COPY_QUEUE_VISIBILITY_SECONDS,
+  SnapshotCopyIntake,
+  startEnvironment,
+  type SnapshotCopyIntakeProps,
+} from '../../stacks/central/snapshot-copy-intake';
 import { snapshotCopyTriggerPattern } from '../../stacks/event-patterns';
 import type { PolicyDocument } from '../../stacks/policy/policy';
 import { BUS_NAME, CENTRAL_ACCOUNT, rawConfig } from '../support/config';
 import { parsed, refTo, resourcesOf, synthStack, theResource } from '../support/synth';
-import { ARN, CENTRAL_TARGET_DLQ, CODE, fnNamed, idsIn, statement, synthAll, UNIT, unitScope, WITH_RETENTION } from './support';
+import { ARN, CENTRAL_TARGET_DLQ, CODE, envOf, fnNamed, idsIn, statement, synthAll, UNIT, unitScope, WITH_RETENTION } from './support';
 
 describe('snapshot copy intake, in the central stack', () => {
   // GIVEN an org with snapshotCopy and retention; WHEN synthesized
@@ -71,6 +80,7 @@ describe('SnapshotCopyIntake on its own', () => {
       ...UNIT,
       busName: BUS_NAME,
       destinationRegion: 'eu-central-1',
+      sourceRegions: ['eu-west-1', 'us-east-1'],
       deploymentRoleName: 'OrganizationAccountAccessRole',
       code: CODE,
       deadLetterQueueArn: CENTRAL_TARGET_DLQ,
@@ -83,15 +93,76 @@ describe('SnapshotCopyIntake on its own', () => {
   it('GIVEN valid props WHEN built THEN it adds exactly its documented ids to the scope, and the starter waits for the state machine and the queue', () => {
     const { stack, scope, all } = props();
     const intake = new SnapshotCopyIntake(scope, all);
-    expect(idsIn(scope)).toEqual(['dlq', 'dlq-alarm', 'queue', 'queue-source', 'rule', 'start-errors-alarm', 'start-function', 'start-log-group', 'start-role'].sort());
+    expect(idsIn(scope)).toEqual(
+      ['dlq', 'dlq-alarm', 'dlq-expiring-alarm', 'queue', 'queue-source', 'queue-stalled-alarm', 'rule', 'start-errors-alarm', 'start-function', 'start-log-group', 'start-role'].sort(),
+    );
     const json = synthStack(stack);
     const start = fnNamed(json, 'ebs-event-hub-copy-start');
     expect(start.depends_on).toEqual(expect.arrayContaining(['aws_sfn_state_machine.machine', expect.stringMatching(/^aws_sqs_queue\.snapshot-copy_queue_/)]));
-    expect(resourcesOf(json, CloudwatchMetricAlarm.tfResourceType).map((a) => a.alarm_name).sort()).toEqual(['ebs-event-hub-copy-start-errors', 'ebs-event-hub-snapshot-copy-dlq-not-empty']);
+    expect(resourcesOf(json, CloudwatchMetricAlarm.tfResourceType).map((a) => a.alarm_name).sort()).toEqual([
+      'ebs-event-hub-copy-start-errors',
+      'ebs-event-hub-snapshot-copy-dlq-messages-expiring',
+      'ebs-event-hub-snapshot-copy-dlq-not-empty',
+      'ebs-event-hub-snapshot-copy-queue-stalled',
+    ]);
     // The rule listens on the literal bus name when no reference is given.
     expect(theResource(json, CloudwatchEventRule.tfResourceType).event_bus_name).toBe(BUS_NAME);
     expect(Object.keys(intake.rolePolicies)).toEqual(['ebs-event-hub-copy-start']);
     expect(intake.rolePolicies['ebs-event-hub-copy-start']).toBe(intake.start.policy);
+  });
+
+  it('GIVEN source regions in any order WHEN built THEN the starter gets them sorted as SOURCE_REGIONS, and its config reads them back', () => {
+    const { stack, scope, all } = props({ sourceRegions: ['us-east-1', 'eu-west-1'] });
+    new SnapshotCopyIntake(scope, all);
+    const env = envOf(fnNamed(synthStack(stack), 'ebs-event-hub-copy-start'));
+    expect(env.SOURCE_REGIONS).toBe('eu-west-1,us-east-1');
+    expect(loadStartConfig(env).sourceRegions).toEqual(new Set(['eu-west-1', 'us-east-1']));
+  });
+
+  it('GIVEN every commercial region as a source and in the region map WHEN the starter environment is built THEN it stays within Lambda\'s 4 KB for all variables', () => {
+    // "4 KB, for all environment variables associated with the function, in aggregate":
+    // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html (names and values, UTF-8)
+    const regionMap = Object.fromEntries(AWS_REGIONS.map((r, i) => [r, AWS_REGIONS[(i + 1) % AWS_REGIONS.length]!]));
+    const env = startEnvironment({ ...UNIT, destinationRegion: 'eu-central-1', regionMap, sourceRegions: AWS_REGIONS });
+    const bytes = Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    expect(env.SOURCE_REGIONS!.split(',')).toHaveLength(AWS_REGIONS.length);
+    expect(bytes).toBeLessThan(4096 / 2);
+  });
+
+  it('GIVEN the copy DLQ and queue WHEN alarmed THEN missing data keeps the alarm\'s state (SQS stops reporting an idle queue), and the oldest message\'s age is watched', () => {
+    const { stack, scope, all } = props();
+    new SnapshotCopyIntake(scope, all);
+    const json = synthStack(stack);
+    const alarm = (name: string) => theResource(json, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === name);
+    const queueRef = (name: string) => refTo(json, SqsQueue.tfResourceType, 'name', (q) => q.name === name);
+    expect(alarm('ebs-event-hub-snapshot-copy-dlq-not-empty')).toMatchObject({ metric_name: 'ApproximateNumberOfMessagesVisible', treat_missing_data: 'ignore' });
+    expect(alarm('ebs-event-hub-snapshot-copy-dlq-messages-expiring')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: queueRef('ebs-event-hub-snapshot-copy-dlq') },
+      statistic: 'Maximum',
+      threshold: 7 * 86400, // half the DLQ's 14-day retention
+      comparison_operator: 'GreaterThanThreshold',
+      treat_missing_data: 'ignore',
+      alarm_actions: [UNIT.alertTopicArn],
+    });
+    expect(alarm('ebs-event-hub-snapshot-copy-queue-stalled')).toMatchObject({
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: queueRef('ebs-event-hub-snapshot-copy') },
+      threshold: 3600,
+      treat_missing_data: 'ignore',
+      alarm_actions: [UNIT.alertTopicArn],
+      ok_actions: [UNIT.alertTopicArn],
+    });
+    // The starter's errors: Lambda sends Errors only when there are some, so no data is no error.
+    expect(alarm('ebs-event-hub-copy-start-errors').treat_missing_data).toBe('notBreaching');
+  });
+
+  it('GIVEN a record that fails every time WHEN it is retried THEN it leaves the age metric (3rd receive) long before the stall alarm\'s hour, and reaches the DLQ within ~1 hour of receives', () => {
+    // SQS: a message received three or more times is left out of ApproximateAgeOfOldestMessage
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+    expect(2 * COPY_QUEUE_VISIBILITY_SECONDS).toBeLessThan(COPY_QUEUE_STALLED_SECONDS / 2);
+    expect(COPY_MAX_RECEIVE_COUNT * COPY_QUEUE_VISIBILITY_SECONDS).toBeLessThanOrEqual(COPY_QUEUE_STALLED_SECONDS);
   });
 
   it.each([
@@ -101,6 +172,9 @@ describe('SnapshotCopyIntake on its own', () => {
     [{ deploymentRoleName: 'role/with/slash' }, 'SnapshotCopyIntake: deploymentRoleName "role/with/slash" is not an IAM role name'],
     [{ destinationRegion: 'mars-1' }, 'SnapshotCopyIntake: destinationRegion "mars-1" is not a commercial AWS region'],
     [{ regionMap: { 'eu-west-1': 'eu-west-1', 'us-east-1': 'us-moon-1' } }, 'SnapshotCopyIntake: regionMap "us-moon-1" is not a commercial AWS region'],
+    [{ sourceRegions: [] }, 'SnapshotCopyIntake: sourceRegions [] is empty: the starter would copy nothing'],
+    [{ sourceRegions: ['eu-west-1', 'moon-1'] }, 'SnapshotCopyIntake: sourceRegions "moon-1" is not a commercial AWS region'],
+    [{ sourceRegions: ['eu-west-1', 'eu-west-1'] }, 'SnapshotCopyIntake: sourceRegions ["eu-west-1","eu-west-1"] lists a region twice'],
   ] as const)('GIVEN %j WHEN built THEN it names the prop, the value and what is allowed, and builds nothing', (over, message) => {
     const { scope, all } = props(over as Partial<SnapshotCopyIntakeProps>);
     expect(() => new SnapshotCopyIntake(scope, all)).toThrowError(message);

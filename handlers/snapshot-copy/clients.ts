@@ -34,7 +34,7 @@ export const HTTP_TIMEOUTS = {
 /** Attempts of the DynamoDB, Step Functions and STS clients (standard retry: throttling and transient errors). */
 export const DEFAULT_ATTEMPTS = 3;
 
-/** The copy-slots table's client (the function's own region and credentials). */
+/** The copy-slots and copy-ledger tables' client (the function's own region and credentials). */
 export const createDynamoDbClient = (region: string): DynamoDBClient =>
   new DynamoDBClient({ region, maxAttempts: DEFAULT_ATTEMPTS, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.other } });
 /** Step Functions (StartExecution, DescribeExecution), in the function's own region. */

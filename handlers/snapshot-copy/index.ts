@@ -11,6 +11,7 @@ import { createClientProvider, createDynamoDbClient, createSfnClient } from './c
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
 import { identityFromArn } from './decide';
 import { createHolderStatusReader } from './executions';
+import { createLedgerStore } from './ledger';
 import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
 import { createSlotStore } from './slots';
@@ -35,10 +36,12 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   if (context) logger.addContext(context);
   if (!stepDeps) {
     const config = loadStepConfig(process.env);
-    // The slots table and the state machine are in the function's own account and region (the central stack).
-    const slots = createSlotStore(createDynamoDbClient(config.functionRegion), config.slotsTableName);
+    // The slots and ledger tables and the state machine are in the function's own account and region (the central stack).
+    const dynamodb = createDynamoDbClient(config.functionRegion);
+    const slots = createSlotStore(dynamodb, config.slotsTableName);
+    const ledger = createLedgerStore(dynamodb, config.ledgerTableName);
     const holders = createHolderStatusReader(createSfnClient(config.functionRegion), config.stateMachineArn);
-    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, holders, now: () => new Date(), random: Math.random, pendingLooks: new Map() };
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, ledger, holders, now: () => new Date(), random: Math.random, pendingLooks: new Map() };
   }
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };
@@ -47,7 +50,8 @@ export const sweep = async (event: unknown, context: Context): Promise<SweepResu
   if (context) logger.addContext(context);
   if (!sweepDeps) {
     const config = loadSweepConfig(process.env);
-    sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), now: () => new Date() };
+    const ledger = createLedgerStore(createDynamoDbClient(config.functionRegion), config.ledgerTableName);
+    sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), ledger, now: () => new Date() };
   }
   return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };

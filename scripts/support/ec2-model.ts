@@ -14,7 +14,12 @@
  * - a new copy invisible to DescribeSnapshots for `visibilityLagSeconds` (eventual consistency:
  *   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), NotFound for an
  *   unknown id, `pending` for the copy's duration then `completed`;
- * - a share of CopySnapshot calls (`ambiguousRate`) make the copy and then answer 500 InternalError.
+ * - a share of CopySnapshot calls (`ambiguousRate`) make the copy and then answer 500 InternalError;
+ * - DescribeSnapshots filters `tag:<key>`, `tag-key`, `status` and `snapshot-id`; any other filter is
+ *   refused (the model must not answer what it does not model); each snapshot with its `StartTime`
+ *   ("the time stamp when the snapshot was initiated") and a copy with CopySnapshot's `Description`
+ *   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html,
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html).
  * Its clients retry throttled reads as the SDK's standard retry strategy does (DEFAULT_EC2_CONFIG's
  * attempts, a random backoff of up to 0.5 s × 2^attempt, at most 20 s, waited in simulated time:
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); CopySnapshot once.
@@ -33,6 +38,8 @@ export interface ModelSnapshot {
   completesAt: number;
   /** Copies: the source snapshot's id. */
   source?: string;
+  /** Copies: CopySnapshot's Description (ConfirmCopy adopts a copy only with this app's). */
+  description?: string;
 }
 
 export interface Ec2ModelOptions {
@@ -42,6 +49,12 @@ export interface Ec2ModelOptions {
   sleep: (seconds: number) => Promise<void>;
   /** Account of calls made without a member role (the function's own). */
   ownAccount: string;
+  /**
+   * The wall-clock time of the simulated clock's 0 (ms since 1970): snapshots' StartTime, which the
+   * step compares with its own clock (`now`).
+   * @default 0
+   */
+  epochMs?: number;
   /** How long a copy of `sourceId` takes (s). */
   copySeconds: (sourceId: string) => number;
   /** @default 5 */
@@ -126,11 +139,20 @@ export class Ec2Model {
       if (name.startsWith('tag:')) return s.tags.some((t) => t.Key === name.slice(4) && (f.Values ?? []).includes(t.Value ?? ''));
       if (name === 'tag-key') return s.tags.some((t) => (f.Values ?? []).includes(t.Key ?? ''));
       if (name === 'status') return (f.Values ?? []).includes(this.stateOf(s));
-      return true;
+      if (name === 'snapshot-id') return (f.Values ?? []).includes(s.id);
+      throw new Error(`the EC2 model does not model the DescribeSnapshots filter ${name}`);
     });
   }
 
-  private toSdk = (s: ModelSnapshot): Snapshot => ({ SnapshotId: s.id, OwnerId: s.account, State: this.stateOf(s), StorageTier: 'standard', Tags: s.tags });
+  private toSdk = (s: ModelSnapshot): Snapshot => ({
+    SnapshotId: s.id,
+    OwnerId: s.account,
+    State: this.stateOf(s),
+    StorageTier: 'standard',
+    Tags: s.tags,
+    StartTime: new Date((this.options.epochMs ?? 0) + s.createdAt * 1000),
+    ...(s.description !== undefined ? { Description: s.description } : {}),
+  });
 
   /** One EC2 API request (one attempt). */
   request(account: string, region: string, command: unknown): unknown {
@@ -171,6 +193,7 @@ export class Ec2Model {
         createdAt: now,
         completesAt: now + this.options.copySeconds(source.id),
         source: source.id,
+        ...(input.Description !== undefined ? { description: input.Description } : {}),
       };
       this.add(copy);
       const k = this.key(account, region);

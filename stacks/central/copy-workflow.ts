@@ -39,13 +39,19 @@
  *   waits last at least MAX_WAIT_SECONDS: the step's 7-day deadline (CopyWaitTimedOut) comes first.
  * - for a copy: `Poll`'s retriers, one entry each copy (CopyPending every 6 minutes for the first
  *   hours, then CopyStillPending backing off to 2 hours), up to the step's 7-day deadline.
- * - through an outage: throttling and 5xx that outlive the SDK's retries. Admit and Copy answer
- *   `wait` (the admission backoff); Poll answers pending; Inspect, Find and ConfirmCopy answer
+ * - through an outage: throttling and 5xx of EC2, STS or DynamoDB (the copy slots, the copy ledger)
+ *   that outlive the SDK's retries. Admit and Copy answer `wait` (the admission backoff); Poll
+ *   answers pending; Inspect, Find and ConfirmCopy answer
  *   `unavailable` with the next wait (the handler's OUTAGE_WAIT over `$.loops.outages.n`: minutes
  *   apart for the first hours, so a storm's end is noticed soon, then hours apart), for 7 days.
  * Lambda's own errors, a timeout (`Sandbox.Timedout`, `Lambda.Unknown`) or a crash
  * (`Runtime.ExitError`) are retried on every state but Copy, where they mean "maybe copied" and go
  * to ConfirmCopy.
+ *
+ * The copy ledger (handlers/snapshot-copy/ledger.ts) decides what is this app's copy: Find trusts only
+ * the copies it records, Copy records its copy right after CopySnapshot (a failed write is
+ * CopyOutcomeUnknown: ConfirmCopy adopts the copy only when it is provably this attempt's, its cause
+ * saying `attempted at <ISO time>`), Admit counts only recorded pending copies.
  *
  * Copy slots (handlers/snapshot-copy/slots.ts): Admit takes a slot in the DynamoDB table, Copy
  * re-confirms it, and every exit after Admit releases it: Poll copied → ReleaseSlot → Copied;
@@ -75,8 +81,8 @@ export const WORKFLOW_ERRORS = {
   /** The source snapshot is still `pending`: retried (SOURCE_RETRY). */
   sourceNotReady: 'SourceSnapshotNotReady',
   /**
-   * Terminal: EC2 (or STS) throttled or failed (5xx, timeouts) through the SDK's retries on Inspect,
-   * Find or ConfirmCopy for MAX_WAIT_SECONDS. Until then those steps answer `unavailable` and wait;
+   * Terminal: EC2 (or STS, or DynamoDB on the copy ledger) throttled or failed (5xx, timeouts)
+   * through the SDK's retries on Inspect, Find or ConfirmCopy for MAX_WAIT_SECONDS. Until then those steps answer `unavailable` and wait;
    * Admit, Copy and Poll never throw it: they wait for a slot, or poll again.
    */
   ec2Unavailable: 'Ec2Unavailable',
@@ -98,8 +104,19 @@ export const WORKFLOW_ERRORS = {
   sourceGone: 'SourceSnapshotGone',
   /** Terminal: the execution's input is not the canonical copy input. */
   invalidInput: 'InvalidCopyInput',
-  /** DynamoDB throttling or a 5xx/network failure on the copy-slots table after the SDK's retries: retried on the Release states (THROTTLE_RETRY). */
+  /**
+   * DynamoDB throttling or a 5xx/network failure on the copy-slots or copy-ledger table after the
+   * SDK's retries: retried on the Release states (THROTTLE_RETRY). Never ends an execution: Admit
+   * and Copy wait for a slot instead, Find and ConfirmCopy (the ledger) answer `unavailable`, a
+   * failed ledger write after CopySnapshot is CopyOutcomeUnknown, and the Release states catch it.
+   */
   slotTableUnavailable: 'SlotTableUnavailable',
+  /**
+   * Terminal (Inspect, before any slot is taken): the source is encrypted under another account's
+   * customer managed key, which the member role cannot use; the cause names the snapshot, the key and
+   * what to do. Plain: no retrier or catcher names it.
+   */
+  sourceKeyNotAccessible: 'SourceKeyNotAccessible',
 } as const;
 export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 
@@ -389,7 +406,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       },
       [STATES.countOutageFind]: count(DATA_PATHS.outages, STATES.waitOutageFind),
       [STATES.waitOutageFind]: waitOut(STATES.find),
-      [STATES.unavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `EC2 unavailable through ${OUTAGE_WAIT_BOUND} outage waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
+      [STATES.unavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `EC2 (or the copy ledger's DynamoDB) unavailable through ${OUTAGE_WAIT_BOUND} outage waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
       [STATES.admit]: task('admit', STATES.admitChoice, [lambda], { Catch: [releaseThenFail] }),
       [STATES.admitChoice]: waitOrGiveUp('admitted', STATES.copy),
       [STATES.countWait]: count(DATA_PATHS.waits, STATES.waitForSlot),

@@ -9,7 +9,7 @@ import { COPY_START_FUNCTION_NAME, PREFIX, queueArn, roleArn, ruleArn } from '..
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
 import type { RoleWithPolicies } from '../policy/role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
-import { AlertAlarm, queueNotEmpty } from './alert-alarm';
+import { AlertAlarm, DLQ_MESSAGE_EXPIRING_SECONDS, oldestMessageOlderThan, queueNotEmpty } from './alert-alarm';
 import { checkRoleName, checkScope, invalidProp, policiesByName, POWERTOOLS_ENVIRONMENT, rolesByName, type CopyScope, type CopyUnitProps, type FunctionCode } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
 import { copyStateMachineArn } from './snapshot-copy-workflow';
@@ -39,6 +39,14 @@ export const COPY_BATCH_SIZE = 10;
  * Functions' StartExecution quota.
  */
 export const COPY_START_MAX_CONCURRENCY = 5;
+/**
+ * The copy queue's oldest message age that means nothing consumes it. A record that fails is
+ * received again every 360 s and, from its third receive (12 minutes), SQS leaves it out of
+ * `ApproximateAgeOfOldestMessage`; 5 starters × 10 records a batch start at least ~25 executions a
+ * second, so even an organization-wide burst of 40,000 snapshots drains in under half an hour. A
+ * message an hour old was never received.
+ */
+export const COPY_QUEUE_STALLED_SECONDS = 60 * 60;
 
 export const copyQueueArn = (p: CopyScope): string => queueArn(p.region, p.accountId, COPY_QUEUE_NAME);
 export const copyRuleArn = (p: CopyScope & { readonly busName: string }): string => ruleArn(p.region, p.accountId, COPY_RULE_NAME, p.busName);
@@ -112,12 +120,15 @@ export function startFunctionPolicy(props: CopyScope): PolicyDocument {
 }
 
 /** The starter's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export function startEnvironment(props: CopyScope & Pick<SnapshotCopyIntakeProps, 'destinationRegion' | 'regionMap'>): Record<string, string> {
+export function startEnvironment(props: CopyScope & Pick<SnapshotCopyIntakeProps, 'destinationRegion' | 'regionMap' | 'sourceRegions'>): Record<string, string> {
   return {
     STATE_MACHINE_ARN: copyStateMachineArn(props),
     COPY_QUEUE_ARN: copyQueueArn(props),
     DESTINATION_REGION: props.destinationRegion,
     ...(props.regionMap && Object.keys(props.regionMap).length > 0 ? { REGION_MAP: JSON.stringify(props.regionMap) } : {}),
+    // A region list is small: with every commercial region here and in REGION_MAP the environment
+    // stays far under Lambda's 4 KB for all variables together (a test computes it).
+    SOURCE_REGIONS: [...props.sourceRegions].sort().join(','),
     ...POWERTOOLS_ENVIRONMENT,
   };
 }
@@ -134,6 +145,11 @@ export interface SnapshotCopyIntakeProps extends CopyUnitProps {
    * @default - none: every source region copies to `destinationRegion`
    */
   readonly regionMap?: Readonly<Record<string, string>>;
+  /**
+   * The regions snapshots are copied from (`configuredSourceRegions`: every member region whose
+   * destination is another region). The starter skips a snapshot of any other region.
+   */
+  readonly sourceRegions: readonly string[];
   /** Role that deploys the central stack: the documented exception of the copy queue's policy (redrive). */
   readonly deploymentRoleName: string;
   readonly code: FunctionCode;
@@ -175,6 +191,11 @@ export class SnapshotCopyIntake {
     for (const [prop, region] of [['destinationRegion', props.destinationRegion], ...Object.values(props.regionMap ?? {}).map((r) => ['regionMap', r])] as const) {
       if (!isAwsRegion(region)) throw invalidProp(unit, prop, region, 'is not a commercial AWS region (config/regions.ts)');
     }
+    if (props.sourceRegions.length === 0) throw invalidProp(unit, 'sourceRegions', props.sourceRegions, 'is empty: the starter would copy nothing (give every member region whose destination is another region)');
+    for (const source of props.sourceRegions) {
+      if (!isAwsRegion(source)) throw invalidProp(unit, 'sourceRegions', source, 'is not a commercial AWS region (config/regions.ts)');
+    }
+    if (new Set(props.sourceRegions).size !== props.sourceRegions.length) throw invalidProp(unit, 'sourceRegions', props.sourceRegions, 'lists a region twice');
     const { region, accountId } = props;
     this.queuePolicy = copyQueuePolicy(props);
 
@@ -240,6 +261,24 @@ export class SnapshotCopyIntake {
       description: 'Completed snapshots whose copy execution could not be started 10 times: inspect and redrive the copy DLQ',
       region,
       metric: queueNotEmpty(this.deadLetterQueue.name),
+      topicArn: props.alertTopicArn,
+      notifyOnOk: true,
+    });
+    new AlertAlarm(scope, 'dlq-expiring-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-dlq-messages-expiring`,
+      description: 'A completed snapshot has waited 7 days in the copy DLQ without an execution; SQS deletes it 14 days after the snapshot event: redrive it now',
+      region,
+      metric: oldestMessageOlderThan(this.deadLetterQueue.name, DLQ_MESSAGE_EXPIRING_SECONDS),
+      topicArn: props.alertTopicArn,
+    });
+    // What neither the DLQ nor the error alarm sees: nothing receives from the copy queue at all (the
+    // event source mapping disabled or deleted, the function unable to run). Messages would wait
+    // unseen and expire after 14 days without ever reaching the DLQ.
+    new AlertAlarm(scope, 'queue-stalled-alarm', {
+      alarmName: `${PREFIX}-snapshot-copy-queue-stalled`,
+      description: `A completed snapshot has waited over ${COPY_QUEUE_STALLED_SECONDS / 60} minutes in the copy queue without being received: is the starter's event source mapping enabled?`,
+      region,
+      metric: oldestMessageOlderThan(this.queue.name, COPY_QUEUE_STALLED_SECONDS),
       topicArn: props.alertTopicArn,
       notifyOnOk: true,
     });

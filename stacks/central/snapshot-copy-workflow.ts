@@ -22,6 +22,7 @@ import {
   type MemberRoleAccess,
 } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
+import { COPY_LEDGER_TABLE_NAME, copyLedgerTable, ledgerStepStatements } from './snapshot-copy-ledger';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
 
 /**
@@ -58,6 +59,7 @@ export interface StepFunctionProps extends CopyScope, MemberRoleAccess {
  * It asks whether a slot holder still runs: states:DescribeExecution on the copy state machine's
  * executions only (resource type `execution`:
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
+ * It records copies in the copy ledger and reads it (./snapshot-copy-ledger ledgerStepStatements).
  */
 export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
   return policyDocument('identity', [
@@ -65,6 +67,7 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
     writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
     { Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copySlotsTableArn(props) },
     { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
+    ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
   ]);
 }
@@ -78,6 +81,7 @@ export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProp
     ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
     MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
     SLOTS_TABLE_NAME: COPY_SLOTS_TABLE_NAME,
+    LEDGER_TABLE_NAME: COPY_LEDGER_TABLE_NAME,
     ...(props.retentionDays !== undefined ? { RETENTION_DAYS: String(props.retentionDays) } : {}),
     ...POWERTOOLS_ENVIRONMENT,
   };
@@ -106,15 +110,18 @@ export interface SnapshotCopyWorkflowProps extends CopyUnitProps, StepFunctionPr
 
 /**
  * The copy workflow: the Standard state machine `ebs-event-hub-snapshot-copy` (one execution per
- * snapshot), the step function `ebs-event-hub-copy-step` its tasks invoke, and the copy-slots
- * table the step function holds slots in; their roles, log groups and execution alarms.
+ * snapshot), the step function `ebs-event-hub-copy-step` its tasks invoke, the copy-slots table the
+ * step function holds slots in, and the copy ledger it records every copy in; their roles, log
+ * groups and execution alarms.
  *
- * Built into `scope` (the `SnapshotCopy` construct) with the ids `slots-table`,
+ * Built into `scope` (the `SnapshotCopy` construct) with the ids `slots-table`, `ledger-table`,
  * `step-log-group` / `-role` / `-function` and `copy-states-role` / `-states-log-group` /
  * `-state-machine` / `-executions-*`.
  */
 export class SnapshotCopyWorkflow {
   readonly slotsTable: DynamodbTable;
+  /** The copy ledger (./snapshot-copy-ledger): the sweep reads it too. */
+  readonly ledgerTable: DynamodbTable;
   readonly step: CopyFunction;
   readonly machine: CopyStateMachine;
   /** Each role by role name, and each role's policy: what the IAM tests evaluate. */
@@ -143,6 +150,7 @@ export class SnapshotCopyWorkflow {
       attribute: [{ name: 'slot', type: 'S' }],
       deletionProtectionEnabled: false,
     });
+    this.ledgerTable = copyLedgerTable(scope, props);
 
     this.step = new CopyFunction(scope, 'step', {
       accountId,
@@ -157,7 +165,7 @@ export class SnapshotCopyWorkflow {
       policy: stepFunctionPolicy(props),
       environment: stepEnvironment(props),
       sizeHint: MEMBER_LIST_SIZE_HINT,
-      after: [this.slotsTable],
+      after: [this.slotsTable, this.ledgerTable],
     });
 
     // STATE_MACHINE_ARN names the state machine, which is created after this function (its definition

@@ -54,6 +54,8 @@ export interface SnapshotCopyProps {
   readonly bundle: HandlerBundle;
   readonly destinationRegion: string;
   readonly regionMap?: Readonly<Record<string, string>>;
+  /** The regions snapshots are copied from (`configuredSourceRegions`): the starter skips others. */
+  readonly sourceRegions: readonly string[];
   readonly kmsKeyId?: string;
   readonly copyTag?: string;
   /** Role assumed in each member account. */
@@ -88,7 +90,7 @@ export interface SnapshotCopyProps {
 
 /** The environment of each entry point (handlers/snapshot-copy/README.md, "Environment"). */
 export function copyFunctionEnvironments(
-  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
+  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
 ): Record<'start' | 'step' | 'sweep', Record<string, string>> {
   return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment(props) };
 }
@@ -99,7 +101,8 @@ export function copyFunctionEnvironments(
  * - intake (`snapshot-copy-intake.ts`): copy rule (central bus) → SQS copy queue (SSE, DLQ) →
  *   `ebs-event-hub-copy-start` (event source mapping, partial batch failures);
  * - workflow (`snapshot-copy-workflow.ts`): Standard state machine `ebs-event-hub-snapshot-copy`,
- *   one execution per snapshot → `ebs-event-hub-copy-step` for each step; the copy-slots table;
+ *   one execution per snapshot → `ebs-event-hub-copy-step` for each step; the copy-slots table and
+ *   the copy ledger (`snapshot-copy-ledger.ts`);
  * - sweep (`snapshot-copy-sweep.ts`, with retention): a daily rule starts the sweep state machine,
  *   which invokes `ebs-event-hub-copy-sweep` per account and region;
  * - the execution alert (`snapshot-copy-execution-alert.ts`): executions that end badly → alert topic.
@@ -129,6 +132,7 @@ export class SnapshotCopy extends Construct {
   readonly sweepStateMachine?: SfnStateMachine;
   readonly queuePolicy: PolicyDocument;
   readonly slotsTable: DynamodbTable;
+  readonly ledgerTable: DynamodbTable;
   /** Each role's policy, by role name: what the IAM tests evaluate. */
   readonly rolePolicies: Readonly<Record<string, PolicyDocument>>;
 
@@ -162,12 +166,20 @@ export class SnapshotCopy extends Construct {
       eventBusName: props.eventBusName,
       destinationRegion: props.destinationRegion,
       regionMap: props.regionMap,
+      sourceRegions: props.sourceRegions,
       deploymentRoleName: props.deploymentRoleName,
       deadLetterQueueArn: props.deadLetterQueueArn,
       stateMachine: this.workflow.machine.stateMachine,
     });
     if (retention) {
-      this.sweep = new SnapshotCopySweep(this, { ...unit, ...memberRoles, code, sweepTargets: props.sweepTargets!, deadLetterQueueArn: props.deadLetterQueueArn });
+      this.sweep = new SnapshotCopySweep(this, {
+        ...unit,
+        ...memberRoles,
+        code,
+        sweepTargets: props.sweepTargets!,
+        deadLetterQueueArn: props.deadLetterQueueArn,
+        ledgerTable: this.workflow.ledgerTable,
+      });
     }
     this.executionAlert = new CopyExecutionAlert(this, {
       accountId,
@@ -185,5 +197,6 @@ export class SnapshotCopy extends Construct {
     this.stateMachine = this.workflow.machine.stateMachine;
     this.sweepStateMachine = this.sweep?.machine.stateMachine;
     this.slotsTable = this.workflow.slotsTable;
+    this.ledgerTable = this.workflow.ledgerTable;
   }
 }

@@ -98,6 +98,10 @@ export const STAR_RESOURCE_REQUIRED: readonly string[] = [
   'ec2:DescribeInstances',
   'ec2:DescribeRegions',
   'sts:GetCallerIdentity',
+  // Read by the plan role (stacks/plan-role.ts): the provider's alias refresh and its plan-time
+  // state machine definition check; the Service Authorization Reference lists no resource type.
+  'kms:ListAliases',
+  'states:ValidateStateMachineDefinition',
   // CloudWatch Logs log delivery: no resource-level permissions (see LOG_DELIVERY_ACTIONS).
   ...LOG_DELIVERY_ACTIONS,
 ];

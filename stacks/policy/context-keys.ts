@@ -217,8 +217,16 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     caller: 'iam-role-session',
     action: 'sts:AssumeRole',
     keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
-    docs: [`${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
+    docs: [
+      `${IAM_GLOBAL_KEYS}#condition-keys-principalarn`,
+      `${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`,
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html',
+    ],
+    note:
+      'aws:PrincipalArn: a global key "always included in the request context" of a signed request; for a role session it is the ' +
+      'role ARN (arn:aws:iam::<account>:role/<name>), not the assumed-role session ARN, so a trust policy can name the central ' +
+      'copy roles by ARN under the account principal. aws:ResourceOrgID: the organization of the account owning the role being ' +
+      'assumed (present when that account is in an organization).',
   },
   {
     caller: 'iam-role-session',
