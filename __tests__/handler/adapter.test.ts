@@ -372,6 +372,52 @@ describe('step', () => {
     expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(1);
   });
 
+  it('GIVEN full slots held 20 minutes by a failed execution and its retry <name>-r1 (npm run copies -- retry), both with the copy pending THEN admit reclaims the failed original\'s leftover slot and keeps the RUNNING retry\'s', async () => {
+    const original = `${MEMBER_ACCOUNT}-us-west-2-snap-0f00ba11-us-east-1`;
+    const retry = `${original}-r1`;
+    const aged = { ...holders(20, 13), [original]: new Date(now.getTime() - 40 * 60_000).toISOString(), [retry]: new Date(now.getTime() - 20 * 60_000).toISOString() };
+    const arn = (name: string) => `arn:aws:states:us-east-1:111111111111:execution:ebs-event-hub-snapshot-copy:${name}`;
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    sfn.on(DescribeExecutionCommand, { executionArn: arn(original) }).resolves({ status: 'FAILED' });
+    ddb.on(UpdateItemCommand).rejectsOnce(full(aged)).resolves({});
+    // The retry's copy of snap-0f00ba11 is pending (and recorded), as are the 13 others'.
+    const pending = [...new Set(Object.keys(aged).map(copyOf).map((c) => JSON.stringify(c)))].map((c) => JSON.parse(c) as ReturnType<typeof copyOf>);
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: pending });
+    ledgerRecords(...pending.map((c) => c.SnapshotId));
+    const { result, logger } = run('admit');
+    expect(await result).toMatchObject({ outcome: 'admitted' });
+    expect(sfn.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input.executionArn)).toEqual(expect.arrayContaining([arn(original), arn(retry)]));
+    const drops = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input).filter((c) => c.UpdateExpression === 'REMOVE holders.#h');
+    expect(drops.map((d) => d.ExpressionAttributeNames!['#h'])).toEqual([original]);
+    expect(logger.lines.filter((l) => l.attributes['staleHolder'] !== undefined).map((l) => [l.attributes['staleHolder'], l.attributes['reason']])).toEqual([[original, 'FAILED']]);
+  });
+
+  it('GIVEN the step runs in the retry <name>-r1 THEN it acquires, holds and releases the slot as <name>-r1 (the payload\'s executionName), and logs that name', async () => {
+    const retry = `${holder}-r1`;
+    ddb.on(UpdateItemCommand).resolves({});
+    ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(0));
+    ec2.on(CopySnapshotCommand).resolves({ SnapshotId: 'snap-0copy' });
+    ddb.on(PutItemCommand).resolves({});
+    const deps = stepDeps();
+    const event = (step: Step, d: CopyData) => ({ step, executionName: retry, executionStartTime: '2026-02-28T00:00:00Z', data: d });
+    expect(await runStep(event('admit', data), deps)).toMatchObject({ outcome: 'admitted' });
+    expect(await runStep(event('copy', { ...data, sourceTags: [] }), deps)).toMatchObject({ outcome: 'copying' });
+    expect(await runStep(event('release', data), deps)).toEqual(data);
+    expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input.ExpressionAttributeNames!['#h'])).toEqual([retry, retry, retry]);
+    expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input.Item!['executionName']).toEqual({ S: retry });
+    expect(deps.logger.lines.every((l) => l.attributes['executionName'] === retry)).toBe(true);
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['empty', ''],
+    ['longer than 80 characters', `${'x'.repeat(81)}`],
+    ['with whitespace', 'a name'],
+  ])('GIVEN a payload whose executionName is %s THEN the step throws InvalidCopyInput and touches nothing', async (_what, executionName) => {
+    await expect(runStep({ step: 'admit', executionName: executionName as string, executionStartTime: '2026-02-28T00:00:00Z', data }, stepDeps())).rejects.toMatchObject({ name: 'InvalidCopyInput', message: expect.stringContaining('executionName') });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
   it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'InternalServerError'])(
     'GIVEN DynamoDB answers %s after the SDK retries THEN admit answers wait (the admission backoff), logged with the error',
     async (code) => {

@@ -152,7 +152,7 @@ export class LocalWorkflow {
       waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, ms])),
       retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
     };
-    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { StartTime: this.now().toISOString() } } as never });
+    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { Name: name, StartTime: this.now().toISOString() } } as never });
     const record: ExecutionRecord = { name, input, status: 'RUNNING', result: Promise.resolve(), events: [] };
     const collect = (async () => {
       for await (const e of execution.eventLogs) record.events.push(e);

@@ -159,6 +159,13 @@ describe('the copy workflow definition', () => {
     }
   });
 
+  it("passes every step the execution's own name ($$.Execution.Name): the copy-slot holder, which a retry under another name must not share with the original", () => {
+    const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task') as Array<Task & { Parameters: { Payload: Record<string, unknown> } }>;
+    for (const t of tasks) {
+      expect(t.Parameters.Payload).toMatchObject({ 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$.task.data' });
+    }
+  });
+
   it('rejects a step function ARN that is not a Lambda function ARN', () => {
     expect(() => copyWorkflowDefinition({ stepFunctionArn: 'ebs-event-hub-copy-step' })).toThrow(/stepFunctionArn "ebs-event-hub-copy-step" is not a Lambda function ARN/);
     expect(() => copyWorkflowDefinition({ stepFunctionArn: `${STEP_FUNCTION_ARN}:live` })).toThrow(/is not a Lambda function ARN/);
@@ -497,6 +504,30 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(new Set(workflow.describeCalls)).toEqual(new Set([...running, unanswered, ...aborted].map(arn)));
     const holders = workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: key } }))!['holders']!.M!;
     expect(Object.keys(holders).sort()).toEqual([...running, fresh, unanswered].sort());
+  });
+
+  it('GIVEN a failed execution started again as <name>-r1 (npm run copies -- retry: the same input) THEN the retry holds its copy slot, records its copy and releases the slot under its own name, never the original\'s', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const original = nameOf(s.snapshotId);
+    const retry = `${original}-r1`;
+    const key = JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } });
+    let heldAtCopy: string[] = [];
+    const { workflow } = setup({
+      beforeTask: (state) => {
+        if (state === STATES.copy) heldAtCopy = Object.keys(workflow.dynamodb.item(SLOTS_TABLE, key)!['holders']!.M!);
+      },
+    });
+    workflow.known(original, 'FAILED');
+    workflow.start(retry, JSON.stringify({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST }));
+    await workflow.settle();
+
+    expect(workflow.executions.get(retry)!.status).toBe('SUCCEEDED');
+    expect(heldAtCopy).toEqual([retry]);
+    expect(workflow.dynamodb.items(LEDGER_TABLE)).toEqual([expect.objectContaining({ executionName: { S: retry }, sourceSnapshotId: { S: s.snapshotId } })]);
+    // Released under the name it was taken with: nothing left behind.
+    expect(workflow.dynamodb.item(SLOTS_TABLE, key)!['holders']).toEqual({ M: {} });
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
   });
 
   it('GIVEN an execution that fails for good after acquiring its slot (every copy ends in error) THEN the slot is released before the execution fails with the original error', async () => {

@@ -22,6 +22,10 @@
  * of EC2, STS or DynamoDB): they wait (admission backoff) or report the copy pending; Inspect, Find
  * and ConfirmCopy answer `unavailable` and wait too, for up to 7 days (then Ec2Unavailable).
  *
+ * The slot holder, and the execution the ledger records, is the execution's own name
+ * (`$$.Execution.Name`): a retry (`<name>-r<N>`, `npm run copies -- retry`) holds its slot under its
+ * own name, which DescribeExecution reports RUNNING, not under the failed original's.
+ *
  * Another account's snapshot is handled entirely under its member role, so the copy stays there.
  */
 import { CopySnapshotCommand, DescribeSnapshotsCommand, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
@@ -81,9 +85,19 @@ export interface CopyData extends CopyInput {
   lastError?: { Error?: string; Cause?: string };
 }
 
-/** The task payload: `{ step, executionStartTime: $$.Execution.StartTime, data: $.task.data, waits: $.loops.waits.n, outages: $.loops.outages.n }`. */
+/**
+ * The task payload: `{ step, executionName: $$.Execution.Name, executionStartTime: $$.Execution.StartTime,
+ * data: $.task.data, waits: $.loops.waits.n, outages: $.loops.outages.n }`.
+ */
 export interface StepEvent {
   step: Step;
+  /**
+   * The execution's own name: its copy-slot holder (what Admit's DescribeExecution asks about) and
+   * the execution the ledger records. A retry runs under `<name>-r<N>` with the original's input, so
+   * the name cannot be derived from the data.
+   * @default - executionName(data): the starter's name (executions started before the payload carried it)
+   */
+  executionName?: string;
   executionStartTime?: string;
   data: CopyData;
   /** Admission waits so far (the definition's counter): the next wait's backoff. */
@@ -119,6 +133,8 @@ export const PENDING_LOOK_TTL_MS = 60_000;
 
 interface Ctx {
   input: CopyInput;
+  /** This execution's name: the slot holder, the ledger's executionName. */
+  holder: string;
   data: CopyData;
   keys: Record<string, unknown>;
   source: () => Ec2Sender;
@@ -264,7 +280,7 @@ async function adoptAttemptCopy(ctx: Ctx, lastError: CopyData['lastError']): Pro
   for (const copy of ours) {
     const startedAt = copy.StartTime instanceof Date ? copy.StartTime : deps.now();
     const expiry = adoptedExpiry(copy, deps.config.retentionDays);
-    await deps.ledger.record(memberCopyEntry(input, copy.SnapshotId!, { executionName: executionName(input), createdAt: startedAt, recordedBy: 'confirm', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
+    await deps.ledger.record(memberCopyEntry(input, copy.SnapshotId!, { executionName: ctx.holder, createdAt: startedAt, recordedBy: 'confirm', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
   }
   return findExistingCopy(ours);
 }
@@ -318,7 +334,7 @@ async function admit(ctx: Ctx): Promise<CopyData> {
   deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
   let verdict: { admitted: true } | { admitted: false; why: string; keys: Record<string, unknown> };
   try {
-    verdict = await acquireSlot(ctx, slotKey(ctx.input.account, ctx.input.destinationRegion), executionName(ctx.input));
+    verdict = await acquireSlot(ctx, slotKey(ctx.input.account, ctx.input.destinationRegion), ctx.holder);
   } catch (error) {
     // Throttling or an outage of DynamoDB, EC2 or STS: wait like for a slot (the backoff keeps growing).
     if (!isOutage(error)) throw error;
@@ -390,7 +406,7 @@ async function acquireSlot(ctx: Ctx, key: string, holder: string): Promise<{ adm
 /** Releases this execution's slot (after its copy completed, was skipped, or the execution failed). */
 async function release(ctx: Ctx): Promise<CopyData> {
   const { input, data, deps } = ctx;
-  const held = await deps.slots.release(slotKey(input.account, input.destinationRegion), executionName(input));
+  const held = await deps.slots.release(slotKey(input.account, input.destinationRegion), ctx.holder);
   deps.logger.info(held ? 'copy slot released' : 'no copy slot held', { ...ctx.keys, step: 'release', slotReleased: held });
   return data;
 }
@@ -408,13 +424,13 @@ async function copy(ctx: Ctx): Promise<CopyData> {
   // refreshes its time. Lost, or DynamoDB unavailable: nothing was copied, back to admission.
   let holding: boolean;
   try {
-    holding = await deps.slots.hold(slotKey(input.account, input.destinationRegion), executionName(input), now);
+    holding = await deps.slots.hold(slotKey(input.account, input.destinationRegion), ctx.holder, now);
   } catch (error) {
     if (!isOutage(error)) throw error;
     deps.logger.warn('could not confirm the copy slot before the copy', { ...ctx.keys, step: 'copy', ...errorKeys(error) });
     return waitForSlot(ctx, `the copy slot could not be confirmed (${error.name})`);
   }
-  if (!holding) return waitForSlot(ctx, `the copy slot of ${executionName(input)} was released or reclaimed before CopySnapshot`);
+  if (!holding) return waitForSlot(ctx, `the copy slot of ${ctx.holder} was released or reclaimed before CopySnapshot`);
   let copySnapshotId: string | undefined;
   try {
     const out = await ctx.destination(true).send(new CopySnapshotCommand(copyRequest(input, tags, deps.config.kmsKeyId)));
@@ -462,7 +478,7 @@ async function copy(ctx: Ctx): Promise<CopyData> {
 async function recordNewCopy(ctx: Ctx, copySnapshotId: string, attemptedAt: Date, expiry: string | undefined): Promise<void> {
   const { input, deps } = ctx;
   try {
-    await deps.ledger.record(memberCopyEntry(input, copySnapshotId, { executionName: executionName(input), createdAt: attemptedAt, recordedBy: 'copy', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
+    await deps.ledger.record(memberCopyEntry(input, copySnapshotId, { executionName: ctx.holder, createdAt: attemptedAt, recordedBy: 'copy', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
   } catch (caught) {
     const e = asError(caught);
     deps.logger.warn('copy made but not recorded in the ledger; ConfirmCopy records it', { ...ctx.keys, step: 'copy', copySnapshotId, ...errorKeys(e) });
@@ -517,18 +533,32 @@ async function poll(ctx: Ctx): Promise<CopyData> {
   }
 }
 
+/** StartExecution's names: at most 80 characters (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html). */
+const EXECUTION_NAME = /^[^\s]{1,80}$/;
+
+/** The slot holder: the execution's own name from the payload, else (an execution started before the payload carried it) the starter's name for the input. */
+function holderName(event: StepEvent, input: CopyInput): string {
+  if (event.executionName === undefined) return executionName(input);
+  if (typeof event.executionName !== 'string' || !EXECUTION_NAME.test(event.executionName)) {
+    throw new StepError(STEP_ERRORS.invalidInput, `step event executionName ${JSON.stringify(event.executionName)?.slice(0, 100)} is not an execution name (1-80 characters, no whitespace)`);
+  }
+  return event.executionName;
+}
+
 /** Runs one step of the workflow. */
 export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyData> {
   if (typeof event !== 'object' || event === null || !STEPS.includes(event.step)) {
     throw new StepError(STEP_ERRORS.invalidInput, `step event ${JSON.stringify(event)?.slice(0, 200)} has no known step (${STEPS.join(', ')})`);
   }
   const input = parseCopyInput(event.data);
+  const holder = holderName(event, input);
   const roleArn = roleArnFor(input.account, deps.self, deps.config.memberRoleName);
   const identity = roleArn !== undefined ? { roleArn, roleSessionName: roleSessionName(input.snapshotId) } : {};
   const ctx: Ctx = {
     input,
+    holder,
     data: event.data,
-    keys: { ...input, executionName: executionName(input) },
+    keys: { ...input, executionName: holder },
     source: () => deps.clients.ec2({ region: input.sourceRegion, ...identity }),
     destination: (forCopy = false) => deps.clients.ec2({ region: input.destinationRegion, ...identity, forCopy }),
     deps,

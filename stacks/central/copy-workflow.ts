@@ -63,7 +63,9 @@
  *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
  * integration `arn:aws:states:::lambda:invoke` with the payload
- * `{ "step", "executionStartTime": $$.Execution.StartTime, "data": $.task.data, "waits": $.loops.waits.n, "outages": $.loops.outages.n }`.
+ * `{ "step", "executionName": $$.Execution.Name, "executionStartTime": $$.Execution.StartTime, "data": $.task.data,
+ * "waits": $.loops.waits.n, "outages": $.loops.outages.n }` (the execution's own name is its copy-slot
+ * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input).
  * Errors the function throws carry the error's `name` as the state's `Error`, which Retry/Catch match.
  *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
@@ -343,7 +345,15 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
     Resource: invoke,
     Parameters: {
       FunctionName: arn,
-      Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': DATA_PATHS.data, 'waits.$': DATA_PATHS.waits, 'outages.$': DATA_PATHS.outages },
+      // executionName: the slot holder is the execution's own name (a retry, `<name>-r<N>`, runs the original's input).
+      Payload: {
+        step,
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        'data.$': DATA_PATHS.data,
+        'waits.$': DATA_PATHS.waits,
+        'outages.$': DATA_PATHS.outages,
+      },
     },
     // The answer goes back to $.task.data; the counters in $.loops stay out of the function's reach.
     ResultSelector: { 'data.$': '$.Payload' },
