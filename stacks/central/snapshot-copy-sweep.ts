@@ -21,6 +21,7 @@ import {
 } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
+import { vaultSweepEnvironment, vaultSweepStatements, type VaultAccess } from './snapshot-copy-vault';
 import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
 
 /** Scheduled rule on the central account's default bus that starts the retention sweep. */
@@ -42,6 +43,11 @@ export interface SweepFunctionProps extends CopyScope, MemberRoleAccess {
    * @default - none: the function acts only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
+  /**
+   * Vault mode: with `vault.retentionDays`, the sweep function assumes the vault role.
+   * @default - no vault
+   */
+  readonly vault?: VaultAccess;
 }
 
 /** The sweep function assumes the member role (and sweeps its own account when it is a member). */
@@ -50,12 +56,14 @@ export function sweepFunctionPolicy(props: SweepFunctionProps): PolicyDocument {
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_SWEEP_FUNCTION_NAME),
     ...(props.ownAccountCopy ? sweepPermissionStatements(props.ownAccountCopy) : []),
+    ...(props.vault ? vaultSweepStatements(props.vault) : []),
   ]);
 }
 
 /** The sweep function's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export const sweepEnvironment = (props: Pick<MemberRoleAccess, 'memberRoleName'>): Record<string, string> => ({
+export const sweepEnvironment = (props: Pick<SweepFunctionProps, 'memberRoleName' | 'vault'>): Record<string, string> => ({
   MEMBER_ROLE_NAME: props.memberRoleName,
+  ...(props.vault ? vaultSweepEnvironment(props.vault) : {}),
   ...POWERTOOLS_ENVIRONMENT,
 });
 
