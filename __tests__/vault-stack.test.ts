@@ -20,6 +20,7 @@ import { vaultKeyPolicy } from '../stacks/policy/vault-permissions';
 import { vaultAccessOf, vaultStepEnvironment } from '../stacks/central/snapshot-copy-vault';
 import { SnapshotCopyWorkflow } from '../stacks/central/snapshot-copy-workflow';
 import { synthStamp } from '../stacks/synth-stamp';
+import { RolePolicyTooLargeError } from '../stacks/policy/role-with-policies';
 import { VaultStack } from '../stacks/vault-stack';
 import { fakeBundle } from './support/bundle';
 import { rawConfig, testConfig } from './support/config';
@@ -121,6 +122,19 @@ describe('vault stack (snapshotCopy.vault)', () => {
     expect(plain.vault).toBeUndefined();
     expect(plain.app.node.children.map((c) => c.node.id)).not.toContainEqual(expect.stringMatching(/^vault-/));
     expect(() => new VaultStack(Testing.app(), { config: testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1' } }) })).toThrow(/snapshotCopy\.vault is not set/);
+  });
+
+  it('GIVEN more member accounts than the vault role can name THEN one user error naming the role, the size and the limit; 400 fit', () => {
+    const org = (n: number) =>
+      parseOrgConfig({
+        organizationId: 'o-a1b2c3d4e5',
+        central: { accountId: '111111111111', region: 'eu-west-1', busName: 'b' },
+        members: Array.from({ length: n }, (_, i) => ({ accountId: String(200_000_000_000 + i), regions: ['eu-west-1', 'us-east-1'] })),
+        snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, vault: { accountId: VAULT_ACCOUNT, lock: { mode: 'compliance', days: 30 }, retentionDays: 30 } },
+      });
+    expect(() => new VaultStack(Testing.app(), { config: org(400) })).not.toThrow();
+    expect(() => new VaultStack(Testing.app(), { config: org(600) })).toThrow(RolePolicyTooLargeError);
+    expect(() => new VaultStack(Testing.app(), { config: org(600) })).toThrow(/^role ebs-event-hub-vault-copy: its inline policies take \d+ characters; IAM allows 10240 per role\. The vault role names every member account/);
   });
 
   it('refuses an alias a customer cannot create (alias/aws/…)', () => {

@@ -17,7 +17,7 @@ export interface VaultStackProps {
 
 /** Advice when the vault role's policy passes IAM's size quota (it names every member that copies). */
 export const VAULT_SOURCES_SIZE_HINT =
-  'The vault role names every member account that copies as a source owner (ec2:Owner, the only account key EC2 documents for the source of a copy): at about 15 characters per account this fits some 500 accounts';
+  'The vault role names every member account that copies as a source owner (ec2:Owner, the only account key EC2 documents for the source of a copy), about 15 characters each: vault mode fits some 450 copying member accounts';
 
 /**
  * The vault account (`snapshotCopy.vault.accountId`), stack `vault-<accountId>`: every copy
