@@ -6,7 +6,7 @@ import { snapshotCopyRoleTrustPolicy } from './member/snapshot-copy-role';
 import { PREFIX, VAULT_KEY_ALIAS, VAULT_ROLE_NAME, vaultRoleTrustedArns, vaultStackId } from './names';
 import type { PolicyDocument } from './policy/policy';
 import { RoleWithPolicies } from './policy/role-with-policies';
-import { VAULT_ROLE_DESCRIPTION, vaultKeyPolicy, vaultRegionsOf, vaultRolePolicy, vaultSourceAccountsOf } from './policy/vault-permissions';
+import { VAULT_ROLE_DESCRIPTION, vaultKeyPolicy, vaultRegionsOf, vaultRolePolicyOf } from './policy/vault-permissions';
 
 export interface VaultStackProps {
   /** A config with `snapshotCopy.vault`. */
@@ -55,13 +55,7 @@ export class VaultStack extends AccountStack {
         }),
     );
     this.trustPolicy = snapshotCopyRoleTrustPolicy(vaultRoleTrustedArns(config));
-    this.rolePolicy = vaultRolePolicy({
-      accountId: vault.accountId,
-      regions,
-      sourceAccountIds: vaultSourceAccountsOf(config),
-      lockDays: vault.lock?.days,
-      deleteExpiredCopies: vault.retentionDays !== undefined,
-    });
+    this.rolePolicy = vaultRolePolicyOf(config);
     this.role = new RoleWithPolicies(this, 'vault-role', {
       roleName: VAULT_ROLE_NAME,
       description: VAULT_ROLE_DESCRIPTION,

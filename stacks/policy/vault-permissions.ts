@@ -21,7 +21,7 @@
  * principals": https://repost.aws/knowledge-center/kms-policy-error-invalid-principals). With the
  * account principal, no stack has to exist before another saves its policies.
  */
-import { KEY_ADMIN_ACTIONS } from '../central/hub-key';
+import { KEY_ADMIN_ACTIONS } from './key-admin-actions';
 import { PREFIX, roleArn, VAULT_KEY_ALIAS, vaultRoleArn } from '../names';
 import { policyDocument, type PolicyDocument, type Statement } from './policy';
 import type { OrgConfig } from '../../config/schema';
@@ -222,6 +222,19 @@ export function vaultRolePolicy(props: VaultRolePolicyProps): PolicyDocument {
     { Sid: 'ReadMemberCopyKeysThroughEc2', Effect: 'Allow', Action: [...SHARED_KEY_ACTIONS], ...memberKeys },
     { Sid: 'GrantMemberCopyKeysToEc2', Effect: 'Allow', Action: 'kms:CreateGrant', ...forAwsResource(memberKeys) },
   ]);
+}
+
+/** The vault role's policy for a config with `snapshotCopy.vault` (the vault stack's, and what `npm run verify` simulates). */
+export function vaultRolePolicyOf(config: OrgConfig): PolicyDocument {
+  const vault = config.snapshotCopy?.vault;
+  if (!vault) throw new Error('vaultRolePolicyOf: config.snapshotCopy.vault is not set');
+  return vaultRolePolicy({
+    accountId: vault.accountId,
+    regions: vaultRegionsOf(config),
+    sourceAccountIds: vaultSourceAccountsOf(config),
+    lockDays: vault.lock?.days,
+    deleteExpiredCopies: vault.retentionDays !== undefined,
+  });
 }
 
 export interface ShareWithVaultProps {
