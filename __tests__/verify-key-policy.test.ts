@@ -6,6 +6,8 @@
  * policy ("Enable IAM User Permissions": the account root, kms:*) is KMS's own
  * (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { copyKeyProblems, VAULT_KEY_CALLS } from '../cli/verify/key-policy';
 import { parseOrgConfig } from '../config/load';
@@ -62,5 +64,14 @@ describe('verify: the kmsKeyId key policy in vault mode', () => {
   it('GIVEN no vault THEN nothing to check', async () => {
     const { vault: _none, ...copy } = VAULT_WITH_KMS_KEY_ID.snapshotCopy!;
     expect(await copyKeyProblems(parseOrgConfig({ ...VAULT_WITH_KMS_KEY_ID, snapshotCopy: copy }), facts(defaultKeyPolicy))).toEqual([]);
+  });
+});
+
+describe('README "Vault mode": the statements a kmsKeyId key must hold', () => {
+  it('are exactly the statements the member copy keys carry and verify simulates (placeholders <vault> and <region>)', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### With `snapshotCopy.kmsKeyId`'));
+    const block = /```json\n([\s\S]*?)\n```/.exec(section)![1]!;
+    expect(JSON.parse(`[${block}]`)).toEqual(JSON.parse(JSON.stringify(vaultUsesMemberKeyStatements('<vault>', '<region>'))));
   });
 });

@@ -118,7 +118,8 @@ export function copyFunctionEnvironments(
  *
  * Every unit builds into this construct (not into a child construct of its own): resource
  * addresses are construct paths, and they must not change (`__tests__/synth-golden.test.ts`).
- * A new unit (the vault, next) is one more file and one more line here.
+ * The vault unit (`snapshot-copy-vault.ts`) adds statements and environment to the step and sweep
+ * functions (the `vault` prop they are given); its resources are in the vault stack.
  *
  * Failure paths: the queue's DLQ (starts that keep failing), the state machines' Retry/Catch and
  * Fail states (steps and sweeps are invoked synchronously by Step Functions: no asynchronous
