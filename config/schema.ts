@@ -147,6 +147,14 @@ const kmsKeyId = z
     { error: 'is not a KMS key ARN, alias ARN, key id or alias/name' },
   );
 
+/** Days copies are kept, 1-36500 (100 years: a sanity bound; the field is omitted to keep them). */
+const retentionDays = (kept: string) =>
+  z
+    .number()
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: `must be at least 1 (omit it to keep ${kept} forever)` })
+    .max(36_500, { error: `must be at most 36500 (100 years; omit it to keep ${kept} forever)` });
+
 /**
  * EBS snapshot lock, as `LockSnapshot` takes it: a lock lasts 1-36,500 days (`LockDuration`), in
  * governance or compliance mode (`LockMode`); a compliance lock may start with a cooling-off period
@@ -183,11 +191,7 @@ const vaultLock = z.strictObject({
 const vault = z.strictObject({
   accountId: accountId.describe('The vault (backup) account: not the central account, not a member'),
   lock: vaultLock.optional().describe('EBS snapshot lock on every vault copy; omit for no lock'),
-  retentionDays: z
-    .number()
-    .int({ error: 'is not a whole number' })
-    .min(1, { error: 'must be at least 1 (omit it to keep vault copies forever)' })
-    .max(36_500, { error: 'must be at most 36500 (100 years; omit it to keep vault copies forever)' })
+  retentionDays: retentionDays('vault copies')
     .optional()
     .describe('Days a vault copy is kept (at least lock.days: a locked copy cannot be deleted); omit to keep vault copies forever'),
   keepMemberCopy: z
@@ -266,11 +270,7 @@ export const OrgConfigSchema = z
           .describe(
             'Most of this app\'s copies pending at once per account and destination region (EC2 allows 20 in all, shared with DLM and AWS Backup; the default 15 leaves them 5)',
           ),
-        retentionDays: z
-          .number()
-          .int({ error: 'is not a whole number' })
-          .min(1, { error: 'must be at least 1 (omit it to keep copies forever)' })
-          .max(36_500, { error: 'must be at most 36500 (100 years; omit it to keep copies forever)' })
+        retentionDays: retentionDays('copies')
           .optional()
           .describe('Days a copy is kept: copies carry an expiry tag and a daily sweep deletes expired ones; omit to keep copies forever'),
         vault: vault.optional().describe('Vault mode: every copy also copied, under its own key and optionally locked, into a separate backup account'),
