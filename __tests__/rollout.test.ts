@@ -11,6 +11,7 @@ import type { OrgConfigInput } from '../config/schema';
 import { UsageError } from '../cli/common/errors';
 import { readSynthOutput } from '../cli/common/synth-output';
 import { durationMs, parseRolloutArgs } from '../cli/rollout/args';
+import { runDestroy, type DestroyOptions } from '../cli/rollout/destroy';
 import { phasesFor, runRollout, type RolloutOptions } from '../cli/rollout/runner';
 import { stackJsonSha256, type RunState } from '../cli/rollout/state';
 import { writeFakeSynthOutput } from '../scripts/support/fake-synth-output';
@@ -683,5 +684,116 @@ describe('rollout arguments: modes, durations, sharp edges', () => {
     expect(npmDry.stderr.trim().split('\n')).toHaveLength(1);
     expect(npmDry.stderr).toContain('error: --dry-run: npm took it as its own flag');
     expect(t.calls()).toEqual([]);
+  });
+});
+
+describe('rollout --destroy <stack>', () => {
+  const destroy = (t: ReturnType<typeof setup>, options: Partial<DestroyOptions> & { cues?: Record<string, string> }) =>
+    runDestroy({
+      config: t.config,
+      outdir: t.outdir,
+      stacks: [M(0)],
+      yes: false,
+      dryRun: false,
+      given: {},
+      pluginCacheDir: t.cache,
+      env: t.tfEnv(options.cues),
+      print: (l) => t.lines.push(l),
+      ...options,
+    });
+  const REMOTE_STACK = JSON.stringify({
+    terraform: { backend: { s3: { bucket: 'state-bucket', key: 'ebs-event-hub/member.tfstate', use_lockfile: true } }, required_providers: { aws: { source: 'hashicorp/aws', version: '6.25.0' } } },
+    provider: { aws: [{ region: 'eu-west-1', assume_role: [{ role_arn: 'arn:aws:iam::200000000001:role/deploy' }] }] },
+    resource: { aws_sqs_queue: { dlq: { name: 'dlq' } } },
+  });
+
+  it('GIVEN an applied stack and --yes THEN the destroy plan (count and every address) is shown first, then exactly that plan is applied', async () => {
+    const t = setup(members(2));
+    await t.run({ wave: '1' });
+    const before = t.calls().length;
+    let shownBeforeConfirm: string[] = [];
+    const code = await destroy(t, {
+      confirm: async () => {
+        shownBeforeConfirm = [...t.lines];
+        return true;
+      },
+    });
+    expect(code).toBe(0);
+    const runId = readdirSync(join(t.outdir, 'rollout')).filter((d) => d !== 'applied' && d !== '.lock').sort().pop()!;
+    const planFile = resolve(t.outdir, 'rollout', runId, `${M(0)}.destroy.tfplan`);
+    expect(t.calls().slice(before).map((c) => c.argv)).toEqual([
+      `-chdir=${join(t.outdir, 'stacks', M(0))} init -input=false -no-color`,
+      `-chdir=${join(t.outdir, 'stacks', M(0))} plan -input=false -no-color -lock-timeout=5m -destroy -out=${planFile} -detailed-exitcode`,
+      `-chdir=${join(t.outdir, 'stacks', M(0))} show -json -no-color ${planFile}`,
+      `-chdir=${join(t.outdir, 'stacks', M(0))} init -input=false -no-color`,
+      `-chdir=${join(t.outdir, 'stacks', M(0))} apply -input=false -no-color -lock-timeout=5m ${planFile}`,
+    ]);
+    expect(shownBeforeConfirm).toContain(`${M(0)}: plan -destroy: +0 ~0 -3, saved in ${planFile}:`);
+    for (const address of ['aws_cloudwatch_event_rule.forward', 'aws_iam_role.forwarder', 'aws_sqs_queue.dlq']) expect(shownBeforeConfirm).toContain(`  - ${address}`);
+    expect(t.lines).toContain(`${M(0)}: still in the config (wave 1): the next rollout of that wave creates it again; remove it from ORG_CONFIG to keep it gone`);
+    expect(t.lines).toContainEqual(expect.stringMatching(new RegExp(`^${M(0)}: destroyed in \\d+ s: 3 resources$`)));
+    expect(readFileSync(join(t.outdir, 'stacks', M(0), '.fake-state'), 'utf8').trim().split('\n')).toHaveLength(1);
+    // Destroyed: no kept copy (nothing left to destroy), and a second destroy finds nothing.
+    expect(existsSync(join(t.outdir, 'rollout', 'applied', M(0)))).toBe(false);
+    expect(await destroy(t, { yes: true })).toBe(0);
+    expect(t.lines).toContain(`${M(0)}: nothing to destroy: its state holds no resources`);
+  });
+
+  it('GIVEN stdin is not a terminal and no --yes THEN the plan is shown and the destroy refused (exit 2); not confirmed at a terminal, exit 1; nothing applied', async () => {
+    const t = setup(members(1));
+    await t.run({ wave: '1' });
+    const before = t.calls().length;
+    expect(await destroy(t, { confirm: undefined })).toBe(2);
+    expect(t.lines).toContain(`${M(0)}: not destroyed: stdin is not a terminal, so nothing can confirm it; add --yes to destroy what the plan above lists`);
+    expect(t.lines).toContain('  - aws_iam_role.forwarder');
+    expect(await destroy(t, { confirm: async () => false })).toBe(1);
+    expect(t.lines).toContain(`${M(0)}: not destroyed (not confirmed)`);
+    expect(t.calls().slice(before).filter((c) => c.command === 'apply')).toEqual([]);
+    expect(readFileSync(join(t.outdir, 'stacks', M(0), '.fake-state'), 'utf8').trim().split('\n')).toHaveLength(4);
+  });
+
+  it('GIVEN a member removed from the config and its folder deleted by the synth THEN the rollout names it as left behind, and --destroy destroys it from the copy kept at apply (remote state)', async () => {
+    const t = setup(members(2));
+    writeFileSync(join(t.outdir, 'stacks', M(1), 'cdk.tf.json'), REMOTE_STACK);
+    const remote = join(t.dir, 'remote-state');
+    mkdirSync(remote);
+    expect((await t.run({ wave: '1', cues: { FAKE_TF_STATE_DIR: remote } })).exitCode).toBe(0);
+    const kept = join(t.outdir, 'rollout', 'applied', M(1));
+    expect(JSON.parse(readFileSync(join(kept, 'cdk.tf.json'), 'utf8'))).toEqual({
+      '//': expect.stringContaining('Kept by npm run rollout'),
+      terraform: JSON.parse(REMOTE_STACK).terraform,
+      provider: JSON.parse(REMOTE_STACK).provider,
+    });
+    // The member leaves the config; cdktf synth removes its folder (remote state: nothing lost there).
+    const smaller = testConfig({ members: members(1) });
+    rmSync(join(t.outdir, 'stacks', M(1)), { recursive: true });
+    rmSync(join(t.outdir, 'manifest.json'));
+    writeFakeSynthOutput(t.outdir, smaller);
+    const lines: string[] = [];
+    await runRollout({ config: smaller, output: readSynthOutput(t.outdir, smaller), mode: 'rollout', wave: '1', given: {}, dryRun: false, resume: false, pluginCacheDir: t.cache, env: t.tfEnv({ FAKE_TF_STATE_DIR: remote }), print: (l) => lines.push(l) });
+    expect(lines.filter((l) => l.startsWith('note: '))).toEqual([
+      expect.stringMatching(new RegExp(`^note: ${M(1)} was applied \\(run \\S+, \\S+\\) but is not in this config: its resources are still deployed; destroy them with npm run rollout -- --destroy ${M(1)} `)),
+    ]);
+    const before = t.calls().length;
+    expect(await destroy(t, { config: smaller, stacks: [M(1)], yes: true, cues: { FAKE_TF_STATE_DIR: remote } })).toBe(0);
+    const calls = t.calls().slice(before);
+    expect(new Set(calls.map((c) => c.argv.split(' ')[0]))).toEqual(new Set([`-chdir=${kept}`]));
+    expect(calls.map((c) => c.command)).toEqual(['init', 'plan', 'show', 'init', 'apply']);
+    expect(t.lines).toContainEqual(expect.stringMatching(new RegExp(`^destroy ${M(1)}: from the copy kept when run \\S+ applied it`)));
+    expect(t.lines).not.toContainEqual(expect.stringContaining(`${M(1)}: still in the config`));
+    expect(readFileSync(join(remote, `${M(1)}.state`), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(existsSync(kept)).toBe(false);
+  });
+
+  it('GIVEN no copy to destroy from, or local state whose folder is gone THEN refuses in one line before running anything', async () => {
+    const t = setup(members(1));
+    await expect(destroy(t, { stacks: ['member-999999999999'], yes: true })).rejects.toThrow(
+      `--destroy: member-999999999999: no synthesized copy (${join(t.outdir, 'stacks', 'member-999999999999', 'cdk.tf.json')}) and no copy kept by the rollout`,
+    );
+    await t.run({ wave: '1' });
+    rmSync(join(t.outdir, 'stacks', M(0)), { recursive: true });
+    const before = t.calls().length;
+    await expect(destroy(t, { yes: true })).rejects.toThrow(`--destroy: ${M(0)}: its state was local, in ${join(t.outdir, 'stacks', M(0))}, which is gone`);
+    expect(t.calls().length).toBe(before);
   });
 });
