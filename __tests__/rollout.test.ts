@@ -439,6 +439,7 @@ describe('rollout --plan, then --apply <run-id>', () => {
     expect(t.lines).toContainEqual(expect.stringMatching(new RegExp(`^\\[3/3\\] ${M(1)} FAILED in \\d+ s \\(apply exited with 1: Saved plan is stale\\): see `)));
     expect(t.lines).toContainEqual(expect.stringMatching(new RegExp(`^  ${M(1)}: apply exited with 1: Saved plan is stale; log `)));
     expect(t.lines).toContain(`stopped: 1 stack failed, more than the failure tolerance 0; after fixing, continue the apply with npm run rollout -- --apply ${runId} --parallelism 1 --failure-tolerance 0 --lock-timeout 5m --stack-timeout 60m`);
+    expect(t.lines).toContain(`1 stack needs a new plan (${M(1)}): npm run rollout -- --plan --wave 1, then --apply that run`);
   });
 
   it('GIVEN a plan run that did not finish, a rollout run, or another config WHEN --apply THEN refuses with what to do', async () => {

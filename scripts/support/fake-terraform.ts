@@ -88,14 +88,15 @@ if [ "$cmd" = plan ] || [ "$cmd" = apply ]; then
   fi
 fi
 state="$chdir/.fake-state"; [ -n "$FAKE_TF_STATE_DIR" ] && state="$FAKE_TF_STATE_DIR/$stack.state"
-serial=0; [ -f "$state" ] && serial=$(head -n 1 "$state")
+# Shell builtins only from here (no head, tail, wc): the benchmark runs 30,000 of these.
+serial=0; [ -f "$state" ] && read -r serial < "$state"
 case "$cmd" in
   init) echo "Terraform has been successfully initialized!"; finish 0 ;;
   plan)
     if [ "$destroy" = 1 ]; then
-      n=0; [ -f "$state" ] && n=$(( $(wc -l < "$state") - 1 ))
+      n=0; [ -f "$state" ] && { read -r _; while read -r _; do n=$(( n + 1 )); done; } < "$state"
       if [ "$n" -le 0 ]; then echo "No changes. No objects need to be destroyed."; finish 0; fi
-      { echo "$serial"; echo destroy; tail -n +2 "$state"; } > "$out"
+      { echo "$serial"; echo destroy; { read -r _; while read -r addr; do echo "$addr"; done; } < "$state"; } > "$out"
       echo "Plan: 0 to add, 0 to change, $n to destroy."; finish 2
     fi
     case " $FAKE_TF_UNCHANGED " in *" $stack "*) echo "No changes. Your infrastructure matches the configuration."; finish 0 ;; esac
@@ -105,35 +106,43 @@ case "$cmd" in
     echo "Plan: $adds to add, 1 to change, $destroys to destroy."; finish 2 ;;
   show)
     [ -f "$file" ] || { echo "Error: Failed to read the given file as a state or plan file"; finish 1; }
-    kind=$(sed -n 2p "$file")
     printf '{"format_version":"1.2","resource_changes":['
-    sep=""
-    if [ "$kind" = destroy ]; then
-      tail -n +3 "$file" | while read -r addr; do printf '%s{"address":"%s","mode":"managed","change":{"actions":["delete"]}}' "$sep" "$addr"; sep=","; done
-    else
-      printf '{"address":"data.aws_caller_identity.current","mode":"data","change":{"actions":["read"]}}'
-      printf ',{"address":"aws_cloudwatch_event_target.forward","mode":"managed","change":{"actions":["update"]}}'
-      printf ',{"address":"aws_cloudwatch_log_group.audit","mode":"managed","change":{"actions":["no-op"]}}'
-      tail -n +3 "$file" | while read -r addr; do
-        if [ "$addr" = replace ]; then printf ',{"address":"aws_cloudwatch_event_bus.bus","mode":"managed","change":{"actions":["delete","create"]}}'
-        else printf ',{"address":"%s","mode":"managed","change":{"actions":["create"]}}' "$addr"; fi
+    {
+      read -r _; read -r kind; sep=""
+      if [ "$kind" != destroy ]; then
+        printf '{"address":"data.aws_caller_identity.current","mode":"data","change":{"actions":["read"]}}'
+        printf ',{"address":"aws_cloudwatch_event_target.forward","mode":"managed","change":{"actions":["update"]}}'
+        printf ',{"address":"aws_cloudwatch_log_group.audit","mode":"managed","change":{"actions":["no-op"]}}'
+        sep=","
+      fi
+      while read -r addr; do
+        if [ "$kind" = destroy ]; then printf '%s{"address":"%s","mode":"managed","change":{"actions":["delete"]}}' "$sep" "$addr"
+        elif [ "$addr" = replace ]; then printf '%s{"address":"aws_cloudwatch_event_bus.bus","mode":"managed","change":{"actions":["delete","create"]}}' "$sep"
+        else printf '%s{"address":"%s","mode":"managed","change":{"actions":["create"]}}' "$sep" "$addr"; fi
+        sep=","
       done
-    fi
-    printf ']}\\n'; finish 0 ;;
+    } < "$file"
+    printf ']}\n'; finish 0 ;;
   apply)
     [ -f "$file" ] || { echo "Error: Failed to load \\"$file\\" as a plan file"; finish 1; }
-    if [ "$(head -n 1 "$file")" != "$serial" ]; then
-      printf '\\nError: Saved plan is stale\\n\\nThe given plan file can no longer be applied because the state was changed by\\nanother operation after the plan was created.\\n'
+    { read -r planned; read -r kind; } < "$file"
+    if [ "$planned" != "$serial" ]; then
+      printf '\nError: Saved plan is stale\n\nThe given plan file can no longer be applied because the state was changed by\nanother operation after the plan was created.\n'
       finish 1
     fi
-    if [ "$(sed -n 2p "$file")" = destroy ]; then
-      n=$(( $(wc -l < "$file") - 2 ))
+    if [ "$kind" = destroy ]; then
+      n=0; { read -r _; read -r _; while read -r _; do n=$(( n + 1 )); done; } < "$file"
       echo $(( serial + 1 )) > "$state"
       echo "Apply complete! Resources: 0 added, 0 changed, $n destroyed."; finish 0
     fi
-    { echo $(( serial + 1 )); tail -n +3 "$file" | grep -v '^replace$'; } > "$state"
-    grep -q '^replace$' "$file" && echo aws_cloudwatch_event_bus.bus >> "$state"
-    if grep -q '^replace$' "$file"; then echo "Apply complete! Resources: 4 added, 1 changed, 1 destroyed."; else echo "Apply complete! Resources: 3 added, 1 changed, 0 destroyed."; fi
+    replaced=0
+    { read -r _; read -r _; echo $(( serial + 1 )); while read -r addr; do if [ "$addr" = replace ]; then replaced=1; else echo "$addr"; fi; done; } < "$file" > "$state"
+    if [ "$replaced" = 1 ]; then
+      echo aws_cloudwatch_event_bus.bus >> "$state"
+      echo "Apply complete! Resources: 4 added, 1 changed, 1 destroyed."
+    else
+      echo "Apply complete! Resources: 3 added, 1 changed, 0 destroyed."
+    fi
     finish 0 ;;
   *) echo "stand-in terraform: unexpected command $cmd"; finish 1 ;;
 esac
