@@ -798,3 +798,23 @@ describe('rollout --destroy <stack>', () => {
     expect(t.calls().length).toBe(before);
   });
 });
+
+describe('rollout --resume and --apply refuse a run that does not fit', () => {
+  it('GIVEN a run WHEN resumed with another wave, as a plan, with another config, or written by an older rollout THEN refuses with what to do', async () => {
+    const t = setup([...members(2, 1), { accountId: '299999999999', regions: ['eu-west-1'], wave: 2 }]);
+    const run = await t.run({ wave: '1', cues: { FAKE_TF_FAIL: `${M(1)}:plan` } });
+    const runId = run.state!.runId;
+    await expect(t.run({ resume: true, runId, wave: '2' })).rejects.toThrow(`--wave: run ${runId} rolled out --wave 1, not 2; omit --wave to resume it`);
+    await expect(t.run({ resume: true, runId, wave: undefined, mode: 'plan' })).rejects.toThrow(`--plan: run ${runId} is a rollout, not a --plan run; omit --plan to resume it`);
+    const planned = (await t.run({ mode: 'plan', wave: '2' })).state!.runId;
+    const other = testConfig({ members: members(3) });
+    writeFakeSynthOutput(t.outdir, other);
+    const withOther = (options: Partial<RolloutOptions>) =>
+      runRollout({ config: other, output: readSynthOutput(t.outdir, other), mode: 'rollout', given: {}, dryRun: false, resume: false, pluginCacheDir: t.cache, env: t.tfEnv(), print: () => {}, ...options });
+    await expect(withOther({ resume: true, runId })).rejects.toThrow(`--resume: run ${runId} rolled out another config; start a new rollout (without --resume)`);
+    await expect(withOther({ mode: 'apply', runId: planned })).rejects.toThrow(`--apply: run ${planned} planned another config; plan this one with --plan`);
+    const statePath = join(t.outdir, 'rollout', runId, 'state.json');
+    writeFileSync(statePath, JSON.stringify({ ...JSON.parse(readFileSync(statePath, 'utf8')), version: 1 }));
+    await expect(withOther({ resume: true, runId })).rejects.toThrow(`was written by an older rollout (state version 1, this one reads 2); start a new run`);
+  });
+});

@@ -164,7 +164,8 @@ export async function runDestroy(o: DestroyOptions): Promise<number> {
           continue;
         }
         rec.changes = planned.changes;
-        p(`${s.id}: plan -destroy: ${formatCounts(planned.changes)}, saved in ${files(s.id).plan}:`);
+        const planShown = relative(process.cwd(), files(s.id).plan);
+        p(`${s.id}: plan -destroy: ${formatCounts(planned.changes)}, saved in ${planShown.startsWith('..') ? files(s.id).plan : planShown}:`);
         for (const address of planned.changes.deleted ?? []) p(`  - ${address}`);
         let go = o.yes;
         if (!go && o.confirm) go = await o.confirm(s.id, planned.changes);
