@@ -351,7 +351,13 @@ async function rollout(o: RolloutOptions, prepared: Prepared): Promise<RolloutRe
       ? `resuming ${what} (${scope}): ${plural(total, 'stack')} to go, logs in ${dir}`
       : `${what} (${scope}): ${plural(total, 'stack')}, at most ${options.parallelism} at a time, failure tolerance ${options.failureTolerance}, logs in ${dir}`,
   );
-  for (const id of prepared.changedSince) p(`${id}: its cdk.tf.json changed since it was ${state.mode === 'plan' ? 'planned' : 'applied'} in this run: planning it again`);
+  const since = state.mode === 'plan' ? 'planned' : 'applied';
+  if (prepared.changedSince.length > 10) {
+    const ids = prepared.changedSince;
+    p(`${ids.length} stacks' cdk.tf.json changed since they were ${since} in this run: planning them again (${ids.slice(0, 10).join(', ')}, ...)`);
+  } else {
+    for (const id of prepared.changedSince) p(`${id}: its cdk.tf.json changed since it was ${since} in this run: planning it again`);
+  }
   for (const line of leftBehind(o)) p(line);
 
   const processes = o.processes ?? new ProcessGroup();
@@ -430,7 +436,7 @@ async function rollout(o: RolloutOptions, prepared: Prepared): Promise<RolloutRe
 
   const stopping = () => interrupted() || stopReason !== undefined;
   let verifyFailed = false;
-  const since = new Date(applying ? state.applyStartedAt! : state.startedAt);
+  const verifySince = new Date(applying ? state.applyStartedAt! : state.startedAt);
   try {
     for (const phase of phases) {
       if (stopping()) break;
@@ -452,7 +458,7 @@ async function rollout(o: RolloutOptions, prepared: Prepared): Promise<RolloutRe
       save();
       if (stopping()) break;
       if (options.verify && state.mode !== 'plan' && o.verifyWave && phase.stacks.length > 0) {
-        const outcome = await o.verifyWave(phase.wave, phase.stacks, since);
+        const outcome = await o.verifyWave(phase.wave, phase.stacks, verifySince);
         p(`verify wave ${phase.wave}: ${outcome.summary}`);
         if (!outcome.ok) {
           verifyFailed = true;
