@@ -6,17 +6,17 @@
  * cross-account: the role's identity policy AND the bus policy must both allow it. Where a test
  * is about one of the two, the other is made to allow, so the one under test decides.
  *
- * A forward is simulated as AWS documents it (caller `rule-forward` in stacks/context-keys.ts):
+ * A forward is simulated as AWS documents it (caller `rule-forward` in stacks/policy/context-keys.ts):
  * the sending rule's ARN, `events:eventBusInvocation` and the role session's principal keys; never
  * `events:source`/`events:detail-type`, which no page says are present for rule delivery.
  */
 import { describe, expect, it } from 'vitest';
 import { BUS_POLICY_MAX_CHARS, BusPolicyTooLargeError, centralBusPolicy } from '../stacks/central/event-bus';
-import { documentedKeys, UndocumentedContextKeyError } from '../stacks/context-keys';
+import { documentedKeys, UndocumentedContextKeyError } from '../stacks/policy/context-keys';
 import { FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
 import { forwarderPolicy, forwarderTrustPolicy } from '../stacks/member/forwarding';
 import { busArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn, ruleArn } from '../stacks/names';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../stacks/policy';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../stacks/policy/policy';
 import { expectDecision, simulate, simulateWithDetails, SimulationInputError, type SimulationRequest } from './support/iam';
 import { BUS_NAME, CENTRAL_ACCOUNT as CENTRAL, CENTRAL_REGION as REGION, ORG_ID } from './support/config';
 
@@ -35,7 +35,7 @@ const forwardRule = (account: string, region = 'us-east-1', name = FORWARD_RULE_
 
 /**
  * A member's forwarding rule delivering to the central bus with the forwarder role: only the keys
- * AWS documents for rule-based delivery (`rule-forward` in stacks/context-keys.ts).
+ * AWS documents for rule-based delivery (`rule-forward` in stacks/policy/context-keys.ts).
  */
 const forwardedPut = (over: Partial<SimulationRequest> = {}, account = MEMBER): SimulationRequest => ({
   principal: forwarderRole(account),

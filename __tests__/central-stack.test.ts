@@ -16,7 +16,7 @@ import { buildApp } from '../stacks/app';
 import { AlertAlarm, queueNotEmpty } from '../stacks/central/alert-alarm';
 import { emailSubscriptionIds } from '../stacks/central/alerts';
 import { ALERT_PATTERNS, centralIntakePattern, EC2_SOURCE, FORWARDED_DETAIL_TYPES } from '../stacks/event-patterns';
-import type { PolicyDocument } from '../stacks/policy';
+import type { PolicyDocument } from '../stacks/policy/policy';
 import { parseOrgConfig } from '../config/load';
 import type { OrgConfigInput } from '../config/schema';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, manyMembers, ORG_ID, rawConfig } from './support/config';
@@ -182,7 +182,19 @@ describe('central stack', () => {
     }
     expect(theResource(stack, SqsQueue.tfResourceType)).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
     const alarm = theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-not-empty');
-    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') }, threshold: 0 });
+    // SQS stops publishing an idle queue's metrics: missing data must not bring the alarm back to OK.
+    expect(alarm).toMatchObject({ namespace: 'AWS/SQS', dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') }, threshold: 0, treat_missing_data: 'ignore' });
+    // A dead letter is deleted 14 days after it arrived: a second alarm at 7 days.
+    expect(theResource(stack, CloudwatchMetricAlarm.tfResourceType, (a) => a.alarm_name === 'ebs-event-hub-central-target-dlq-messages-expiring')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metric_name: 'ApproximateAgeOfOldestMessage',
+      dimensions: { QueueName: refTo(stack, SqsQueue.tfResourceType, 'name') },
+      statistic: 'Maximum',
+      threshold: 604800,
+      comparison_operator: 'GreaterThanThreshold',
+      treat_missing_data: 'ignore',
+      alarm_actions: [refTo(stack, 'aws_sns_topic', 'arn')],
+    });
   });
 
   it('outputs the bus ARN and the topic ARN', () => {

@@ -16,18 +16,7 @@ import {
   show,
 } from '../config/load';
 import { JSON_SCHEMA_PATH, renderJsonSchema } from '../scripts/write-json-schema';
-import { rawConfig } from './support/config';
-
-/** The problems reported for `raw`, or a failure if it was accepted. */
-function problemsOf(raw: unknown): readonly string[] {
-  try {
-    parseOrgConfig(raw, 'test.json');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected the config to be rejected');
-}
+import { problemsOf, rawConfig } from './support/config';
 
 const withCentral = (central: Record<string, unknown>) => rawConfig({ central: { ...rawConfig().central, ...central } as never });
 const withMember0 = (member: Record<string, unknown>) =>
@@ -188,6 +177,14 @@ describe('org config: rejected input, one rule each', () => {
         expect.stringMatching(/^snapshotCopy\.regionMap\["us-east-1"\]: "nowhere-2" is not a commercial AWS region name/),
       ]),
     );
+  });
+
+  it('rejects a snapshotCopy under which every member region would copy onto itself (nothing to copy), and accepts one copied region', () => {
+    // rawConfig's members list eu-west-1 and us-east-1.
+    expect(problemsOf(withCopy({ destinationRegion: 'eu-west-1', regionMap: { 'us-east-1': 'us-east-1' } }))).toEqual([
+      'snapshotCopy.destinationRegion: "eu-west-1" has nothing to copy: every member region (eu-west-1, us-east-1) would copy onto itself; choose a destination (or regionMap entry) other than the members\' regions, or remove snapshotCopy',
+    ]);
+    expect(() => parseOrgConfig(withCopy({ destinationRegion: 'eu-west-1' }))).not.toThrow();
   });
 
   it('rejects a malformed kmsKeyId', () => {
@@ -566,6 +563,33 @@ describe('org config files: JSON duplicates, BOM, YAML aliases, nesting', () => 
     expect(problemsIn(write('bomb.yaml', `${levels.join('\n')}\n`))).toEqual([
       `YAML: aliases expand to more than ${MAX_YAML_EXPANDED_VALUES.toLocaleString('en-US')} values (an alias bomb?); an organization config needs far fewer`,
     ]);
+  });
+
+  // YAML 1.1 merge keys (`<<: *defaults`): the loader reads YAML 1.2 (the yaml library's default,
+  // `merge: false`: https://eemeli.org/yaml/#options), in which `<<` is an ordinary key, so a member
+  // written `<<: *defaults` would silently lose the fields it meant to bring in.
+  const centralYaml = 'central:\n  accountId: "111111111111"\n  region: eu-west-1\n  busName: hub\n';
+  const MERGE_NOT_SUPPORTED = 'is a YAML merge key, which is not supported (YAML 1.2 has none: it would be read as a field named "<<"); write the fields out, or alias a whole value (regions: *std)';
+  it('GIVEN members that merge shared defaults (<<: *defaults) THEN each merge key is named with its path, line and column', () => {
+    const text = `${centralYaml}x-defaults: &defaults\n  regions: [eu-west-1]\n  wave: 2\nmembers:\n  - accountId: "222222222222"\n    <<: *defaults\n  - <<: *defaults\n    accountId: "333333333333"\n`;
+    expect(problemsIn(write('merge.yaml', text))).toEqual([`members[0]: "<<" (line 10, column 5) ${MERGE_NOT_SUPPORTED}`, `members[1]: "<<" (line 11, column 5) ${MERGE_NOT_SUPPORTED}`]);
+  });
+
+  it('GIVEN a merge key at the top level or deep inside (a sequence of maps) THEN its path says where', () => {
+    const top = `base: &b\n  busName: hub\n<<: *b\n${centralYaml}members: []\n`;
+    expect(problemsIn(write('merge-top.yaml', top))).toEqual([`(top level): "<<" (line 3, column 1) ${MERGE_NOT_SUPPORTED}`]);
+    const deep = `${centralYaml}members:\n  - accountId: "222222222222"\n    regions: [eu-west-1]\nsnapshotCopy:\n  destinationRegion: eu-central-1\n  regionMap:\n    <<: {eu-west-1: us-east-1}\n`;
+    expect(problemsIn(write('merge-deep.yaml', deep))).toEqual([`snapshotCopy.regionMap: "<<" (line 11, column 5) ${MERGE_NOT_SUPPORTED}`]);
+  });
+
+  it('GIVEN a quoted "<<" key (an ordinary key in both YAML versions) THEN it is not taken for a merge key: the schema rejects it as an unknown field', () => {
+    const text = `${centralYaml}members:\n  - accountId: "222222222222"\n    regions: [eu-west-1]\n    "<<": x\n`;
+    expect(problemsIn(write('merge-quoted.yaml', text))).toEqual(['members[0]["<<"]: is not a known field (check the spelling; config/org-config.schema.json lists the fields)']);
+  });
+
+  it('GIVEN anchors and aliases of whole values (no merge) THEN the config loads', () => {
+    const text = `${centralYaml}members:\n  - accountId: "222222222222"\n    regions: &std [eu-west-1, us-east-1]\n  - accountId: "333333333333"\n    regions: *std\n`;
+    expect(loadOrgConfig(write('merge-aliases.yaml', text)).members[1]!.regions).toEqual(['eu-west-1', 'us-east-1']);
   });
 
   it('GIVEN an alias inside the value it names THEN a ConfigError', () => {

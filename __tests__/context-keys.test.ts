@@ -1,5 +1,5 @@
 /**
- * The documented condition-keys table (stacks/context-keys.ts) itself: every row cites AWS, no
+ * The documented condition-keys table (stacks/policy/context-keys.ts) itself: every row cites AWS, no
  * row is duplicated, every key is one IAM knows, and every condition in the app's resource and
  * trust policies uses only keys the table documents for the principals it admits.
  */
@@ -14,8 +14,8 @@ import {
   DOCUMENTED_CONTEXT_KEYS,
   UndocumentedContextKeyError,
   undocumentedConditionKeys,
-} from '../stacks/context-keys';
-import type { PolicyDocument, Statement } from '../stacks/policy';
+} from '../stacks/policy/context-keys';
+import type { PolicyDocument, Statement } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { testConfig } from './support/config';
 import { parsed, synthStack } from './support/synth';

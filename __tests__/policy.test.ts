@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyError, policyDocument, renderPolicy, serviceTrustPolicy, type Statement } from '../stacks/policy';
+import { PolicyError, policyDocument, renderPolicy, serviceTrustPolicy, type Statement } from '../stacks/policy/policy';
 
 const ok: Statement = { Sid: 'ReadBus', Effect: 'Allow', Action: 'events:DescribeEventBus', Resource: 'arn:aws:events:eu-west-1:111111111111:event-bus/x' };
 

@@ -13,6 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseCopiesArgs } from '../cli/copies/args';
 import { parseRolloutArgs } from '../cli/rollout/args';
 import { ROOT } from './support/run-main';
 
@@ -83,6 +84,7 @@ describe('README commands', () => {
       expect(m, line).not.toBeNull();
       expect(Object.keys(scripts), line).toContain(m![1]);
       if (m![1] === 'rollout') expect(() => parseRolloutArgs(m![2]!.split(/\s+/), {}), line).not.toThrow();
+      if (m![1] === 'copies') expect(() => parseCopiesArgs(m![2]!.split(/\s+/)), line).not.toThrow();
     }
   });
 

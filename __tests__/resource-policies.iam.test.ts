@@ -5,7 +5,7 @@
  * The callers are AWS service principals (EventBridge, CloudWatch, CloudWatch Logs): for them
  * only the resource policy counts, scoped to this app's rules, alarms, topic and log groups by
  * `aws:SourceArn`, `aws:SourceAccount` or the KMS encryption context (confused deputy), and only
- * by keys AWS documents as sent for that caller and API (stacks/context-keys.ts): every request
+ * by keys AWS documents as sent for that caller and API (stacks/policy/context-keys.ts): every request
  * below is checked against that table by the harness.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { hubKeyPolicy, HubKeyPropsError } from '../stacks/central/hub-key';
 import { AUDIT_RULE_NAME } from '../stacks/central-stack';
 import { deadLetterQueuePolicy } from '../stacks/dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, logGroupArn, queueArn, ruleArn, topicArn } from '../stacks/names';
-import { policyDocument } from '../stacks/policy';
+import { policyDocument } from '../stacks/policy/policy';
 import { expectDecision, type SimulationRequest } from './support/iam';
 import { BUS_NAME, CENTRAL_ACCOUNT as CENTRAL, CENTRAL_REGION as REGION } from './support/config';
 

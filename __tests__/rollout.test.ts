@@ -16,7 +16,7 @@ import { phasesFor, runRollout, type RolloutOptions } from '../cli/rollout/runne
 import { stackJsonSha256, type RunState } from '../cli/rollout/state';
 import { writeFakeSynthOutput } from '../scripts/support/fake-synth-output';
 import { writeFakeTerraform } from '../scripts/support/fake-terraform';
-import { SYNTH_STAMP_FILE } from '../stacks/synth-stamp';
+import { SYNTH_STAMP_FILE, writeSynthStamp } from '../stacks/synth-stamp';
 import { rawConfig, testConfig } from './support/config';
 import { ROOT } from './support/run-main';
 
@@ -816,5 +816,24 @@ describe('rollout --resume and --apply refuse a run that does not fit', () => {
     const statePath = join(t.outdir, 'rollout', runId, 'state.json');
     writeFileSync(statePath, JSON.stringify({ ...JSON.parse(readFileSync(statePath, 'utf8')), version: 1 }));
     await expect(withOther({ resume: true, runId })).rejects.toThrow(`was written by an older rollout (state version 1, this one reads 2); start a new run`);
+  });
+});
+
+describe('rollout and a synth for planning (EBS_EVENT_HUB_ROLE=plan)', () => {
+  it('GIVEN cdktf.out synthesized with the read-only plan role THEN a rollout, an apply and a destroy from it refuse before terraform starts; a --plan run and a dry run may use it', async () => {
+    const t = setup(members(1));
+    const planned = await t.run({ mode: 'plan', wave: '1' });
+    expect(planned.exitCode).toBe(0);
+    writeSynthStamp(t.outdir, t.config, 'plan');
+    const before = t.calls().length;
+    const refusal = /was synthesized for planning \(EBS_EVENT_HUB_ROLE=plan\)/;
+    await expect(t.run({ wave: '1' })).rejects.toThrow(refusal);
+    await expect(t.run({ mode: 'apply', runId: planned.state!.runId, wave: undefined })).rejects.toThrow(refusal);
+    await expect(
+      runDestroy({ config: t.config, outdir: t.outdir, stacks: [M(0)], yes: true, dryRun: false, given: {}, pluginCacheDir: t.cache, env: t.tfEnv(), print: () => {} }),
+    ).rejects.toThrow(refusal);
+    expect(t.calls().length).toBe(before);
+    expect((await t.run({ mode: 'plan', wave: '1' })).exitCode).toBe(0);
+    expect((await t.run({ wave: '1', dryRun: true })).exitCode).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardingRegions, sweepTargetsOf, copyPermissionsFor } from '../stacks/snapshot-copy-permissions';
+import { configuredSourceRegions, destinationOnlyRegions, forwardingRegions, sweepTargetsOf, copyPermissionsFor } from '../stacks/policy/snapshot-copy-permissions';
 import { testConfig } from './support/config';
 
 const copy = testConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, retentionDays: 7 } }).snapshotCopy!;
@@ -18,6 +18,27 @@ describe('regions a member forwards from', () => {
     expect(forwardingRegions(undefined, ['us-east-1'])).toEqual(['us-east-1']);
     const self = testConfig({ snapshotCopy: { destinationRegion: 'us-east-1' } }).snapshotCopy!;
     expect(forwardingRegions(self, ['us-east-1'])).toEqual(['us-east-1']);
+  });
+});
+
+describe('regions forwarded for copy results only, and the starter\'s source regions', () => {
+  it('GIVEN a member whose copies go to regions it does not list WHEN computed THEN those are destination-only; a listed destination stays listed', () => {
+    expect(destinationOnlyRegions(copy, ['us-east-1'])).toEqual(['eu-central-1']);
+    expect(destinationOnlyRegions(copy, ['eu-central-1'])).toEqual(['eu-west-1']);
+    expect(destinationOnlyRegions(copy, ['eu-west-1', 'eu-central-1'])).toEqual([]);
+    expect(destinationOnlyRegions(undefined, ['us-east-1'])).toEqual([]);
+  });
+
+  it('GIVEN members WHEN the source regions are computed THEN the union of their regions copied elsewhere, sorted, without regions that map onto themselves', () => {
+    const config = testConfig({
+      snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1', 'us-west-2': 'us-west-2' } },
+      members: [
+        { accountId: '333333333333', regions: ['us-west-2', 'us-east-1'] },
+        { accountId: '222222222222', regions: ['eu-central-1', 'us-east-1'] },
+      ],
+    });
+    expect(configuredSourceRegions(config)).toEqual(['eu-central-1', 'us-east-1']);
+    expect(configuredSourceRegions(testConfig())).toEqual([]);
   });
 });
 

@@ -1,24 +1,19 @@
 /**
  * The snapshot-copy roles and the copy queue's policy, evaluated with the IAM simulator on the
  * objects the stacks render. Every request context is built from the documented-keys table
- * (`stacks/context-keys.ts`, through `documentedContext`): only keys AWS documents as present for
+ * (`stacks/policy/context-keys.ts`, through `documentedContext`): only keys AWS documents as present for
  * that caller and API.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  copyQueuePolicy,
-  copySlotsTableArn,
-  copyStateMachineArn,
-  startFunctionPolicy,
-  stateMachinePolicy,
-  stepFunctionPolicy,
-  sweepFunctionPolicy,
-} from '../stacks/central/snapshot-copy';
+import { copyQueuePolicy, startFunctionPolicy } from '../stacks/central/snapshot-copy-intake';
+import { stateMachinePolicy } from '../stacks/central/snapshot-copy-state-machine';
+import { sweepFunctionPolicy } from '../stacks/central/snapshot-copy-sweep';
+import { copySlotsTableArn, copyStateMachineArn, stepFunctionPolicy } from '../stacks/central/snapshot-copy-workflow';
 import { snapshotCopyRolePolicy, snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
 import { COPY_START_FUNCTION_NAME, COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, lambdaArn, memberCopyRoleTrustedArns, roleArn } from '../stacks/names';
-import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy';
-import { copyPermissionsFor, EXPIRY_TAG, PROVENANCE_TAG } from '../stacks/snapshot-copy-permissions';
-import { documentedContext, UndocumentedContextKeyError } from '../stacks/context-keys';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../stacks/policy/policy';
+import { copyPermissionsFor, EXPIRY_TAG, PROVENANCE_TAG } from '../stacks/policy/snapshot-copy-permissions';
+import { documentedContext, UndocumentedContextKeyError } from '../stacks/policy/context-keys';
 import { expectDecision, type SimulationRequest } from './support/iam';
 import { testConfig } from './support/config';
 import type { OrgConfigInput } from '../config/schema';

@@ -1,168 +1,36 @@
+/**
+ * The snapshot-copy path as the central and member stacks deploy it: what spans its units (the
+ * functions' environments, the alarm inventory, the roles, with and without retention, the
+ * central account as a member) and the member side. Each unit's own tests are in
+ * `__tests__/snapshot-copy/` (intake, workflow, sweep, execution alert, the shared parts).
+ */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
-import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { describe, expect, it } from 'vitest';
 import { parseOrgConfig } from '../config/load';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../handlers/snapshot-copy/config';
-import type { OrgConfigInput } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { HandlerBundleMissingError } from '../stacks/central-stack';
-import { copyExecutionAlertRuleArn, copyLogGroupNames, EXECUTION_ALERT_INPUT, executionFailedPattern, SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
+import { SnapshotCopy, type SnapshotCopyProps } from '../stacks/central/snapshot-copy';
 import { snapshotCopyRoleTrustPolicy } from '../stacks/member/snapshot-copy-role';
-import { snapshotCopyTriggerPattern } from '../stacks/event-patterns';
 import { CENTRAL_COPY_ROLE_NAMES } from '../stacks/names';
-import type { PolicyDocument, Statement } from '../stacks/policy';
+import type { PolicyDocument } from '../stacks/policy/policy';
+import { copyResultForwardingPattern, forwardingPattern } from '../stacks/event-patterns';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, rawConfig } from './support/config';
-import { matchesPattern } from './support/event-pattern-matcher';
-import { inlinePoliciesOf, parsed, refTo, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
-
-const COPY = { destinationRegion: 'eu-central-1', regionMap: { 'eu-central-1': 'eu-west-1' }, kmsKeyId: 'alias/ebs-dr', copyTag: 'dr=true' } as const;
-const WITH_RETENTION = { ...COPY, retentionDays: 30, maxInFlightCopies: 12 } as const;
-const ARN = (service: string, resource: string) => `arn:aws:${service}:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:${resource}`;
-const FUNCTIONS = ['ebs-event-hub-copy-start', 'ebs-event-hub-copy-step', 'ebs-event-hub-copy-sweep'];
-
-function synthAll(raw: OrgConfigInput, bundle = fakeBundle()) {
-  const built = buildApp({ config: parseOrgConfig(raw), outdir: Testing.app().outdir, snapshotCopyBundle: bundle });
-  return { built, central: synthStack(built.central), members: built.members.map((m) => synthStack(m)) };
-}
-
-const statement = (doc: PolicyDocument, sid: string): Statement => {
-  const found = doc.Statement.find((s) => s.Sid === sid);
-  if (!found) throw new Error(`no statement ${sid} in ${JSON.stringify(doc)}`);
-  return found;
-};
-const fnNamed = (stack: StackJson, name: string) => theResource(stack, LambdaFunction.tfResourceType, (f) => f.function_name === name);
-const envOf = (fn: Record<string, unknown>) => (fn.environment as { variables: Record<string, string> }).variables;
-const machineNamed = (stack: StackJson, name: string) => theResource(stack, SfnStateMachine.tfResourceType, (m) => m.name === name);
-
-/** Every `lambda:invoke` task of a definition, at any depth (Map item processors included). */
-function invokedFunctions(definition: unknown): string[] {
-  const found: string[] = [];
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (typeof node !== 'object' || node === null) return;
-    const o = node as Record<string, unknown>;
-    if (o.Type === 'Task') {
-      expect(o.Resource).toBe('arn:aws:states:::lambda:invoke');
-      found.push(String((o.Parameters as Record<string, unknown>).FunctionName));
-    }
-    Object.values(o).forEach(walk);
-  };
-  walk(definition);
-  return found;
-}
+import { inlinePoliciesOf, parsed, resourcesOf, synthStack, theResource, type StackJson } from './support/synth';
+import { ARN, COPY, envOf, fnNamed, statement, synthAll, WITH_RETENTION } from './snapshot-copy/support';
 
 describe('snapshot copy, central stack', () => {
   // GIVEN an org with snapshotCopy and retention; WHEN synthesized
-  const bundle = fakeBundle();
-  const { central } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION }), bundle);
-  const CENTRAL_DLQ_REF = () => refTo(central, SqsQueue.tfResourceType, 'arn', (q) => q.name === 'ebs-event-hub-central-target-dlq');
-
-  it('routes completed, non-replayed snapshots from the central bus to the encrypted copy queue, with retry and DLQ', () => {
-    const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-snapshot-copy');
-    // By reference to the bus: the rule is created after it.
-    expect(rule.event_bus_name).toMatch(/^\$\{aws_cloudwatch_event_bus\.[\w-]+\.name\}$/);
-    expect(theResource(central, 'aws_cloudwatch_event_bus').name).toBe(BUS_NAME);
-    expect(parsed(rule.event_pattern)).toEqual(snapshotCopyTriggerPattern());
-    expect(parsed<Record<string, unknown>>(rule.event_pattern)['replay-name']).toEqual([{ exists: false }]);
-    const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => String(t.rule).includes('snapshot-copy_rule'));
-    // By reference: the target is created after the queue whose policy admits it.
-    expect(target.arn).toMatch(/^\$\{aws_sqs_queue\.snapshot-copy_queue_[\w]+\.arn\}$/);
-    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
-    const centralDlqPolicy = parsed<PolicyDocument>(theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-central-target-dlq').policy);
-    expect(centralDlqPolicy.Statement[0]!.Condition!.ArnEquals!['aws:SourceArn']).toEqual(
-      expect.arrayContaining([ARN('events', `rule/${BUS_NAME}/ebs-event-hub-snapshot-copy`), ARN('events', 'rule/ebs-event-hub-copy-execution-failed'), ARN('events', 'rule/ebs-event-hub-copy-sweep')]),
-    );
-  });
-
-  it('gives the copy queue SSE, a visibility timeout of 6x the starter timeout and a redrive to the copy DLQ after 10 receives', () => {
-    const queue = theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-snapshot-copy');
-    expect(queue.sqs_managed_sse_enabled).toBe(true);
-    expect(queue.visibility_timeout_seconds).toBe(6 * (fnNamed(central, 'ebs-event-hub-copy-start').timeout as number));
-    expect(parsed<Record<string, unknown>>(queue.redrive_policy)).toMatchObject({ maxReceiveCount: 10 });
-    expect(String(parsed<Record<string, unknown>>(queue.redrive_policy).deadLetterTargetArn)).toMatch(/^\$\{aws_sqs_queue\.snapshot-copy_dlq_\w+\.arn\}$/);
-    const dlq = theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-snapshot-copy-dlq');
-    expect(dlq).toMatchObject({ sqs_managed_sse_enabled: true, message_retention_seconds: 1209600 });
-    expect(parsed(dlq.redrive_allow_policy)).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [ARN('sqs', 'ebs-event-hub-snapshot-copy')] });
-  });
-
-  it('writes the queue policy with the explicit denies (send: only the copy rule; consume: only the starter role)', () => {
-    const policy = parsed<PolicyDocument>(theResource(central, SqsQueue.tfResourceType, (q) => q.name === 'ebs-event-hub-snapshot-copy').policy);
-    expect(policy.Statement.map((s) => `${s.Effect} ${s.Sid}`)).toEqual(['Allow CopyRuleSendsEvents', 'Deny DenySendExceptCopyRule', 'Deny DenyConsumeExceptStarter']);
-    expect(statement(policy, 'DenyConsumeExceptStarter').Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': `arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-start` } });
-    expect(statement(policy, 'DenySendExceptCopyRule').Condition).toEqual({
-      ArnNotEquals: { 'aws:SourceArn': ARN('events', `rule/${BUS_NAME}/ebs-event-hub-snapshot-copy`), 'aws:PrincipalArn': `arn:aws:iam::${CENTRAL_ACCOUNT}:role/OrganizationAccountAccessRole` },
-    });
-  });
-
-  it('deploys the Standard state machine with a literal JSON definition whose Lambda tasks name, by literal ARN, the step function of this stack', () => {
-    const machine = machineNamed(central, 'ebs-event-hub-snapshot-copy');
-    expect(machine.type).toBe('STANDARD');
-    expect(String(machine.definition)).not.toContain('${');
-    const definition = parsed(machine.definition);
-    const invoked = invokedFunctions(definition);
-    expect(invoked.length).toBeGreaterThan(0);
-    const declared = resourcesOf(central, LambdaFunction.tfResourceType).map((f) => ARN('lambda', `function:${String(f.function_name)}`));
-    for (const arn of invoked) expect(declared).toContain(arn);
-    expect(new Set(invoked)).toEqual(new Set([ARN('lambda', 'function:ebs-event-hub-copy-step')]));
-    // Ordered after the function it names by literal ARN.
-    expect(machine.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^aws_lambda_function\.snapshot-copy_step-function_/)]));
-  });
-
-  it('passes asl-validator for both state machines', () => {
-    for (const name of ['ebs-event-hub-snapshot-copy', 'ebs-event-hub-copy-sweep']) {
-      const { isValid, errors } = aslValidator(parsed(machineNamed(central, name).definition));
-      expect(errors, name).toEqual([]);
-      expect(isValid).toBe(true);
-    }
-  });
-
-  it('logs each state machine to its own encrypted log group with retention, and lets its role invoke only its function', () => {
-    for (const [name, fn] of [['ebs-event-hub-snapshot-copy', 'ebs-event-hub-copy-step'], ['ebs-event-hub-copy-sweep', 'ebs-event-hub-copy-sweep']] as const) {
-      const machine = machineNamed(central, name);
-      const logging = machine.logging_configuration as Record<string, unknown>;
-      expect(logging).toMatchObject({ level: 'ERROR', include_execution_data: false });
-      const group = theResource(central, CloudwatchLogGroup.tfResourceType, (g) => g.name === `/aws/vendedlogs/states/${name}`);
-      expect(group).toMatchObject({ retention_in_days: 90 });
-      expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
-      expect(String(logging.log_destination)).toMatch(/^\$\{aws_cloudwatch_log_group\.[\w-]+\.arn\}:\*$/);
-      const policy = inlinePoliciesOf(central, `${name}-states`)[`${name}-states`]!;
-      expect(statement(policy, 'InvokeTaskFunction').Resource).toBe(ARN('lambda', `function:${fn}`));
-      expect(policy.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith('lambda:')))).toHaveLength(1);
-    }
-  });
-
-  it('runs each function on nodejs24.x arm64 from the bundle, each with its own role and encrypted log group with retention', () => {
-    for (const name of FUNCTIONS) {
-      const fn = fnNamed(central, name);
-      expect(fn).toMatchObject({ runtime: 'nodejs24.x', architectures: ['arm64'], source_code_hash: bundle.sha256 });
-      expect(String(fn.filename)).toMatch(/assets\/.*\.zip$/);
-      const role = theResource(central, IamRole.tfResourceType, (r) => r.name === name);
-      expect(fn.role).toMatch(/^\$\{aws_iam_role\.[\w-]+\.arn\}$/);
-      expect(parsed<PolicyDocument>(role.assume_role_policy).Statement[0]!.Principal).toEqual({ Service: 'lambda.amazonaws.com' });
-      const group = theResource(central, CloudwatchLogGroup.tfResourceType, (g) => g.name === `/aws/lambda/${name}`);
-      expect(group.retention_in_days).toBe(90);
-      expect(group.kms_key_id).toMatch(/^\$\{aws_kms_key\./);
-      expect((fn.logging_config as Record<string, unknown>).log_group).toMatch(/^\$\{aws_cloudwatch_log_group\./);
-    }
-    expect(FUNCTIONS.map((n) => fnNamed(central, n).handler)).toEqual(['index.start', 'index.step', 'index.sweep']);
-    expect(copyLogGroupNames({ retention: true }).sort()).toEqual(
-      resourcesOf(central, CloudwatchLogGroup.tfResourceType).map((g) => String(g.name)).filter((n) => !n.startsWith('/aws/events/')).sort(),
-    );
-  });
+  const { central } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION }));
 
   it('names each entry point\'s environment from config (COPY-CONTRACT.md)', () => {
     expect(envOf(fnNamed(central, 'ebs-event-hub-copy-start'))).toEqual({
@@ -170,6 +38,8 @@ describe('snapshot copy, central stack', () => {
       COPY_QUEUE_ARN: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
       DESTINATION_REGION: 'eu-central-1',
       REGION_MAP: JSON.stringify({ 'eu-central-1': 'eu-west-1' }),
+      // The members' regions whose destination is elsewhere (rawConfig: eu-west-1, us-east-1 → eu-central-1).
+      SOURCE_REGIONS: 'eu-west-1,us-east-1',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -179,11 +49,17 @@ describe('snapshot copy, central stack', () => {
       COPY_TAG: 'dr=true',
       MAX_IN_FLIGHT_COPIES: '12',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       RETENTION_DAYS: '30',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
+      POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
   });
 
   it('GIVEN the synthesized environments WHEN each entry point loads its config THEN it accepts them, with the configured values', () => {
@@ -192,6 +68,7 @@ describe('snapshot copy, central stack', () => {
       stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
       copyQueueArn: ARN('sqs', 'ebs-event-hub-snapshot-copy'),
       destinationRegion: 'eu-central-1',
+      sourceRegions: new Set(['eu-west-1', 'us-east-1']),
     });
     expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots' });
     expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
@@ -199,21 +76,17 @@ describe('snapshot copy, central stack', () => {
 
   it('omits the optional variables that are not configured, and MAX_IN_FLIGHT_COPIES defaults to 15', () => {
     const { central: bare } = synthAll(rawConfig({ snapshotCopy: { destinationRegion: 'us-east-1' } }));
-    expect(Object.keys(envOf(fnNamed(bare, 'ebs-event-hub-copy-start'))).sort()).toEqual(['COPY_QUEUE_ARN', 'DESTINATION_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'STATE_MACHINE_ARN']);
+    expect(Object.keys(envOf(fnNamed(bare, 'ebs-event-hub-copy-start'))).sort()).toEqual(['COPY_QUEUE_ARN', 'DESTINATION_REGION', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME', 'SOURCE_REGIONS', 'STATE_MACHINE_ARN']);
+    // us-east-1 is its own destination: only eu-west-1 is copied from.
+    expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-start')).SOURCE_REGIONS).toBe('eu-west-1');
     expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-step'))).toEqual({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-  });
-
-  it('feeds the starter from the queue in batches of 10 with partial batch failures and bounded concurrency', () => {
-    const mapping = theResource(central, LambdaEventSourceMapping.tfResourceType);
-    expect(mapping).toMatchObject({ batch_size: 10, function_response_types: ['ReportBatchItemFailures'], scaling_config: { maximum_concurrency: 5 } });
-    expect(mapping.function_name).toMatch(/^\$\{aws_lambda_function\.snapshot-copy_start-function_\w+\.arn\}$/);
-    expect(mapping.event_source_arn).toMatch(/^\$\{aws_sqs_queue\.snapshot-copy_queue_\w+\.arn\}$/);
   });
 
   it('alarms to the alert topic on failed, timed-out and aborted executions, a non-empty copy DLQ and starter errors', () => {
@@ -244,65 +117,22 @@ describe('snapshot copy, central stack', () => {
       metric_name: 'Errors',
       dimensions: { FunctionName: ref(LambdaFunction.tfResourceType, (f) => f.function_name === 'ebs-event-hub-copy-start', 'function_name') },
     });
-    expect(alarms.find((a) => a.metric_name === 'ApproximateAgeOfOldestMessage')).toBeUndefined();
+    // Age alarms (issue 12 item 10): the copy DLQ (dead letters expiring) and the copy queue (nothing
+    // receives). Not a quota backlog: the copy queue only starts executions, which do the waiting.
+    expect(alarms.filter((a) => a.metric_name === 'ApproximateAgeOfOldestMessage').map((a) => a.alarm_name).sort()).toEqual([
+      'ebs-event-hub-central-target-dlq-messages-expiring',
+      'ebs-event-hub-snapshot-copy-dlq-messages-expiring',
+      'ebs-event-hub-snapshot-copy-queue-stalled',
+    ]);
+    // Every alarm on a queue's messages keeps its state when SQS stops reporting an idle queue.
+    for (const alarm of alarms.filter((a) => a.namespace === 'AWS/SQS')) expect(alarm.treat_missing_data, String(alarm.alarm_name)).toBe('ignore');
+    for (const alarm of alarms.filter((a) => a.namespace !== 'AWS/SQS')) expect(alarm.treat_missing_data, String(alarm.alarm_name)).toBe('notBreaching');
     for (const alarm of alarms) expect(alarm.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\./)]);
   });
 
   it('creates exactly the central roles CENTRAL_COPY_ROLE_NAMES lists (what a member role name must not collide with)', () => {
     const copyRoles = resourcesOf(central, IamRole.tfResourceType).map((r) => String(r.name)).filter((n) => n.includes('copy'));
     expect(copyRoles.sort()).toEqual([...CENTRAL_COPY_ROLE_NAMES].sort());
-  });
-
-  it('sends every copy or sweep execution that failed, timed out or was aborted, by name and cause, from the DEFAULT bus to the alert topic', () => {
-    const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-copy-execution-failed');
-    expect(rule.event_bus_name).toBe('default');
-    const pattern = parsed(rule.event_pattern);
-    expect(pattern).toEqual(executionFailedPattern([ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'), ARN('states', 'stateMachine:ebs-event-hub-copy-sweep')]));
-    // The Step Functions event as documented (cw-events.html), for an execution that failed.
-    const event = {
-      version: '0',
-      id: '315c1398-40ff-a850-213b-158f73e60175',
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: CENTRAL_ACCOUNT,
-      time: '2026-11-21T10:00:00Z',
-      region: CENTRAL_REGION,
-      resources: [ARN('states', 'execution:ebs-event-hub-snapshot-copy:222222222222-eu-west-1-snap-0123456789abcdef0-eu-central-1')],
-      detail: {
-        executionArn: ARN('states', 'execution:ebs-event-hub-snapshot-copy:222222222222-eu-west-1-snap-0123456789abcdef0-eu-central-1'),
-        stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
-        name: '222222222222-eu-west-1-snap-0123456789abcdef0-eu-central-1',
-        status: 'FAILED',
-        error: 'CopyFailed',
-        cause: 'copy snap-0fedcba9876543210 ended in error: "KMS key is disabled"',
-      },
-    };
-    expect(matchesPattern(pattern, event)).toBe(true);
-    expect(matchesPattern(pattern, { ...event, detail: { ...event.detail, status: 'SUCCEEDED' } })).toBe(false);
-    expect(matchesPattern(pattern, { ...event, detail: { ...event.detail, stateMachineArn: ARN('states', 'stateMachine:other') } })).toBe(false);
-    const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => t.target_id === 'alert-topic');
-    expect(target.arn).toMatch(/^\$\{aws_sns_topic\./);
-    expect(target.input_transformer).toEqual({ input_paths: EXECUTION_ALERT_INPUT.inputPaths, input_template: EXECUTION_ALERT_INPUT.inputTemplate });
-    expect(EXECUTION_ALERT_INPUT.inputPaths).toMatchObject({ execution: '$.detail.name', cause: '$.detail.cause' });
-    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
-    expect(copyExecutionAlertRuleArn({ accountId: CENTRAL_ACCOUNT, region: CENTRAL_REGION })).toBe(ARN('events', 'rule/ebs-event-hub-copy-execution-failed'));
-  });
-
-  it('starts the sweep daily for every member account × destination region, through a role allowed only that', () => {
-    const rule = theResource(central, CloudwatchEventRule.tfResourceType, (r) => r.name === 'ebs-event-hub-copy-sweep');
-    expect(rule).toMatchObject({ schedule_expression: 'rate(1 day)', event_bus_name: 'default' });
-    const target = theResource(central, CloudwatchEventTarget.tfResourceType, (t) => t.target_id === 'sweep-chunk-0');
-    expect(parsed(target.input)).toEqual({ chunk: 0 });
-    expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
-    const definition = parsed<{ States: Record<string, { Result?: { targets: unknown[] } }> }>(machineNamed(central, 'ebs-event-hub-copy-sweep').definition);
-    // members 222222222222 (eu-west-1, us-east-1) and 333333333333 (eu-west-1): eu-west-1 -> eu-central-1, us-east-1 -> eu-central-1
-    expect(definition.States.Chunk0!.Result!.targets).toEqual([
-      { account: '222222222222', region: 'eu-central-1' },
-      { account: '333333333333', region: 'eu-central-1' },
-    ]);
-    expect(invokedFunctions(definition)).toEqual([ARN('lambda', 'function:ebs-event-hub-copy-sweep')]);
-    const policy = inlinePoliciesOf(central, 'ebs-event-hub-copy-sweep-events')['ebs-event-hub-copy-sweep-events']!;
-    expect(policy.Statement).toEqual([{ Sid: 'StartSweepExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ARN('states', 'stateMachine:ebs-event-hub-copy-sweep') }]);
   });
 
   it('deploys no sweep without retentionDays', () => {
@@ -327,28 +157,7 @@ describe('snapshot copy, central stack', () => {
     const start = inlinePoliciesOf(central, 'ebs-event-hub-copy-start')['ebs-event-hub-copy-start']!;
     expect(start.Statement.map((s) => s.Sid)).toEqual(['ConsumeCopyQueue', 'StartCopyExecutions', 'WriteOwnLogGroup']);
     // The central account is not a member here: no EC2 rights of its own.
-    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots']);
-  });
-
-  it('creates the copy-slots table (on-demand, key "slot", no deletion protection) and lets only the step role write it: UpdateItem on that table ARN', () => {
-    const table = theResource(central, DynamodbTable.tfResourceType);
-    expect(table).toMatchObject({ name: 'ebs-event-hub-copy-slots', region: CENTRAL_REGION, billing_mode: 'PAY_PER_REQUEST', hash_key: 'slot', attribute: [{ name: 'slot', type: 'S' }], deletion_protection_enabled: false });
-    // Encrypted at rest under an AWS owned key: no server_side_encryption block, no key to manage.
-    expect(table['server_side_encryption']).toBeUndefined();
-    const step = inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!;
-    expect(statement(step, 'UseCopySlots')).toEqual({ Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: `arn:aws:dynamodb:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:table/ebs-event-hub-copy-slots` });
-    // No other role of the copy path touches DynamoDB.
-    for (const name of ['ebs-event-hub-copy-start', 'ebs-event-hub-copy-sweep']) {
-      expect(JSON.stringify(inlinePoliciesOf(central, name))).not.toContain('dynamodb:');
-    }
-    // The step function is created after the table it names.
-    expect(fnNamed(central, 'ebs-event-hub-copy-step')['depends_on']).toContain(`${DynamodbTable.tfResourceType}.${Object.keys(central.json.resource![DynamodbTable.tfResourceType]!)[0]}`);
-  });
-
-  it('without organizationId, lists the member role ARNs instead', () => {
-    const { organizationId: _o, ...raw } = rawConfig({ snapshotCopy: COPY });
-    const policy = inlinePoliciesOf(synthAll(raw).central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!;
-    expect(statement(policy, 'AssumeMemberCopyRole').Resource).toEqual(['arn:aws:iam::222222222222:role/ebs-event-hub-snapshot-copy', 'arn:aws:iam::333333333333:role/ebs-event-hub-snapshot-copy']);
+    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots', 'RecordCopies', 'FindRecordedCopies']);
   });
 
   it('grants the step role copy rights and the sweep role delete rights in its own account when the central account is also a member', () => {
@@ -382,6 +191,7 @@ describe('snapshot copy construct: rejected props', () => {
     busName: BUS_NAME,
     bundle: fakeBundle(),
     destinationRegion: 'eu-central-1',
+    sourceRegions: ['eu-west-1'],
     memberRoleName: 'ebs-event-hub-snapshot-copy',
     memberAccountIds: ['222222222222'],
     maxInFlightCopies: 15,
@@ -405,6 +215,15 @@ describe('snapshot copy construct: rejected props', () => {
 
   it('GIVEN no trusted role WHEN the member trust policy is built THEN it refuses (a role nobody may assume is a mistake)', () => {
     expect(() => snapshotCopyRoleTrustPolicy([])).toThrowError('trustedRoleArns is empty');
+  });
+
+  it('GIVEN trusted roles of two accounts, or something that is not a role ARN WHEN the member trust policy is built THEN it refuses, naming them', () => {
+    expect(() => snapshotCopyRoleTrustPolicy(['arn:aws:iam::111111111111:role/a', 'arn:aws:iam::999999999999:role/b'])).toThrowError(
+      'snapshotCopyRoleTrustPolicy: trustedRoleArns ["arn:aws:iam::111111111111:role/a","arn:aws:iam::999999999999:role/b"] are roles of 2 accounts; they must all be the central account\'s',
+    );
+    expect(() => snapshotCopyRoleTrustPolicy(['arn:aws:iam::111111111111:user/a'])).toThrowError(
+      'snapshotCopyRoleTrustPolicy: trustedRoleArns "arn:aws:iam::111111111111:user/a" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)',
+    );
   });
 });
 
@@ -440,15 +259,53 @@ describe('snapshot copy, member stack', () => {
     expect(forwardRegions(plain[1]!)).toEqual(['eu-west-1']);
   });
 
-  it('creates the copy role trusted only by the central step and sweep roles', () => {
+  it('forwards only copy results and its alarm from a destination region the member does not list; everything from a listed one', () => {
+    const patternIn = (stack: StackJson, region: string) => parsed(theResource(stack, CloudwatchEventRule.tfResourceType, (r) => r.region === region).event_pattern);
+    expect(patternIn(members[0]!, 'eu-central-1')).toEqual(copyResultForwardingPattern());
+    expect(patternIn(members[0]!, 'eu-west-1')).toEqual(forwardingPattern());
+    // A listed region that is also a destination (eu-central-1 -> eu-west-1) stays listed.
+    const { members: both } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION, members: [{ accountId: '222222222222', regions: ['eu-west-1', 'eu-central-1'] }] }));
+    expect(patternIn(both[0]!, 'eu-central-1')).toEqual(forwardingPattern());
+    expect(patternIn(both[0]!, 'eu-west-1')).toEqual(forwardingPattern());
+  });
+
+  it('creates the copy role trusted only by the central step and sweep roles, by aws:PrincipalArn under the central account (survives their recreation)', () => {
+    // Issue 12 item 6: not role principals (IAM stores their unique ids), the account with the role ARNs as a condition.
     expect(parsed<PolicyDocument>(copyRole(members[0]!).assume_role_policy).Statement).toEqual([
       {
         Sid: 'CentralCopyFunctionsAssume',
         Effect: 'Allow',
-        Principal: { AWS: [`arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-step`, `arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-sweep`] },
+        Principal: { AWS: `arn:aws:iam::${CENTRAL_ACCOUNT}:root` },
         Action: 'sts:AssumeRole',
+        Condition: {
+          ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-step`, `arn:aws:iam::${CENTRAL_ACCOUNT}:role/ebs-event-hub-copy-sweep`] },
+        },
       },
     ]);
+  });
+
+  it('allows the source keys through EC2 of both the source and the destination region (which one EBS uses is not documented)', () => {
+    // member 222222222222: sources eu-west-1, us-east-1; destination eu-central-1
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
+    const endpoints = ['ec2.eu-central-1.amazonaws.com', 'ec2.eu-west-1.amazonaws.com', 'ec2.us-east-1.amazonaws.com'];
+    for (const sid of ['UseSourceSnapshotKeysThroughEc2', 'GrantSourceSnapshotKeysToEc2']) {
+      expect(statement(policy, sid)).toMatchObject({
+        Resource: ['arn:aws:kms:eu-west-1:222222222222:key/*', 'arn:aws:kms:us-east-1:222222222222:key/*'],
+        Condition: { StringEquals: { 'kms:ViaService': endpoints } },
+      });
+    }
+    expect(statement(policy, 'UseSourceSnapshotKeysThroughEc2').Action).toContain('kms:DescribeKey');
+  });
+
+  it('with kmsKeyId, may also describe (only) the destination region\'s other keys through EC2 there: the default EBS key', () => {
+    const policy = inlinePoliciesOf(members[0]!, 'ebs-event-hub-snapshot-copy')['copy-snapshots']!;
+    expect(statement(policy, 'DescribeDestinationKeysThroughEc2')).toEqual({
+      Sid: 'DescribeDestinationKeysThroughEc2',
+      Effect: 'Allow',
+      Action: 'kms:DescribeKey',
+      Resource: ['arn:aws:kms:eu-central-1:222222222222:key/*'],
+      Condition: { StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com'] } },
+    });
   });
 
   it('scopes copy and tag rights to the member\'s source and destination regions, tags only on CopySnapshot, deletes only tagged copies', () => {
@@ -489,6 +346,8 @@ describe('snapshot copy, member stack', () => {
       Condition: { StringEquals: { 'kms:ViaService': ['ec2.eu-central-1.amazonaws.com'] } },
     });
     expect(statement(policy, 'EncryptCopiesUnderDestinationKey').Condition).not.toHaveProperty('ForAnyValue:StringEquals');
+    // Those statements already cover kms:DescribeKey on every key there.
+    expect(policy.Statement.map((s) => s.Sid)).not.toContain('DescribeDestinationKeysThroughEc2');
   });
 
   it('creates no copy role for a member whose every region maps onto itself, and forwards only its own regions', () => {

@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -32,14 +32,18 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OrgConfig } from '../config/schema';
+import { NoCredentialsError } from '../cli/common/credentials';
 import { assumeRoleClients, type ClientProvider } from '../cli/verify/aws';
 import { busPolicyProblems } from '../cli/verify/checks';
 import { runVerify, scopeOf } from '../cli/verify/run';
 import { COPY_WORKFLOW_NAME, verify, type VerifyReport } from '../cli/verify/verify';
+import { buildApp } from '../stacks/app';
 import { centralBusPolicy } from '../stacks/central/event-bus';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../stacks/names';
-import { renderPolicy } from '../stacks/policy';
+import { renderPolicy } from '../stacks/policy/policy';
+import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, testConfig } from './support/config';
+import { noCredentials } from './support/aws-env';
 import { envWithoutOrgConfig, ROOT } from './support/run-main';
 
 const config = testConfig({
@@ -64,6 +68,7 @@ const busPolicy = (cfg: OrgConfig) =>
 
 /** A healthy deployment: every API answers as a working wave does. */
 function healthy(cfg: OrgConfig = config): void {
+  sts.on(GetCallerIdentityCommand).resolves({ Account: '000000000000', Arn: 'arn:aws:sts::000000000000:assumed-role/ci/session', UserId: 'AROAEXAMPLE:session' });
   sts.on(AssumeRoleCommand).resolves({ Credentials: credentials });
   events.on(DescribeRuleCommand).resolves({ Name: FORWARD_RULE_NAME, State: 'ENABLED', EventBusName: 'default' });
   events.on(DescribeEventBusCommand).resolves({ Name: BUS_NAME, Policy: busPolicy(cfg) });
@@ -88,6 +93,7 @@ const provider = (overrides = {}) => assumeRoleClients({ roleName: config.deploy
  */
 function providerWithTargets(base: ClientProvider = provider()): ClientProvider {
   return {
+    checkCredentials: () => base.checkCredentials!(),
     async forAccount(accountId) {
       const clients = await base.forAccount(accountId);
       return (region) => {
@@ -121,14 +127,24 @@ afterEach(() => {
 });
 
 describe('verify: a healthy deployment', () => {
-  it('GIVEN every API answers healthy THEN one ok result per account/region, central included', async () => {
+  it('GIVEN every API answers healthy THEN one ok result per account/region, central included, and every region a member stack deploys (copy destinations too)', async () => {
     const report = await check();
     expect(report.ok).toBe(true);
+    // The member stacks also deploy forwarding rules and DLQs into the copy destination region
+    // (eu-central-1): stacks/snapshot-copy-permissions.ts forwardingRegions, which MemberStack uses.
     expect(report.results.map((r) => `${r.kind} ${r.accountId} ${r.region}`)).toEqual([
       `central ${CENTRAL_ACCOUNT} ${CENTRAL_REGION}`,
       'member 222222222222 eu-west-1',
       'member 222222222222 us-east-1',
+      'member 222222222222 eu-central-1',
       'member 333333333333 eu-west-1',
+      'member 333333333333 eu-central-1',
+    ]);
+    // ... which are the regions the member stacks put their forwarding rules' DLQs in.
+    const synthesized = buildApp({ config, snapshotCopyBundle: fakeBundle() }).members.map((m) => m.forwarding);
+    expect(synthesized.map((f) => Object.keys(f.deadLetterQueues).sort())).toEqual([
+      ['eu-central-1', 'eu-west-1', 'us-east-1'],
+      ['eu-central-1', 'eu-west-1'],
     ]);
     // The deployment role of each account is assumed once.
     expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn).sort()).toEqual(
@@ -158,11 +174,12 @@ describe('verify: a healthy deployment', () => {
       `ok   central ${CENTRAL_ACCOUNT} ${CENTRAL_REGION}`,
       'ok   member  222222222222 eu-west-1',
       'ok   member  222222222222 us-east-1',
-      `verify: 3 of 3 account/regions healthy (since ${SINCE.toISOString()})`,
+      'ok   member  222222222222 eu-central-1',
+      `verify: 4 of 4 account/regions healthy (since ${SINCE.toISOString()})`,
     ]);
     const written = JSON.parse(readFileSync(out, 'utf8')) as VerifyReport;
     expect(written.ok).toBe(true);
-    expect(written.results).toHaveLength(3);
+    expect(written.results).toHaveLength(4);
   });
 });
 
@@ -238,7 +255,7 @@ describe('verify: each unhealthy case is reported', () => {
       nextToken: 'more-but-older',
     });
     const report = await check({ central: true, accounts: [] });
-    expect(problemsOf(report, CENTRAL_ACCOUNT, CENTRAL_REGION)).toEqual([`copy workflow ${COPY_WORKFLOW_NAME}: 3 FAILED executions since the deploy`]);
+    expect(problemsOf(report, CENTRAL_ACCOUNT, CENTRAL_REGION)).toEqual([`copy workflow ${COPY_WORKFLOW_NAME}: 3 FAILED executions since the deploy (npm run copies -- retry starts them again)`]);
     // It stops paging at the first execution started more than the workflow's timeout before --since.
     expect(sfn.commandCalls(ListExecutionsCommand, { statusFilter: 'FAILED' })).toHaveLength(1);
     expect(sfn.commandCalls(ListExecutionsCommand).map((c) => c.args[0].input.statusFilter).sort()).toEqual(['ABORTED', 'FAILED', 'TIMED_OUT']);
@@ -287,6 +304,46 @@ describe('verify: AWS pushing back', () => {
   });
 });
 
+describe('verify: no credentials is one problem, not one per account', () => {
+  // STS's answers to a request signed with bad credentials (common errors: ExpiredTokenException,
+  // InvalidClientTokenId; the query protocol names an expired session token ExpiredToken):
+  // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
+  const stsError = (name: string, message: string) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 403 } });
+
+  it.each([
+    ['ExpiredToken', 'The security token included in the request is expired', /^AWS credentials have expired \(ExpiredToken: /],
+    ['InvalidClientTokenId', 'The security token included in the request is invalid.', /^AWS credentials are not valid \(InvalidClientTokenId: /],
+  ])('GIVEN the caller\'s credentials answer %s THEN verify throws NoCredentialsError once, before assuming any role', async (name, message, expected) => {
+    sts.on(GetCallerIdentityCommand).rejects(stsError(name, message));
+    const failure = await check().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(NoCredentialsError);
+    expect((failure as Error).message).toMatch(expected);
+    expect((failure as Error).message).not.toContain('\n');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN credentials that expire during the run (AssumeRole answers ExpiredToken) THEN NoCredentialsError, not a FAIL line per account', async () => {
+    sts.on(AssumeRoleCommand).rejects(stsError('ExpiredToken', 'The security token included in the request is expired'));
+    await expect(check()).rejects.toBeInstanceOf(NoCredentialsError);
+  });
+
+  it('GIVEN STS unreachable for GetCallerIdentity THEN not a credentials problem: each account reports what its own calls meet', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('getaddrinfo ENOTFOUND sts.eu-west-1.amazonaws.com'), { name: 'Error' }));
+    const report = await check({ central: false, accounts: ['333333333333'] });
+    expect(report.ok).toBe(true);
+  });
+
+  it('GIVEN no AWS credentials at all (the real SDK credential chain finds none) THEN one line, exit 2, no report written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'verify-nocreds-'));
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), '--out', join(dir, 'v.json')], { cwd: dir, encoding: 'utf8', env: noCredentials() });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^error: no AWS credentials \(CredentialsProviderError: Could not load credentials from any providers\); set or refresh them/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'v.json'))).toBe(false);
+  });
+});
+
 describe('verify command line', () => {
   it('GIVEN a --since that is not an ISO time THEN exit 2, one message, nothing written', () => {
     const dir = mkdtempSync(join(tmpdir(), 'verify-cli-'));
@@ -301,7 +358,20 @@ describe('verify command line', () => {
     expect(existsSync(join(dir, 'v.json'))).toBe(false);
   });
 
+  it('GIVEN --help THEN the usage on stdout and exit 0, before the config and credentials are read', () => {
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cli', 'verify.ts'), '--wave', '1', '--help'], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+      env: { ...noCredentials(), ORG_CONFIG: ' ' },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run verify -- \[--wave <N\|all>\] \[--since <ISO time>\]/);
+    expect(run.stdout).toContain('2 a bad argument or no usable AWS credentials');
+    expect(run.stderr).toBe('');
+  });
+
   it.each([
+    [['--since', '2026-11-20T10:00:00'], '--since: "2026-11-20T10:00:00" is not an ISO 8601 time with a zone'],
     [['--since', '2999-01-01T00:00:00Z'], '--since: 2999-01-01T00:00:00Z is in the future'],
     [['--wave', '9'], '--wave: "9" is not a wave of this org'],
     [['--concurrency', '0'], '--concurrency: "0" is not a whole number of at least 1'],
@@ -318,8 +388,9 @@ describe('verify: the SDK retries throttling', () => {
     events.restore(); // the real EventBridge client, with a stand-in HTTP handler
     let describes = 0;
     const handler = {
-      async handle(request: { headers: Record<string, string> }) {
+      async handle(request: { headers: Record<string, string>; hostname: string }) {
         const target = request.headers['x-amz-target'] ?? '';
+        const region = /^events\.([a-z0-9-]+)\.amazonaws\.com$/.exec(request.hostname)![1]!;
         let status = 200;
         let body: unknown;
         if (target.endsWith('.DescribeRule')) {
@@ -329,7 +400,7 @@ describe('verify: the SDK retries throttling', () => {
             body = { __type: 'ThrottlingException', message: 'Rate exceeded' };
           } else body = { Name: FORWARD_RULE_NAME, State: 'ENABLED' };
         } else {
-          body = { Targets: forwardTargets()('333333333333', 'eu-west-1') };
+          body = { Targets: forwardTargets()('333333333333', region) };
         }
         return {
           response: { statusCode: status, reason: '', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'r' }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
@@ -337,7 +408,9 @@ describe('verify: the SDK retries throttling', () => {
       },
     };
     const report = await check({ central: false, accounts: ['333333333333'] }, provider({ events: { requestHandler: handler } }));
-    expect(describes).toBe(3);
+    // eu-west-1: two throttled, then answered; eu-central-1 (the copy destination): answered.
+    expect(describes).toBe(4);
     expect(problemsOf(report, '333333333333', 'eu-west-1')).toEqual([]);
+    expect(problemsOf(report, '333333333333', 'eu-central-1')).toEqual([]);
   });
 });

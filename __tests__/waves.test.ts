@@ -54,6 +54,13 @@ describe('rollout waves', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('prints its usage on stdout and exits 0 with --help (before reading the config)', () => {
+    const run = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['cli/waves.ts', '--wave', '1', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...envWithoutOrgConfig(), ORG_CONFIG: ' ' } });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm run -s waves \[-- --wave <N> \| --json\]\n/);
+    expect(run.stderr).toBe('');
+  });
+
   it('rejects an unknown option with exit 2', () => {
     const run = waves('--wav', '1');
     expect(run.status).toBe(2);

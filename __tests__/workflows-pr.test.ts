@@ -49,7 +49,7 @@ describe('.github/workflows/pr.yml', () => {
   });
 
   it('comments on the pull request when a check, the synth or the review fails, with the end of the review output', () => {
-    const failed = workflow.jobs.review!.steps.find((s) => s.if === 'failure()')!;
+    const failed = workflow.jobs.review!.steps.find((s) => s.if === 'failure() && github.event.pull_request.head.repo.full_name == github.repository')!;
     expect(failed.uses).toMatch(/^actions\/github-script@/);
     expect(failed.with!.script).toContain(`const marker = '${COMMENT_MARKER}'`);
     expect(failed.with!.script).toContain("readFileSync('review.log'");
@@ -70,15 +70,17 @@ describe('.github/workflows/pr.yml', () => {
     expect(script).toContain('c.body.startsWith(marker)');
   });
 
-  it('plans only the batches from review.json, with OIDC credentials when the role variable exists, and a notice otherwise', () => {
+  it('plans only the batches from review.json, with OIDC credentials when the role variable exists and the branch is not a fork\'s, and a notice otherwise', () => {
     const plan = workflow.jobs.plan!;
     expect(plan.strategy!.matrix.batch).toBe('${{ fromJSON(needs.review.outputs.batches) }}');
-    expect(plan.if).toBe("needs.review.outputs.has-plans == 'true' && vars.AWS_PLAN_ROLE_ARN != ''");
+    expect(plan.if).toBe("needs.review.outputs.has-plans == 'true' && vars.AWS_PLAN_ROLE_ARN != '' && github.event.pull_request.head.repo.full_name == github.repository");
     expect(plan.permissions).toMatchObject({ 'id-token': 'write' });
     expect(plan.steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials'))).toBe(true);
     expect(plan.steps.some((s) => s.uses?.startsWith('actions/cache') && s.with?.path === '.terraform-plugins')).toBe(true);
-    expect(workflow.jobs['plan-skipped']!.if).toBe("needs.review.outputs.has-plans == 'true' && vars.AWS_PLAN_ROLE_ARN == ''");
-    expect(workflow.jobs['plan-skipped']!.steps[0]!.run).toMatch(/^echo "::notice /);
+    expect(workflow.jobs['plan-skipped']!.if).toBe(
+      "needs.review.outputs.has-plans == 'true' && (vars.AWS_PLAN_ROLE_ARN == '' || github.event.pull_request.head.repo.full_name != github.repository)",
+    );
+    expect(workflow.jobs['plan-skipped']!.steps[0]!.run).toMatch(/echo "::notice title=terraform plan skipped::/);
   });
 });
 

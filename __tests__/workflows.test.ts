@@ -38,13 +38,19 @@ jobs:
     expect(findings.some((f) => f.kind === 'expression' && /untrusted/.test(f.message))).toBe(true);
   });
 
-  it('deploy.yml passes dispatch inputs to scripts only through env', () => {
-    const text = readFileSync(join(DIR, 'deploy.yml'), 'utf8');
-    const doc = parse(text) as { jobs: Record<string, { steps: { run?: string }[] }> };
-    const scripts = Object.values(doc.jobs).flatMap((j) => j.steps.flatMap((s) => (s.run ? [s.run] : [])));
-    expect(scripts.length).toBeGreaterThan(2);
+  it.each(workflows)('%s passes expressions (dispatch inputs, variables) to scripts only through env', (file) => {
+    const text = readFileSync(join(DIR, file), 'utf8');
+    const doc = parse(text) as { jobs: Record<string, { steps?: { run?: string; with?: { script?: string } }[] }> };
+    const scripts = Object.values(doc.jobs).flatMap((j) => (j.steps ?? []).flatMap((s) => [s.run, s.with?.script].filter((x): x is string => x !== undefined)));
+    expect(scripts.length).toBeGreaterThan(0);
     for (const script of scripts) expect(script).not.toMatch(/\$\{\{/);
-    expect(text).toContain('id-token: write');
-    expect(text).toMatch(/environment: wave-\$\{\{ matrix.wave \}\}/);
+  });
+
+  it('deploy.yml: each wave is approved once in the environment wave-<N>, and only the jobs that need AWS get an OIDC token', () => {
+    const wave = parse(readFileSync(join(DIR, 'deploy-wave.yml'), 'utf8')) as { jobs: Record<string, { environment?: string; permissions?: Record<string, string> }> };
+    expect(wave.jobs.approve!.environment).toBe('wave-${{ fromJSON(inputs.slot).wave }}');
+    expect(wave.jobs.approve!.permissions?.['id-token']).toBeUndefined();
+    expect(wave.jobs.rollout!.permissions).toMatchObject({ 'id-token': 'write' });
+    expect(wave.jobs.gate!.permissions).toMatchObject({ 'id-token': 'write' });
   });
 });

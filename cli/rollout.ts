@@ -16,6 +16,7 @@ import type { OrgConfig } from '../config/schema';
 import { CENTRAL_WAVE } from '../stacks/synth-stamp';
 import { UsageError } from './common/errors';
 import { finish } from './common/exit';
+import { wantsHelp } from './common/help';
 import { readSynthOutput } from './common/synth-output';
 import { parseRolloutArgs, USAGE } from './rollout/args';
 import { runDestroy } from './rollout/destroy';
@@ -41,8 +42,9 @@ function verifier(config: OrgConfig, outdir: string, print: (line: string) => vo
 }
 
 async function main(argv: string[]): Promise<number> {
-  const args = parseRolloutArgs(argv);
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  // Help first, whatever else the command line holds (cli/common/help.ts).
+  const args = wantsHelp(argv) ? ({ command: 'help' } as const) : parseRolloutArgs(argv);
   if (args.command === 'help') {
     print(USAGE);
     return 0;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';
 import { UsageError } from './common/errors';
 import { finish } from './common/exit';
+import { wantsHelp } from './common/help';
 import { selectWaves, wavePlan, type Wave } from './common/wave-plan';
 
 export function renderPlan(plan: readonly Wave[]): string {
@@ -25,13 +26,28 @@ export function renderPlan(plan: readonly Wave[]): string {
     .join('\n');
 }
 
+export const USAGE = `usage: npm run -s waves [-- --wave <N> | --json]
+
+The rollout plan from members[].wave in the org config (ORG_CONFIG, default: the example org).
+Wave 0 is central (member rules target the central bus), then each member wave in order.
+
+  (no option)   every wave with its stacks and the rollout command
+  --wave N      only wave N's stack ids, on one line
+  --json        the wave numbers as a JSON array (for a CI matrix)
+
+Exit codes: 0 done, 1 an invalid config, 2 a bad argument.`;
+
 function main(argv: string[]): void {
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   let wave: string | undefined;
   let json: boolean | undefined;
   try {
     ({ wave, json } = parseArgs({ args: argv, options: { wave: { type: 'string' }, json: { type: 'boolean' } }, strict: true }).values);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(`${(err as Error).message} (npm run waves -- --help lists the options)`);
   }
   const plan = wavePlan(loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, join(__dirname, '..'))));
   if (json) {

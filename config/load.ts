@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { isAlias, isCollection, isPair, parseDocument, type Document } from 'yaml';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { $ZodIssue } from 'zod/v4/core';
 import { crossFieldProblems, OrgConfigSchema, type OrgConfig } from './schema';
 
@@ -238,9 +238,42 @@ function expandedValues(doc: Document, source: string, cap: number): number {
   return doc.contents ? (counted.get(doc.contents) ?? 0) : 0;
 }
 
+/**
+ * Every `<<` key (a YAML 1.1 merge key, `<<: *defaults`) with its path and position. YAML 1.2,
+ * which this loader reads (the library's default: https://eemeli.org/yaml/#options, `merge`), has no
+ * merge keys: `<<` would be read as a field named "<<" and the fields it was meant to bring in
+ * silently missing, or rejected as an unknown field far from the cause. Only plain keys count:
+ * a quoted "<<" is an ordinary key in either version. Iterative, so nesting depth does not matter.
+ */
+function mergeKeyProblems(doc: Document, lineCounter: LineCounter): string[] {
+  const problems: string[] = [];
+  const stack: { node: unknown; path: (string | number)[] }[] = doc.contents ? [{ node: doc.contents, path: [] }] : [];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN') {
+          const pos = key.range ? lineCounter.linePos(key.range[0]) : undefined;
+          problems.push(
+            `${formatPath(path)}: "<<"${pos ? ` (line ${pos.line}, column ${pos.col})` : ''} is a YAML merge key, which is not supported ` +
+              '(YAML 1.2 has none: it would be read as a field named "<<"); write the fields out, or alias a whole value (regions: *std)',
+          );
+          continue;
+        }
+        stack.push({ node: pair.value, path: [...path, isScalar(key) ? String(key.value) : String(key)] });
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+    }
+  }
+  return problems.reverse();
+}
+
 function parseYamlConfig(text: string, source: string): unknown {
   // Duplicate keys are errors (the library's default, stated here): see findDuplicateJsonKeys.
-  const doc = parseDocument(text, { uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, lineCounter });
   const error = doc.errors[0];
   if (error) {
     const pos = error.linePos?.[0];
@@ -248,6 +281,8 @@ function parseYamlConfig(text: string, source: string): unknown {
     const message = /Maximum call stack size exceeded/.test(error.message) ? 'nested too deeply to read' : error.message.split('\n')[0];
     throw new ConfigError(source, [`${pos ? `line ${pos.line}, column ${pos.col}` : 'YAML'}: ${message}`]);
   }
+  const merges = mergeKeyProblems(doc, lineCounter);
+  if (merges.length > 0) throw new ConfigError(source, merges);
   // The library's own guard (maxAliasCount, default 100) counts every use of an anchor, so 101
   // members sharing `regions: *std` would fail. Bound what matters instead, the expanded size, then
   // convert without the count (aliases become shared references, not copies). The guard throws once an
@@ -262,8 +297,8 @@ function parseYamlConfig(text: string, source: string): unknown {
 }
 
 /**
- * Parses JSON (`.json`) or YAML (`.yaml`/`.yml`) text. Syntax errors, duplicate keys, alias bombs
- * and nesting too deep to parse become a `ConfigError` with the position. A leading UTF-8 byte
+ * Parses JSON (`.json`) or YAML (`.yaml`/`.yml`) text. Syntax errors, duplicate keys, YAML merge
+ * keys, alias bombs and nesting too deep to parse become a `ConfigError` with the position. A leading UTF-8 byte
  * order mark (some Windows editors write one) is ignored.
  */
 export function parseConfigText(rawText: string, source: string): unknown {

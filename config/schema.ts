@@ -13,6 +13,7 @@ import { APP_TAG_KEY_PREFIX, CENTRAL_COPY_ROLE_NAMES, FORWARDER_ROLE_NAME, MEMBE
 /** Defaults of the role names, also used by the cross-field checks on input without defaults applied. */
 export const DEFAULT_DEPLOYMENT_ROLE_NAME = 'OrganizationAccountAccessRole';
 export const DEFAULT_MEMBER_ROLE_NAME = 'ebs-event-hub-snapshot-copy';
+export const DEFAULT_PLAN_ROLE_NAME = 'ebs-event-hub-plan';
 
 /** Retention values CloudWatch Logs accepts (`retention_in_days`). */
 export const LOG_RETENTION_DAYS = [
@@ -47,6 +48,25 @@ const busName = z
 
 /** IAM role names: 1-64 of `[\w+=,.@-]`. */
 const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'is not an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)' });
+
+/**
+ * Most principals the plan role trusts: each is named twice in its trust policy (the account root
+ * and the `aws:PrincipalArn` condition), which IAM caps at 2,048 characters by default.
+ */
+export const MAX_PLAN_PRINCIPALS = 10;
+
+/**
+ * An IAM role ARN in the commercial partition, with its path: what `aws:PrincipalArn` carries for
+ * a session of that role (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+ * Path segments take role-name characters only: IAM allows any printable ASCII in a path
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Role.html), but a `*` or `?` in an
+ * `ArnEquals` value is a wildcard, which would admit other roles.
+ */
+const roleArnPattern = /^arn:aws:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const planPrincipalArns = z
+  .array(z.string().regex(roleArnPattern, { error: 'is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/[path/]name)' }))
+  .min(1, { error: 'must list at least one role ARN (omit the field to create no plan role)' })
+  .max(MAX_PLAN_PRINCIPALS, { error: `lists more than ${MAX_PLAN_PRINCIPALS} role ARNs (the plan role's trust policy must fit IAM's 2,048 characters)` });
 
 /**
  * AWS tag rules (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions):
@@ -210,6 +230,12 @@ export const OrgConfigSchema = z
     deployment: z
       .strictObject({
         roleName: roleName.default(DEFAULT_DEPLOYMENT_ROLE_NAME).describe('Role assumed in each account to deploy'),
+        planRoleName: roleName
+          .default(DEFAULT_PLAN_ROLE_NAME)
+          .describe('Read-only role assumed in each account when the app is synthesized for planning (EBS_EVENT_HUB_ROLE=plan)'),
+        planPrincipalArns: planPrincipalArns
+          .optional()
+          .describe('IAM role ARNs (your CI plan principal) the plan role trusts; set, every stack creates the plan role; omit to create none'),
         state: z
           .strictObject({
             bucket: bucketName,
@@ -223,7 +249,7 @@ export const OrgConfigSchema = z
           .default({})
           .describe(`Tags on every resource (AWS tag rules; not "aws:" or "${APP_TAG_KEY_PREFIX}" keys; at most 48, or 49 when no member has a name)`),
       })
-      .default({ roleName: DEFAULT_DEPLOYMENT_ROLE_NAME, defaultTags: {} }),
+      .default({ roleName: DEFAULT_DEPLOYMENT_ROLE_NAME, planRoleName: DEFAULT_PLAN_ROLE_NAME, defaultTags: {} }),
     alerts: z
       .strictObject({
         emails: z.array(email).default([]).describe('Addresses subscribed to the alert topic'),
@@ -283,6 +309,18 @@ export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
       });
     }
   }
+  // The copy starter copies only from member regions whose destination is another region
+  // (SOURCE_REGIONS): with none, the copy path would be deployed to copy nothing.
+  if (typeof copy.destinationRegion === 'string') {
+    const destinationOf = (r: unknown) => (typeof r === 'string' && typeof regionMap[r] === 'string' ? regionMap[r] : copy.destinationRegion);
+    const memberRegions = members.flatMap((m) => (isObject(m) && Array.isArray(m.regions) ? m.regions : []));
+    if (memberRegions.length > 0 && memberRegions.every((r) => destinationOf(r) === r)) {
+      problems.push({
+        path: ['snapshotCopy', 'destinationRegion'],
+        message: `has nothing to copy: every member region (${[...new Set(memberRegions)].join(', ')}) would copy onto itself; choose a destination (or regionMap entry) other than the members' regions, or remove snapshotCopy`,
+      });
+    }
+  }
   const keyArnRegion = typeof copy.kmsKeyId === 'string' ? /^arn:aws:kms:([a-z0-9-]+):/.exec(copy.kmsKeyId)?.[1] : undefined;
   if (keyArnRegion) {
     const destinations = new Set([copy.destinationRegion, ...Object.values(regionMap)].filter((d) => typeof d === 'string'));
@@ -327,6 +365,8 @@ function defaultTagProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
   return problems;
 }
 
+const sameRoleName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 /**
  * Roles the stacks create must not share a name with another role in the same account: IAM role
  * names are unique per account regardless of case
@@ -341,27 +381,27 @@ function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
   const deploymentRole = typeof deployment.roleName === 'string' ? deployment.roleName : DEFAULT_DEPLOYMENT_ROLE_NAME;
   const central = isObject(cfg.central) ? cfg.central.accountId : undefined;
   const centralIsMember = (Array.isArray(cfg.members) ? cfg.members : []).some((m) => isObject(m) && m.accountId === central);
-  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
   const forwarder: [string, string] = [FORWARDER_ROLE_NAME, 'the forwarder role every member account gets'];
   // The copy path's roles exist in the central account whenever snapshotCopy is set.
   const centralCopyRoles: [string, string][] = isObject(cfg.snapshotCopy)
     ? CENTRAL_COPY_ROLE_NAMES.map((name): [string, string] => [name, 'a role of the snapshot-copy workflow, in the central account'])
     : [];
   for (const [name, what] of [forwarder, ...centralCopyRoles]) {
-    if (same(deploymentRole, name)) {
+    if (sameRoleName(deploymentRole, name)) {
       problems.push({ path: ['deployment', 'roleName'], message: `is the name of ${what}: the stacks would create the role they deploy with` });
     }
   }
+  problems.push(...planRoleProblems(deployment, deploymentRole, [forwarder, ...centralCopyRoles], isObject(cfg.snapshotCopy) ? cfg.snapshotCopy : undefined));
   if (isObject(cfg.snapshotCopy)) {
     const memberRole = typeof cfg.snapshotCopy.memberRoleName === 'string' ? cfg.snapshotCopy.memberRoleName : DEFAULT_MEMBER_ROLE_NAME;
     // The member copy role lands in the central account too when it is also a member.
-    const clash = [forwarder, ...(centralIsMember ? centralCopyRoles : [])].find(([name]) => same(memberRole, name));
+    const clash = [forwarder, ...(centralIsMember ? centralCopyRoles : [])].find(([name]) => sameRoleName(memberRole, name));
     if (clash) {
       problems.push({
         path: ['snapshotCopy', 'memberRoleName'],
         message: `is the name of ${clash[1]} (IAM role names are unique per account, regardless of case): choose another name`,
       });
-    } else if (same(memberRole, deploymentRole)) {
+    } else if (sameRoleName(memberRole, deploymentRole)) {
       // Reported on the field that was set: the two defaults differ, so one of them was.
       problems.push(
         memberRole === DEFAULT_MEMBER_ROLE_NAME
@@ -370,6 +410,51 @@ function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
       );
     }
   }
+  return problems;
+}
+
+/**
+ * `deployment.planRoleName` is created (with `planPrincipalArns`) or assumed in every account, the
+ * central one included: it must not be a role the stacks create for something else, nor the
+ * deployment role (planning must not hold the deployment role's rights). A clash with a default
+ * is reported on the field that was set. `planPrincipalArns` lists each ARN once.
+ */
+function planRoleProblems(
+  deployment: Record<string, unknown>,
+  deploymentRole: string,
+  created: readonly [string, string][],
+  copy: Record<string, unknown> | undefined,
+): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  // Run on the input as written and with defaults applied: "set" means "not the default".
+  const planRole = typeof deployment.planRoleName === 'string' ? deployment.planRoleName : DEFAULT_PLAN_ROLE_NAME;
+  const planSet = planRole !== DEFAULT_PLAN_ROLE_NAME;
+  const clash = created.find(([name]) => sameRoleName(planRole, name));
+  if (clash) {
+    problems.push({ path: ['deployment', 'planRoleName'], message: `is the name of ${clash[1]} (IAM role names are unique per account, regardless of case): choose another name` });
+  }
+  if (sameRoleName(planRole, deploymentRole)) {
+    problems.push(
+      planSet
+        ? { path: ['deployment', 'planRoleName'], message: 'is the deployment role (deployment.roleName): the plan role must be a separate, read-only role' }
+        : { path: ['deployment', 'roleName'], message: `is the name of the plan role (deployment.planRoleName, default "${DEFAULT_PLAN_ROLE_NAME}"): choose another name` },
+    );
+  }
+  const memberRole = typeof copy?.memberRoleName === 'string' ? copy.memberRoleName : DEFAULT_MEMBER_ROLE_NAME;
+  const memberSet = memberRole !== DEFAULT_MEMBER_ROLE_NAME;
+  if (copy && sameRoleName(planRole, memberRole)) {
+    problems.push(
+      planSet
+        ? { path: ['deployment', 'planRoleName'], message: `is the member copy role (snapshotCopy.memberRoleName${memberSet ? '' : `, default "${DEFAULT_MEMBER_ROLE_NAME}"`}), which the stacks create: choose another name` }
+        : { path: ['snapshotCopy', 'memberRoleName'], message: `is the name of the plan role (deployment.planRoleName, default "${DEFAULT_PLAN_ROLE_NAME}"): choose another name` },
+    );
+  }
+  const seen = new Map<unknown, number>();
+  (Array.isArray(deployment.planPrincipalArns) ? deployment.planPrincipalArns : []).forEach((arn, i) => {
+    const first = seen.get(arn);
+    if (first === undefined) seen.set(arn, i);
+    else problems.push({ path: ['deployment', 'planPrincipalArns', i], message: `is listed twice (first at deployment.planPrincipalArns[${first}])` });
+  });
   return problems;
 }
 

@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { App, TerraformStack } from 'cdktf';
-import type { OrgConfig } from '../config/schema';
+import type { MemberConfig, OrgConfig } from '../config/schema';
+import type { ProviderRole } from './base-stack';
 import { CentralStack, HandlerBundleMissingError } from './central-stack';
 import type { HandlerBundle } from './central/snapshot-copy';
 import { centralBusPolicy } from './central/event-bus';
@@ -13,6 +14,14 @@ export interface BuildAppProps {
   readonly outdir?: string;
   /** The built snapshot-copy handler; required when `config.snapshotCopy` is set. */
   readonly snapshotCopyBundle?: HandlerBundle;
+  /** The role every stack's provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
+  /**
+   * The members whose stacks this app builds (the fast synth stamps the others out of a
+   * template, see stamped-synth.ts).
+   * @default config.members
+   */
+  readonly members?: readonly MemberConfig[];
 }
 
 export interface Shard {
@@ -48,17 +57,9 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
   try {
     const central =
       shard.index === 0
-        ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle })
+        ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle, providerRole: props.providerRole })
         : new TerraformStack(app, CENTRAL_STACK_ID);
-    const members = props.config.members
-      .filter((_, i) => i % shard.count === shard.index)
-      .map((member) => {
-        const stack = new MemberStack(app, { config: props.config, member });
-        // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
-        // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
-        stack.addDependency(central);
-        return stack;
-      });
+    const members = (props.members ?? props.config.members).filter((_, i) => i % shard.count === shard.index).flatMap((member) => addMemberStacks(app, props, member, central));
     return { app, central, members };
   } catch (err) {
     // A construct refused the config (a policy over its size limit, say): `new App()` has just
@@ -68,6 +69,19 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
     if (entries.every((e) => e.isDirectory())) rmSync(app.outdir, { recursive: true });
     throw err;
   }
+}
+
+/**
+ * The stacks of one member account (today one, `member-<accountId>`), each depending on `central`.
+ * The one place they are created: the construct-by-construct synth and the fast synth's templates
+ * (stamped-synth.ts) both call it, so a stack added here is in both.
+ */
+export function addMemberStacks(app: App, props: Pick<BuildAppProps, 'config' | 'providerRole'>, member: MemberConfig, central: TerraformStack): MemberStack[] {
+  const stack = new MemberStack(app, { config: props.config, member, providerRole: props.providerRole });
+  // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
+  // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
+  stack.addDependency(central);
+  return [stack];
 }
 
 /**

@@ -4,6 +4,15 @@ import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { GuardrailAspect } from './guardrails';
 import { PREFIX, roleArn, STACK_TAG_KEY } from './names';
+import { PlanRole, planRolePoliciesFor } from './plan-role';
+
+/**
+ * Which role the providers assume: `deploy` (`deployment.roleName`, to apply) or `plan`
+ * (`deployment.planRoleName`, read-only: a synth for `terraform plan` in pull requests). `main.ts`
+ * takes it from `EBS_EVENT_HUB_ROLE`; the synth stamp records it so a rollout refuses a plan synth.
+ */
+export type ProviderRole = 'deploy' | 'plan';
+export const PROVIDER_ROLES: readonly ProviderRole[] = ['deploy', 'plan'];
 
 /**
  * Terraform versions the stacks admit. At least 1.10: the S3 backend's `use_lockfile` (S3-native
@@ -39,11 +48,15 @@ export interface AccountStackProps {
   readonly region: string;
   /** Tags on every resource of this stack, besides `deployment.defaultTags`. @default {} */
   readonly tags?: Readonly<Record<string, string>>;
+  /** The role the provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /**
- * A stack deploying into one account: its own provider assuming `deployment.roleName` there,
- * default tags, and the S3 backend when `deployment.state` is set (one state key per stack).
+ * A stack deploying into one account: its own provider assuming `deployment.roleName` there (or,
+ * synthesized for planning, `deployment.planRoleName`), default tags, the S3 backend when
+ * `deployment.state` is set (one state key per stack), and the plan role when
+ * `deployment.planPrincipalArns` is set.
  */
 export abstract class AccountStack extends TerraformStack {
   readonly accountId: string;
@@ -55,12 +68,22 @@ export abstract class AccountStack extends TerraformStack {
     Aspects.of(this).add(new GuardrailAspect());
     const { deployment } = props.config;
 
+    const plan = props.providerRole === 'plan';
     new AwsProvider(this, 'aws', {
       region: props.region,
       allowedAccountIds: [props.accountId],
-      assumeRole: [{ roleArn: roleArn(props.accountId, deployment.roleName), sessionName: `${PREFIX}-${id}`.slice(0, 64) }],
+      assumeRole: [
+        {
+          roleArn: roleArn(props.accountId, plan ? deployment.planRoleName : deployment.roleName),
+          sessionName: `${PREFIX}-${plan ? 'plan-' : ''}${id}`.slice(0, 64),
+        },
+      ],
       defaultTags: [{ tags: { ...deployment.defaultTags, ...props.tags, [STACK_TAG_KEY]: id } }],
     });
+    const planPolicies = planRolePoliciesFor(props.config, id, props.accountId);
+    if (deployment.planPrincipalArns && Object.keys(planPolicies).length > 0) {
+      new PlanRole(this, 'plan-role', { roleName: deployment.planRoleName, principalArns: deployment.planPrincipalArns, policies: planPolicies });
+    }
 
     if (deployment.state) {
       new S3Backend(this, {

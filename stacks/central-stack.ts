@@ -3,16 +3,16 @@ import { CloudwatchEventArchive } from '@cdktf/provider-aws/lib/cloudwatch-event
 import type { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { centralIntakePattern } from './event-patterns';
-import { AccountStack } from './base-stack';
+import { AccountStack, type ProviderRole } from './base-stack';
 import { EventDeadLetterQueue } from './dead-letter-queue';
 import { Alerts, ALARM_NAME_PREFIX, ALERT_TOPIC_NAME, alertRuleArns } from './central/alerts';
 import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
-import { AlertAlarm, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
+import { AlertAlarm, DLQ_MESSAGE_EXPIRING_SECONDS, oldestMessageOlderThan, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
-import { copyPermissionsFor, sweepTargetsOf } from './snapshot-copy-permissions';
+import { configuredSourceRegions, copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
 
 export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -25,6 +25,8 @@ export interface CentralStackProps {
    * @default - none: no copy function (allowed only without `snapshotCopy`)
    */
   readonly snapshotCopyBundle?: HandlerBundle;
+  /** The role the provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /** `snapshotCopy` is configured but no handler bundle was given. */
@@ -46,7 +48,7 @@ export class CentralStack extends AccountStack {
   constructor(scope: Construct, props: CentralStackProps) {
     const { config } = props;
     const { accountId, region, busName } = config.central;
-    super(scope, CENTRAL_STACK_ID, { config, accountId, region });
+    super(scope, CENTRAL_STACK_ID, { config, accountId, region, providerRole: props.providerRole });
     const copy = config.snapshotCopy;
     if (copy && !props.snapshotCopyBundle) {
       throw new HandlerBundleMissingError('snapshotCopyBundle: not given, but config.snapshotCopy is set; build the handler (npm run build) and pass its bundle');
@@ -123,6 +125,14 @@ export class CentralStack extends AccountStack {
       topicArn: this.alerts.topic.arn,
       notifyOnOk: true,
     });
+    // The count alarm tells once; a dead letter nobody redrives is deleted 14 days after it arrived.
+    new AlertAlarm(this, 'target-dlq-expiring-alarm', {
+      alarmName: `${ALARM_NAME_PREFIX}central-target-dlq-messages-expiring`,
+      description: 'An undelivered event has waited 7 days in the central target DLQ; SQS deletes it after 14: redrive it now',
+      region,
+      metric: oldestMessageOlderThan(this.deadLetterQueue.queue.name, DLQ_MESSAGE_EXPIRING_SECONDS),
+      topicArn: this.alerts.topic.arn,
+    });
 
     if (copy && props.snapshotCopyBundle) {
       const self = config.members.find((m) => m.accountId === accountId);
@@ -135,6 +145,7 @@ export class CentralStack extends AccountStack {
         bundle: props.snapshotCopyBundle,
         destinationRegion: copy.destinationRegion,
         regionMap: copy.regionMap,
+        sourceRegions: configuredSourceRegions(config),
         kmsKeyId: copy.kmsKeyId,
         copyTag: copy.copyTag,
         memberRoleName: copy.memberRoleName,

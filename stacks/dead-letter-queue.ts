@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { queueArn } from './names';
-import { policyDocument, renderPolicy, type PolicyDocument } from './policy';
-import { assertPolicyFits } from './policy-limits';
+import { policyDocument, renderPolicy, type PolicyDocument } from './policy/policy';
+import { assertPolicyFits } from './policy/policy-limits';
 
 /** 14 days, SQS's maximum: the longest window to inspect and redrive what failed. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;

@@ -72,6 +72,21 @@ export function forwardingPattern(): EventPattern {
 }
 
 /**
+ * Member accounts, in a copy destination region the member does not list (`members[].regions`):
+ * forwarded only so that a copy failing there reaches the central alert rule. EC2 checks a copy's
+ * key after `CopySnapshot` returned, and the failure is a `copySnapshot` event with `result: failed`
+ * in the destination region (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-cloud-watch-events.html).
+ * So: `EBS Snapshot Notification` with `detail.event` `copySnapshot` (any result), and the state
+ * changes of that region's forward-DLQ alarm. Never `createSnapshot`/`createSnapshots`: a snapshot
+ * made in a region the member does not list is not copied (the member role has no rights there).
+ */
+export function copyResultForwardingPattern(): EventPattern {
+  return {
+    $or: [{ source: [EC2_SOURCE], 'detail-type': [DetailType.SNAPSHOT], detail: { event: ['copySnapshot'] } }, memberAlarmPattern()],
+  };
+}
+
+/**
  * Central bus: every forwarded EC2/EBS/AMI event (archive and audit log). Scoped to the forwarded
  * types rather than "everything on the bus", so an archive replay only ever replays what members
  * forward; member alarm state changes go to the alert topic, not the archive.

@@ -1,14 +1,16 @@
 import type { Construct } from 'constructs';
 import type { MemberConfig, OrgConfig } from '../config/schema';
-import { AccountStack } from './base-stack';
+import { AccountStack, type ProviderRole } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
 import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
-import { copyPermissionsFor, forwardingRegions } from './snapshot-copy-permissions';
+import { copyPermissionsFor, destinationOnlyRegions } from './policy/snapshot-copy-permissions';
 
 export interface MemberStackProps {
   readonly config: OrgConfig;
   readonly member: MemberConfig;
+  /** The role the provider assumes. @default 'deploy' */
+  readonly providerRole?: ProviderRole;
 }
 
 /**
@@ -26,12 +28,15 @@ export class MemberStack extends AccountStack {
       accountId: member.accountId,
       region: member.regions[0]!,
       tags: member.name ? { [MEMBER_TAG_KEY]: member.name } : {},
+      providerRole: props.providerRole,
     });
     this.forwarding = new Forwarding(this, 'forwarding', {
       accountId: member.accountId,
-      // Also the copy destination regions: a copy that fails (EC2 checks its key after CopySnapshot
-      // returns) emits copySnapshot `failed` there, and it must reach the central alert rule.
-      regions: forwardingRegions(config.snapshotCopy, member.regions),
+      regions: member.regions,
+      // The copy destination regions it does not list, for copy results only: a copy that fails (EC2
+      // checks its key after CopySnapshot returns) emits copySnapshot `failed` there, and it must
+      // reach the central alert rule; a snapshot created there must not start a copy.
+      copyResultRegions: destinationOnlyRegions(config.snapshotCopy, member.regions),
       centralBusArn: centralBusArn(config),
     });
     const copy = config.snapshotCopy;

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgConfig } from '../config/schema';
+import type { ProviderRole } from './base-stack';
 import { CENTRAL_STACK_ID, memberStackId } from './names';
 
 /** File name inside the synth output folder. */
@@ -30,6 +31,12 @@ export interface SynthStamp {
   readonly configSha256: string;
   /** `central` first, then the member stacks in config order. */
   readonly stacks: readonly StampedStack[];
+  /**
+   * The role the providers assume (`EBS_EVENT_HUB_ROLE`): a `plan` synth assumes the read-only plan
+   * role and must never be rolled out (`cli/common/synth-role.ts`). Absent in stamps written before
+   * it existed: `deploy`.
+   */
+  readonly role: ProviderRole;
 }
 
 /** `value` with object keys sorted at every level (arrays keep their order). */
@@ -41,9 +48,10 @@ const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value)
 
 export const configSha256 = (config: OrgConfig): string => createHash('sha256').update(canonicalJson(config)).digest('hex');
 
-export function synthStamp(config: OrgConfig): SynthStamp {
+export function synthStamp(config: OrgConfig, role: ProviderRole = 'deploy'): SynthStamp {
   return {
     version: 1,
+    role,
     configSha256: configSha256(config),
     stacks: [
       { id: CENTRAL_STACK_ID, accountId: config.central.accountId, wave: CENTRAL_WAVE },
@@ -52,6 +60,6 @@ export function synthStamp(config: OrgConfig): SynthStamp {
   };
 }
 
-export function writeSynthStamp(outdir: string, config: OrgConfig): void {
-  writeFileSync(join(outdir, SYNTH_STAMP_FILE), `${JSON.stringify(synthStamp(config), null, 2)}\n`);
+export function writeSynthStamp(outdir: string, config: OrgConfig, role: ProviderRole = 'deploy'): void {
+  writeFileSync(join(outdir, SYNTH_STAMP_FILE), `${JSON.stringify(synthStamp(config, role), null, 2)}\n`);
 }

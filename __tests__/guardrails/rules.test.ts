@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DocumentedContextKeys } from '../../stacks/context-keys';
+import type { DocumentedContextKeys } from '../../stacks/policy/context-keys';
 import { RULES, type GuardrailRule, type SynthResource } from '../../stacks/guardrails';
 import { publicPrincipal, undocumentedConditionKey, wildcardAction, wildcardResource } from '../../stacks/guardrails/policy-rules';
 import {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diffStack } from '../../cli/review/diff';
 import { buildReport, renderJson, renderMarkdown, verdict } from '../../cli/review/render';
 import { centralBusPolicy } from '../../stacks/central/event-bus';
-import { renderPolicy } from '../../stacks/policy';
+import { renderPolicy } from '../../stacks/policy/policy';
 
 const meta = (path: string) => ({ '//': { metadata: { path, uniqueId: path } } });
 const queuePolicy = (condition: object | undefined) =>
@@ -30,7 +30,7 @@ describe('stack diff', () => {
     const d = diffStack('s', before, after);
     expect(d.status).toBe('changed');
     expect(d.added).toEqual([{ address: 'aws_sns_topic.topic', path: 's/topic' }]);
-    expect(d.removed).toEqual([{ address: 'aws_cloudwatch_log_group.old', path: 's/old' }]);
+    expect(d.removed).toEqual([{ address: 'aws_cloudwatch_log_group.old', path: 's/old', loses: 'the log group and all its logs', dataLoss: true }]);
     const rule = d.changed.find((c) => c.address === 'aws_cloudwatch_event_rule.rule')!;
     expect(rule.attributes).toEqual([{ attribute: 'event_bus_name', before: 'default', after: 'central' }]);
     expect(rule.replacedFor).toEqual(['event_bus_name']);
@@ -38,7 +38,7 @@ describe('stack diff', () => {
     expect(queue.replacedFor).toEqual([]);
     expect(queue.attributes.map((a) => a.attribute)).toEqual(['message_retention_seconds', 'policy']);
     expect(d.widenings).toEqual([{ stack: 's', address: 'aws_sqs_queue.dlq', policy: 'SQS queue policy', sid: 'Rule', reasons: ['condition dropped: ArnEquals aws:SourceArn (was arn:aws:events:eu-west-1:1:rule/r)'] }]);
-    expect(verdict(d)).toBe('WIDENS ACCESS (1 statement); DESTROYS 1; REPLACES 1; creates 1; updates 1 in place');
+    expect(verdict(d)).toBe('REPLACES 1; DESTROYS 1 (1 LOSING DATA); WIDENS ACCESS (1 statement); creates 1; updates 1 in place');
   });
 
   it('GIVEN only construct metadata changed THEN no resource change is reported', () => {
@@ -54,10 +54,10 @@ describe('stack diff', () => {
     expect(diffStack('s', before, after).otherChanges).toEqual([{ attribute: 'terraform.backend.local.path', before: 'terraform.s.tfstate', after: '/abs/terraform.s.tfstate' }]);
   });
 
-  it('GIVEN a removed stack THEN every resource is destroyed and the verdict says so', () => {
+  it('GIVEN a removed stack THEN the verdict says its resources are left behind and names the command that destroys them', () => {
     const d = diffStack('s', before, undefined);
     expect(d.status).toBe('removed');
-    expect(verdict(d)).toBe('REMOVED: destroys 3 resources');
+    expect(verdict(d)).toBe('REMOVED from the config: its 3 resources are left behind, not destroyed (`npm run rollout -- --destroy s` destroys them)');
   });
 });
 
@@ -77,7 +77,7 @@ describe('stack diff of the real bus policy', () => {
 describe('report', () => {
   it('GIVEN a suppression in the head THEN review.md and review.json list it with its reason', () => {
     const suppression = { stack: 'central', path: 'central/legacy/queue', address: 'aws_sqs_queue.legacy', ruleId: 'queue-encryption', reason: 'Partner tool cannot read SSE queues (OPS-42)' };
-    const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [], unchangedStacks: 1, stacks: [], suppressions: [suppression] }, { ref: 'main', commit: 'a'.repeat(40) }, 1);
+    const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [], unchangedStacks: ['central'], stacks: [], suppressions: [suppression] }, { ref: 'main', commit: 'a'.repeat(40) }, 1);
     expect(renderMarkdown(report)).toContain('| `central` | `aws_sqs_queue.legacy` | `queue-encryption` | Partner tool cannot read SSE queues (OPS-42) |');
     const json = JSON.parse(renderJson(report));
     expect(json.suppressions).toEqual([suppression]);
@@ -100,7 +100,7 @@ describe('report: the same change in many stacks', () => {
   });
   const accounts = ['200000000001', '200000000002', '200000000003'];
   const stacks = accounts.map((a) => diffStack(`member-${a}`, memberStack(a, { ArnEquals: { 'aws:SourceArn': `arn:aws:events:eu-west-1:${a}:rule/r` } }), memberStack(a, undefined)));
-  const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: stacks.map((s) => s.id), unchangedStacks: 0, stacks, suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 3);
+  const report = buildReport({ addedStacks: [], removedStacks: [], changedStacks: stacks.map((s) => s.id), unchangedStacks: [], stacks, suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 3);
   const md = renderMarkdown(report);
 
   it('GIVEN three member stacks whose change differs only by account THEN one section and one risk line name all three', () => {
@@ -114,7 +114,7 @@ describe('report: the same change in many stacks', () => {
 
   it('GIVEN stacks whose changes differ beyond their account THEN each has its own section; review.json stays per stack', () => {
     const other = diffStack('member-200000000004', memberStack('200000000004', { ArnEquals: { 'aws:SourceArn': 'x' } }), memberStack('200000000004', { ArnEquals: { 'aws:SourceArn': 'y' } }));
-    const mixed = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [...stacks.map((s) => s.id), other.id], unchangedStacks: 0, stacks: [...stacks, other], suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 4);
+    const mixed = buildReport({ addedStacks: [], removedStacks: [], changedStacks: [...stacks.map((s) => s.id), other.id], unchangedStacks: [], stacks: [...stacks, other], suppressions: [] }, { ref: 'main', commit: 'b'.repeat(40) }, 4);
     expect(renderMarkdown(mixed).match(/^### /gm)).toHaveLength(2);
     expect(Object.keys(JSON.parse(renderJson(mixed)).stacks)).toHaveLength(4);
   });

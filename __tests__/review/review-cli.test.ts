@@ -51,11 +51,11 @@ describe('npm run review -- --base', () => {
     expect(json.addedStacks).toEqual([`member-${NEW_ACCOUNT}`]);
     expect(json.removedStacks).toEqual([]);
     expect(json.changedStacks).toEqual([]);
-    expect(json.unchangedStacks).toBe(3);
-    expect(json.risk).toEqual({ widenings: [], deletions: [], replacements: [] });
+    expect(json.unchangedStacks).toEqual(['central', 'member-222222222222', 'member-333333333333']);
+    expect(json).toMatchObject({ widenings: [], deletions: [], replacements: [], possibleReplacements: [], leftBehind: [] });
     expect(json.stacks[`member-${NEW_ACCOUNT}`].status).toBe('added');
     expect(run.stdout).toContain('1 added, 0 removed, 0 changed, 3 unchanged');
-    expect(run.stdout).toContain('No widening, no deletion, no replacement.');
+    expect(run.stdout).toContain('No replacement, no removed stack, no deletion, no widening.');
     // The base's temporary worktree is gone.
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
   });
@@ -71,8 +71,8 @@ describe('npm run review -- --base', () => {
       expect(run.status, run.stderr).toBe(0);
       const json = reviewJson('out/widening');
       expect(json.changedStacks).toEqual(['central', 'member-222222222222', 'member-333333333333', `member-${NEW_ACCOUNT}`]);
-      expect(json.risk.widenings.length).toBe(5); // central's target DLQ, one DLQ per member region
-      expect(json.risk.widenings[0]).toMatchObject({ stack: 'central', policy: 'SQS queue policy', sid: 'EventBridgeRulesSendFailedEvents', reasons: [expect.stringMatching(/^condition dropped: ArnEquals aws:SourceArn/)] });
+      expect(json.widenings.length).toBe(5); // central's target DLQ, one DLQ per member region
+      expect(json.widenings[0]).toMatchObject({ stack: 'central', policy: 'SQS queue policy', sid: 'EventBridgeRulesSendFailedEvents', reasons: [expect.stringMatching(/^condition dropped: ArnEquals aws:SourceArn/)] });
       expect(json.stacks.central.counts.widenings).toBe(1);
       expect(json.stacks.central.verdict).toMatch(/^WIDENS ACCESS \(1 statement\); updates 1 in place/);
       expect(run.stdout).toMatch(/## Risk summary\n\n- \*\*5 widenings\*\*/);

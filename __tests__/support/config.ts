@@ -1,4 +1,5 @@
-import { parseOrgConfig } from '../../config/load';
+import { expect } from 'vitest';
+import { ConfigError, parseOrgConfig } from '../../config/load';
 import type { OrgConfig, OrgConfigInput } from '../../config/schema';
 
 export const CENTRAL_ACCOUNT = '111111111111';
@@ -17,6 +18,17 @@ export function rawConfig(overrides: Partial<OrgConfigInput> = {}): OrgConfigInp
     ],
     ...overrides,
   };
+}
+
+/** The problems reported for `raw`, or a failure if it was accepted. */
+export function problemsOf(raw: unknown): readonly string[] {
+  try {
+    parseOrgConfig(raw, 'test.json');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected the config to be rejected');
 }
 
 /** The same, validated (defaults applied) as the stacks receive it. */

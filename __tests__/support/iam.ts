@@ -10,7 +10,7 @@
  * - cross account: both the caller's identity policy and the resource policy must allow.
  *
  * Stricter than the library on purpose (a typo must not turn into a silent pass):
- * - every request's context is checked against `DOCUMENTED_CONTEXT_KEYS` (stacks/context-keys.ts):
+ * - every request's context is checked against `DOCUMENTED_CONTEXT_KEYS` (stacks/policy/context-keys.ts):
  *   a key AWS does not document as sent by that caller for that API throws, so no test can
  *   pass a policy by handing the simulator a key AWS never sends;
  * - a request the library rejects (invalid policy, unknown action, ARN of the wrong resource
@@ -37,8 +37,8 @@ import {
   type StatementExplain,
 } from '@cloud-copilot/iam-simulate';
 import { expect } from 'vitest';
-import { documentedContext, type Caller } from '../../stacks/context-keys';
-import type { PolicyDocument } from '../../stacks/policy';
+import { documentedContext, type Caller } from '../../stacks/policy/context-keys';
+import type { PolicyDocument } from '../../stacks/policy/policy';
 
 export type Decision = EvaluationResult;
 
@@ -46,7 +46,7 @@ export interface SimulationRequest {
   /** An IAM ARN (`arn:aws:iam::…:role/…`) or a service principal (`events.amazonaws.com`). */
   readonly principal: string;
   /**
-   * Who makes the request, as `stacks/context-keys.ts` names callers: decides which context keys
+   * Who makes the request, as `stacks/policy/context-keys.ts` names callers: decides which context keys
    * the request may carry.
    * @default - the service principal itself, or `iam-role-session` for an IAM ARN
    */

@@ -2,7 +2,7 @@
 // before main.ts runs, as if AWS documented that EventBridge sends no aws:SourceArn with
 // sqs:SendMessage. Every DLQ policy conditions on that key, so every stack breaks a guardrail.
 require('tsx/cjs');
-const { DOCUMENTED_CONTEXT_KEYS } = require('../../stacks/context-keys.ts');
+const { DOCUMENTED_CONTEXT_KEYS } = require('../../stacks/policy/context-keys.ts');
 // Replace any row the table has for this caller and action.
 for (let i = DOCUMENTED_CONTEXT_KEYS.length - 1; i >= 0; i--) {
   const row = DOCUMENTED_CONTEXT_KEYS[i];

@@ -1,5 +1,5 @@
 import { Testing, type TerraformStack } from 'cdktf';
-import type { PolicyDocument } from '../../stacks/policy';
+import type { PolicyDocument } from '../../stacks/policy/policy';
 
 /** A synthesized stack's Terraform JSON. */
 export interface StackJson {

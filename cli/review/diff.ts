@@ -1,19 +1,28 @@
 /**
  * What changes between two syntheses: stacks added, removed and changed; per changed stack,
- * resources added, removed and changed (by Terraform address, with the changed attributes, the
- * ones that force replacement named), and every policy change as statements.
+ * resources added, removed and changed (by Terraform address, with the changed attributes and
+ * the ones that force replacement, directly or through a reference to a value that changes),
+ * and every policy change as statements.
  */
 import { readFileSync } from 'node:fs';
 import { checkStackJson, resourcesOf, type StackJson, type Suppression, type SynthResource } from '../../stacks/guardrails';
-import { parsePolicy, POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
-import { forcesReplacement } from './force-new';
+import { parsePolicy } from '../../stacks/policy/found-policy';
+import { POLICY_LOCATIONS } from '../../stacks/guardrails/policy-documents';
+import { describeReason, DESTROY_CONSEQUENCES, knownType, leafChanges, META_ARGUMENTS, referencesIn, replacementReasons, type LeafChange } from './force-new';
+import { diffJson, diffStateMachine, parseJsonDocument, STATE_MACHINE_DEFINITIONS, type JsonChange, type StateMachineDiff } from './json-diff';
 import { readStack, type SynthOutput } from './load';
-import { diffStatements, type StatementChange } from './policy-diff';
+import { diffPolicies, type StatementChange } from './policy-diff';
 
 export interface AttributeChange {
   readonly attribute: string;
   readonly before: string;
   readonly after: string;
+  /** The literal is unchanged, but it refers to a value that changes (Terraform plans the new one). */
+  readonly via?: string;
+  /** A JSON document held as a string: what changed inside it. */
+  readonly json?: readonly JsonChange[];
+  /** A state machine definition: the states added, removed and changed. */
+  readonly stateMachine?: StateMachineDiff;
 }
 
 export interface ResourceRef {
@@ -21,10 +30,30 @@ export interface ResourceRef {
   readonly path: string;
 }
 
+/** A destroyed resource, with what destroying it loses. */
+export interface DestroyedResource extends ResourceRef {
+  /** In words, for the types whose destruction loses something (DESTROY_CONSEQUENCES). */
+  readonly loses?: string;
+  readonly dataLoss?: boolean;
+}
+
+export interface ConditionalReplacement {
+  readonly attribute: string;
+  /** The condition, as the provider source states it. */
+  readonly condition: string;
+}
+
 export interface ResourceChange extends ResourceRef {
   readonly attributes: readonly AttributeChange[];
   /** Changed arguments the provider replaces the resource for (empty: updated in place). */
   readonly replacedFor: readonly string[];
+  /** Changed arguments that replace it only under a condition the plan decides. */
+  readonly mayBeReplacedFor: readonly ConditionalReplacement[];
+  /** What the replacement destroys, in words (replaced, or maybe replaced, resources of DESTROY_CONSEQUENCES types). */
+  readonly loses?: string;
+  readonly dataLoss?: boolean;
+  /** The type has no entry in the ForceNew table: whether it is replaced is the plan's to say. */
+  readonly unknownType?: true;
 }
 
 export interface PolicyChange {
@@ -48,7 +77,7 @@ export interface StackDiff {
   readonly id: string;
   readonly status: 'added' | 'removed' | 'changed';
   readonly added: readonly ResourceRef[];
-  readonly removed: readonly ResourceRef[];
+  readonly removed: readonly DestroyedResource[];
   readonly changed: readonly ResourceChange[];
   readonly policyChanges: readonly PolicyChange[];
   readonly widenings: readonly Widening[];
@@ -62,7 +91,7 @@ export interface OutputDiff {
   readonly addedStacks: readonly string[];
   readonly removedStacks: readonly string[];
   readonly changedStacks: readonly string[];
-  readonly unchangedStacks: number;
+  readonly unchangedStacks: readonly string[];
   readonly stacks: readonly StackDiff[];
   /** Suppressions in the head, every stack. */
   readonly suppressions: readonly Suppression[];
@@ -82,17 +111,25 @@ const show = (v: unknown): string => {
   return s.length > 160 ? `${s.slice(0, 157)}...` : s;
 };
 
-/** Attribute paths that differ (objects recursed into, lists and scalars compared whole). */
+const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Attribute paths that differ (objects recursed into, lists and scalars compared whole). A string
+ * holding a JSON document on both sides carries what changed inside it (`json`).
+ */
 export function changedAttributes(before: unknown, after: unknown, prefix = ''): AttributeChange[] {
-  const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
   if (isObj(before) && isObj(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     return keys.flatMap((k) => changedAttributes(before[k], after[k], prefix ? `${prefix}.${k}` : k));
   }
-  return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ attribute: prefix, before: show(before), after: show(after) }];
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const change: AttributeChange = { attribute: prefix, before: show(before), after: show(after) };
+  const b = parseJsonDocument(before);
+  const a = parseJsonDocument(after);
+  return [b && a ? { ...change, json: diffJson(b, a) } : change];
 }
 
-const counts = (resources: readonly SynthResource[]): Record<string, number> => {
+const counts = (resources: Iterable<SynthResource>): Record<string, number> => {
   const c: Record<string, number> = {};
   for (const r of resources) c[r.type] = (c[r.type] ?? 0) + 1;
   return Object.fromEntries(Object.entries(c).sort(([a], [b]) => a.localeCompare(b)));
@@ -106,20 +143,87 @@ function policyChangesOf(before: SynthResource | undefined, after: SynthResource
     const a = after ? parsePolicy(after.config[location.attribute]) : undefined;
     if (!b && !a) continue;
     if (before && after && JSON.stringify(b) === JSON.stringify(a)) continue;
-    const statements = before && !after ? diffStatements(b, []) : diffStatements(before ? b : undefined, a);
+    const statements = before && !after ? diffPolicies(b, []) : diffPolicies(before ? b : undefined, a);
     if (statements.length) out.push({ address: (after ?? before)!.address, label: location.label, attribute: location.attribute, newPolicy: !before, statements });
   }
   return out;
 }
+
+/** The region of each provider configuration of a stack: `aws` (default) and `aws.<alias>`. */
+function providerRegions(stack: Record<string, unknown> | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const aws = (stack?.provider as { aws?: Array<{ alias?: string; region?: string }> } | undefined)?.aws ?? [];
+  for (const p of aws) if (typeof p.region === 'string') out.set(p.alias ? `aws.${p.alias}` : 'aws', p.region);
+  return out;
+}
+
+interface PlannedChange {
+  readonly leaves: readonly LeafChange[];
+  readonly certain: readonly string[];
+  readonly conditional: readonly ConditionalReplacement[];
+}
+
+/**
+ * What Terraform plans for every resource present on both sides: its changed leaves (literal, or
+ * through a reference to a value that changes) and why it is replaced. Iterated to a fixed point:
+ * a replaced resource changes every computed attribute others refer to, which may replace them.
+ */
+function planChanges(b: ReadonlyMap<string, SynthResource>, a: ReadonlyMap<string, SynthResource>, regions: ReadonlyMap<string, string>): Map<string, PlannedChange> {
+  const planned = new Map<string, PlannedChange>();
+  const replaced = new Set<string>();
+  /** Why `address.attribute` has another value after this change, if it does. */
+  const changedValue = (address: string, attribute: string): string | undefined => {
+    const after = a.get(address);
+    if (!after || !b.has(address)) return undefined; // a new or removed address: its references differ literally
+    if (attribute in after.config) {
+      return planned.get(address)?.leaves.some((l) => l.path === attribute || l.path.startsWith(`${attribute}.`)) ? `${address}.${attribute} changes` : undefined;
+    }
+    return replaced.has(address) ? `${address} is replaced: new ${attribute}` : undefined;
+  };
+  const changedRef = (value: string) => {
+    for (const ref of referencesIn(value)) {
+      const why = changedValue(ref.address, ref.attribute);
+      if (why) return why;
+    }
+    return undefined;
+  };
+  for (let pass = 0, stable = false; !stable; pass++) {
+    if (pass > a.size + 1) throw new Error('review: replacement propagation did not settle');
+    stable = true;
+    for (const [address, r] of a) {
+      const old = b.get(address);
+      if (!old) continue;
+      const leaves = leafChanges(withoutMeta(old.config), withoutMeta(r.config), '', changedRef);
+      const prior = planned.get(address);
+      if (prior && prior.leaves.length === leaves.length) continue;
+      stable = false;
+      const provider = typeof r.config.provider === 'string' ? r.config.provider : 'aws';
+      const reasons = replacementReasons(r.type, leaves, { providerRegion: regions.get(provider) });
+      planned.set(address, {
+        leaves,
+        certain: reasons.certain.map(describeReason),
+        conditional: reasons.conditional.map((c) => ({ attribute: describeReason(c), condition: c.condition! })),
+      });
+      if (reasons.certain.length) replaced.add(address);
+    }
+  }
+  return planned;
+}
+
+const destroyed = (r: SynthResource): DestroyedResource => {
+  const c = DESTROY_CONSEQUENCES[r.type];
+  return { address: r.address, path: r.path, ...(c ? { loses: c.words, dataLoss: c.dataLoss } : {}) };
+};
 
 /** Diff of one stack; `before` or `after` undefined for an added or removed stack. */
 export function diffStack(id: string, before: StackJson & Record<string, unknown> | undefined, after: StackJson & Record<string, unknown> | undefined): StackDiff {
   const b = new Map((before ? resourcesOf(before) : []).map((r) => [r.address, r]));
   const a = new Map((after ? resourcesOf(after) : []).map((r) => [r.address, r]));
   const added: ResourceRef[] = [];
-  const removed: ResourceRef[] = [];
+  const removed: DestroyedResource[] = [];
   const changed: ResourceChange[] = [];
   const policyChanges: PolicyChange[] = [];
+  const planned = before && after ? planChanges(b, a, providerRegions(after)) : new Map<string, PlannedChange>();
   for (const [address, r] of a) {
     const old = b.get(address);
     if (!old) {
@@ -127,23 +231,35 @@ export function diffStack(id: string, before: StackJson & Record<string, unknown
       policyChanges.push(...policyChangesOf(undefined, r));
       continue;
     }
+    const plan = planned.get(address)!;
     const policyAttributes = POLICY_LOCATIONS.filter((l) => l.type === r.type).map((l) => l.attribute);
-    const attributes = changedAttributes(withoutMeta(old.config), withoutMeta(r.config));
+    const literal = changedAttributes(withoutMeta(old.config), withoutMeta(r.config)).map((c) => {
+      if (policyAttributes.includes(c.attribute)) return { attribute: c.attribute, before: POLICY_PLACEHOLDER, after: POLICY_PLACEHOLDER };
+      if (STATE_MACHINE_DEFINITIONS.has(`${r.type}.${c.attribute}`) && c.json) {
+        const { json: _json, ...rest } = c;
+        return { ...rest, stateMachine: diffStateMachine(JSON.parse(String(old.config[c.attribute])), JSON.parse(String(r.config[c.attribute]))) };
+      }
+      return c;
+    });
+    const throughReferences = plan.leaves.filter((l) => l.via).map((l) => ({ attribute: l.path, before: show(l.before), after: show(l.after), via: l.via }));
     const suppressionChanges = changedAttributes((old.config['//'] as { guardrails?: unknown })?.guardrails, (r.config['//'] as { guardrails?: unknown })?.guardrails, '//guardrails');
-    if (attributes.length === 0 && suppressionChanges.length === 0) continue;
-    const policies = policyChangesOf(old, r);
-    policyChanges.push(...policies);
+    if (literal.length === 0 && throughReferences.length === 0 && suppressionChanges.length === 0) continue;
+    policyChanges.push(...policyChangesOf(old, r));
+    const consequence = plan.certain.length || plan.conditional.length ? DESTROY_CONSEQUENCES[r.type] : undefined;
+    const onlyMeta = [...literal, ...throughReferences].every((c) => META_ARGUMENTS.includes(c.attribute.split('.')[0]!));
     changed.push({
       address,
       path: r.path,
-      // A policy attribute is shown as its statement diff, not as two JSON strings.
-      attributes: [...attributes.map((c) => (policyAttributes.includes(c.attribute) ? { ...c, before: POLICY_PLACEHOLDER, after: POLICY_PLACEHOLDER } : c)), ...suppressionChanges],
-      replacedFor: forcesReplacement(r.type, attributes.map((c) => c.attribute)),
+      attributes: [...literal, ...throughReferences, ...suppressionChanges],
+      replacedFor: plan.certain,
+      mayBeReplacedFor: plan.conditional,
+      ...(consequence ? { loses: consequence.words, dataLoss: consequence.dataLoss } : {}),
+      ...(!knownType(r.type) && !onlyMeta ? { unknownType: true as const } : {}),
     });
   }
   for (const [address, r] of b) {
     if (a.has(address)) continue;
-    removed.push({ address, path: r.path });
+    removed.push(destroyed(r));
     if (after) policyChanges.push(...policyChangesOf(r, undefined));
   }
   const blocks = (tf: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(tf ?? {}).filter(([k]) => k !== 'resource' && k !== '//'));
@@ -159,7 +275,7 @@ export function diffStack(id: string, before: StackJson & Record<string, unknown
     policyChanges: after ? policyChanges : [],
     widenings,
     otherChanges,
-    resourceTypes: counts([...(after ? a : b).values()]),
+    resourceTypes: counts((after ? a : b).values()),
   };
 }
 
@@ -169,12 +285,13 @@ export function diffOutputs(base: SynthOutput, head: SynthOutput): OutputDiff {
   const removedStacks = [...base.hashes.keys()].filter((id) => !head.hashes.has(id));
   const common = [...head.hashes.keys()].filter((id) => base.hashes.has(id));
   const changedStacks = common.filter((id) => base.hashes.get(id) !== head.hashes.get(id));
+  const unchangedStacks = common.filter((id) => base.hashes.get(id) === head.hashes.get(id));
   const stacks = [
     ...addedStacks.map((id) => diffStack(id, undefined, readStack(head, id))),
     ...removedStacks.map((id) => diffStack(id, readStack(base, id), undefined)),
     ...changedStacks.map((id) => diffStack(id, readStack(base, id), readStack(head, id))),
   ];
-  return { addedStacks, removedStacks, changedStacks, unchangedStacks: common.length - changedStacks.length, stacks, suppressions: suppressionsOf(head) };
+  return { addedStacks, removedStacks, changedStacks, unchangedStacks, stacks, suppressions: suppressionsOf(head) };
 }
 
 /** Suppressions recorded in the head's stacks (only files that mention one are parsed). */

@@ -46,7 +46,7 @@ export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<R
       const resourceTypes = Object.fromEntries(Object.entries(types).sort(([a], [b]) => a.localeCompare(b)));
       stacks[id] = { status: 'current', verdict: '', counts: { added: 0, removed: 0, changed: 0, replaced: 0, widenings: 0, policyStatementsChanged: 0 }, widenings: [], resourceTypes };
     }
-    report = { base: null, stackCount: head.files.size, addedStacks: [], removedStacks: [], changedStacks: [], unchangedStacks: head.files.size, stacks, risk: { widenings: [], deletions: [], replacements: [] }, suppressions: suppressionsOf(head) };
+    report = { base: null, stackCount: head.files.size, addedStacks: [], removedStacks: [], changedStacks: [], unchangedStacks: [], stacks, replacements: [], possibleReplacements: [], leftBehind: [], deletions: [], widenings: [], suppressions: suppressionsOf(head) };
   } else {
     const root = repoRoot(cwd);
     assertComparable(root);
@@ -80,7 +80,7 @@ export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<R
       report = buildReport(diff, { ref: args.base, commit }, head.files.size);
       log(`compared: ${diff.changedStacks.length} changed, ${diff.addedStacks.length} added, ${diff.removedStacks.length} removed`);
     } finally {
-      base.remove();
+      await base.remove();
     }
   }
   const markdown = renderMarkdown(report);

@@ -15,6 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
 import { CENTRAL_STACK_ID, memberStackId } from '../../stacks/names';
 import { EXIT_INTERRUPTED, UsageError } from '../common/errors';
+import { assertSynthForDeploy } from '../common/synth-role';
 import { DEFAULT_RUN_OPTIONS, type RunOptions } from './args';
 import { appliedDir, forgetAppliedCopy, readAppliedRecord } from './applied';
 import { formatCounts, type Changes } from './plan-summary';
@@ -101,6 +102,8 @@ export async function runDestroy(o: DestroyOptions): Promise<number> {
     }
     return 0;
   }
+  // A synthesized folder made for planning (EBS_EVENT_HUB_ROLE=plan) cannot destroy either.
+  if (sources.some((s) => !s.from.startsWith('the copy kept'))) assertSynthForDeploy(o.outdir);
   checkTerraform(o.env);
   const release = acquireLock(o.outdir);
   try {

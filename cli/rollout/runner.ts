@@ -20,6 +20,7 @@ import { CENTRAL_STACK_ID } from '../../stacks/names';
 import { CENTRAL_WAVE } from '../../stacks/synth-stamp';
 import { EXIT_INTERRUPTED, UsageError } from '../common/errors';
 import type { SynthOutput, SynthStack } from '../common/synth-output';
+import { assertSynthForDeploy } from '../common/synth-role';
 import { selectWaves, wavePlan } from '../common/wave-plan';
 import { DEFAULT_RUN_OPTIONS, type RunOptions } from './args';
 import { appliedDir, keepAppliedCopy, readAppliedRecord } from './applied';
@@ -269,7 +270,10 @@ function dryRun(o: RolloutOptions, p: Prepared): number {
 export async function runRollout(options: RolloutOptions): Promise<RolloutResult> {
   const prepared = prepare(options);
   if (options.dryRun) return { exitCode: dryRun(options, prepared) };
-  // Before anything is created or started: a missing or too old terraform is one line, exit 2.
+  // Before anything is created or started, each one line and exit 2: a synth for planning
+  // (EBS_EVENT_HUB_ROLE=plan: its providers assume the read-only role) applies nothing, so only a
+  // --plan run may use it; a missing or too old terraform.
+  if (prepared.kind !== 'plan') assertSynthForDeploy(options.output.outdir);
   checkTerraform(options.env);
   const release = acquireLock(options.output.outdir);
   try {

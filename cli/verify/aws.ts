@@ -9,6 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { roleArn } from '../../stacks/names';
+import { checkCredentials, isCallerCredentialsError, noCredentialsError } from '../common/credentials';
 
 export interface RegionClients {
   readonly events: EventBridgeClient;
@@ -21,8 +22,13 @@ export interface RegionClients {
 export type AccountClients = (region: string) => RegionClients;
 
 export interface ClientProvider {
-  /** Throws `AssumeRoleError` when the deployment role cannot be assumed. */
+  /**
+   * Throws `AssumeRoleError` when the deployment role cannot be assumed in that account, and
+   * `NoCredentialsError` when the caller's own credentials are missing, expired or invalid.
+   */
   forAccount(accountId: string): Promise<AccountClients>;
+  /** Throws `NoCredentialsError` when the caller has no usable credentials (once, before any account). */
+  checkCredentials?(): Promise<void>;
 }
 
 export class AssumeRoleError extends Error {
@@ -34,17 +40,24 @@ export type ClientOverrides = Partial<Record<keyof RegionClients, Record<string,
 
 export const RETRY = { retryMode: 'standard', maxAttempts: 3 } as const;
 
-/** Assumes `arn:aws:iam::<account>:role/<roleName>` with the caller's credentials, once per account. */
-export function assumeRoleClients(options: { roleName: string; stsRegion: string; overrides?: ClientOverrides; sts?: STSClient }): ClientProvider {
+/**
+ * Assumes `arn:aws:iam::<account>:role/<roleName>` with the caller's credentials, once per account.
+ * `sessionName` (default `ebs-event-hub-verify`) names the session in the account's CloudTrail.
+ */
+export function assumeRoleClients(options: { roleName: string; stsRegion: string; overrides?: ClientOverrides; sts?: STSClient; sessionName?: string }): ClientProvider {
   const sts = options.sts ?? new STSClient({ region: options.stsRegion, ...RETRY });
   return {
+    async checkCredentials() {
+      await checkCredentials(sts);
+    },
     async forAccount(accountId) {
       const arn = roleArn(accountId, options.roleName);
       let creds;
       try {
-        const out = await sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'ebs-event-hub-verify', DurationSeconds: 3600 }));
+        const out = await sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: options.sessionName ?? 'ebs-event-hub-verify', DurationSeconds: 3600 }));
         creds = out.Credentials;
       } catch (err) {
+        if (isCallerCredentialsError(err)) throw noCredentialsError(err);
         throw new AssumeRoleError(`cannot assume ${arn}: ${(err as Error).name}: ${(err as Error).message}`);
       }
       if (!creds?.AccessKeyId || !creds.SecretAccessKey) throw new AssumeRoleError(`cannot assume ${arn}: STS returned no credentials`);

@@ -1,23 +1,25 @@
 /**
  * `npm run verify`: reads, through the SDK, that a deployed wave forwards events. One result per
  * account and region; a check that cannot run (throttled after the SDK's retries, access denied,
- * a role that cannot be assumed) is a problem of that account/region, never a crash.
+ * a role that cannot be assumed) is a problem of that account/region, never a crash. Missing,
+ * expired or invalid caller credentials are not: `verify` throws `NoCredentialsError` once.
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type Target } from '@aws-sdk/client-eventbridge';
-import { ListExecutionsCommand, type ExecutionStatus } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { OrgConfig } from '../../config/schema';
-import { EXECUTION_TIMEOUT_SECONDS } from '../../stacks/central/copy-workflow';
 import { ALERT_PATTERNS } from '../../stacks/event-patterns';
-import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, PREFIX, queueArn, roleArn } from '../../stacks/names';
+import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, COPY_STATE_MACHINE_NAME, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../../stacks/names';
+import { forwardingRegions } from '../../stacks/policy/snapshot-copy-permissions';
+import { describeAwsFailure } from '../common/aws-failure';
+import { copyWorkflowArn, failedExecutionsSince } from '../common/copy-executions';
+import { NoCredentialsError } from '../common/credentials';
+import { mapLimit } from '../common/map-limit';
 import type { AccountClients, ClientProvider, RegionClients } from './aws';
 import { busPolicyProblems, forwardRuleProblems, metricProblems, queueProblems } from './checks';
 
 /** The snapshot-copy workflow (Step Functions state machine) in the central account and region. */
-export const COPY_WORKFLOW_NAME = `${PREFIX}-snapshot-copy`;
-/** Execution statuses that mean a copy did not complete. */
-export const FAILED_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+export const COPY_WORKFLOW_NAME = COPY_STATE_MACHINE_NAME;
 
 export interface VerifyScope {
   /** Member accounts to check (all their regions). */
@@ -52,15 +54,8 @@ export interface VerifyReport {
   readonly results: readonly VerifyResult[];
 }
 
-const THROTTLING = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/;
-
 /** A check that could not run, as a problem line: what, the error, and the attempts when throttled. */
-export function describeFailure(what: string, err: unknown): string {
-  const e = err as Error & { $metadata?: { attempts?: number } };
-  const attempts = e.$metadata?.attempts;
-  if (THROTTLING.test(e.name ?? '')) return `${what}: throttled (${e.name}) after ${attempts ?? 'the SDK\'s'} attempts; run verify again later`;
-  return `${what}: ${e.name ?? 'Error'}: ${e.message}`;
-}
+export const describeFailure = (what: string, err: unknown): string => describeAwsFailure(what, err, 'run verify again later');
 
 async function attempt(problems: string[], what: string, check: () => Promise<string[]>): Promise<void> {
   try {
@@ -158,7 +153,7 @@ async function checkMember(config: OrgConfig, accountId: string, region: string,
 }
 
 async function checkCentral(config: OrgConfig, clients: RegionClients, since: Date, now: Date): Promise<string[]> {
-  const { busName, region, accountId } = config.central;
+  const { busName } = config.central;
   const problems: string[] = [];
   await attempt(problems, `bus ${busName}`, async () => {
     try {
@@ -174,67 +169,45 @@ async function checkCentral(config: OrgConfig, clients: RegionClients, since: Da
     metricProblems(await metricSums(clients, rules.flatMap((r) => ruleMetrics(r, busName)), since, now)),
   );
   if (config.snapshotCopy) {
-    const arn = `arn:aws:states:${region}:${accountId}:stateMachine:${COPY_WORKFLOW_NAME}`;
+    const arn = copyWorkflowArn(config);
     await attempt(problems, `copy workflow ${COPY_WORKFLOW_NAME}`, async () => {
-      const found: string[] = [];
-      for (const statusFilter of FAILED_EXECUTION_STATUSES) {
-        let nextToken: string | undefined;
-        let count = 0;
-        // ListExecutions lists the most recent first ("Results are sorted by time, with the most recent
-        // execution first": https://docs.aws.amazon.com/step-functions/latest/apireference/API_ListExecutions.html).
-        // An execution that started before `since` can still have failed after it (a copy waits up to
-        // days), so count by stop time, and stop paging only once an execution started more than the
-        // workflow's timeout before `since`: it and every older one had stopped by then.
-        const horizon = since.getTime() - EXECUTION_TIMEOUT_SECONDS * 1000;
-        page: do {
-          let out;
-          try {
-            out = await clients.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter, nextToken, maxResults: 100 }));
-          } catch (err) {
-            if (isNotFound(err)) return [`copy workflow ${arn} does not exist`];
-            throw err;
-          }
-          for (const e of out.executions ?? []) {
-            if ((e.startDate ?? now).getTime() < horizon) break page;
-            if ((e.stopDate ?? now) >= since) count += 1;
-          }
-          nextToken = out.nextToken;
-        } while (nextToken);
-        if (count > 0) found.push(`copy workflow ${COPY_WORKFLOW_NAME}: ${count} ${statusFilter} execution${count === 1 ? '' : 's'} since the deploy`);
+      let byStatus;
+      try {
+        byStatus = await failedExecutionsSince(clients.sfn, arn, since);
+      } catch (err) {
+        if (isNotFound(err)) return [`copy workflow ${arn} does not exist`];
+        throw err;
       }
-      return found;
+      return [...byStatus]
+        .filter(([, list]) => list.length > 0)
+        .map(([status, list]) => `copy workflow ${COPY_WORKFLOW_NAME}: ${list.length} ${status} execution${list.length === 1 ? '' : 's'} since the deploy (npm run copies -- retry starts them again)`);
     });
   }
   return problems;
-}
-
-/** Runs `work` over `items`, at most `limit` at once, results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return results;
 }
 
 export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const { config, since } = options;
   const now = options.now ?? new Date();
   type Job = { kind: 'member' | 'central'; accountId: string; regions: readonly string[] };
+  const inScope = new Set(options.scope.accounts);
   const jobs: Job[] = [
     ...(options.scope.central ? [{ kind: 'central' as const, accountId: config.central.accountId, regions: [config.central.region] }] : []),
-    ...config.members.filter((m) => options.scope.accounts.includes(m.accountId)).map((m) => ({ kind: 'member' as const, accountId: m.accountId, regions: m.regions })),
+    // Every region the member stack deploys into: its own, and its copy destinations (forwarding
+    // rules and DLQs there too), computed by the function the member stack itself uses.
+    ...config.members
+      .filter((m) => inScope.has(m.accountId))
+      .map((m) => ({ kind: 'member' as const, accountId: m.accountId, regions: forwardingRegions(config.snapshotCopy, m.regions) })),
   ];
+  // No credentials is the caller's problem, not 100 accounts' (one line, exit 2).
+  await options.clients.checkCredentials?.();
   const perJob = await mapLimit(jobs, options.concurrency, async (job): Promise<VerifyResult[]> => {
     let clients: AccountClients;
     try {
       clients = await options.clients.forAccount(job.accountId);
     } catch (err) {
+      // Credentials that expire during the run: the same for every account that follows.
+      if (err instanceof NoCredentialsError) throw err;
       return job.regions.map((region) => ({ kind: job.kind, accountId: job.accountId, region, ok: false, problems: [(err as Error).message] }));
     }
     const out: VerifyResult[] = [];

@@ -21,6 +21,11 @@ export interface StartConfig {
   destinationRegion: string;
   /** Source region → destination region overrides. */
   regionMap: Readonly<Record<string, string>>;
+  /**
+   * The regions snapshots are copied from (SOURCE_REGIONS): a snapshot of any other region is
+   * skipped (`skipped-region-not-configured`), whatever forwarded it.
+   */
+  sourceRegions: ReadonlySet<string>;
 }
 
 /** The `step` entry: the workflow's task. */
@@ -39,12 +44,16 @@ export interface StepConfig {
   functionRegion: string;
   /** The copy-slots table (DynamoDB, in the function's region): the semaphore of MAX_IN_FLIGHT_COPIES. */
   slotsTableName: string;
+  /** The copy ledger (DynamoDB, in the function's region): every copy this app made (./ledger). */
+  ledgerTableName: string;
 }
 
 /** The `sweep` entry: retention. */
 export interface SweepConfig {
   memberRoleName: string;
   functionRegion: string;
+  /** The copy ledger: the sweep deletes only the copies it records as expired. */
+  ledgerTableName: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -96,6 +105,19 @@ export function parseRegionMap(raw: string | undefined): Record<string, string> 
   return map;
 }
 
+/** SOURCE_REGIONS: a comma-separated list of region names, none twice, at least one. */
+export function parseSourceRegions(raw: string): Set<string> {
+  const regions = raw.split(',').map((r) => r.trim());
+  const seen = new Set<string>();
+  for (const [i, region] of regions.entries()) {
+    if (region === '') throw new ConfigurationError(`SOURCE_REGIONS "${raw}" has an empty entry at position ${i + 1} (expected region names separated by commas)`);
+    if (!isRegionName(region)) throw new ConfigurationError(`SOURCE_REGIONS entry "${region}" is not an AWS region name`);
+    if (seen.has(region)) throw new ConfigurationError(`SOURCE_REGIONS lists "${region}" twice`);
+    seen.add(region);
+  }
+  return seen;
+}
+
 /** `key=value` (that value only) or `key` (any value). Splits on the first "=": values may contain "=". */
 export function parseCopyTag(raw: string | undefined): CopyTagFilter | undefined {
   if (raw === undefined) return undefined;
@@ -138,6 +160,11 @@ function memberRole(env: Env): string {
   return matching('MEMBER_ROLE_NAME', value, ROLE_NAME_PATTERN, 'an IAM role name (a role name, not an ARN)');
 }
 
+/** LEDGER_TABLE_NAME: the copy ledger, a DynamoDB table name. */
+function ledgerTable(env: Env): string {
+  return matching('LEDGER_TABLE_NAME', required(env, 'LEDGER_TABLE_NAME', 'the copy-ledger DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])');
+}
+
 function functionRegion(env: Env): string {
   return parseRegion('AWS_REGION', optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1');
 }
@@ -156,6 +183,7 @@ export function loadStartConfig(env: Env): StartConfig {
     copyQueueArn: matching('COPY_QUEUE_ARN', required(env, 'COPY_QUEUE_ARN', 'the only queue it accepts records from'), QUEUE_ARN, 'an SQS queue ARN'),
     destinationRegion: parseRegion('DESTINATION_REGION', required(env, 'DESTINATION_REGION', 'the region to copy snapshots to')),
     regionMap: parseRegionMap(optional(env, 'REGION_MAP')),
+    sourceRegions: parseSourceRegions(required(env, 'SOURCE_REGIONS', 'the regions it copies snapshots from (comma-separated)')),
   };
 }
 
@@ -175,6 +203,7 @@ export function loadStepConfig(env: Env): StepConfig {
     maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
     functionRegion: functionRegion(env),
     slotsTableName: matching('SLOTS_TABLE_NAME', required(env, 'SLOTS_TABLE_NAME', 'the copy-slots DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
+    ledgerTableName: ledgerTable(env),
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(copyTag !== undefined ? { copyTag } : {}),
     ...(retention !== undefined ? { retentionDays: parseInteger('RETENTION_DAYS', retention, 1, 36_500) } : {}),
@@ -182,5 +211,5 @@ export function loadStepConfig(env: Env): StepConfig {
 }
 
 export function loadSweepConfig(env: Env): SweepConfig {
-  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env) };
+  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env), ledgerTableName: ledgerTable(env) };
 }

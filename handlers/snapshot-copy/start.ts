@@ -23,7 +23,7 @@ export interface StartDeps {
 }
 
 /** What one snapshot of a record led to (log key `decision`). */
-export type StartDecision = 'started' | 'already-started' | 'skipped-same-region' | 'skipped-incomplete-snapshot' | 'skipped-unsupported-event' | 'skipped-failed-result' | 'skipped-replay';
+export type StartDecision = 'started' | 'already-started' | 'skipped-same-region' | 'skipped-region-not-configured' | 'skipped-incomplete-snapshot' | 'skipped-unsupported-event' | 'skipped-failed-result' | 'skipped-replay';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -42,6 +42,12 @@ async function startOne(job: { account: string; sourceRegion: string; snapshotId
   if (destinationRegion === job.sourceRegion) {
     deps.logger.info('snapshot not copied: the destination is its own region', { ...keys, decision: 'skipped-same-region' });
     return 'skipped-same-region';
+  }
+  // Defence in depth: members forward creations only from the regions they list (a copy destination
+  // they do not list forwards copy results only), and the member role may copy only from those.
+  if (!deps.config.sourceRegions.has(job.sourceRegion)) {
+    deps.logger.info('snapshot not copied: its region is not a configured source region (SOURCE_REGIONS)', { ...keys, decision: 'skipped-region-not-configured' });
+    return 'skipped-region-not-configured';
   }
   const input = canonicalInput(job, destinationRegion);
   const name = executionName(input);

@@ -13,30 +13,67 @@ export interface AlarmMetric {
   readonly threshold: number;
   /** Five-minute periods the metric must breach before the alarm fires. @default 1 */
   readonly evaluationPeriods?: number;
+  /**
+   * What a period without data means. `notBreaching` for metrics a service sends only when they are
+   * not zero (EventBridge's rule failures, Lambda's errors): no data is no failure. `ignore` for a
+   * queue's messages: SQS publishes a queue's metrics only while it is active, and a queue nobody has
+   * called for about six hours stops reporting although messages may still be waiting in it
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-monitoring-using-cloudwatch.html,
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html):
+   * `notBreaching` would then return an alarm to OK with the messages still there, `ignore` keeps its
+   * state until SQS reports again (a redrive or a new message makes the queue active).
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+   * @default 'notBreaching'
+   */
+  readonly treatMissingData?: 'notBreaching' | 'ignore';
 }
 
-/** A dead-letter queue holds a message: something was not delivered. */
+/** A dead-letter queue holds a message: something was not delivered. No data keeps the state. */
 export const queueNotEmpty = (queueName: string): AlarmMetric => ({
   namespace: 'AWS/SQS',
   metricName: 'ApproximateNumberOfMessagesVisible',
   dimensions: { QueueName: queueName },
   statistic: 'Maximum',
   threshold: 0,
+  treatMissingData: 'ignore',
 });
 
 /**
+ * A queue's oldest message has waited more than `seconds`: messages nobody consumes (a stalled
+ * consumer), or dead letters nobody redrives before SQS deletes them. SQS excludes a message received
+ * three times or more from this metric, and for a message moved to a dead-letter queue it counts from
+ * the move (its expiry still counts from when it was first sent, for standard queues).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+ */
+export const oldestMessageOlderThan = (queueName: string, seconds: number): AlarmMetric => ({
+  namespace: 'AWS/SQS',
+  metricName: 'ApproximateAgeOfOldestMessage',
+  dimensions: { QueueName: queueName },
+  statistic: 'Maximum',
+  threshold: seconds,
+  treatMissingData: 'ignore',
+});
+
+/**
+ * Dead letters are kept 14 days (`DLQ_RETENTION_SECONDS`): an alarm at half of that leaves a week
+ * to redrive a message before SQS deletes it, once the "not empty" alarm has gone unanswered.
+ */
+export const DLQ_MESSAGE_EXPIRING_SECONDS = 7 * 24 * 60 * 60;
+
+/**
  * The alarm arguments every alarm of this app shares: `metric` > threshold over five-minute
- * periods; no data is not a breach (an empty queue publishes no datapoints).
+ * periods; no data is not a breach unless the metric says to ignore it (queues).
  */
 export function thresholdAlarm(metric: AlarmMetric) {
-  const { evaluationPeriods = 1, ...rest } = metric;
+  const { evaluationPeriods = 1, treatMissingData = 'notBreaching', ...rest } = metric;
   return {
     ...rest,
     dimensions: { ...rest.dimensions },
     period: 300,
     evaluationPeriods,
     comparisonOperator: 'GreaterThanThreshold',
-    treatMissingData: 'notBreaching',
+    treatMissingData,
   } as const;
 }
 
@@ -51,7 +88,7 @@ export interface AlertAlarmProps {
   readonly notifyOnOk?: boolean;
 }
 
-/** A CloudWatch alarm on `metric` > threshold, notifying the alert topic. No data is not a breach. */
+/** A CloudWatch alarm on `metric` > threshold, notifying the alert topic. */
 export class AlertAlarm extends Construct {
   readonly alarm: CloudwatchMetricAlarm;
 

@@ -5,8 +5,8 @@ import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { ALERT_PATTERNS } from '../event-patterns';
 import { alertRuleName, PREFIX, ruleArn, topicArn } from '../names';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
-import { assertPolicyFits } from '../policy-limits';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
+import { assertPolicyFits } from '../policy/policy-limits';
 import { RuleWithTarget } from '../rule-with-target';
 
 export const ALERT_TOPIC_NAME = `${PREFIX}-alerts`;

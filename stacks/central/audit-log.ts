@@ -3,8 +3,8 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-log-resource-policy';
 import { centralIntakePattern } from '../event-patterns';
 import { logGroupArn, PREFIX } from '../names';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
-import { assertPolicyFits } from '../policy-limits';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
+import { assertPolicyFits } from '../policy/policy-limits';
 import { RuleWithTarget } from '../rule-with-target';
 
 export interface AuditLogProps {

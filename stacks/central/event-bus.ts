@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
 import { FORWARD_RULE_NAME } from '../names';
-import { policyDocument, renderPolicy, type PolicyDocument, type Statement } from '../policy';
-import { POLICY_LIMITS } from '../policy-limits';
+import { policyDocument, renderPolicy, type PolicyDocument, type Statement } from '../policy/policy';
+import { POLICY_LIMITS } from '../policy/policy-limits';
 
 /** EventBridge's limit on an event bus resource policy, in characters (see POLICY_LIMITS for the source). */
 export const BUS_POLICY_MAX_CHARS = POLICY_LIMITS.eventBusPolicy.max;
@@ -36,7 +36,7 @@ export const forwardRuleArnPattern = (ruleName: string = FORWARD_RULE_NAME): str
  * role), for the organization's principals (or the listed accounts).
  *
  * Conditions use only keys AWS documents for rule-based delivery to a bus in another account
- * (see `rule-forward` in stacks/context-keys.ts):
+ * (see `rule-forward` in stacks/policy/context-keys.ts):
  * - `aws:SourceArn`, the sending rule: "send events only from a specific rule",
  *   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-example-policy-restrict-rule.html
  *   Direct `PutEvents` calls carry no `aws:SourceArn` (a service sets it when it acts for a

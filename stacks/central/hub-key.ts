@@ -2,8 +2,8 @@ import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { logGroupArn, PREFIX } from '../names';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../policy';
-import { assertPolicyFits } from '../policy-limits';
+import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
+import { assertPolicyFits } from '../policy/policy-limits';
 
 export interface HubKeyProps {
   readonly accountId: string;

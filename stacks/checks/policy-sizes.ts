@@ -5,7 +5,7 @@
  * the Terraform as written, whichever construct wrote it, for the tests and a synth guardrail.
  */
 import { POLICY_LOCATIONS } from '../guardrails/policy-documents';
-import { POLICY_LIMITS, policySize, type PolicyLimitName } from '../policy-limits';
+import { POLICY_LIMITS, policySize, type PolicyLimitName } from '../policy/policy-limits';
 
 export interface PolicySizeFinding {
   /** `type.name`, or for a role's inline policies together, the role's address. */

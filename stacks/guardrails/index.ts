@@ -8,7 +8,7 @@
  */
 import { Aspects, TerraformResource, TerraformStack, type IAspect } from 'cdktf';
 import type { IConstruct } from 'constructs';
-import { DOCUMENTED_CONTEXT_KEYS, type DocumentedContextKeys } from '../context-keys';
+import { DOCUMENTED_CONTEXT_KEYS, type DocumentedContextKeys } from '../policy/context-keys';
 import { POLICY_RULES } from './policy-rules';
 import { RESILIENCE_RULES } from './resilience-rules';
 import { TERRAFORM_RULES } from './terraform-rules';

@@ -1,13 +1,13 @@
 /**
  * Where each resource type of this app (and its near relatives) keeps a policy document, what
  * kind of policy it is, and its size limit. Used by the policy guardrails, the size check
- * (`stacks/checks/policy-sizes.ts`; limits and their pages in `stacks/policy-limits.ts`) and the
- * review report's policy diff.
+ * (`stacks/checks/policy-sizes.ts`; limits and their pages in `stacks/policy/policy-limits.ts`) and the
+ * review report's policy diff. The readers of a found policy (`parsePolicy`, `principalsOf`, …)
+ * are in `stacks/policy/found-policy.ts`.
  */
-import type { PolicyLimitName } from '../policy-limits';
+import type { PolicyLimitName } from '../policy/policy-limits';
+import { parsePolicy, type PolicyKind, type RawStatement } from '../policy/found-policy';
 import type { SynthResource } from './types';
-
-export type PolicyKind = 'identity' | 'resource' | 'trust' | 'key';
 
 export interface PolicyLocation {
   readonly type: string;
@@ -78,37 +78,11 @@ export const POLICY_LOCATIONS: readonly PolicyLocation[] = [
 
 export const POLICY_TYPES = [...new Set(POLICY_LOCATIONS.map((l) => l.type))];
 
-/** A statement as found in a synthesized policy (any shape AWS accepts). */
-export interface RawStatement {
-  readonly Sid?: string;
-  readonly Effect?: string;
-  readonly Principal?: unknown;
-  readonly NotPrincipal?: unknown;
-  readonly Action?: string | readonly string[];
-  readonly NotAction?: string | readonly string[];
-  readonly Resource?: string | readonly string[];
-  readonly NotResource?: string | readonly string[];
-  readonly Condition?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-}
-
 export interface FoundPolicy {
   readonly location: PolicyLocation;
   /** The document as written (a literal JSON string). */
   readonly text: string;
   readonly statements: readonly RawStatement[];
-}
-
-export const asList = <T>(v: T | readonly T[] | undefined | null): readonly T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T]);
-
-/** Parses a literal policy; undefined for a reference or an interpolation (not knowable at synth). */
-export function parsePolicy(text: unknown): readonly RawStatement[] | undefined {
-  if (typeof text !== 'string' || text.includes('${')) return undefined;
-  try {
-    const doc = JSON.parse(text) as { Statement?: RawStatement | RawStatement[] };
-    return asList(doc.Statement);
-  } catch {
-    return undefined;
-  }
 }
 
 const parsedPolicies = new WeakMap<object, FoundPolicy[]>();
@@ -126,16 +100,4 @@ export function policiesOf(resource: Pick<SynthResource, 'type' | 'config'>): Fo
     if (statements) found.push({ location, text: text as string, statements });
   }
   return found;
-}
-
-/** Principals of a statement as `kind:value` strings (`*` for the anonymous wildcard). */
-export function principalsOf(principal: unknown): string[] {
-  if (principal === undefined || principal === null) return [];
-  if (principal === '*') return ['*'];
-  if (typeof principal !== 'object') return [String(principal)];
-  const out: string[] = [];
-  for (const [kind, values] of Object.entries(principal as Record<string, unknown>)) {
-    for (const v of asList(values as string | string[])) out.push(v === '*' ? '*' : `${kind}:${v}`);
-  }
-  return out;
 }

@@ -2,9 +2,10 @@
  * Guardrails on policies: who may act, on what, under which conditions, and whether AWS will
  * accept the document at all.
  */
-import { conditionKeyFindings, type DocumentedContextKeys } from '../context-keys';
-import { LOG_DELIVERY_ACTIONS } from '../policy';
-import { asList, policiesOf, type PolicyKind, POLICY_TYPES, principalsOf, type RawStatement } from './policy-documents';
+import { conditionKeyFindings, type DocumentedContextKeys } from '../policy/context-keys';
+import { LOG_DELIVERY_ACTIONS } from '../policy/policy';
+import { asList, type PolicyKind, principalsOf, type RawStatement } from '../policy/found-policy';
+import { policiesOf, POLICY_TYPES } from './policy-documents';
 import type { GuardrailRule } from './types';
 
 const sid = (s: RawStatement, i: number): string => (s.Sid ? `statement ${s.Sid}` : `statement #${i + 1}`);
@@ -97,6 +98,10 @@ export const STAR_RESOURCE_REQUIRED: readonly string[] = [
   'ec2:DescribeInstances',
   'ec2:DescribeRegions',
   'sts:GetCallerIdentity',
+  // Read by the plan role (stacks/plan-role.ts): the provider's alias refresh and its plan-time
+  // state machine definition check; the Service Authorization Reference lists no resource type.
+  'kms:ListAliases',
+  'states:ValidateStateMachineDefinition',
   // CloudWatch Logs log delivery: no resource-level permissions (see LOG_DELIVERY_ACTIONS).
   ...LOG_DELIVERY_ACTIONS,
 ];
@@ -121,7 +126,7 @@ export const wildcardResource: GuardrailRule = {
     ),
 };
 
-/** Condition keys the table says the caller does not send (stacks/context-keys.ts's `conditionKeyFindings`). */
+/** Condition keys the table says the caller does not send (stacks/policy/context-keys.ts's `conditionKeyFindings`). */
 export function undocumentedKeys(kind: PolicyKind, statements: readonly RawStatement[], table: readonly DocumentedContextKeys[]): string[] {
   // A missing row is skipped here: identity policies condition many calls no row is written for,
   // and the guardrail does not guess keys (the test over the synthesized resource and trust
@@ -135,8 +140,8 @@ export function undocumentedKeys(kind: PolicyKind, statements: readonly RawState
 
 export const undocumentedConditionKey: GuardrailRule = {
   id: 'undocumented-condition-key',
-  description: 'A policy conditions a request only on keys AWS documents as sent by that caller for that action (stacks/context-keys.ts)',
-  fix: 'condition on a key the caller sends (see the row in stacks/context-keys.ts and its page), or add the row with the page that documents the key',
+  description: 'A policy conditions a request only on keys AWS documents as sent by that caller for that action (stacks/policy/context-keys.ts)',
+  fix: 'condition on a key the caller sends (see the row in stacks/policy/context-keys.ts and its page), or add the row with the page that documents the key',
   appliesTo: POLICY_TYPES,
   check(resource, context) {
     return policiesOf(resource).flatMap((p) => undocumentedKeys(p.location.kind, p.statements, context.contextKeys).map((m) => `${p.location.label}: ${m}`));

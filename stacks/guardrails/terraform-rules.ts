@@ -6,12 +6,12 @@
  * - a resource that names another of its stack by a literal string without a reference or
  *   `depends_on`, so Terraform may create it first (`stacks/checks/literal-references.ts`);
  * - a policy over AWS's size limit for its kind, or not literal JSON so its size cannot be known
- *   (`stacks/checks/policy-sizes.ts`, limits and their pages in `stacks/policy-limits.ts`).
+ *   (`stacks/checks/policy-sizes.ts`, limits and their pages in `stacks/policy/policy-limits.ts`).
  */
 import { findDeprecatedArguments } from '../checks/deprecated-arguments';
 import { findLiteralReferences } from '../checks/literal-references';
 import { findOversizedPolicies } from '../checks/policy-sizes';
-import { POLICY_LIMITS } from '../policy-limits';
+import { POLICY_LIMITS } from '../policy/policy-limits';
 import { stackCheckRule } from './stack-check';
 import type { GuardrailRule } from './types';
 

@@ -3,7 +3,7 @@
  * synthesized Terraform configuration (exactly what `cdk.tf.json` holds), so a rule is tested
  * with a literal object, and the same rules can check a `cdk.tf.json` read from disk.
  */
-import type { DocumentedContextKeys } from '../context-keys';
+import type { DocumentedContextKeys } from '../policy/context-keys';
 
 /** A synthesized stack, as `cdk.tf.json` holds it (the parts the rules read). */
 export interface StackJson {
@@ -28,7 +28,7 @@ export interface SynthResource {
 export interface RuleContext {
   /** Every resource of the stack, by address. */
   readonly resources: ReadonlyMap<string, SynthResource>;
-  /** The documented condition keys per caller and action (`stacks/context-keys.ts`). */
+  /** The documented condition keys per caller and action (`stacks/policy/context-keys.ts`). */
   readonly contextKeys: readonly DocumentedContextKeys[];
 }
 

@@ -1,17 +1,24 @@
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { queueNotEmpty, thresholdAlarm } from '../central/alert-alarm';
-import { forwardingPattern, MEMBER_ALARM_PREFIX } from '../event-patterns';
+import { copyResultForwardingPattern, forwardingPattern, MEMBER_ALARM_PREFIX } from '../event-patterns';
 import { EventDeadLetterQueue } from '../dead-letter-queue';
 import { FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, ruleArn } from '../names';
-import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy';
-import { RoleWithPolicies } from '../role-with-policies';
+import { policyDocument, serviceTrustPolicy, type PolicyDocument } from '../policy/policy';
+import { RoleWithPolicies } from '../policy/role-with-policies';
 import { RuleWithTarget } from '../rule-with-target';
 
 export interface ForwardingProps {
   readonly accountId: string;
-  /** Regions whose default bus forwards to the central bus. */
+  /** Regions whose default bus forwards to the central bus (`members[].regions`). */
   readonly regions: readonly string[];
+  /**
+   * Copy destination regions the member does not list: their rule forwards only `copySnapshot`
+   * results and the region's forward-DLQ alarm changes (`copyResultForwardingPattern`), never a
+   * creation, so no copy starts from a region the member role has no rights in.
+   * @default - none
+   */
+  readonly copyResultRegions?: readonly string[];
   /** The central bus, computed from config (no cross-stack reference). */
   readonly centralBusArn: string;
 }
@@ -47,6 +54,15 @@ export class Forwarding extends Construct {
   constructor(scope: Construct, id: string, props: ForwardingProps) {
     super(scope, id);
     if (props.regions.length === 0) throw new Error('Forwarding: regions is empty; list at least one region');
+    const copyResultRegions = props.copyResultRegions ?? [];
+    for (const region of copyResultRegions) {
+      if (props.regions.includes(region)) {
+        throw new Error(`Forwarding: copyResultRegions ${JSON.stringify(region)} is also in regions; a listed region forwards everything, list it once`);
+      }
+    }
+    if (new Set(copyResultRegions).size !== copyResultRegions.length) {
+      throw new Error(`Forwarding: copyResultRegions ${JSON.stringify(copyResultRegions)} lists a region twice`);
+    }
     this.trustPolicy = forwarderTrustPolicy(props.accountId);
     this.rolePolicy = forwarderPolicy(props.centralBusArn);
     this.role = new RoleWithPolicies(this, 'role', {
@@ -56,7 +72,8 @@ export class Forwarding extends Construct {
       policies: { 'put-events-on-central-bus': this.rolePolicy },
     });
     const queues: Record<string, EventDeadLetterQueue> = {};
-    for (const region of props.regions) {
+    const copyResultOnly = new Set(copyResultRegions);
+    for (const region of [...props.regions, ...copyResultRegions]) {
       const dlq = new EventDeadLetterQueue(this, `dlq-${region}`, {
         name: FORWARD_DLQ_NAME,
         region,
@@ -66,9 +83,11 @@ export class Forwarding extends Construct {
       queues[region] = dlq;
       new RuleWithTarget(this, `forward-${region}`, {
         ruleName: FORWARD_RULE_NAME,
-        description: 'Forward EC2/EBS snapshot, volume and AMI events to the central bus',
+        description: copyResultOnly.has(region)
+          ? 'Forward copySnapshot results (this region is only a copy destination) to the central bus'
+          : 'Forward EC2/EBS snapshot, volume and AMI events to the central bus',
         region,
-        pattern: forwardingPattern(),
+        pattern: copyResultOnly.has(region) ? copyResultForwardingPattern() : forwardingPattern(),
         targetArn: props.centralBusArn,
         roleArn: this.role.role.arn,
         deadLetterQueueArn: dlq.arn,

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
-import { policyDocument, type PolicyDocument } from '../policy';
-import { RoleWithPolicies } from '../role-with-policies';
-import { memberPermissionStatements, type CopyPermissionsProps } from '../snapshot-copy-permissions';
+import { policyDocument, type PolicyDocument } from '../policy/policy';
+import { RoleWithPolicies } from '../policy/role-with-policies';
+import { memberPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
 
 export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly roleName: string;
@@ -12,21 +12,38 @@ export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly trustedRoleArns: readonly string[];
 }
 
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
+
 /**
- * Only the central copy-path roles may assume the member copy role. IAM stores a role ARN principal
- * as that role's unique id when the policy is saved: the central roles must exist first (central is
- * rollout wave 0), and if one is deleted and recreated the member trust no longer admits it until
- * the member stack saves the policy again.
- * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+ * Only the central copy-path roles may assume the member copy role, named by `aws:PrincipalArn`
+ * (ArnEquals) under the central account's principal (`arn:aws:iam::<central>:root`), not as role
+ * principals: IAM stores a role principal as the role's unique id when the policy is saved, so a
+ * central role that is deleted and recreated (a rollback, a renamed stack) would no longer match in
+ * any member until every member stack saved its trust policy again
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+ * `aws:PrincipalArn` is a global key "always included in the request context" of a signed request,
+ * and for a role session it is the role's ARN, not the session's
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn):
+ * it matches the recreated role by name. The account principal also means the central roles need
+ * not exist when a member stack is applied. A central role still needs its own identity policy to
+ * allow `sts:AssumeRole` (cross-account: both sides must allow).
  */
 export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]): PolicyDocument {
   if (trustedRoleArns.length === 0) throw new Error('snapshotCopyRoleTrustPolicy: trustedRoleArns is empty; name the central roles that assume the member role');
+  const accounts = new Set<string>();
+  for (const arn of trustedRoleArns) {
+    const account = ROLE_ARN.exec(arn)?.[1];
+    if (!account) throw new Error(`snapshotCopyRoleTrustPolicy: trustedRoleArns ${JSON.stringify(arn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+    accounts.add(account);
+  }
+  if (accounts.size !== 1) throw new Error(`snapshotCopyRoleTrustPolicy: trustedRoleArns ${JSON.stringify(trustedRoleArns)} are roles of ${accounts.size} accounts; they must all be the central account's`);
   return policyDocument('trust', [
     {
       Sid: 'CentralCopyFunctionsAssume',
       Effect: 'Allow',
-      Principal: { AWS: trustedRoleArns.length === 1 ? trustedRoleArns[0]! : [...trustedRoleArns] },
+      Principal: { AWS: `arn:aws:iam::${[...accounts][0]!}:root` },
       Action: 'sts:AssumeRole',
+      Condition: { ArnEquals: { 'aws:PrincipalArn': trustedRoleArns.length === 1 ? trustedRoleArns[0]! : [...trustedRoleArns] } },
     },
   ]);
 }

@@ -9,7 +9,7 @@
  * on snapshots bearing this app's provenance and expiry tags (`aws:ResourceTag/…`).
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
  */
-import type { OrgConfig, SnapshotCopyConfig } from '../config/schema';
+import type { OrgConfig, SnapshotCopyConfig } from '../../config/schema';
 import type { Statement } from './policy';
 
 /** Provenance tags every copy carries (COPY-CONTRACT.md); the expiry tag only with retention. */
@@ -87,12 +87,38 @@ const describeSnapshots: Statement = {
   Resource: '*',
 };
 
+/**
+ * The source snapshot's key, used by EBS during a cross-region copy. AWS does not document which
+ * region's EC2 endpoint appears in `kms:ViaService` when EBS decrypts or re-encrypts with the source
+ * key during a copy requested in the destination region: both the source and the destination
+ * regions' endpoints are allowed (every region of this role's copies; still only through EC2).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+const sourceKeyScope = (props: CopyPermissionsProps): Pick<Statement, 'Resource' | 'Condition'> => ({
+  Resource: keysIn(props.sourceRegions, props.accountId),
+  Condition: { StringEquals: { 'kms:ViaService': ec2Endpoints([...props.sourceRegions, ...props.destinationRegions]) } },
+});
+
+/**
+ * With `kmsKeyId`, the destination-key statements name that key only; but EBS also describes the
+ * destination region's default EBS key (which may be a customer managed key of the account) when it
+ * handles an encrypted copy: the EBS encryption requirements list `kms:DescribeKey` among the
+ * actions users must be allowed on a key EBS uses
+ * (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html#ebs-encryption-permissions),
+ * and the default key is per account and region
+ * (https://docs.aws.amazon.com/ebs/latest/userguide/encryption-by-default.html). Describing a key
+ * reveals its metadata only; still only through EC2 in the destination regions.
+ */
+const describeDestinationKeys = (props: CopyPermissionsProps): Statement => ({
+  Sid: 'DescribeDestinationKeysThroughEc2',
+  Effect: 'Allow',
+  Action: 'kms:DescribeKey',
+  ...defaultKeyScope(props),
+});
+
 /** Copying: describe, copy, tag the copy as it is created, use keys through EC2 only. */
 export function copyPermissionStatements(props: CopyPermissionsProps): Statement[] {
-  const sourceKeys = {
-    Resource: keysIn(props.sourceRegions, props.accountId),
-    Condition: { StringEquals: { 'kms:ViaService': ec2Endpoints(props.sourceRegions) } },
-  };
+  const sourceKeys = sourceKeyScope(props);
   const destinationKeys = props.kmsKeyId ? destinationKeyScope(props) : defaultKeyScope(props);
   return [
     describeSnapshots,
@@ -117,6 +143,8 @@ export function copyPermissionStatements(props: CopyPermissionsProps): Statement
     { Sid: 'GrantSourceSnapshotKeysToEc2', Effect: 'Allow', Action: 'kms:CreateGrant', ...forAwsResource(sourceKeys) },
     { Sid: 'EncryptCopiesUnderDestinationKey', Effect: 'Allow', Action: EBS_KMS_ACTIONS, ...destinationKeys },
     { Sid: 'GrantDestinationKeyToEc2', Effect: 'Allow', Action: 'kms:CreateGrant', ...forAwsResource(destinationKeys) },
+    // Without kmsKeyId the destination statements above already cover every key there.
+    ...(props.kmsKeyId ? [describeDestinationKeys(props)] : []),
   ];
 }
 
@@ -173,8 +201,31 @@ export function copyPermissionsFor(copy: SnapshotCopyConfig, accountId: string, 
  * even when `members[].regions` omits it.
  */
 export function forwardingRegions(copy: SnapshotCopyConfig | undefined, memberRegions: readonly string[]): string[] {
+  return [...new Set([...memberRegions, ...destinationOnlyRegions(copy, memberRegions)])];
+}
+
+/**
+ * The destinations of a member's copies that it does not list itself: forwarded from only so that
+ * a copy failing there reports `copySnapshot` `failed` to the central bus, never so that a snapshot
+ * made there is copied (the member role has no copy rights for a region it does not list). A listed
+ * region that is also a destination stays listed.
+ */
+export function destinationOnlyRegions(copy: SnapshotCopyConfig | undefined, memberRegions: readonly string[]): string[] {
   const permissions = copy && copyPermissionsFor(copy, '000000000000', memberRegions);
-  return [...new Set([...memberRegions, ...(permissions?.destinationRegions ?? [])])];
+  return (permissions?.destinationRegions ?? []).filter((r) => !memberRegions.includes(r));
+}
+
+/**
+ * The regions the copy starter copies from: the union over members of their `regions` whose
+ * destination is another region, sorted. Defence in depth behind the destination-only forwarding
+ * rules, which never forward a creation: the starter skips a snapshot of any other region.
+ * Per-account precision comes from the forwarding rules (a region listed by one member is in this
+ * set for all of them).
+ */
+export function configuredSourceRegions(config: Pick<OrgConfig, 'members' | 'snapshotCopy'>): string[] {
+  const copy = config.snapshotCopy;
+  if (!copy) return [];
+  return uniqueSorted(config.members.flatMap((m) => m.regions.filter((r) => destinationOf(copy, r) !== r)));
 }
 
 /**

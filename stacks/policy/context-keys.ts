@@ -11,7 +11,7 @@
  * context it is given. Each row says what AWS sends, with the page that says so.
  */
 
-import { asList, type PolicyKind, principalsOf } from './guardrails/policy-documents';
+import { asList, type PolicyKind, principalsOf } from './found-policy';
 
 /**
  * Who makes the request:
@@ -217,8 +217,16 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     caller: 'iam-role-session',
     action: 'sts:AssumeRole',
     keys: [...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'aws:ResourceOrgID', 'aws:ResourceAccount'],
-    docs: [`${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`, 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html'],
-    note: 'aws:ResourceOrgID: the organization of the account owning the role being assumed (present when that account is in an organization).',
+    docs: [
+      `${IAM_GLOBAL_KEYS}#condition-keys-principalarn`,
+      `${IAM_GLOBAL_KEYS}#condition-keys-resourceorgid`,
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html',
+    ],
+    note:
+      'aws:PrincipalArn: a global key "always included in the request context" of a signed request; for a role session it is the ' +
+      'role ARN (arn:aws:iam::<account>:role/<name>), not the assumed-role session ARN, so a trust policy can name the central ' +
+      'copy roles by ARN under the account principal. aws:ResourceOrgID: the organization of the account owning the role being ' +
+      'assumed (present when that account is in an organization).',
   },
   {
     caller: 'iam-role-session',
@@ -241,7 +249,7 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     ],
     note: "EC2 calls KMS on the caller's behalf: kms:ViaService is ec2.<region>.amazonaws.com and kms:GrantIsForAWSResource is true when EC2 creates the grant.",
   },
-  // The deployment role (deployment.roleName) as Terraform uses it: stacks/deployment-role-policy.ts.
+  // The deployment role (deployment.roleName) as Terraform uses it: stacks/policy/deployment-role-policy.ts.
   {
     caller: 'iam-role-session',
     action: 'iam:PassRole',

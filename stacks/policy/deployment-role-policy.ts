@@ -10,7 +10,7 @@
  * the app's names. Actions AWS does not scope to a resource (the Service Authorization Reference
  * lists no resource type for them) are granted on `*`, and only those.
  */
-import type { OrgConfig } from '../config/schema';
+import type { OrgConfig } from '../../config/schema';
 import {
   busArn,
   CENTRAL_STACK_ID,
@@ -25,7 +25,7 @@ import {
   STACK_TAG_KEY,
   stateMachineArn,
   topicArn,
-} from './names';
+} from '../names';
 import { POLICY_LIMITS } from './policy-limits';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
@@ -52,21 +52,23 @@ export interface DeploymentScope {
 
 /** The scope of a target, from the org config. */
 export function deploymentScope(config: OrgConfig, target: DeploymentTarget): DeploymentScope {
-  const memberRole = config.snapshotCopy?.memberRoleName;
+  const unprefixed = (names: readonly (string | undefined)[]): string[] => names.filter((n): n is string => n !== undefined && !n.startsWith(`${PREFIX}-`));
+  // Every stack creates the plan role when the config names the principals it trusts.
+  const planRole = config.deployment.planPrincipalArns ? config.deployment.planRoleName : undefined;
   return target === 'central'
-    ? { target, account: config.central.accountId, region: config.central.region, busName: config.central.busName, extraRoleNames: [] }
-    : {
-        target,
-        account: '*',
-        region: '*',
-        busName: config.central.busName,
-        extraRoleNames: memberRole && !memberRole.startsWith(`${PREFIX}-`) ? [memberRole] : [],
-      };
+    ? { target, account: config.central.accountId, region: config.central.region, busName: config.central.busName, extraRoleNames: unprefixed([planRole]) }
+    : { target, account: '*', region: '*', busName: config.central.busName, extraRoleNames: unprefixed([config.snapshotCopy?.memberRoleName, planRole]) };
 }
 
 /** One grant: actions on resources, optionally conditioned. */
 export interface Grant {
   readonly actions: readonly string[];
+  /**
+   * Of `actions`, those the provider calls to read the resource (refresh, before every plan): the
+   * read-only plan role's policy is these, on the same resources under the same condition.
+   * @default - none: the grant only creates, changes or deletes
+   */
+  readonly read?: readonly string[];
   /**
    * ARNs (within the app's names), or `['*']` for actions AWS does not scope to a resource; none
    * when the grant does not apply to the target.
@@ -85,7 +87,8 @@ export interface TerraformResourcePermissions {
 
 const REGISTRY = 'https://registry.terraform.io/providers/hashicorp/aws/6.25.0/docs/resources';
 /** The provider's v6.25.0 Go declarations, one file per function (read where a row was checked against the source). */
-const PROVIDER_SOURCE = 'https://github.com/lonegunmanb/terraform-provider-aws-index/blob/main/index/internal/service';
+const PROVIDER_INDEX = 'https://github.com/lonegunmanb/terraform-provider-aws-index/blob/v6.25.0/index/internal';
+const PROVIDER_SOURCE = `${PROVIDER_INDEX}/service`;
 const SAR = 'https://docs.aws.amazon.com/service-authorization/latest/reference';
 const ANY = (): readonly string[] => ['*'];
 
@@ -119,34 +122,37 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     grants: [
       {
         actions: ['events:CreateEventBus', 'events:DescribeEventBus', 'events:UpdateEventBus', 'events:DeleteEventBus', 'events:TagResource', 'events:UntagResource', 'events:ListTagsForResource'],
+        read: ['events:DescribeEventBus', 'events:ListTagsForResource'],
         resources: (s) => [busArn(s.region, s.account, s.busName)],
       },
     ],
-    docs: [`${REGISTRY}/cloudwatch_event_bus`, `${SAR}/list_amazoneventbridge.html`],
+    // Read: DescribeEventBus (findEventBusByName); tags: ListTagsForResource (listTags, the provider's transparent tagging).
+    docs: [`${REGISTRY}/cloudwatch_event_bus`, `${SAR}/list_amazoneventbridge.html`, `${PROVIDER_SOURCE}/events/func.resourceBusRead.goindex`, `${PROVIDER_SOURCE}/events/func.listTags.goindex`],
   },
   {
     type: 'aws_cloudwatch_event_bus_policy',
     grants: [
-      { actions: ['events:DescribeEventBus'], resources: (s) => [busArn(s.region, s.account, s.busName)] },
+      { actions: ['events:DescribeEventBus'], read: ['events:DescribeEventBus'], resources: (s) => [busArn(s.region, s.account, s.busName)] },
       // PutPermission/RemovePermission have no resource type in the Service Authorization Reference.
       { actions: ['events:PutPermission', 'events:RemovePermission'], resources: ANY },
     ],
-    docs: [`${REGISTRY}/cloudwatch_event_bus_policy`, `${SAR}/list_amazoneventbridge.html`],
+    docs: [`${REGISTRY}/cloudwatch_event_bus_policy`, `${SAR}/list_amazoneventbridge.html`, `${PROVIDER_SOURCE}/events/func.resourceBusPolicyRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_event_rule',
     grants: [
       {
         actions: ['events:PutRule', 'events:DescribeRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule', 'events:ListTargetsByRule', 'events:TagResource', 'events:UntagResource', 'events:ListTagsForResource'],
+        read: ['events:DescribeRule', 'events:ListTagsForResource'],
         resources: rules,
       },
     ],
-    docs: [`${REGISTRY}/cloudwatch_event_rule`, `${SAR}/list_amazoneventbridge.html`],
+    docs: [`${REGISTRY}/cloudwatch_event_rule`, `${SAR}/list_amazoneventbridge.html`, `${PROVIDER_SOURCE}/events/func.resourceRuleRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_event_target',
     grants: [
-      { actions: ['events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule'], resources: rules },
+      { actions: ['events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule'], read: ['events:ListTargetsByRule'], resources: rules },
       // A target with a role: a bus in another account (members: the forwarder role) or a state machine (central).
       {
         actions: ['iam:PassRole'],
@@ -155,43 +161,47 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
         condition: () => ({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } }),
       },
     ],
-    docs: [`${REGISTRY}/cloudwatch_event_target`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html'],
+    docs: [`${REGISTRY}/cloudwatch_event_target`, 'https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-identity-based.html', `${PROVIDER_SOURCE}/events/func.resourceTargetRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_event_archive',
     grants: [
       {
         actions: ['events:CreateArchive', 'events:DescribeArchive', 'events:UpdateArchive', 'events:DeleteArchive'],
+        read: ['events:DescribeArchive'],
         resources: (s) => [arn('events', s, `archive/${prefixed}`), busArn(s.region, s.account, s.busName)],
       },
     ],
-    docs: [`${REGISTRY}/cloudwatch_event_archive`, `${SAR}/list_amazoneventbridge.html`],
+    docs: [`${REGISTRY}/cloudwatch_event_archive`, `${SAR}/list_amazoneventbridge.html`, `${PROVIDER_SOURCE}/events/func.resourceArchiveRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_log_group',
     grants: [
       {
         actions: ['logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy', 'logs:AssociateKmsKey', 'logs:DisassociateKmsKey', 'logs:TagResource', 'logs:UntagResource', 'logs:ListTagsForResource'],
+        read: ['logs:ListTagsForResource'],
         resources: logGroups,
       },
-      { actions: ['logs:DescribeLogGroups'], resources: ANY },
+      { actions: ['logs:DescribeLogGroups'], read: ['logs:DescribeLogGroups'], resources: ANY },
     ],
-    docs: [`${REGISTRY}/cloudwatch_log_group`, `${SAR}/list_amazoncloudwatchlogs.html`],
+    // Read: DescribeLogGroups (listLogGroups), then tags.
+    docs: [`${REGISTRY}/cloudwatch_log_group`, `${SAR}/list_amazoncloudwatchlogs.html`, `${PROVIDER_SOURCE}/logs/func.resourceGroupRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_log_resource_policy',
-    grants: [{ actions: ['logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DeleteResourcePolicy'], resources: ANY }],
-    docs: [`${REGISTRY}/cloudwatch_log_resource_policy`, `${SAR}/list_amazoncloudwatchlogs.html`],
+    grants: [{ actions: ['logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DeleteResourcePolicy'], read: ['logs:DescribeResourcePolicies'], resources: ANY }],
+    docs: [`${REGISTRY}/cloudwatch_log_resource_policy`, `${SAR}/list_amazoncloudwatchlogs.html`, `${PROVIDER_SOURCE}/logs/func.resourceResourcePolicyRead.goindex`],
   },
   {
     type: 'aws_cloudwatch_metric_alarm',
     grants: [
       {
         actions: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:ListTagsForResource'],
+        read: ['cloudwatch:DescribeAlarms', 'cloudwatch:ListTagsForResource'],
         resources: alarms,
       },
     ],
-    docs: [`${REGISTRY}/cloudwatch_metric_alarm`, `${SAR}/list_amazoncloudwatch.html`],
+    docs: [`${REGISTRY}/cloudwatch_metric_alarm`, `${SAR}/list_amazoncloudwatch.html`, `${PROVIDER_SOURCE}/cloudwatch/func.resourceMetricAlarmRead.goindex`],
   },
   {
     type: 'aws_kms_key',
@@ -206,6 +216,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
       { actions: ['kms:TagResource'], resources: keys, condition: () => ({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': [STACK_TAG_KEY] } }) },
       {
         actions: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation', 'kms:DisableKeyRotation', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion'],
+        read: ['kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListResourceTags'],
         resources: keys,
         condition: taggedByApp,
       },
@@ -218,68 +229,96 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
     grants: [
       { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, `alias/${PREFIX}`)] },
       { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: keys, condition: taggedByApp },
-      { actions: ['kms:ListAliases'], resources: ANY },
+      { actions: ['kms:ListAliases'], read: ['kms:ListAliases'], resources: ANY },
     ],
-    docs: [`${REGISTRY}/kms_alias`, 'https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html'],
+    // Read: ListAliases (findAliases).
+    docs: [`${REGISTRY}/kms_alias`, 'https://docs.aws.amazon.com/kms/latest/developerguide/alias-access.html', `${PROVIDER_SOURCE}/kms/func.resourceAliasRead.goindex`],
   },
   {
     type: 'aws_sns_topic',
     grants: [
       {
         actions: ['sns:CreateTopic', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes', 'sns:DeleteTopic', 'sns:TagResource', 'sns:UntagResource', 'sns:ListTagsForResource'],
+        read: ['sns:GetTopicAttributes', 'sns:ListTagsForResource'],
         resources: topics,
       },
     ],
-    docs: [`${REGISTRY}/sns_topic`, `${SAR}/list_amazonsns.html`],
+    docs: [`${REGISTRY}/sns_topic`, `${SAR}/list_amazonsns.html`, `${PROVIDER_SOURCE}/sns/func.resourceTopicRead.goindex`],
   },
   {
     type: 'aws_sns_topic_policy',
-    grants: [{ actions: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes'], resources: topics }],
-    docs: [`${REGISTRY}/sns_topic_policy`, `${SAR}/list_amazonsns.html`],
+    grants: [{ actions: ['sns:GetTopicAttributes', 'sns:SetTopicAttributes'], read: ['sns:GetTopicAttributes'], resources: topics }],
+    docs: [`${REGISTRY}/sns_topic_policy`, `${SAR}/list_amazonsns.html`, `${PROVIDER_SOURCE}/sns/func.resourceTopicPolicyRead.goindex`],
   },
   {
     type: 'aws_sns_topic_subscription',
     grants: [
       // The Service Authorization Reference checks subscription actions against the topic.
-      { actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes'], resources: topics },
+      // Read: GetSubscriptionAttributes, and ListSubscriptionsByTopic (findSubscriptionInTopic) for
+      // protocols that wait for confirmation (since provider 5.94; an AuthorizationError is tolerated).
+      {
+        actions: ['sns:Subscribe', 'sns:Unsubscribe', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes', 'sns:ListSubscriptionsByTopic'],
+        read: ['sns:GetSubscriptionAttributes', 'sns:ListSubscriptionsByTopic'],
+        resources: topics,
+      },
     ],
-    docs: [`${REGISTRY}/sns_topic_subscription`, `${SAR}/list_amazonsns.html`],
+    docs: [`${REGISTRY}/sns_topic_subscription`, `${SAR}/list_amazonsns.html`, `${PROVIDER_SOURCE}/sns/func.resourceTopicSubscriptionRead.goindex`],
   },
   {
     type: 'aws_sqs_queue',
     grants: [
       {
         actions: ['sqs:CreateQueue', 'sqs:GetQueueAttributes', 'sqs:SetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:DeleteQueue', 'sqs:TagQueue', 'sqs:UntagQueue', 'sqs:ListQueueTags'],
+        read: ['sqs:GetQueueAttributes', 'sqs:ListQueueTags'],
         resources: queues,
       },
     ],
-    docs: [`${REGISTRY}/sqs_queue`, `${SAR}/list_amazonsqs.html`],
+    docs: [`${REGISTRY}/sqs_queue`, `${SAR}/list_amazonsqs.html`, `${PROVIDER_SOURCE}/sqs/func.resourceQueueRead.goindex`, `${PROVIDER_SOURCE}/sqs/func.listTags.goindex`],
   },
   {
     type: 'aws_iam_role',
     grants: [
       {
-        actions: ['iam:CreateRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole'],
+        actions: [
+          'iam:CreateRole',
+          'iam:GetRole',
+          'iam:UpdateRole',
+          'iam:UpdateRoleDescription',
+          'iam:UpdateAssumeRolePolicy',
+          'iam:DeleteRole',
+          'iam:TagRole',
+          'iam:UntagRole',
+          'iam:ListRoleTags',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+          'iam:ListAttachedRolePolicies',
+          'iam:ListInstanceProfilesForRole',
+        ],
+        // Read: GetRole (findRole), the inline policies (readRoleInlinePolicies: ListRolePolicies,
+        // GetRolePolicy) and attached ones (ListAttachedRolePolicies) for the deprecated arguments, tags.
+        read: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRoleTags'],
         resources: roles,
       },
     ],
-    docs: [`${REGISTRY}/iam_role`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+    docs: [`${REGISTRY}/iam_role`, `${SAR}/list_awsidentityandaccessmanagementiam.html`, `${PROVIDER_SOURCE}/iam/func.resourceRoleRead.goindex`],
   },
   {
     type: 'aws_iam_role_policy',
-    grants: [{ actions: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'], resources: roles }],
-    docs: [`${REGISTRY}/iam_role_policy`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+    grants: [{ actions: ['iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy'], read: ['iam:GetRolePolicy'], resources: roles }],
+    docs: [`${REGISTRY}/iam_role_policy`, `${SAR}/list_awsidentityandaccessmanagementiam.html`, `${PROVIDER_SOURCE}/iam/func.resourceRolePolicyRead.goindex`],
   },
   {
     type: 'aws_iam_role_policies_exclusive',
-    grants: [{ actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy'], resources: roles }],
-    docs: [`${REGISTRY}/iam_role_policies_exclusive`, `${SAR}/list_awsidentityandaccessmanagementiam.html`],
+    grants: [{ actions: ['iam:ListRolePolicies', 'iam:DeleteRolePolicy'], read: ['iam:ListRolePolicies'], resources: roles }],
+    docs: [`${REGISTRY}/iam_role_policies_exclusive`, `${SAR}/list_awsidentityandaccessmanagementiam.html`, `${PROVIDER_SOURCE}/iam/method.rolePoliciesExclusiveResource.Read.goindex`],
   },
   {
     type: 'aws_lambda_function',
     grants: [
       {
         actions: ['lambda:CreateFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:DeleteFunction', 'lambda:ListVersionsByFunction', 'lambda:GetFunctionCodeSigningConfig', 'lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'],
+        // GetFunctionConcurrency is called only with `qualifier`, which the stacks never set.
+        read: ['lambda:GetFunction', 'lambda:ListVersionsByFunction', 'lambda:GetFunctionCodeSigningConfig', 'lambda:ListTags'],
         resources: functions,
       },
       // The app's function roles (named with the prefix), to Lambda only.
@@ -302,6 +341,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
           'states:UntagResource',
           'states:ListTagsForResource',
         ],
+        read: ['states:DescribeStateMachine', 'states:ListStateMachineVersions', 'states:ListTagsForResource'],
         resources: (s) => [stateMachineArn(s.region, s.account, prefixed)],
       },
       // The app's state machine roles, to Step Functions only.
@@ -329,6 +369,8 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
           'dynamodb:TagResource',
           'dynamodb:UntagResource',
         ],
+        // The table is encrypted under an AWS owned key: no KMS DescribeKey (clearSSEDefaultKey) on read.
+        read: ['dynamodb:DescribeTable', 'dynamodb:DescribeContinuousBackups', 'dynamodb:DescribeTimeToLive', 'dynamodb:ListTagsOfResource'],
         resources: (s) => [arn('dynamodb', s, `table/${prefixed}`)],
       },
     ],
@@ -348,13 +390,18 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
       },
       {
         actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+        read: ['lambda:GetEventSourceMapping'],
         resources: (s) => [arn('lambda', s, 'event-source-mapping:*')],
         condition: (s) => ({ ArnLike: { 'lambda:FunctionArn': functions(s) } }),
       },
       // Event source mappings are taggable (default tags); tagging actions know no lambda:FunctionArn.
-      { actions: ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'], resources: (s) => [arn('lambda', s, 'event-source-mapping:*')] },
+      { actions: ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'], read: ['lambda:ListTags'], resources: (s) => [arn('lambda', s, 'event-source-mapping:*')] },
     ],
-    docs: [`${REGISTRY}/lambda_event_source_mapping`, 'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html#permissions-resources-eventsource'],
+    docs: [
+      `${REGISTRY}/lambda_event_source_mapping`,
+      'https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html#permissions-resources-eventsource',
+      `${PROVIDER_SOURCE}/lambda/func.resourceEventSourceMappingRead.goindex`,
+    ],
   },
 ];
 
@@ -394,6 +441,102 @@ export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonl
   ],
 };
 
+/** Where each resource type's schema (and `CustomizeDiff`) is declared in the provider's v6.25.0 source. */
+const schemaOf = (path: string): string => `${PROVIDER_SOURCE}/${path}.goindex`;
+
+/**
+ * API calls the provider makes while planning, besides the refresh reads of `read`: each resource
+ * type's `CustomizeDiff` (run on every plan of a new or changed resource), from hashicorp/aws
+ * v6.25.0. `grants` empty: its `CustomizeDiff` calls no AWS API (or it has none), as the cited
+ * source shows. A test fails when a synthesized resource type has no row, and checks in IAM that
+ * the deployment and plan policies allow every call. Every type also goes through the provider's
+ * own `CustomizeDiff` interceptors (`PROVIDER_WIDE_PLAN_TIME_SOURCE`), which call no API.
+ */
+export interface PlanTimeCalls {
+  readonly type: string;
+  readonly grants: readonly Grant[];
+  /** The provider source of the resource's `CustomizeDiff` (and of each function it runs). */
+  readonly source: readonly string[];
+}
+
+export const PLAN_TIME_CALLS: readonly PlanTimeCalls[] = [
+  ...(
+    [
+      ['aws_cloudwatch_event_bus', 'events/func.resourceBus'],
+      ['aws_cloudwatch_event_bus_policy', 'events/func.resourceBusPolicy'],
+      ['aws_cloudwatch_event_rule', 'events/func.resourceRule'],
+      ['aws_cloudwatch_event_target', 'events/func.resourceTarget'],
+      ['aws_cloudwatch_event_archive', 'events/func.resourceArchive'],
+      ['aws_cloudwatch_log_group', 'logs/func.resourceGroup'],
+      ['aws_cloudwatch_log_resource_policy', 'logs/func.resourceResourcePolicy'],
+      ['aws_kms_key', 'kms/func.resourceKey'],
+      ['aws_kms_alias', 'kms/func.resourceAlias'],
+      ['aws_sns_topic_policy', 'sns/func.resourceTopicPolicy'],
+      ['aws_iam_role', 'iam/func.resourceRole'],
+      ['aws_iam_role_policy', 'iam/func.resourceRolePolicy'],
+      ['aws_lambda_event_source_mapping', 'lambda/func.resourceEventSourceMapping'],
+      // A framework resource: no ModifyPlan method (only Schema, Create, Read, Update, ImportState).
+      ['aws_iam_role_policies_exclusive', 'iam/type.rolePoliciesExclusiveResource'],
+    ] as const
+  ).map(([type, path]): PlanTimeCalls => ({ type, grants: [], source: [schemaOf(path)] })),
+  // CustomizeDiff functions that read only the diff (argument combinations, computed attributes):
+  {
+    type: 'aws_cloudwatch_metric_alarm',
+    grants: [],
+    source: [schemaOf('cloudwatch/func.resourceMetricAlarm')],
+  },
+  { type: 'aws_sns_topic', grants: [], source: [schemaOf('sns/func.resourceTopic'), schemaOf('sns/func.resourceTopicCustomizeDiff')] },
+  {
+    type: 'aws_sns_topic_subscription',
+    grants: [],
+    source: [schemaOf('sns/func.resourceTopicSubscription'), schemaOf('sns/func.resourceTopicSubscriptionCustomizeDiff')],
+  },
+  { type: 'aws_sqs_queue', grants: [], source: [schemaOf('sqs/func.resourceQueue'), schemaOf('sqs/func.resourceQueueCustomizeDiff')] },
+  {
+    type: 'aws_lambda_function',
+    grants: [],
+    source: [schemaOf('lambda/func.resourceFunction'), schemaOf('lambda/func.checkHandlerRuntimeForZipFunction'), schemaOf('lambda/func.updateComputedAttributesOnPublish')],
+  },
+  {
+    type: 'aws_dynamodb_table',
+    grants: [],
+    source: [schemaOf('dynamodb/func.resourceTable'), schemaOf('dynamodb/func.validStreamSpec'), schemaOf('dynamodb/func.validateTableAttributes')],
+  },
+  {
+    // A known, new or changed `definition` is sent to ValidateStateMachineDefinition (users' error
+    // when the role lacks it: https://github.com/hashicorp/terraform-provider-aws/issues/39472,
+    // "not authorized to perform: states:ValidateStateMachineDefinition on resource:
+    // arn:aws:states:<region>:<account>:stateMachine:*"). The Service Authorization Reference lists
+    // no resource type for the action, so it is granted on `*` (which covers that ARN).
+    type: 'aws_sfn_state_machine',
+    grants: [{ actions: ['states:ValidateStateMachineDefinition'], read: ['states:ValidateStateMachineDefinition'], resources: ANY }],
+    source: [schemaOf('sfn/func.resourceStateMachine'), schemaOf('sfn/func.stateMachineDefinitionValidate'), schemaOf('sfn/func.stateMachineUpdateComputedAttributesOnPublish')],
+  },
+];
+
+/**
+ * The provider's own `CustomizeDiff` interceptors, run for every resource type (wrapResource):
+ * region default, replacement on a region change, the region's partition, `tags_all`, required tags
+ * (only with `tag_policy_compliance`, which the stacks never set). None calls an AWS API.
+ */
+export const PROVIDER_WIDE_PLAN_TIME_SOURCE: readonly string[] = ['wrapResource', 'defaultRegion', 'forceNewIfRegionChanges', 'resourceValidateRegion', 'setTagsAll', 'validateRequiredTags'].map(
+  (f) => `${PROVIDER_INDEX}/provider/sdkv2/func.${f}.goindex`,
+);
+
+/**
+ * What the provider calls when it is configured (every plan and apply), before any resource:
+ * `ConfigureProvider` (conns) assumes the `assume_role` role, then validates the credentials and
+ * learns the account for `allowed_account_ids`. Neither is granted by the policies here:
+ * - `sts:AssumeRole` is the caller's (CI's) right, admitted by the assumed role's trust policy;
+ * - `sts:GetCallerIdentity` needs no permission ("No permissions are required to perform this
+ *   operation": https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+ */
+export const PROVIDER_CONFIGURE_CALLS = [
+  { action: 'sts:AssumeRole', grantedBy: 'the trust policy of the assumed role (plan role: stacks/plan-role.ts) and the caller\'s own policy' },
+  { action: 'sts:GetCallerIdentity', grantedBy: 'nothing: no IAM permission is required' },
+] as const;
+export const PROVIDER_CONFIGURE_SOURCE = `${PROVIDER_INDEX}/conns/method.Config.ConfigureProvider.goindex`;
+
 /** A resource type has no row in `TERRAFORM_RESOURCE_PERMISSIONS`. */
 export class UnknownResourceTypeError extends Error {
   override readonly name = 'UnknownResourceTypeError';
@@ -406,45 +549,93 @@ const sid = (type: string, i: number): string =>
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
     .join('') + (i === 0 ? '' : String(i + 1));
 
-/** The S3 backend's bucket and keys (`deployment.state`), when configured: state objects and their lock files. */
-function stateStatements(config: OrgConfig): Statement[] {
+/**
+ * The S3 backend's bucket and keys (`deployment.state`), when configured: the state objects and,
+ * to deploy, their lock files (use_lockfile writes `<key>.tflock` next to the state:
+ * https://developer.hashicorp.com/terraform/language/backend/s3#s3-state-locking). Planning reads
+ * only: the PR workflow plans with `-lock=false`, so no lock file is written.
+ */
+function stateStatements(config: OrgConfig, role: 'deploy' | 'plan'): Statement[] {
   const state = config.deployment.state;
   if (!state) return [];
   const prefix = state.keyPrefix.replace(/\/+$/, '');
   return [
     { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
-    // use_lockfile writes `<key>.tflock` next to the state: https://developer.hashicorp.com/terraform/language/backend/s3#s3-state-locking
-    { Sid: 'TerraformStateObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: `arn:aws:s3:::${state.bucket}/${prefix}/*` },
+    {
+      Sid: 'TerraformStateObjects',
+      Effect: 'Allow',
+      Action: role === 'deploy' ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] : ['s3:GetObject'],
+      Resource: `arn:aws:s3:::${state.bucket}/${prefix}/*`,
+    },
   ];
 }
 
-/**
- * The deployment role's policy for `target`: one statement per grant of every resource type the
- * target's stacks create, plus the state bucket when `deployment.state` is set.
- */
-export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
-  const scope = deploymentScope(config, target);
+/** The statements of `rows`' grants for `types`, with the actions `pick` takes from each grant. */
+function grantStatements<R extends { readonly type: string; readonly grants: readonly Grant[] }>(
+  [table, rows]: readonly [string, readonly R[]],
+  types: readonly string[],
+  scope: DeploymentScope,
+  pick: (grant: Grant) => readonly string[] | undefined,
+  sidSuffix = '',
+): Statement[] {
   const statements: Statement[] = [];
   for (const type of types) {
-    const row = TERRAFORM_RESOURCE_PERMISSIONS.find((r) => r.type === type);
-    if (!row) throw new UnknownResourceTypeError(`${type}: no row in TERRAFORM_RESOURCE_PERMISSIONS; add the actions Terraform needs for it, with the provider's page`);
+    const row = rows.find((r) => r.type === type);
+    if (!row) throw new UnknownResourceTypeError(`${type}: no row in ${table}; add what the provider calls for it, with its source`);
     row.grants.forEach((grant, i) => {
+      const actions = pick(grant) ?? [];
       const resources = grant.resources(scope);
-      if (resources.length === 0) return;
+      if (resources.length === 0 || actions.length === 0) return;
       statements.push({
-        Sid: sid(type, i),
+        Sid: `${sid(type, i)}${sidSuffix}`,
         Effect: 'Allow',
-        Action: [...grant.actions],
+        Action: [...actions],
         Resource: [...resources],
         ...(grant.condition ? { Condition: grant.condition(scope) } : {}),
       });
     });
   }
-  return policyDocument('identity', [...mergeByCondition(mergeByResources(statements)), ...stateStatements(config)]);
+  return statements;
+}
+
+const TABLES = {
+  resources: ['TERRAFORM_RESOURCE_PERMISSIONS', TERRAFORM_RESOURCE_PERMISSIONS],
+  planTime: ['PLAN_TIME_CALLS', PLAN_TIME_CALLS],
+} as const;
+
+/** One identity policy from grant statements (merged) and the state statements. */
+const assemble = (statements: readonly Statement[], state: readonly Statement[]): PolicyDocument =>
+  policyDocument('identity', [...mergeByCondition(mergeByResources(statements)), ...state]);
+
+/**
+ * The deployment role's policy for `target`: one statement per grant of every resource type the
+ * target's stacks create, the provider's plan-time calls (`PLAN_TIME_CALLS`), plus the state bucket
+ * when `deployment.state` is set.
+ */
+export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+  const scope = deploymentScope(config, target);
+  return assemble(
+    [...grantStatements(TABLES.resources, types, scope, (g) => g.actions), ...grantStatements(TABLES.planTime, types, scope, (g) => g.actions, 'Plan')],
+    stateStatements(config, 'deploy'),
+  );
 }
 
 /**
- * IAM's limit on a customer managed policy (whitespace not counted; `stacks/policy-limits.ts` has
+ * The read-only plan role's policy for `target` (`deployment.planRoleName`): the `read` actions of
+ * every grant (what the provider calls to refresh the stacks' resources), on the same resources
+ * under the same conditions; the provider's plan-time calls; and, with `deployment.state`, reading
+ * the state (no lock: plans run with `-lock=false`). Nothing in it creates, changes or deletes.
+ */
+export function planRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+  const scope = deploymentScope(config, target);
+  return assemble(
+    [...grantStatements(TABLES.resources, types, scope, (g) => g.read), ...grantStatements(TABLES.planTime, types, scope, (g) => g.read, 'Plan')],
+    stateStatements(config, 'plan'),
+  );
+}
+
+/**
+ * IAM's limit on a customer managed policy (whitespace not counted; `stacks/policy/policy-limits.ts` has
  * its source): the files must fit it, so a user can attach them as managed policies in every account.
  */
 export const MANAGED_POLICY_MAX_CHARS = POLICY_LIMITS.iamManagedPolicy.max;
@@ -456,9 +647,16 @@ export const MANAGED_POLICY_MAX_CHARS = POLICY_LIMITS.iamManagedPolicy.max;
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entities
  */
 export function deploymentRolePolicies(config: OrgConfig, target: DeploymentTarget): PolicyDocument[] {
+  return splitIntoManagedPolicies(deploymentRolePolicy(config, target));
+}
+
+/** The plan role's policy of `target` as customer managed policies, split like `deploymentRolePolicies`. */
+export const planRolePolicies = (config: OrgConfig, target: DeploymentTarget): PolicyDocument[] => splitIntoManagedPolicies(planRolePolicy(config, target));
+
+function splitIntoManagedPolicies(policy: PolicyDocument): PolicyDocument[] {
   const parts: Statement[][] = [[]];
   const size = (statements: readonly Statement[]) => renderPolicy({ Version: '2012-10-17', Statement: statements }).length;
-  for (const st of deploymentRolePolicy(config, target).Statement) {
+  for (const st of policy.Statement) {
     const current = parts[parts.length - 1]!;
     if (current.length > 0 && size([...current, st]) > MANAGED_POLICY_MAX_CHARS) parts.push([st]);
     else current.push(st);
