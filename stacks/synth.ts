@@ -11,7 +11,7 @@
  * entries are then moved into the output folder. The result is the same as a one-thread synth (a
  * test compares them file by file).
  */
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MemberConfig, OrgConfig } from '../config/schema';
@@ -19,6 +19,7 @@ import { TerraformStack, type App } from 'cdktf';
 import type { ProviderRole } from './base-stack';
 import { buildShard, preflight, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
+import { refuseToOrphanState, replaceStackFolder } from './local-state';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
 import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
 import { CENTRAL_STACK_ID } from './names';
@@ -132,6 +133,7 @@ function runWorker(job: ShardJob): RunningWorker {
  * the synth stamp (`ebs-event-hub.synth.json`, see synth-stamp.ts) that `npm run rollout` checks.
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
+  refuseToOrphanState(options.config); // before anything is written: local state cdktf would delete
   const outdir = await synthesizeStacks(options);
   writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
@@ -177,9 +179,8 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
       const part = JSON.parse(readFileSync(join(job.outdir, 'manifest.json'), 'utf8')) as Manifest;
       for (const [id, entry] of Object.entries(part.stacks)) {
         if (id in manifest.stacks) continue; // central: shards > 0 hold only a placeholder
-        const target = join(outdir, entry.workingDirectory);
-        rmSync(target, { recursive: true, force: true }); // an earlier synth's copy of this stack
-        renameSync(join(job.outdir, entry.workingDirectory), target);
+        // Over an earlier synth's copy of this stack, keeping the state Terraform wrote there.
+        replaceStackFolder(join(job.outdir, entry.workingDirectory), join(outdir, entry.workingDirectory));
         manifest.stacks[id] = entry;
       }
     }
