@@ -85,11 +85,12 @@ function manifestJson(value: unknown): string {
 export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
 
 /**
- * Fails the synth with the violations. `new App()` has already created the output folder and its
- * `stacks/` folder: remove them when they are empty, so a failed synth leaves nothing behind (an
- * existing output folder with content is left as it was).
+ * `new App()` has already created the output folder and its `stacks/` folder: a synth that fails
+ * before writing (guardrail violations, a user error thrown in a worker thread) removes them when
+ * they are empty, so it leaves nothing behind (an existing output folder with content is left as
+ * it was).
  */
-function failGuardrails(app: App, violations: readonly Violation[]): never {
+function removeEmptyOutput(app: App): void {
   const outdir = resolve(app.outdir);
   for (const dir of [join(outdir, 'stacks'), outdir]) {
     try {
@@ -98,7 +99,6 @@ function failGuardrails(app: App, violations: readonly Violation[]): never {
       // not there, or not ours to remove
     }
   }
-  throw new GuardrailError(violations);
 }
 
 /** What a worker posts once its shard is built and checked, before it writes. */
@@ -165,10 +165,19 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
     // Workers write only into scratch folders; this thread writes the output folder, and only once
     // every stack has passed the guardrails: a failing synth leaves the output folder as it was.
     const found = [...appViolations(app), ...(stamping?.violations ?? [])];
-    const violations = inStackOrder(config, [...found, ...(jobs.length > 0 ? (await Promise.all(running.map((w) => w.checked))).flat() : [])]);
+    let violations: Violation[];
+    try {
+      violations = inStackOrder(config, [...found, ...(jobs.length > 0 ? (await Promise.all(running.map((w) => w.checked))).flat() : [])]);
+    } catch (error) {
+      // A worker failed before its shard was checked (e.g. a policy over its size limit in shard 2).
+      await Promise.allSettled(running.map((w) => w.done));
+      removeEmptyOutput(app);
+      throw error;
+    }
     if (violations.length > 0) {
       await Promise.allSettled(running.map((w) => w.done));
-      failGuardrails(app, violations);
+      removeEmptyOutput(app);
+      throw new GuardrailError(violations);
     }
     app.synth();
     await workers;
