@@ -8,7 +8,10 @@
  *   Set but blank is an error (never silently the example).
  * - `CDKTF_OUTDIR`: output folder (set by the cdktf CLI); default `cdktf.out`.
  * - `SYNTH_SHARDS`: threads synthesizing at once, 1-16 in plain decimal digits; default one per
- *   core (at most 4) from 100 member accounts up, else 1.
+ *   core (at most 4) from 100 member stacks built through cdktf up, else 1.
+ * - `SYNTH_FAST=0`: build every member stack through cdktf instead of stamping the members of one
+ *   shape out of a template (stacks/stamped-synth.ts; the output is the same bytes). For
+ *   debugging and comparison; `1` (or unset) is the default.
  * - `CDKTF_CREATION_STACKS=1`: keep cdktf's token creation stack traces (slow; for debugging).
  * - `EBS_EVENT_HUB_ROLE`: the role every provider assumes, `deploy` (default: `deployment.roleName`)
  *   or `plan` (`deployment.planRoleName`, read-only: a synth for `terraform plan`, which
@@ -66,7 +69,8 @@ function providerRole(asked: string | undefined): ProviderRole {
 /** Below this many member accounts, starting worker threads costs more than it saves. */
 const SHARD_FROM_MEMBERS = 100;
 
-function shardCount(members: number): number {
+/** SYNTH_SHARDS, or by default a count by how many member stacks are built through cdktf. */
+function shardCount(): number | ((membersBuilt: number) => number) {
   const asked = process.env.SYNTH_SHARDS;
   if (asked !== undefined) {
     // Digits only: Number() would also take "1e1", "0x2", " 2" and "2.0".
@@ -76,16 +80,25 @@ function shardCount(members: number): number {
     }
     return n;
   }
-  return members >= SHARD_FROM_MEMBERS ? Math.min(availableParallelism(), 4) : 1;
+  return (members) => (members >= SHARD_FROM_MEMBERS ? Math.min(availableParallelism(), 4) : 1);
+}
+
+/** SYNTH_FAST: unset or `1` stamps member stacks of one shape (the default), `0` builds each through cdktf. */
+function fastSynth(): boolean {
+  const asked = process.env.SYNTH_FAST;
+  if (asked === undefined || asked === '1') return true;
+  if (asked === '0') return false;
+  throw new ConfigError('SYNTH_FAST', [`SYNTH_FAST: ${JSON.stringify(asked)} is neither 0 (build every stack through cdktf) nor 1 (stamp member stacks of one shape; the default)`]);
 }
 
 async function main(): Promise<void> {
   const role = providerRole(process.env.EBS_EVENT_HUB_ROLE);
   const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, __dirname));
   const snapshotCopyBundle = handlerBundleFromDist();
-  const shards = shardCount(config.members.length);
-  // Every check that can fail on user input runs (buildShard's preflight) before anything is written.
-  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
+  const shards = shardCount();
+  const fast = fastSynth();
+  // Every check that can fail on user input runs (preflight, guardrails) before anything is written.
+  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, fast, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
 main().catch((err: unknown) => {

@@ -207,7 +207,7 @@ describe('the plan role policy only reads, and reads everything the provider ref
   it('GIVEN deployment.state THEN the plan policy reads the state (GetObject under the prefix, ListBucket on it) and writes no lock file', () => {
     const state = planRolePolicy(withState, 'member').Statement.filter((s) => s.Sid.startsWith('TerraformState'));
     expect(state).toEqual([
-      { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::acme-terraform-state', Condition: { StringLike: { 's3:prefix': ['platform/ebs/*'] } } },
+      { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::acme-terraform-state' },
       { Sid: 'TerraformStateObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::acme-terraform-state/platform/ebs/*' },
     ]);
     expect(planRolePolicy(testConfig(), 'member').Statement.some((s) => s.Sid.startsWith('TerraformState'))).toBe(false);

@@ -49,11 +49,17 @@ describe('snapshot copy, central stack', () => {
       COPY_TAG: 'dr=true',
       MAX_IN_FLIGHT_COPIES: '12',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       RETENTION_DAYS: '30',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', POWERTOOLS_SERVICE_NAME: 'snapshot-copy', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
+      POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
   });
 
   it('GIVEN the synthesized environments WHEN each entry point loads its config THEN it accepts them, with the configured values', () => {
@@ -77,6 +83,7 @@ describe('snapshot copy, central stack', () => {
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -150,7 +157,7 @@ describe('snapshot copy, central stack', () => {
     const start = inlinePoliciesOf(central, 'ebs-event-hub-copy-start')['ebs-event-hub-copy-start']!;
     expect(start.Statement.map((s) => s.Sid)).toEqual(['ConsumeCopyQueue', 'StartCopyExecutions', 'WriteOwnLogGroup']);
     // The central account is not a member here: no EC2 rights of its own.
-    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots']);
+    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots', 'RecordCopies', 'FindRecordedCopies']);
   });
 
   it('grants the step role copy rights and the sweep role delete rights in its own account when the central account is also a member', () => {

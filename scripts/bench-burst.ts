@@ -49,9 +49,11 @@ import { loadStartConfig, loadStepConfig } from '../handlers/snapshot-copy/confi
 import { PROVENANCE_TAGS } from '../handlers/snapshot-copy/decide';
 import type { Log } from '../handlers/snapshot-copy/logger';
 import { handleStart } from '../handlers/snapshot-copy/start';
+import { createLedgerStore } from '../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../handlers/snapshot-copy/steps';
 import { copyWorkflowDefinition } from '../stacks/central/copy-workflow';
+import { LEDGER_TABLE, withLedgerTable } from './support/copy-tables';
 import { DynamoDbStandin } from './support/dynamodb-standin';
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +133,8 @@ interface SimSnapshot {
   createdAt: number;
   completesAt: number;
   source?: string;
+  /** CopySnapshot's Description (ConfirmCopy adopts a copy only with this app's). */
+  description?: string;
 }
 const snapshots = new Map<string, SimSnapshot>(); // by id
 const byAccountRegion = new Map<string, SimSnapshot[]>();
@@ -182,7 +186,8 @@ function matches(s: SimSnapshot, filters: Filter[] | undefined): boolean {
     if (name.startsWith('tag:')) return s.tags.some((t) => t.Key === name.slice(4) && (f.Values ?? []).includes(t.Value ?? ''));
     if (name === 'tag-key') return s.tags.some((t) => (f.Values ?? []).includes(t.Key ?? ''));
     if (name === 'status') return (f.Values ?? []).includes(stateOf(s));
-    return true;
+    if (name === 'snapshot-id') return (f.Values ?? []).includes(s.id);
+    throw new Error(`bench-burst does not model the DescribeSnapshots filter ${name}`);
   });
 }
 
@@ -220,6 +225,7 @@ function ec2Request(account: string, region: string, command: unknown): unknown 
       createdAt: now,
       completesAt: now + durations.get(source.id)!,
       source: source.id,
+      ...(input.Description !== undefined ? { description: input.Description } : {}),
     };
     addSnapshot(copy);
     const k = key(account, region);
@@ -233,7 +239,15 @@ function ec2Request(account: string, region: string, command: unknown): unknown 
   }
   throw new Error(`unexpected command ${String(command)}`);
 }
-const toSdk = (s: SimSnapshot): Snapshot => ({ SnapshotId: s.id, OwnerId: s.account, State: stateOf(s), StorageTier: 'standard', Tags: s.tags });
+const toSdk = (s: SimSnapshot): Snapshot => ({
+  SnapshotId: s.id,
+  OwnerId: s.account,
+  State: stateOf(s),
+  StorageTier: 'standard',
+  Tags: s.tags,
+  StartTime: new Date(EPOCH + s.createdAt * 1000),
+  ...(s.description !== undefined ? { Description: s.description } : {}),
+});
 
 /** Waits `seconds` of simulated time (the task keeps running meanwhile, as a Lambda waiting on the SDK does). */
 const sleep = (seconds: number): Promise<void> => new Promise((resolve) => schedule(seconds, resolve));
@@ -291,12 +305,13 @@ function assertModelled(def: { States: Record<string, State> }): void {
 assertModelled(definition);
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const dynamodb = new DynamoDbStandin();
+const dynamodb = withLedgerTable(new DynamoDbStandin());
 const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
 const stepDeps = {
-  config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE }),
+  config: loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: String(MAX_IN_FLIGHT), AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, LEDGER_TABLE_NAME: LEDGER_TABLE }),
   clients,
   slots: createSlotStore(dynamodb.client as never, SLOTS_TABLE),
+  ledger: createLedgerStore(dynamodb.client as never, LEDGER_TABLE),
   logger: silent,
   self: { account: CENTRAL, partition: 'aws' },
   now: nowDate,

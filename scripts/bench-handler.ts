@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildHandler } from './build-handler';
+import { LEDGER_TABLE, withLedgerTable } from './support/copy-tables';
 import { DynamoDbStandin } from './support/dynamodb-standin';
 import { startEc2Standin } from './support/ec2-standin';
 
@@ -102,12 +103,13 @@ interface EventRun {
 /** Runs snapshots through the bundle's `step` export in this process, one at a time. */
 async function measureEvents(bundle: string): Promise<EventRun> {
   const standin = await startEc2Standin({ defaultAccount: ACCOUNT });
-  const dynamodb = new DynamoDbStandin();
+  const dynamodb = withLedgerTable(new DynamoDbStandin());
   const dynamodbUrl = await dynamodb.listen();
   const saved = { ...process.env };
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
     SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+    LEDGER_TABLE_NAME: LEDGER_TABLE,
     AWS_ENDPOINT_URL_EC2: standin.url,
     AWS_ENDPOINT_URL_STS: standin.url,
     AWS_ACCESS_KEY_ID: 'AKIDBENCH',

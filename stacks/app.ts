@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { App, TerraformStack } from 'cdktf';
-import type { OrgConfig } from '../config/schema';
+import type { MemberConfig, OrgConfig } from '../config/schema';
 import type { ProviderRole } from './base-stack';
 import { CentralStack, HandlerBundleMissingError } from './central-stack';
 import type { HandlerBundle } from './central/snapshot-copy';
@@ -17,6 +17,12 @@ export interface BuildAppProps {
   readonly snapshotCopyBundle?: HandlerBundle;
   /** The role every stack's provider assumes. @default 'deploy' */
   readonly providerRole?: ProviderRole;
+  /**
+   * The members whose stacks this app builds (the fast synth stamps the others out of a
+   * template, see stamped-synth.ts).
+   * @default config.members
+   */
+  readonly members?: readonly MemberConfig[];
 }
 
 export interface Shard {
@@ -56,15 +62,7 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
       shard.index === 0
         ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle, providerRole: props.providerRole })
         : new TerraformStack(app, CENTRAL_STACK_ID);
-    const members = props.config.members
-      .filter((_, i) => i % shard.count === shard.index)
-      .map((member) => {
-        const stack = new MemberStack(app, { config: props.config, member, providerRole: props.providerRole });
-        // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
-        // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
-        stack.addDependency(central);
-        return stack;
-      });
+    const members = (props.members ?? props.config.members).filter((_, i) => i % shard.count === shard.index).flatMap((member) => addMemberStacks(app, props, member, central));
     // Wave 0 after central (README "Vault mode"): a stack-level dependency, so `cdktf deploy '*'`
     // applies it after central; member stacks refer to nothing in it (key policies and trusts name
     // the vault account, not its resources), so they do not depend on it.
@@ -80,6 +78,19 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
     if (entries.every((e) => e.isDirectory())) rmSync(app.outdir, { recursive: true });
     throw err;
   }
+}
+
+/**
+ * The stacks of one member account (today one, `member-<accountId>`), each depending on `central`.
+ * The one place they are created: the construct-by-construct synth and the fast synth's templates
+ * (stamped-synth.ts) both call it, so a stack added here is in both.
+ */
+export function addMemberStacks(app: App, props: Pick<BuildAppProps, 'config' | 'providerRole'>, member: MemberConfig, central: TerraformStack): MemberStack[] {
+  const stack = new MemberStack(app, { config: props.config, member, providerRole: props.providerRole });
+  // A stack-level dependency (the manifest's `dependencies`), not a resource ordering: a
+  // member's rules target the central bus, whose policy EventBridge checks at PutTargets.
+  stack.addDependency(central);
+  return [stack];
 }
 
 /**

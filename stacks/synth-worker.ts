@@ -6,7 +6,7 @@ import { appViolations, type ShardChecked, type ShardJob } from './synth';
 
 const job = workerData as ShardJob;
 withoutCreationStacks(() => {
-  const { app } = buildShard({ config: job.config, snapshotCopyBundle: job.snapshotCopyBundle, outdir: job.outdir, providerRole: job.providerRole }, job.shard);
+  const { app } = buildShard({ config: job.config, snapshotCopyBundle: job.snapshotCopyBundle, outdir: job.outdir, providerRole: job.providerRole, members: job.members }, job.shard);
   const violations = appViolations(app);
   parentPort?.postMessage({ violations } satisfies ShardChecked);
   if (violations.length === 0) app.synth();

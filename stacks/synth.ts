@@ -1,32 +1,47 @@
 /**
- * Synthesis of the whole app, in parallel for large organizations.
+ * Synthesis of the whole app.
  *
- * cdktf synthesizes stacks one after another on one core; a 1,000-account org is ~14,000
- * resources. Stacks here share nothing (every ARN comes from config), so the member stacks are
- * split into shards: this thread synthesizes central and shard 0 into the output folder, worker
- * threads the other shards into sibling folders, and their stack folders and manifest entries
- * are then moved into the output folder. The result is the same as a one-thread synth (a test
- * compares them file by file).
+ * By default member stacks of one shape are stamped out of one synthesized template
+ * (stamped-synth.ts): the output is byte-identical to building every stack through cdktf, which
+ * `fast: false` (main.ts: `SYNTH_FAST=0`) does, for debugging or comparison.
+ *
+ * Stacks built through cdktf are synthesized one after another on one core; for many of them
+ * (`shards`) they are split: this thread synthesizes central and shard 0 into the output folder,
+ * worker threads the other shards into sibling folders, and their stack folders and manifest
+ * entries are then moved into the output folder. The result is the same as a one-thread synth (a
+ * test compares them file by file).
  */
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { OrgConfig } from '../config/schema';
+import type { MemberConfig, OrgConfig } from '../config/schema';
 import { TerraformStack, type App } from 'cdktf';
 import type { ProviderRole } from './base-stack';
-import { buildShard, type Shard } from './app';
+import { buildShard, preflight, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
+import { refuseToOrphanState, replaceStackFolder } from './local-state';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
 import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
+import { CENTRAL_STACK_ID } from './names';
+import { prepareStamping } from './stamped-synth';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
+  /** @default - cdktf's default: `CDKTF_OUTDIR` or `cdktf.out` */
+  readonly outdir?: string;
   readonly snapshotCopyBundle?: HandlerBundle;
   /**
-   * Shards synthesized at once (this thread plus workers).
+   * Shards synthesized at once (this thread plus workers), or a function of how many member
+   * stacks are built through cdktf (the fast synth stamps the others).
    * @default 1 — one thread
    */
-  readonly shards?: number;
+  readonly shards?: number | ((membersBuilt: number) => number);
+  /**
+   * Stamp member stacks of one shape out of a template (stamped-synth.ts); false builds every
+   * stack through cdktf (same bytes, slower).
+   * @default true
+   */
+  readonly fast?: boolean;
   /** The role the providers assume (recorded in the synth stamp). @default 'deploy' */
   readonly providerRole?: ProviderRole;
 }
@@ -37,12 +52,25 @@ export interface ShardJob {
   readonly snapshotCopyBundle?: HandlerBundle;
   readonly shard: Shard;
   readonly outdir: string;
+  /** The members built through cdktf (the others are stamped). */
+  readonly members: readonly MemberConfig[];
   readonly providerRole?: ProviderRole;
 }
 
 interface Manifest {
   version: string;
   stacks: Record<string, { workingDirectory: string } & Record<string, unknown>>;
+}
+
+/**
+ * Violations in the order a one-thread construct-by-construct synth finds them, whichever thread
+ * or template found them: `central`, then each member's stacks (their ids carry the account id) in
+ * config order; a stable sort keeps the order within a member.
+ */
+function inStackOrder(config: OrgConfig, violations: readonly Violation[]): Violation[] {
+  const memberIndex = new Map(config.members.map((m, i) => [m.accountId, i + 1]));
+  const rank = (stack: string) => (stack === CENTRAL_STACK_ID ? 0 : (memberIndex.get(/\d{12}/.exec(stack)?.[0] ?? '') ?? memberIndex.size + 1));
+  return [...violations].sort((a, b) => rank(a.stack) - rank(b.stack));
 }
 
 /**
@@ -57,11 +85,12 @@ function manifestJson(value: unknown): string {
 export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
 
 /**
- * Fails the synth with the violations. `new App()` has already created the output folder and its
- * `stacks/` folder: remove them when they are empty, so a failed synth leaves nothing behind (an
- * existing output folder with content is left as it was).
+ * `new App()` has already created the output folder and its `stacks/` folder: a synth that fails
+ * before writing (guardrail violations, a user error thrown in a worker thread) removes them when
+ * they are empty, so it leaves nothing behind (an existing output folder with content is left as
+ * it was).
  */
-function failGuardrails(app: App, violations: readonly Violation[]): never {
+function removeEmptyOutput(app: App): void {
   const outdir = resolve(app.outdir);
   for (const dir of [join(outdir, 'stacks'), outdir]) {
     try {
@@ -70,7 +99,6 @@ function failGuardrails(app: App, violations: readonly Violation[]): never {
       // not there, or not ours to remove
     }
   }
-  throw new GuardrailError(violations);
 }
 
 /** What a worker posts once its shard is built and checked, before it writes. */
@@ -105,57 +133,70 @@ function runWorker(job: ShardJob): RunningWorker {
  * the synth stamp (`ebs-event-hub.synth.json`, see synth-stamp.ts) that `npm run rollout` checks.
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
+  refuseToOrphanState(options.config); // before anything is written: local state cdktf would delete
   const outdir = await synthesizeStacks(options);
   writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
 }
 
 async function synthesizeStacks(options: SynthOptions): Promise<string> {
-  const count = Math.max(1, Math.min(options.shards ?? 1, options.config.members.length));
-  const { app } = buildShard({ config: options.config, snapshotCopyBundle: options.snapshotCopyBundle, providerRole: options.providerRole }, { index: 0, count });
-  if (count === 1) {
-    const violations = appViolations(app);
-    if (violations.length > 0) failGuardrails(app, violations);
-    app.synth();
-    return app.outdir;
-  }
+  const { config, snapshotCopyBundle, providerRole } = options;
+  // The checks on the whole config, before anything (templates included) is built.
+  preflight({ config, snapshotCopyBundle });
+  const stamping = options.fast === false ? undefined : prepareStamping({ config, snapshotCopyBundle, providerRole });
+  const members = stamping?.individual ?? config.members;
+  const shards = typeof options.shards === 'function' ? options.shards(members.length) : (options.shards ?? 1);
+  const count = Math.max(1, Math.min(shards, members.length));
+  const { app } = buildShard({ config, snapshotCopyBundle, providerRole, members, outdir: options.outdir }, { index: 0, count });
   const outdir = resolve(app.outdir);
   // Siblings of the output folder: same file system, so stack folders move by rename.
-  const scratch = mkdtempSync(join(dirname(outdir), '.synth-shards-'));
+  const scratch = count > 1 ? mkdtempSync(join(dirname(outdir), '.synth-shards-')) : undefined;
   try {
     const jobs = Array.from({ length: count - 1 }, (_, i): ShardJob => ({
-      config: options.config,
-      snapshotCopyBundle: options.snapshotCopyBundle,
+      config,
+      snapshotCopyBundle,
       shard: { index: i + 1, count },
-      outdir: join(scratch, String(i + 1)),
-      providerRole: options.providerRole,
+      outdir: join(scratch!, String(i + 1)),
+      members,
+      providerRole,
     }));
     const running = jobs.map(runWorker);
     const workers = Promise.all(running.map((w) => w.done));
     // Workers write only into scratch folders; this thread writes the output folder, and only once
-    // every shard has passed the guardrails: a failing synth leaves the output folder as it was.
-    const violations = [...appViolations(app), ...(await Promise.all(running.map((w) => w.checked))).flat()];
+    // every stack has passed the guardrails: a failing synth leaves the output folder as it was.
+    const found = [...appViolations(app), ...(stamping?.violations ?? [])];
+    let violations: Violation[];
+    try {
+      violations = inStackOrder(config, [...found, ...(jobs.length > 0 ? (await Promise.all(running.map((w) => w.checked))).flat() : [])]);
+    } catch (error) {
+      // A worker failed before its shard was checked (e.g. a policy over its size limit in shard 2).
+      await Promise.allSettled(running.map((w) => w.done));
+      removeEmptyOutput(app);
+      throw error;
+    }
     if (violations.length > 0) {
       await Promise.allSettled(running.map((w) => w.done));
-      failGuardrails(app, violations);
+      removeEmptyOutput(app);
+      throw new GuardrailError(violations);
     }
     app.synth();
     await workers;
+    if (jobs.length === 0 && !stamping?.stampedStacks) return outdir;
     const manifestPath = join(outdir, 'manifest.json');
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
     for (const job of jobs) {
       const part = JSON.parse(readFileSync(join(job.outdir, 'manifest.json'), 'utf8')) as Manifest;
       for (const [id, entry] of Object.entries(part.stacks)) {
         if (id in manifest.stacks) continue; // central: shards > 0 hold only a placeholder
-        const target = join(outdir, entry.workingDirectory);
-        rmSync(target, { recursive: true, force: true }); // an earlier synth's copy of this stack
-        renameSync(join(job.outdir, entry.workingDirectory), target);
+        // Over an earlier synth's copy of this stack, keeping the state Terraform wrote there.
+        replaceStackFolder(join(job.outdir, entry.workingDirectory), join(outdir, entry.workingDirectory));
         manifest.stacks[id] = entry;
       }
     }
+    Object.assign(manifest.stacks, stamping?.write(outdir));
     writeFileSync(manifestPath, manifestJson(manifest));
     return outdir;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   }
 }

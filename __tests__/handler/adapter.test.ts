@@ -4,12 +4,13 @@
  */
 import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ConditionalCheckFailedException, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type BatchGetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { handleStart } from '../../handlers/snapshot-copy/start';
 import { runStep, type CopyData, type Step } from '../../handlers/snapshot-copy/steps';
@@ -32,6 +33,13 @@ const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN
 const record = (id: string, body: unknown, eventSourceARN = QUEUE) => ({ ...sqsRecord(id, body), eventSourceARN });
 const awsError = (name: string, status: number | undefined, message = name) =>
   Object.assign(new Error(message), { name, $fault: status && status >= 500 ? 'server' : 'client', $metadata: status === undefined ? {} : { httpStatusCode: status } });
+const LEDGER = 'ebs-event-hub-copy-ledger';
+/** The ledger (BatchGetItem) records these copy ids, and only these. */
+const ledgerRecords = (...ids: string[]) =>
+  ddb.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => ({
+    Responses: { [LEDGER]: (input.RequestItems![LEDGER]!.Keys ?? []).filter((k) => ids.includes(k['copySnapshotId']!.S!)).map((k) => ({ copySnapshotId: k['copySnapshotId']! })) },
+    UnprocessedKeys: {},
+  }));
 
 describe('start', () => {
   const deps = () => ({ config: startConfig, sfn: new SFNClient({ region: 'us-east-1' }), logger: recordingLogger() });
@@ -162,9 +170,11 @@ describe('step', () => {
   const run = (step: Step, d: CopyData = data, env: Record<string, string> = {}, startedAt = '2026-02-28T00:00:00Z') => {
     const clients = provider();
     const logger = recordingLogger();
-    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', ...env });
-    const slots = createSlotStore(new DynamoDBClient({ region: 'us-east-1' }), config.slotsTableName);
-    const result = runStep({ step, executionStartTime: startedAt, data: d }, { config, clients, logger, slots, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now });
+    const config = loadStepConfig({ MEMBER_ROLE_NAME: 'copy-role', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', LEDGER_TABLE_NAME: LEDGER, ...env });
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' });
+    const slots = createSlotStore(dynamodb, config.slotsTableName);
+    const ledger = createLedgerStore(dynamodb, config.ledgerTableName);
+    const result = runStep({ step, executionStartTime: startedAt, data: d }, { config, clients, logger, slots, ledger, self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => now });
     return { result, clients, logger };
   };
 
@@ -188,7 +198,11 @@ describe('step', () => {
     await expect(run('inspect').result).rejects.toMatchObject({ name: 'SourceSnapshotNotReady' });
   });
 
+  /** The ledger records one copy of the source (Find then describes it). */
+  const ledgerHasACopy = () => ddb.on(QueryCommand).resolves({ Items: [{ copySnapshotId: { S: 'snap-0copy' } }] });
+
   it('GIVEN RequestLimitExceeded outliving the SDK retries on a read THEN throws Ec2Unavailable', async () => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(awsError('RequestLimitExceeded', 503));
     await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
   });
@@ -212,6 +226,7 @@ describe('step', () => {
   it('GIVEN the slots have room and EC2 shows 14 of our copies pending THEN admit acquires with one conditional UpdateItem (holder = execution name) and admits', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(14));
+    ledgerRecords(...pendingCopies(14).Snapshots.map((c) => c.SnapshotId));
     expect(await run('admit').result).toMatchObject({ outcome: 'admitted' });
     expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([pendingQuery]);
     expect(ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)).toEqual([
@@ -230,6 +245,7 @@ describe('step', () => {
   it('GIVEN a slot acquired but EC2 shows 15 of our copies pending (started outside the semaphore) THEN admit releases the slot and throws CopySlotsFull', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(15));
+    ledgerRecords(...pendingCopies(15).Snapshots.map((c) => c.SnapshotId));
     await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull', message: expect.stringContaining('15 of this app') });
     const calls = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(2);
@@ -264,6 +280,7 @@ describe('step', () => {
       .resolvesOnce({ Snapshots: names.slice(1, 8).map(copyOf), NextToken: 't1' })
       .resolvesOnce({ Snapshots: names.slice(8).map(copyOf) })
       .resolves({ Snapshots: names.slice(1).map(copyOf) });
+    ledgerRecords(...names.map((n) => copyOf(n).SnapshotId));
     const { result, logger } = run('admit');
     expect(await result).toMatchObject({ outcome: 'admitted' });
     expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toEqual(pendingQuery);
@@ -278,7 +295,8 @@ describe('step', () => {
   it('GIVEN full slots whose aged holders all have pending copies THEN admit throws CopySlotsFull and drops nothing', async () => {
     const aged = holders(20);
     ddb.on(UpdateItemCommand).rejects(full(aged));
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: Object.keys(aged).map((name) => ({ SnapshotId: 'snap-c', State: 'pending' as const, Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: /-(snap-[0-9a-f]+)-/.exec(name)![1]! }] })) });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: Object.keys(aged).map((name, i) => ({ SnapshotId: `snap-c${i}`, State: 'pending' as const, Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: /-(snap-[0-9a-f]+)-/.exec(name)![1]! }] })) });
+    ledgerRecords(...Object.keys(aged).map((_, i) => `snap-c${i}`));
     await expect(run('admit').result).rejects.toMatchObject({ name: 'CopySlotsFull' });
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(1);
   });
@@ -365,10 +383,15 @@ describe('step', () => {
     expect(ec2.commandCalls(CopySnapshotCommand)).toHaveLength(1);
   });
 
-  it('GIVEN an ambiguous error earlier THEN confirm finds the copy, or throws CopyNotVisibleYet', async () => {
-    ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: [] }).resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-0copy', State: 'pending' }] });
+  it('GIVEN an ambiguous error earlier THEN confirm finds the copy this attempt made (and records it), or throws CopyNotVisibleYet', async () => {
+    const attempt = '2026-02-28T23:59:00.000Z';
+    const made = { SnapshotId: 'snap-0copy', State: 'pending' as const, Description: `Copy of snap-0abc1234 from us-west-2 (account ${MEMBER_ACCOUNT}) by ebs-event-hub snapshot-copy`, StartTime: new Date(attempt), Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-0abc1234' }] };
+    ddb.on(QueryCommand).resolves({ Items: [] }); // nothing recorded: the Copy step never got an answer
+    ec2.on(DescribeSnapshotsCommand).resolvesOnce({ Snapshots: [] }).resolvesOnce({ Snapshots: [made] });
     await expect(run('confirm').result).rejects.toMatchObject({ name: 'CopyNotVisibleYet' });
-    expect(await run('confirm', { ...data, lastError: { Error: 'CopyOutcomeUnknown' } }).result).toEqual(expect.objectContaining({ outcome: 'found', copySnapshotId: 'snap-0copy' }));
+    const lastError = { Error: 'CopyOutcomeUnknown', Cause: JSON.stringify({ errorType: 'CopyOutcomeUnknown', errorMessage: `CopySnapshot of snap-0abc1234 to us-east-1 attempted at ${attempt}: outcome unknown (InternalError)` }) };
+    expect(await run('confirm', { ...data, lastError }).result).toEqual(expect.objectContaining({ outcome: 'found', copySnapshotId: 'snap-0copy' }));
+    expect(ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item!['copySnapshotId'])).toEqual([{ S: 'snap-0copy' }]);
   });
 
   it('GIVEN a copy in error THEN poll asks for a re-copy, then fails with CopyFailed carrying the StateMessage', async () => {
@@ -385,11 +408,13 @@ describe('step', () => {
   });
 
   it('GIVEN a failure that is not from AWS (a bug) THEN it surfaces under its own name, not as EC2 trouble', async () => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(new TypeError('cannot read properties of undefined'));
     await expect(run('find').result).rejects.toMatchObject({ name: 'TypeError' });
   });
 
   it('GIVEN a reset connection on a read THEN Ec2Unavailable (retried by the definition)', async () => {
+    ledgerHasACopy();
     ec2.on(DescribeSnapshotsCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     await expect(run('find').result).rejects.toMatchObject({ name: 'Ec2Unavailable' });
   });
@@ -415,13 +440,16 @@ describe('clients', () => {
 
 describe('sweep', () => {
   const now = new Date('2026-06-01T00:00:00Z');
-  const tags = (expiry: string, ours = true) => [...(ours ? [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-src' }] : []), { Key: EXPIRES_AT_TAG, Value: expiry }];
+  const tags = (expiry: string, source = 'snap-src') => [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: source }, { Key: EXPIRES_AT_TAG, Value: expiry }];
+  /** Items of the index by-expiry (KEYS_ONLY + sourceSnapshotId). */
+  const expired = (...ids: string[]) => ids.map((id) => ({ target: { S: `${MEMBER_ACCOUNT}#us-east-1` }, copySnapshotId: { S: id }, expiresAt: { S: '2026-05-01T00:00:00Z' }, sourceSnapshotId: { S: 'snap-src' } }));
   const sweep = (event: unknown) => {
     const targets: Ec2Target[] = [];
     const logger = recordingLogger();
     const result = handleSweep(event, {
-      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role' }),
+      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role', LEDGER_TABLE_NAME: LEDGER }),
       clients: { ec2: (t) => (targets.push(t), new EC2Client({ region: t.region })) },
+      ledger: createLedgerStore(new DynamoDBClient({ region: 'us-east-1' }), LEDGER),
       logger,
       self: { account: OWN_ACCOUNT, partition: 'aws' },
       now: () => now,
@@ -429,36 +457,55 @@ describe('sweep', () => {
     return { result, targets, logger };
   };
 
-  it('GIVEN pages of copies THEN deletes only our expired ones, under the member role, and counts', async () => {
+  it('GIVEN pages of expired ledger copies THEN describes each page by id and deletes only those whose tags agree, under the member role, forgetting what is gone', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: expired('snap-old', 'snap-later'), LastEvaluatedKey: expired('snap-later')[0] })
+      .resolvesOnce({ Items: expired('snap-gone', 'snap-ami', 'snap-retagged') });
     ec2
       .on(DescribeSnapshotsCommand)
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-new', Tags: tags('2026-07-01T00:00:00Z') }], NextToken: 'p2' })
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-foreign', Tags: tags('2000-01-01T00:00:00Z', false) }, { SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }] });
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-later', Tags: tags('2026-07-01T00:00:00Z') }] })
+      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-retagged', Tags: tags('2026-05-01T00:00:00Z', 'snap-other') }] });
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-ami' }).rejects(awsError('InvalidSnapshot.InUse', 400));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-old' }).resolves({});
     const { result, targets } = sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' });
-    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 4, deleted: 1, notExpired: 1, inUse: 1, failed: 0 });
+    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 5, deleted: 1, notExpired: 1, inUse: 1, kept: 1, gone: 1, failed: 0 });
     expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-old', 'snap-ami']);
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-old', 'snap-gone']);
     expect(targets).toEqual([{ region: 'us-east-1', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-sweep' }]);
-    expect(ec2.commandCalls(DescribeSnapshotsCommand)[0]!.args[0].input).toMatchObject({ OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [EXPIRES_AT_TAG] }] });
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
+      TableName: LEDGER,
+      IndexName: 'by-expiry',
+      KeyConditionExpression: '#t = :t AND #e <= :now',
+      ExpressionAttributeValues: { ':t': { S: `${MEMBER_ACCOUNT}#us-east-1` }, ':now': { S: '2026-06-01T00:00:00Z' } },
+    });
+    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual(expired('snap-later')[0]);
+    expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
+      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-old', 'snap-later'] }] },
+      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-gone', 'snap-ami', 'snap-retagged'] }] },
+    ]);
   });
 
   it("GIVEN the function's own account THEN uses its own credentials", async () => {
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [] });
+    ddb.on(QueryCommand).resolves({ Items: [] });
     const { result, targets } = sweep({ account: OWN_ACCOUNT, region: 'us-east-1' });
     expect(await result).toMatchObject({ examined: 0, deleted: 0 });
     expect(targets).toEqual([{ region: 'us-east-1' }]);
+    expect(ec2.calls()).toHaveLength(0);
   });
 
-  it('GIVEN a deletion EC2 refuses THEN finishes the sweep and throws SweepIncompleteError', async () => {
+  it('GIVEN a deletion EC2 refuses THEN finishes the sweep, keeps that ledger item, and throws SweepIncompleteError', async () => {
+    ddb.on(QueryCommand).resolves({ Items: expired('snap-a', 'snap-b') });
     ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-a', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-b', Tags: tags('2026-05-01T00:00:00Z') }] });
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-a' }).rejects(awsError('UnauthorizedOperation', 403));
     ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-b' }).resolves({});
     await expect(sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' }).result).rejects.toMatchObject({ name: 'SweepIncompleteError', message: expect.stringContaining('1 expired copies could not be deleted (1 deleted)') });
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-b']);
   });
 
   it.each([[{ account: '1', region: 'us-east-1' }], [{ account: MEMBER_ACCOUNT }], [undefined]])('GIVEN input %j THEN MalformedEventError', async (event) => {
     await expect(sweep(event).result).rejects.toMatchObject({ name: 'MalformedEventError' });
     expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.calls()).toHaveLength(0);
   });
 });

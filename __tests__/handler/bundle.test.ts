@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { buildHandler } from '../../scripts/build-handler';
+import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
 import { FUNCTION_ARN, OWN_ACCOUNT } from './support';
@@ -25,7 +26,7 @@ let bytes: number;
 let firstHash: string;
 let firstZipHash: string;
 let standin: Ec2Standin;
-const dynamodb = new DynamoDbStandin();
+const dynamodb = withLedgerTable(new DynamoDbStandin());
 let dynamodbUrl: string;
 
 beforeAll(async () => {
@@ -110,6 +111,7 @@ describe('the handler bundle', () => {
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      LEDGER_TABLE_NAME: LEDGER_TABLE,
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_EC2: standin.url,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
@@ -124,8 +126,14 @@ describe('the handler bundle', () => {
     expect(result).toMatchObject({ outcome: 'copying', copySnapshotId: expect.stringMatching(/^snap-/) });
     const logs = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs).toContainEqual(expect.objectContaining({ service: 'snapshot-copy', step: 'copy', outcome: 'copying', snapshotId: 'snap-0bbbbbbbbbbbbbbb1', function_request_id: 'r-1' }));
+    // Find asked the ledger (by-source), copy recorded the copy (PutItem), over the bundled client.
+    expect(dynamodb.requests.filter((r) => r.action !== 'UpdateItem').map((r) => [r.action, (r.input as { IndexName?: string }).IndexName, r.outcome])).toEqual([
+      ['Query', 'by-source', 'ok'],
+      ['PutItem', undefined, 'ok'],
+    ]);
+    expect(dynamodb.items(LEDGER_TABLE)).toEqual([expect.objectContaining({ copySnapshotId: { S: result.copySnapshotId }, sourceSnapshotId: { S: 'snap-0bbbbbbbbbbbbbbb1' }, recordedBy: { S: 'copy' } })]);
     // The slot was taken (admit), held (copy) and released, through the bundled DynamoDB client.
-    expect(dynamodb.requests.map((r) => [(r.input as { UpdateExpression?: string }).UpdateExpression, r.outcome])).toEqual([
+    expect(dynamodb.requests.filter((r) => r.action === 'UpdateItem').map((r) => [(r.input as { UpdateExpression?: string }).UpdateExpression, r.outcome])).toEqual([
       ['SET holders.#h = :now', 'conditional-check-failed'],
       ['SET holders = if_not_exists(holders, :empty)', 'ok'],
       ['SET holders.#h = :now', 'ok'],

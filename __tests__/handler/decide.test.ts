@@ -252,22 +252,28 @@ describe('decideOnCopy: polling the copy', () => {
   });
 });
 
-describe('decideSweep: deletes only our expired copies', () => {
+describe('decideSweep: deletes a copy the ledger records as expired only while its tags agree', () => {
   const now = new Date('2026-06-01T00:00:00Z');
-  const ours = (expiry: string) => ({ Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-1' }, { Key: EXPIRES_AT_TAG, Value: expiry }] });
-  it('deletes a copy bearing the provenance tag whose expiry is past (or now)', () => {
-    expect(decideSweep(ours('2026-05-31T23:59:59Z'), now)).toEqual({ kind: 'delete' });
-    expect(decideSweep(ours('2026-06-01T00:00:00Z'), now)).toEqual({ kind: 'delete' });
+  const recorded = { sourceSnapshotId: 'snap-1' };
+  const tagged = (expiry: string, source = 'snap-1') => ({ Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: source }, { Key: EXPIRES_AT_TAG, Value: expiry }] });
+  it('deletes a recorded copy whose provenance tag names the recorded source and whose expiry tag is past (or now)', () => {
+    expect(decideSweep(tagged('2026-05-31T23:59:59Z'), recorded, now)).toEqual({ kind: 'delete' });
+    expect(decideSweep(tagged('2026-06-01T00:00:00Z'), recorded, now)).toEqual({ kind: 'delete' });
   });
-  it('keeps a copy not yet expired', () => {
-    expect(decideSweep(ours('2026-06-01T00:00:01Z'), now)).toEqual({ kind: 'keep', reason: 'not-expired' });
+  it('forgets a recorded copy that is gone from EC2', () => {
+    expect(decideSweep(undefined, recorded, now)).toEqual({ kind: 'forget' });
   });
-  it('never deletes a snapshot without the provenance tag, even with an expired expiry tag', () => {
-    expect(decideSweep({ Tags: [{ Key: EXPIRES_AT_TAG, Value: '2000-01-01T00:00:00Z' }] }, now)).toEqual({ kind: 'keep', reason: 'not-ours' });
+  it('keeps a copy whose expiry tag was moved later', () => {
+    expect(decideSweep(tagged('2026-06-01T00:00:01Z'), recorded, now)).toEqual({ kind: 'keep', reason: 'not-expired' });
   });
-  it('keeps a copy whose expiry is not an ISO-8601 UTC date-time', () => {
-    expect(decideSweep(ours('tomorrow'), now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
-    expect(decideSweep(ours('2026-01-01'), now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
+  it('keeps a copy whose tags no longer say what the ledger recorded (the IAM condition would refuse it)', () => {
+    expect(decideSweep(tagged('2026-05-01T00:00:00Z', 'snap-2'), recorded, now)).toEqual({ kind: 'keep', reason: 'tags-changed' });
+    expect(decideSweep({ Tags: [{ Key: EXPIRES_AT_TAG, Value: '2000-01-01T00:00:00Z' }] }, recorded, now)).toEqual({ kind: 'keep', reason: 'tags-changed' });
+    expect(decideSweep({ Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-1' }] }, recorded, now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
+  });
+  it('keeps a copy whose expiry tag is not an ISO-8601 UTC date-time', () => {
+    expect(decideSweep(tagged('tomorrow'), recorded, now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
+    expect(decideSweep(tagged('2026-01-01'), recorded, now)).toEqual({ kind: 'keep', reason: 'bad-expiry' });
   });
 });
 
@@ -278,7 +284,7 @@ describe('configuration of each entry point', () => {
     DESTINATION_REGION: 'us-east-1',
     SOURCE_REGIONS: 'eu-west-1,us-west-2',
   };
-  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots' };
+  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger' };
 
   it('parses start, step and sweep environments', () => {
     expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
@@ -293,15 +299,22 @@ describe('configuration of each entry point', () => {
       maxInFlightCopies: 15,
       functionRegion: 'eu-west-1',
       slotsTableName: 'ebs-event-hub-copy-slots',
+      ledgerTableName: 'ebs-event-hub-copy-ledger',
       kmsKeyId: 'alias/dr',
       copyTag: { key: 'dr', value: 'yes' },
       retentionDays: 30,
     });
-    expect(loadSweepConfig({ MEMBER_ROLE_NAME: 'r' })).toEqual({ memberRoleName: 'r', functionRegion: 'us-east-1' });
+    expect(loadSweepConfig({ MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger' })).toEqual({ memberRoleName: 'r', functionRegion: 'us-east-1', ledgerTableName: 'ebs-event-hub-copy-ledger' });
   });
 
   it('treats blank optional variables as unset', () => {
-    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({ memberRoleName: 'ebs-event-hub-snapshot-copy', maxInFlightCopies: 15, functionRegion: 'us-east-1', slotsTableName: 'ebs-event-hub-copy-slots' });
+    expect(loadStepConfig({ ...stepEnv, KMS_KEY_ID: ' ', COPY_TAG: '', RETENTION_DAYS: '' })).toEqual({
+      memberRoleName: 'ebs-event-hub-snapshot-copy',
+      maxInFlightCopies: 15,
+      functionRegion: 'us-east-1',
+      slotsTableName: 'ebs-event-hub-copy-slots',
+      ledgerTableName: 'ebs-event-hub-copy-ledger',
+    });
   });
 
   it.each([
@@ -322,6 +335,9 @@ describe('configuration of each entry point', () => {
     ['SLOTS_TABLE_NAME missing', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: ' ' }), /SLOTS_TABLE_NAME is not set: the function needs the copy-slots DynamoDB table/],
     ['SLOTS_TABLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: 'arn:aws:dynamodb:us-east-1:1:table/t' }), /SLOTS_TABLE_NAME "arn:aws:dynamodb:us-east-1:1:table\/t" is not a DynamoDB table name \(3-255 of \[A-Za-z0-9_.-\]\)/],
     ['SLOTS_TABLE_NAME too short', () => loadStepConfig({ ...stepEnv, SLOTS_TABLE_NAME: 'ab' }), /SLOTS_TABLE_NAME "ab" is not a DynamoDB table name/],
+    ['LEDGER_TABLE_NAME missing (step)', () => loadStepConfig({ ...stepEnv, LEDGER_TABLE_NAME: '' }), /LEDGER_TABLE_NAME is not set: the function needs the copy-ledger DynamoDB table/],
+    ['LEDGER_TABLE_NAME missing (sweep)', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r' }), /LEDGER_TABLE_NAME is not set: the function needs the copy-ledger DynamoDB table/],
+    ['LEDGER_TABLE_NAME an ARN', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'arn:aws:dynamodb:us-east-1:1:table/t' }), /LEDGER_TABLE_NAME "arn:aws:dynamodb:us-east-1:1:table\/t" is not a DynamoDB table name \(3-255 of \[A-Za-z0-9_.-\]\)/],
     ['RETENTION_DAYS negative', () => loadStepConfig({ ...stepEnv, RETENTION_DAYS: '-3' }), /RETENTION_DAYS "-3" is not a whole number from 1 to 36500/],
     ['MEMBER_ROLE_NAME missing', () => loadSweepConfig({}), /MEMBER_ROLE_NAME is not set/],
     ['MEMBER_ROLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/r' }), /is not an IAM role name/],

@@ -89,6 +89,22 @@ describe('the EC2 stand-in', () => {
     await expect(west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).rejects.toMatchObject({ name: 'UnauthorizedOperation', $metadata: { httpStatusCode: 403 } });
   });
 
+  it('filters by snapshot-id (absent ids simply missing), refuses a filter it does not know, and describes a Local Zone, a KMS key and StartTime', async () => {
+    const { s, client } = await ec2({ now: () => Date.parse('2026-03-01T10:00:00Z') });
+    s.addSnapshot({ ...source('snap-2000000a'), availabilityZone: 'us-west-2-lax-1a', encrypted: true, kmsKeyId: 'arn:aws:kms:us-west-2:999999999999:key/k' });
+    s.addSnapshot(source('snap-2000000b'));
+    const west = client('us-west-2');
+    const found = await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-2000000a', 'snap-gone'] }] }));
+    expect(found.Snapshots!.map((x) => [x.SnapshotId, x.AvailabilityZone, x.Encrypted, x.KmsKeyId])).toEqual([['snap-2000000a', 'us-west-2-lax-1a', true, 'arn:aws:kms:us-west-2:999999999999:key/k']]);
+    await expect(west.send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'volume-size', Values: ['8'] }] }))).rejects.toMatchObject({ name: 'InvalidParameterValue', $metadata: { httpStatusCode: 400 } });
+    // A copy's StartTime is when CopySnapshot made it, on the stand-in's clock or the one given.
+    const made = (await copy(client('us-east-1'), 'snap-2000000b')).SnapshotId!;
+    s.setReportedClock(() => new Date('2030-01-01T00:00:00Z'));
+    const later = (await copy(client('us-east-1'), 'snap-2000000b')).SnapshotId!;
+    const described = await client('us-east-1').send(new DescribeSnapshotsCommand({ Filters: [{ Name: 'snapshot-id', Values: [made, later] }] }));
+    expect(described.Snapshots!.map((x) => x.StartTime!.toISOString())).toEqual(['2026-03-01T10:00:00.000Z', '2030-01-01T00:00:00.000Z']);
+  });
+
   it('pages DescribeSnapshots with MaxResults and NextToken', async () => {
     const { s, client } = await ec2();
     for (let i = 0; i < 7; i++) s.addSnapshot(source(`snap-1${i.toString().padStart(8, '0')}`));

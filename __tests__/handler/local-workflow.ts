@@ -12,16 +12,20 @@
 import { ExecutionAlreadyExists, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
-import { loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
+import { loadStartConfig, loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
 import type { Log } from '../../handlers/snapshot-copy/logger';
-import type { StartDeps } from '../../handlers/snapshot-copy/start';
+import { handleStart, type StartDeps } from '../../handlers/snapshot-copy/start';
+import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
+import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
-import { FUNCTION_ARN } from './support';
+import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
+import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent, sqsBatch, sqsRecord } from './support';
 
 export const STEP_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111111111111:function:ebs-event-hub-copy-step';
 export const STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
@@ -47,7 +51,7 @@ export interface LocalWorkflowOptions {
   logger: Log;
   /** ms between retries / for Wait states (compressed time). */
   intervalMs?: number;
-  /** The copy-slots table (DynamoDB stand-in). @default - a fresh one */
+  /** The copy-slots and copy-ledger tables (DynamoDB stand-in). @default - a fresh one */
   dynamodb?: DynamoDbStandin;
   /** Called before a task runs (e.g. to delete the source mid-execution). */
   beforeTask?: (state: string, event: StepEvent) => void;
@@ -62,13 +66,23 @@ export class LocalWorkflow {
   readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
 
   constructor(private readonly options: LocalWorkflowOptions) {
-    this.config = loadStepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', AWS_REGION: 'us-east-1', SLOTS_TABLE_NAME: SLOTS_TABLE, ...options.env });
-    this.dynamodb = options.dynamodb ?? new DynamoDbStandin();
+    this.config = loadStepConfig({
+      MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      MAX_IN_FLIGHT_COPIES: '15',
+      AWS_REGION: 'us-east-1',
+      SLOTS_TABLE_NAME: SLOTS_TABLE,
+      LEDGER_TABLE_NAME: LEDGER_TABLE,
+      ...options.env,
+    });
+    this.dynamodb = withLedgerTable(options.dynamodb ?? new DynamoDbStandin(), this.config.ledgerTableName);
     this.slots = createSlotStore(this.dynamodb.client as never, this.config.slotsTableName);
+    this.ledger = createLedgerStore(this.dynamodb.client as never, this.config.ledgerTableName);
   }
 
   readonly dynamodb: DynamoDbStandin;
   private readonly slots: ReturnType<typeof createSlotStore>;
+  /** The copy ledger the steps write (in `dynamodb`). */
+  readonly ledger: ReturnType<typeof createLedgerStore>;
 
   private readonly clients = createClientProvider({
     stsRegion: 'us-east-1',
@@ -86,6 +100,7 @@ export class LocalWorkflow {
         config: this.config,
         clients: this.clients,
         slots: this.slots,
+        ledger: this.ledger,
         logger: this.options.logger,
         self: identityFromArn(FUNCTION_ARN),
         now: this.now,
@@ -155,4 +170,43 @@ export class LocalWorkflow {
       .events.filter((e) => e.type === 'StateEntered')
       .map((e) => (e as { state?: { name?: string } }).state?.name ?? '?');
   }
+}
+
+/**
+ * Points the SDK of this process at an EC2/STS stand-in with static test credentials (the member
+ * role is "assumed" there too); returns what restores the environment.
+ */
+function useStandinEndpoints(url: string): () => void {
+  const saved = { ...process.env };
+  Object.assign(process.env, { AWS_ENDPOINT_URL_EC2: url, AWS_ENDPOINT_URL_STS: url, AWS_ACCESS_KEY_ID: 'AKIDSTANDINFUNCTION', AWS_SECRET_ACCESS_KEY: 'standin-secret' });
+  for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete process.env[k];
+  return () => {
+    process.env = saved;
+  };
+}
+
+/** Delivers createSnapshot events for `(snapshotId, region)` of `account` to the start entry, which starts executions of `workflow`. */
+export function snapshotDeliverer(workflow: LocalWorkflow, logger: Log, startEnv: Record<string, string>, account: string) {
+  const config = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, ...startEnv });
+  return (snapshotId: string, region: string) =>
+    handleStart(sqsBatch({ ...sqsRecord('m-1', createSnapshotEvent({ snapshotId, region, account })), eventSourceARN: COPY_QUEUE_ARN }), { config, sfn: workflow.sfn(), logger });
+}
+
+/**
+ * An EC2/STS stand-in for the calling test file (vitest hooks): started before its tests with the SDK
+ * pointed at it, reset before each test, closed after. Returns the running stand-in.
+ */
+export function ec2StandinForTests(options: Partial<StandinOptions> = {}): () => Ec2Standin {
+  let standin: Ec2Standin | undefined;
+  let restore = (): void => undefined;
+  beforeAll(async () => {
+    standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40, ...options });
+    restore = useStandinEndpoints(standin.url);
+  });
+  afterAll(async () => {
+    await standin?.close();
+    restore();
+  });
+  beforeEach(() => standin?.reset());
+  return () => standin!;
 }

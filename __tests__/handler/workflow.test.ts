@@ -16,7 +16,9 @@ import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
+import { memberCopyEntry } from '../../handlers/snapshot-copy/ledger';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
+import { LEDGER_TABLE } from '../../scripts/support/copy-tables';
 import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
 import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
 
@@ -81,6 +83,8 @@ const source = (overrides: Partial<StandinSnapshot> = {}): StandinSnapshot => ({
 function setup(options: Partial<LocalWorkflowOptions> = {}) {
   const logger = recordingLogger();
   const workflow = new LocalWorkflow({ logger, ...options });
+  // Copies report their StartTime on the steps' (compressed) clock: ConfirmCopy compares the two.
+  standin.setReportedClock(workflow.now);
   const startConfig = loadStartConfig({ STATE_MACHINE_ARN, COPY_QUEUE_ARN, DESTINATION_REGION: DEST, SOURCE_REGIONS: SOURCE });
   const deliver = async (...bodies: unknown[]) =>
     handleStart(sqsBatch(...bodies.map((b, i) => ({ ...sqsRecord(`m-${i}`, b), eventSourceARN: COPY_QUEUE_ARN }))), { config: startConfig, sfn: workflow.sfn(), logger });
@@ -91,6 +95,15 @@ const copiesOf = (snapshotId: string) =>
   standin.snapshots().filter((s) => s.region === DEST && s.tags.some((t) => t.key === PROVENANCE_TAGS.sourceSnapshotId && t.value === snapshotId));
 const nameOf = (snapshotId: string, account = MEMBER_ACCOUNT) => `${account}-${SOURCE}-${snapshotId}-${DEST}`;
 const copyCalls = (snapshotId: string) => standin.calls('CopySnapshot').filter((r) => r.params['SourceSnapshotId'] === snapshotId);
+/** Records a copy in the workflow's ledger, as the execution that made it did. */
+const recordInLedger = (workflow: LocalWorkflow, copy: StandinSnapshot, account = MEMBER_ACCOUNT) =>
+  workflow.ledger.record(
+    memberCopyEntry({ account, sourceRegion: copy.copiedFrom!.region, snapshotId: copy.copiedFrom!.snapshotId, destinationRegion: copy.region }, copy.snapshotId, {
+      executionName: nameOf(copy.copiedFrom!.snapshotId, account),
+      createdAt: new Date(),
+      recordedBy: 'copy',
+    }),
+  );
 
 /** GIVEN a source snapshot every copy of which ends in error with `stateMessage`: runs its execution and checks it FAILED with CopyFailed. */
 async function runEveryCopyFails(stateMessage: string) {
@@ -168,8 +181,11 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
   it('GIVEN a completed copy already exists (an execution run again, e.g. after its name expired) THEN it ends Copied without CopySnapshot', async () => {
     const s = source();
     standin.addSnapshot(s);
-    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }], copiedFrom: { region: SOURCE, snapshotId: s.snapshotId } });
+    const earlier: StandinSnapshot = { snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }], copiedFrom: { region: SOURCE, snapshotId: s.snapshotId } };
+    standin.addSnapshot(earlier);
     const { workflow, deliver } = setup();
+    // The earlier execution recorded its copy: Find trusts the ledger, then EC2's state of the copy.
+    await recordInLedger(workflow, earlier);
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
 
@@ -243,6 +259,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     let admits = 0;
     // The third time Admit runs, one earlier copy completes: a slot frees.
     const { workflow, deliver } = setup({ beforeTask: (state) => state === STATES.admit && ++admits === 3 && standin.settleNow([old[0]!.snapshotId]) });
+    for (const o of old) await recordInLedger(workflow, o);
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
 
@@ -260,6 +277,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
         lagging.addSnapshot(s);
         lagging.ambiguousAfterCopy(mode);
         const { workflow, deliver } = setup({ intervalMs: 60 });
+        lagging.setReportedClock(workflow.now);
         await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
         await workflow.settle();
 
@@ -429,7 +447,9 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const longAgo = new Date(workflow.now().getTime() - 20 * 60_000);
     for (const id of leaked) expect(await slots.acquire(key, nameOf(id), longAgo, 15)).toEqual({ acquired: true });
     // The first leaked holder's copy is still pending in EC2 (it lasts far longer than this test).
-    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: leaked[0]! }], copiedFrom: { region: SOURCE, snapshotId: leaked[0]! } });
+    const stillPending: StandinSnapshot = { snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: leaked[0]! }], copiedFrom: { region: SOURCE, snapshotId: leaked[0]! } };
+    standin.addSnapshot(stillPending);
+    await recordInLedger(workflow, stillPending);
     const s = source();
     standin.addSnapshot(s);
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
@@ -465,27 +485,36 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(Object.keys(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']!.M!)).toEqual([name]);
   });
 
-  it('GIVEN RETENTION_DAYS THEN the copy carries its expiry and the sweep, once it has passed, deletes it and nothing without the provenance tag', async () => {
+  it('GIVEN RETENTION_DAYS THEN the copy carries its expiry, the ledger records it, and the sweep, once it has passed, deletes it and nothing the ledger does not record', async () => {
     const s = source();
     standin.addSnapshot(s);
-    // Someone else's snapshot with an expiry tag of the same name: never ours to delete.
-    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: EXPIRES_AT_TAG, value: '2000-01-01T00:00:00Z' }] });
+    // Someone else's snapshot with both of our tags and an expired expiry: not in the ledger, never ours to delete.
+    standin.addSnapshot({ snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'completed', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: s.snapshotId }, { key: EXPIRES_AT_TAG, value: '2000-01-01T00:00:00Z' }] });
     const { workflow, deliver } = setup({ env: { RETENTION_DAYS: '1' } });
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
     await workflow.settle();
-    const [copy] = copiesOf(s.snapshotId);
+    const [copy] = copiesOf(s.snapshotId).filter((c) => c.copiedFrom !== undefined);
     const expiry = copy!.tags.find((t) => t.key === EXPIRES_AT_TAG)!.value;
     expect(Date.parse(expiry) - workflow.now().getTime()).toBeGreaterThan(23 * 3600_000);
+    expect(workflow.dynamodb.items(LEDGER_TABLE)).toEqual([expect.objectContaining({ copySnapshotId: { S: copy!.snapshotId }, sourceSnapshotId: { S: s.snapshotId }, expiresAt: { S: expiry } })]);
 
     const sweep = (at: number) =>
       handleSweep(
         { account: MEMBER_ACCOUNT, region: DEST },
-        { config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy' }), clients: createClientProvider({ stsRegion: 'us-east-1' }), logger: recordingLogger(), self: { account: OWN_ACCOUNT, partition: 'aws' }, now: () => new Date(at) },
+        {
+          config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', LEDGER_TABLE_NAME: LEDGER_TABLE }),
+          clients: createClientProvider({ stsRegion: 'us-east-1' }),
+          ledger: workflow.ledger,
+          logger: recordingLogger(),
+          self: { account: OWN_ACCOUNT, partition: 'aws' },
+          now: () => new Date(at),
+        },
       );
-    expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 2, deleted: 0, notExpired: 1 });
-    expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 2, deleted: 1 });
-    expect(copiesOf(s.snapshotId)).toHaveLength(0);
+    expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 0, deleted: 0 });
+    expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 1, deleted: 1 });
+    expect(copiesOf(s.snapshotId).filter((c) => c.copiedFrom !== undefined)).toHaveLength(0);
     expect(standin.snapshots().filter((x) => x.region === DEST)).toHaveLength(1); // the other one is still there
     expect(standin.calls('DeleteSnapshot').map((r) => r.params['SnapshotId'])).toEqual([copy!.snapshotId]);
+    expect(workflow.dynamodb.items(LEDGER_TABLE)).toEqual([]); // the deleted copy left the ledger
   });
 });

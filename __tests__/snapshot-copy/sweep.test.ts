@@ -42,6 +42,8 @@ describe('SnapshotCopySweep on its own', () => {
     memberAccountIds: ['222222222222'],
     sweepTargets: targets(1),
     deadLetterQueueArn: CENTRAL_TARGET_DLQ,
+    // The workflow unit builds the ledger table; here a dependable standing for it.
+    ledgerTable: { fqn: 'aws_dynamodb_table.snapshot-copy_ledger-table' },
     ...over,
   });
 

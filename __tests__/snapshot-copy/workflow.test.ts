@@ -26,18 +26,18 @@ describe('snapshot copy workflow, in the central stack', () => {
   });
 
   it('creates the copy-slots table (on-demand, key "slot", no deletion protection) and lets only the step role write it: UpdateItem on that table ARN', () => {
-    const table = theResource(central, DynamodbTable.tfResourceType);
+    const table = theResource(central, DynamodbTable.tfResourceType, (t) => t.name === 'ebs-event-hub-copy-slots');
     expect(table).toMatchObject({ name: 'ebs-event-hub-copy-slots', region: CENTRAL_REGION, billing_mode: 'PAY_PER_REQUEST', hash_key: 'slot', attribute: [{ name: 'slot', type: 'S' }], deletion_protection_enabled: false });
     // Encrypted at rest under an AWS owned key: no server_side_encryption block, no key to manage.
     expect(table['server_side_encryption']).toBeUndefined();
     const step = inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!;
     expect(statement(step, 'UseCopySlots')).toEqual({ Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: `arn:aws:dynamodb:${CENTRAL_REGION}:${CENTRAL_ACCOUNT}:table/ebs-event-hub-copy-slots` });
-    // No other role of the copy path touches DynamoDB.
-    for (const name of ['ebs-event-hub-copy-start', 'ebs-event-hub-copy-sweep']) {
-      expect(JSON.stringify(inlinePoliciesOf(central, name))).not.toContain('dynamodb:');
-    }
+    // The starter touches no DynamoDB; no role but the step's names the slots table (the sweep's ledger rights: ledger.test.ts).
+    expect(JSON.stringify(inlinePoliciesOf(central, 'ebs-event-hub-copy-start'))).not.toContain('dynamodb:');
+    expect(JSON.stringify(inlinePoliciesOf(central, 'ebs-event-hub-copy-sweep'))).not.toContain('copy-slots');
     // The step function is created after the table it names.
-    expect(fnNamed(central, 'ebs-event-hub-copy-step')['depends_on']).toContain(`${DynamodbTable.tfResourceType}.${Object.keys(central.json.resource![DynamodbTable.tfResourceType]!)[0]}`);
+    const slotsAddress = Object.entries(central.json.resource![DynamodbTable.tfResourceType]!).find(([, t]) => (t as { name?: string }).name === 'ebs-event-hub-copy-slots')![0];
+    expect(fnNamed(central, 'ebs-event-hub-copy-step')['depends_on']).toContain(`${DynamodbTable.tfResourceType}.${slotsAddress}`);
   });
 
   it('without organizationId, lists the member role ARNs instead', () => {
@@ -62,7 +62,7 @@ describe('SnapshotCopyWorkflow on its own', () => {
     const { stack, scope } = unitScope();
     const workflow = new SnapshotCopyWorkflow(scope, props());
     expect(idsIn(scope)).toEqual(
-      ['slots-table', 'step-log-group', 'step-role', 'step-function', 'copy-states-role', 'copy-states-log-group', 'copy-state-machine', 'copy-executions-failed', 'copy-executions-timed-out', 'copy-executions-aborted'].sort(),
+      ['slots-table', 'ledger-table', 'step-log-group', 'step-role', 'step-function', 'copy-states-role', 'copy-states-log-group', 'copy-state-machine', 'copy-executions-failed', 'copy-executions-timed-out', 'copy-executions-aborted'].sort(),
     );
     const json = synthStack(stack);
     const step = fnNamed(json, 'ebs-event-hub-copy-step');
@@ -70,6 +70,7 @@ describe('SnapshotCopyWorkflow on its own', () => {
       expect.stringMatching(/^aws_cloudwatch_log_group\.snapshot-copy_step-log-group_/),
       expect.stringMatching(/^aws_iam_role_policy\.snapshot-copy_step-role_policy-ebs-event-hub-copy-step_/),
       expect.stringMatching(/^aws_dynamodb_table\.snapshot-copy_slots-table_/),
+      expect.stringMatching(/^aws_dynamodb_table\.snapshot-copy_ledger-table_/),
     ]);
     expect(machineNamed(json, 'ebs-event-hub-snapshot-copy').depends_on).toEqual([
       expect.stringMatching(/^aws_lambda_function\.snapshot-copy_step-function_/),

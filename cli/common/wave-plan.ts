@@ -19,7 +19,11 @@ export interface Wave {
  */
 export function wavePlan(config: OrgConfig): Wave[] {
   const byWave = new Map<number, string[]>();
-  for (const m of config.members) byWave.set(m.wave, [...(byWave.get(m.wave) ?? []), memberStackId(m.accountId)]);
+  for (const m of config.members) {
+    const stacks = byWave.get(m.wave) ?? [];
+    stacks.push(memberStackId(m.accountId)); // not a copy per member: quadratic for 10,000 of them
+    byWave.set(m.wave, stacks);
+  }
   return [
     { wave: CENTRAL_WAVE, stacks: [CENTRAL_STACK_ID, ...vaultStacks(config).map((s) => s.id)] },
     ...[...byWave.entries()].sort(([a], [b]) => a - b).map(([wave, stacks]) => ({ wave, stacks })),

@@ -80,7 +80,7 @@ export async function runReview(args: ReviewArgs, ctx: ReviewContext): Promise<R
       report = buildReport(diff, { ref: args.base, commit }, head.files.size);
       log(`compared: ${diff.changedStacks.length} changed, ${diff.addedStacks.length} added, ${diff.removedStacks.length} removed`);
     } finally {
-      base.remove();
+      await base.remove();
     }
   }
   const markdown = renderMarkdown(report);

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../common/errors';
@@ -46,7 +47,29 @@ export interface BaseTree {
   readonly dir: string;
   /** How its dependencies were provided. */
   readonly dependencies: 'linked' | 'installed';
-  remove(): void;
+  /** Deletes the worktree (its synth output first, many folders at once) and unregisters it. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Deletes every entry of `folder` (when it exists), `concurrency` at a time. A base synth of
+ * 10,000 accounts leaves 10,000 stack folders; deleted one after another on a busy disk, the
+ * review waited on the file system for over 10 s (CPU time 0.5 s); concurrent deletes overlap those
+ * waits (2-3 times faster measured; creating them concurrently was not faster, so the synth writes
+ * in order).
+ */
+export async function removeEntries(folder: string, concurrency = 32): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) await rm(join(folder, names[next++]!), { recursive: true, force: true });
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
 }
 
 /**
@@ -62,10 +85,15 @@ export function checkoutBase(root: string, commit: string): BaseTree {
     rmSync(parent, { recursive: true, force: true });
     throw new UsageError(`cannot check out ${commit} in a temporary worktree: ${added.err}`);
   }
-  const remove = () => {
+  const removeNow = () => {
     git(root, ['worktree', 'remove', '--force', dir]);
     rmSync(parent, { recursive: true, force: true });
     git(root, ['worktree', 'prune']);
+  };
+  // The synth's stack folders (cdktf's layout: <outdir>/stacks/<stack>) are most of the tree.
+  const remove = async () => {
+    await removeEntries(join(dir, 'cdktf.out', 'stacks'));
+    removeNow();
   };
   try {
     const lock = (d: string) => (existsSync(join(d, 'package-lock.json')) ? readFileSync(join(d, 'package-lock.json')) : undefined);
@@ -79,7 +107,7 @@ export function checkoutBase(root: string, commit: string): BaseTree {
     if (ci.status !== 0) throw new UsageError(`the base ${commit.slice(0, 12)} has other dependencies, and npm ci failed there:\n${tail(ci.stderr)}`);
     return { dir, dependencies: 'installed', remove };
   } catch (err) {
-    remove();
+    removeNow();
     throw err;
   }
 }

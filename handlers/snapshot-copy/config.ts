@@ -44,12 +44,16 @@ export interface StepConfig {
   functionRegion: string;
   /** The copy-slots table (DynamoDB, in the function's region): the semaphore of MAX_IN_FLIGHT_COPIES. */
   slotsTableName: string;
+  /** The copy ledger (DynamoDB, in the function's region): every copy this app made (./ledger). */
+  ledgerTableName: string;
 }
 
 /** The `sweep` entry: retention. */
 export interface SweepConfig {
   memberRoleName: string;
   functionRegion: string;
+  /** The copy ledger: the sweep deletes only the copies it records as expired. */
+  ledgerTableName: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -156,6 +160,11 @@ function memberRole(env: Env): string {
   return matching('MEMBER_ROLE_NAME', value, ROLE_NAME_PATTERN, 'an IAM role name (a role name, not an ARN)');
 }
 
+/** LEDGER_TABLE_NAME: the copy ledger, a DynamoDB table name. */
+function ledgerTable(env: Env): string {
+  return matching('LEDGER_TABLE_NAME', required(env, 'LEDGER_TABLE_NAME', 'the copy-ledger DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])');
+}
+
 function functionRegion(env: Env): string {
   return parseRegion('AWS_REGION', optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1');
 }
@@ -194,6 +203,7 @@ export function loadStepConfig(env: Env): StepConfig {
     maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
     functionRegion: functionRegion(env),
     slotsTableName: matching('SLOTS_TABLE_NAME', required(env, 'SLOTS_TABLE_NAME', 'the copy-slots DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
+    ledgerTableName: ledgerTable(env),
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(copyTag !== undefined ? { copyTag } : {}),
     ...(retention !== undefined ? { retentionDays: parseInteger('RETENTION_DAYS', retention, 1, 36_500) } : {}),
@@ -201,5 +211,5 @@ export function loadStepConfig(env: Env): StepConfig {
 }
 
 export function loadSweepConfig(env: Env): SweepConfig {
-  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env) };
+  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env), ledgerTableName: ledgerTable(env) };
 }

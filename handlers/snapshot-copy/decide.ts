@@ -147,23 +147,46 @@ export type SourceSkip =
   | 'skipped-source-error'
   | 'skipped-archive-tier'
   | 'skipped-outpost'
+  | 'skipped-local-zone'
   | 'skipped-untagged';
 
 export type SourceDecision =
   | { kind: 'skip'; decision: SourceSkip; reason: string }
   | { kind: 'not-ready'; state: string }
+  /** Encrypted under a customer managed key of another account: the member role cannot use it. */
+  | { kind: 'key-not-accessible'; keyArn: string; keyAccount: string }
   | { kind: 'copy'; userTags: Tag[] };
+
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:(\d{12}):key\/.+$/;
+
+/** The account a KMS key ARN names, or undefined for anything that is not a key ARN. */
+export function kmsKeyAccount(keyId: string | undefined): string | undefined {
+  return keyId === undefined ? undefined : KMS_KEY_ARN.exec(keyId)?.[1];
+}
 
 /**
  * Decision on the source as DescribeSnapshots (SnapshotIds, OwnerIds self) described it; `undefined`
- * = InvalidSnapshot.NotFound or not returned. Not copyable (EC2 User Guide, "Copy an Amazon EBS
- * snapshot"): snapshots in the archive tier (restore first) and snapshots on an Outpost.
+ * = InvalidSnapshot.NotFound or not returned. Not copyable to another region (EC2 User Guide, "Copy
+ * an Amazon EBS snapshot"; CopySnapshot): snapshots in the archive tier (restore first), snapshots on
+ * an Outpost, and local snapshots in a Local Zone, which "can be copied within that Local Zone, to
+ * another Local Zone in the same zone group, or to the parent Region of the Local Zone" only (the
+ * destination is never the source region: the starter skips same-region copies). DescribeSnapshots
+ * reports a local snapshot's zone in `AvailabilityZone` ("The Availability Zone or Local Zone of the
+ * snapshot", e.g. `us-west-2-lax-1a`); a regional snapshot has none.
  * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html
+ * https://docs.aws.amazon.com/ebs/latest/userguide/snapshots-localzones.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html (AvailabilityZone, KmsKeyId)
  * https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-archive.html (StorageTier `archive`)
+ *
+ * A snapshot encrypted under another account's customer managed key (its `KmsKeyId`, "the Amazon
+ * Resource Name (ARN) of the KMS key", names another account) cannot be copied under the member role,
+ * whose KMS permissions cover its own account's keys only: it ends the execution with a named error
+ * (SourceKeyNotAccessible) rather than three copies that EC2 fails later.
  */
 export function decideOnSource(
   input: CopyInput,
-  snapshot: Pick<Snapshot, 'State' | 'Tags' | 'OwnerId' | 'StorageTier' | 'OutpostArn'> | undefined,
+  snapshot: Pick<Snapshot, 'State' | 'Tags' | 'OwnerId' | 'StorageTier' | 'OutpostArn' | 'AvailabilityZone' | 'Encrypted' | 'KmsKeyId'> | undefined,
   copyTag: CopyTagFilter | undefined,
 ): SourceDecision {
   if (snapshot === undefined) {
@@ -176,12 +199,39 @@ export function decideOnSource(
   if (state === 'error') return { kind: 'skip', decision: 'skipped-source-error', reason: 'source snapshot is in state "error"' };
   if (snapshot.StorageTier === 'archive') return { kind: 'skip', decision: 'skipped-archive-tier', reason: 'source snapshot is in the archive tier (restore it to copy it)' };
   if (snapshot.OutpostArn) return { kind: 'skip', decision: 'skipped-outpost', reason: `source snapshot is on Outpost ${snapshot.OutpostArn}` };
+  if (snapshot.AvailabilityZone) {
+    return {
+      kind: 'skip',
+      decision: 'skipped-local-zone',
+      reason:
+        `source snapshot is a local snapshot stored in zone ${snapshot.AvailabilityZone}: it can be copied only within that zone, ` +
+        `to another Local Zone of its zone group, or to its parent region ${input.sourceRegion}, never to ${input.destinationRegion}`,
+    };
+  }
   if (!matchesCopyTag(snapshot.Tags, copyTag)) {
     const want = copyTag!.value === undefined ? copyTag!.key : `${copyTag!.key}=${copyTag!.value}`;
     return { kind: 'skip', decision: 'skipped-untagged', reason: `source snapshot has no tag ${want} (COPY_TAG)` };
   }
+  const keyAccount = snapshot.Encrypted === false ? undefined : kmsKeyAccount(snapshot.KmsKeyId);
+  if (keyAccount !== undefined && keyAccount !== input.account) return { kind: 'key-not-accessible', keyArn: snapshot.KmsKeyId!, keyAccount };
   if (state !== 'completed') return { kind: 'not-ready', state };
   return { kind: 'copy', userTags: [...(snapshot.Tags ?? [])] };
+}
+
+/**
+ * The cause of SourceKeyNotAccessible: the snapshot, the key, why, and what to do. Re-encrypting the
+ * snapshot under one of the account's own keys is an in-region CopySnapshot with `KmsKeyId`
+ * (changing the key of a copy is allowed; the copy is then a full copy).
+ * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-copy-snapshot.html
+ */
+export function sourceKeyNotAccessibleMessage(input: CopyInput, keyArn: string, keyAccount: string, memberRoleName: string): string {
+  return (
+    `source snapshot ${input.snapshotId} of account ${input.account} in ${input.sourceRegion} is encrypted under KMS key ${keyArn} of account ${keyAccount}; ` +
+    `the copy role ${memberRoleName} may use only account ${input.account}'s own keys, so EC2 cannot read the snapshot for a copy. ` +
+    `Re-encrypt it under a key of account ${input.account} (aws ec2 copy-snapshot --region ${input.sourceRegion} --source-region ${input.sourceRegion} ` +
+    `--source-snapshot-id ${input.snapshotId} --encrypted --kms-key-id <a key of ${input.account}>) and copy that snapshot, ` +
+    'or keep such snapshots out of the copy (snapshotCopy.copyTag)'
+  );
 }
 
 /**
@@ -299,19 +349,40 @@ export function decideOnCopy(
   return { kind: 'pending' };
 }
 
-/** DescribeSnapshots input listing this app's copies that carry an expiry. */
-export function expiringCopiesQuery(): DescribeSnapshotsCommandInput {
-  return { OwnerIds: ['self'], Filters: [{ Name: 'tag-key', Values: [EXPIRES_AT_TAG] }], MaxResults: 500 };
-}
+/**
+ * What the sweep does with a copy the ledger records as expired, as the destination describes it
+ * (`undefined`: no longer there). The ledger decides what is ours and when it expires; the copy's
+ * tags can only keep it longer: its `expires-at` tag must have passed too (someone may have moved it
+ * later), and its provenance tag must still name the source the ledger recorded. Both are what the
+ * member role's IAM condition on ec2:DeleteSnapshot requires (defence in depth), so a copy whose tags
+ * were changed is kept, not refused by IAM every day.
+ */
+export type SweepDecision =
+  | { kind: 'delete' }
+  | { kind: 'forget' }
+  | { kind: 'keep'; reason: 'not-expired' | 'tags-changed' | 'bad-expiry' };
 
-export type SweepDecision = { kind: 'delete' } | { kind: 'keep'; reason: 'not-ours' | 'not-expired' | 'bad-expiry' };
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
-/** Delete only copies bearing this app's provenance tag whose expiry is past. */
-export function decideSweep(snapshot: Pick<Snapshot, 'Tags'>, now: Date): SweepDecision {
+export function decideSweep(snapshot: Pick<Snapshot, 'Tags'> | undefined, recorded: { sourceSnapshotId: string }, now: Date): SweepDecision {
+  if (snapshot === undefined) return { kind: 'forget' };
   const tags = snapshot.Tags ?? [];
-  if (!tags.some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value)) return { kind: 'keep', reason: 'not-ours' };
+  if (!tags.some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value === recorded.sourceSnapshotId)) return { kind: 'keep', reason: 'tags-changed' };
   const expiry = tags.find((t) => t.Key === EXPIRES_AT_TAG)?.Value;
-  const at = expiry !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/.test(expiry) ? Date.parse(expiry) : Number.NaN;
+  const at = expiry !== undefined && ISO_UTC.test(expiry) ? Date.parse(expiry) : Number.NaN;
   if (!Number.isFinite(at)) return { kind: 'keep', reason: 'bad-expiry' };
   return at <= now.getTime() ? { kind: 'delete' } : { kind: 'keep', reason: 'not-expired' };
+}
+
+/**
+ * A hint for the final CopyFailed when EC2's StateMessage names KMS. The messages are not
+ * documented ("error state details to help you diagnose why the error occurred", e.g. "if the proper
+ * KMS permissions are not obtained"), so the copy is still made again MAX_RECOPIES times (a transient
+ * KMS throttle passes), and only the final error says what to check.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html (StateMessage)
+ */
+export function copyFailureHint(stateMessage: string | undefined, keys: { sourceKeyId?: string; destinationKeyId?: string; destinationRegion: string }): string | undefined {
+  if (stateMessage === undefined || !/\bkms\b|\bkey\b/i.test(stateMessage)) return undefined;
+  const used = [...(keys.sourceKeyId !== undefined ? [`source key ${keys.sourceKeyId}`] : []), `destination key ${keys.destinationKeyId ?? `(the default EBS key of ${keys.destinationRegion})`}`];
+  return `reason: KMS (EC2's state message names a key): the copy role, or a key policy, does not let EC2 use ${used.join(' or ')}`;
 }

@@ -21,6 +21,7 @@ export const STEP_ERRORS = {
   sourceGone: 'SourceSnapshotGone',
   invalidInput: 'InvalidCopyInput',
   slotTableUnavailable: 'SlotTableUnavailable',
+  sourceKeyNotAccessible: 'SourceKeyNotAccessible',
 } as const;
 export type StepErrorName = (typeof STEP_ERRORS)[keyof typeof STEP_ERRORS];
 

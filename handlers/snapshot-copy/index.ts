@@ -12,6 +12,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { createClientProvider } from './clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
 import { identityFromArn } from './decide';
+import { createLedgerStore } from './ledger';
 import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
 import { createSlotStore } from './slots';
@@ -36,9 +37,11 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   if (context) logger.addContext(context);
   if (!stepDeps) {
     const config = loadStepConfig(process.env);
-    // The slots table is in the function's own account and region (the central stack).
-    const slots = createSlotStore(new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 }), config.slotsTableName);
-    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, now: () => new Date() };
+    // The slots and ledger tables are in the function's own account and region (the central stack).
+    const dynamodb = new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 });
+    const slots = createSlotStore(dynamodb, config.slotsTableName);
+    const ledger = createLedgerStore(dynamodb, config.ledgerTableName);
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, ledger, now: () => new Date() };
   }
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };
@@ -47,7 +50,8 @@ export const sweep = async (event: unknown, context: Context): Promise<SweepResu
   if (context) logger.addContext(context);
   if (!sweepDeps) {
     const config = loadSweepConfig(process.env);
-    sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), now: () => new Date() };
+    const ledger = createLedgerStore(new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 }), config.ledgerTableName);
+    sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), ledger, now: () => new Date() };
   }
   return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };

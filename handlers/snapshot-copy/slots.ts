@@ -94,7 +94,8 @@ export interface DynamoDbSender {
  */
 const RETRYABLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'TimeoutError']);
 
-function failure(error: unknown, what: string, table: string): Error {
+/** A DynamoDB failure of `what` on `table`: retryable ones become SlotTableUnavailable (copy-slots and copy-ledger tables alike). */
+export function failure(error: unknown, what: string, table: string): Error {
   const e = asError(error);
   const meta = e as Error & { $fault?: string; code?: string };
   if (RETRYABLE.has(e.name) || meta.$fault === 'server' || ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE'].includes(String(meta.code))) {

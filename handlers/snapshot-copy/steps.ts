@@ -4,11 +4,14 @@
  * definition's Retry/Catch match. Thin: every decision is in ./decide; here are the EC2 calls.
  *
  *   inspect  DescribeSnapshots (source region)        → outcome proceed | skip
- *   find     DescribeSnapshots (destination, by tag)  → outcome found | absent
- *   confirm  same as find after an ambiguous copy      → found, or throws CopyNotVisibleYet
+ *   find     Query the copy ledger (./ledger), DescribeSnapshots of its copies → outcome copied | found | absent
+ *   confirm  as find; then DescribeSnapshots (destination, by tag) for a copy provably made by the
+ *            ambiguous attempt, recorded in the ledger → found, or throws CopyNotVisibleYet
  *   admit    UpdateItem (acquire a copy slot; ./slots)  → admitted, or throws CopySlotsFull; when full,
  *            DescribeSnapshots (destination, pending) to drop stale holders, then acquire once more
- *   copy     UpdateItem (still holding?) + CopySnapshot (one attempt, no SDK retry) → copying, or throws
+ *            (pending copies count only when the ledger records them: BatchGetItem)
+ *   copy     UpdateItem (still holding?) + CopySnapshot (one attempt, no SDK retry) + PutItem (ledger)
+ *            → copying, or throws
  *   release  UpdateItem (release the slot, idempotent)  → data unchanged
  *   poll     DescribeSnapshots (destination, the copy) → copied | recopy, or throws CopyPending / CopyFailed
  *
@@ -24,6 +27,7 @@ import {
   quotaRefusedAt,
   buildCopyTags,
   classifyEc2Error,
+  copyFailureHint,
   copyRequest,
   decideOnCopy,
   decideOnSource,
@@ -35,11 +39,13 @@ import {
   pendingCopiesQuery,
   roleArnFor,
   roleSessionName,
+  sourceKeyNotAccessibleMessage,
   waitedLongerThan,
   type CopyInput,
   type FunctionIdentity,
 } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
+import { adoptedExpiry, copyAttemptedAt, ledgerCopiesQuery, memberCopyEntry, provablyOurs, type LedgerStore } from './ledger';
 import type { Log } from './logger';
 import { agedHolders, slotKey, sourceSnapshotIds, staleHolders, type SlotStore } from './slots';
 
@@ -53,6 +59,8 @@ export interface CopyData extends CopyInput {
   reason?: string;
   /** The source's tags, carried from inspect to copy. */
   sourceTags?: Tag[];
+  /** The source's KMS key (an encrypted source), named by a final CopyFailed. */
+  sourceKeyId?: string;
   copySnapshotId?: string;
   copyStartedAt?: string;
   /** Copies that ended in `error` (or vanished) so far. */
@@ -74,6 +82,8 @@ export interface StepDeps {
   clients: ClientProvider;
   /** The copy-slots semaphore (./slots: createSlotStore over a DynamoDB client). */
   slots: SlotStore;
+  /** The copy ledger (./ledger: createLedgerStore over a DynamoDB client). */
+  ledger: LedgerStore;
   logger: Log;
   self: FunctionIdentity;
   now: () => Date;
@@ -158,16 +168,24 @@ async function inspect(ctx: Ctx): Promise<CopyData> {
   if (decision.kind === 'not-ready') {
     throw new StepError(STEP_ERRORS.sourceNotReady, `source snapshot ${input.snapshotId} in ${input.sourceRegion} is "${decision.state}", not "completed"`, ctx.keys);
   }
+  if (decision.kind === 'key-not-accessible') {
+    throw new StepError(STEP_ERRORS.sourceKeyNotAccessible, sourceKeyNotAccessibleMessage(input, decision.keyArn, decision.keyAccount, deps.config.memberRoleName), { ...ctx.keys, sourceKeyId: decision.keyArn });
+  }
   deps.logger.info('source snapshot can be copied', { ...ctx.keys, step: 'inspect', outcome: 'proceed' });
-  return { ...data, outcome: 'proceed', sourceTags: decision.userTags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })) };
+  return {
+    ...data,
+    outcome: 'proceed',
+    sourceTags: decision.userTags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
+    ...(snapshot?.Encrypted && snapshot.KmsKeyId ? { sourceKeyId: snapshot.KmsKeyId } : {}),
+  };
 }
 
 async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   const { input, data, deps } = ctx;
-  const { lastError: _lastError, ...rest } = data;
-  const copies = await describe(ctx.destination(), existingCopiesQuery(input.snapshotId), ctx, `DescribeSnapshots of copies in ${input.destinationRegion}`);
-  const existing = findExistingCopy(copies);
+  const { lastError, ...rest } = data;
   const step = confirming ? 'confirm' : 'find';
+  // The ledger first: only copies this app recorded count (a snapshot carrying our tags proves nothing).
+  const existing = (await recordedCopy(ctx)) ?? (confirming ? await adoptAttemptCopy(ctx, lastError) : undefined);
   if (existing) {
     // A completed copy ends the execution at once (Find → Copied); a pending one is polled.
     const outcome = existing.state === 'completed' && !confirming ? 'copied' : 'found';
@@ -185,6 +203,47 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   }
   deps.logger.info('no earlier copy', { ...ctx.keys, step, outcome: 'absent' });
   return { ...rest, outcome: 'absent' };
+}
+
+/** A usable copy (completed, else pending) among those the ledger records for this source, as EC2 describes them now. */
+async function recordedCopy(ctx: Ctx): Promise<{ snapshotId: string; state: string } | undefined> {
+  const { input, deps } = ctx;
+  const ids = await deps.ledger.copiesOf(input.account, input.destinationRegion, input.snapshotId);
+  if (ids.length === 0) return undefined;
+  const described = await describe(ctx.destination(), ledgerCopiesQuery(ids), ctx, `DescribeSnapshots of recorded copies in ${input.destinationRegion}`);
+  return findExistingCopy(described.filter((s) => s.SnapshotId !== undefined && ids.includes(s.SnapshotId)));
+}
+
+/**
+ * After an ambiguous CopySnapshot: the copies EC2 shows for this source that are provably this
+ * execution's (./ledger provablyOurs: provenance tag, this app's Description, started no earlier than
+ * the attempt, whose time the Copy step wrote into its error's cause; the execution's start when the
+ * function itself failed), each recorded in the ledger; the one to poll.
+ */
+async function adoptAttemptCopy(ctx: Ctx, lastError: CopyData['lastError']): Promise<{ snapshotId: string; state: string } | undefined> {
+  const { input, deps } = ctx;
+  const candidates = await describe(ctx.destination(), existingCopiesQuery(input.snapshotId), ctx, `DescribeSnapshots of copies in ${input.destinationRegion}`);
+  const attemptedAt = copyAttemptedAt(lastError) ?? (ctx.executionStartTime !== undefined ? new Date(ctx.executionStartTime) : undefined);
+  const ours = candidates.filter((c) => provablyOurs(c, input, attemptedAt));
+  const foreign = candidates.filter((c) => !ours.includes(c)).map((c) => c.SnapshotId);
+  if (foreign.length > 0) {
+    deps.logger.warn('snapshots tagged as copies of this source are not provably this attempt\'s (description or start time): not adopted', { ...ctx.keys, step: 'confirm', notAdopted: foreign, attemptedAt: attemptedAt?.toISOString() });
+  }
+  for (const copy of ours) {
+    const startedAt = copy.StartTime instanceof Date ? copy.StartTime : deps.now();
+    const expiry = adoptedExpiry(copy, deps.config.retentionDays);
+    await deps.ledger.record(memberCopyEntry(input, copy.SnapshotId!, { executionName: executionName(input), createdAt: startedAt, recordedBy: 'confirm', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
+  }
+  return findExistingCopy(ours);
+}
+
+/** This app's pending copies in the destination: pending snapshots with the provenance tag that the ledger records. */
+async function ourPendingCopies(ctx: Ctx): Promise<Snapshot[]> {
+  const { input, deps } = ctx;
+  const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+  if (pending.length === 0) return pending;
+  const recorded = await deps.ledger.recorded(input.account, input.destinationRegion, pending.map((s) => s.SnapshotId ?? '').filter((id) => id !== ''));
+  return pending.filter((s) => s.SnapshotId !== undefined && recorded.has(s.SnapshotId));
 }
 
 async function admit(ctx: Ctx): Promise<CopyData> {
@@ -212,7 +271,7 @@ async function acquireSlot(ctx: Ctx): Promise<void> {
   const now = deps.now();
   let answer = await deps.slots.acquire(key, self, now, max);
   if (!answer.acquired && agedHolders(answer.holders, self, now).length > 0) {
-    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+    const pending = await ourPendingCopies(ctx);
     const stale = staleHolders(answer.holders, self, sourceSnapshotIds(pending), now);
     let dropped = 0;
     for (const holder of stale) {
@@ -226,7 +285,7 @@ async function acquireSlot(ctx: Ctx): Promise<void> {
   if (answer.acquired) {
     // EC2 has the last word: copies this app started outside the semaphore (before it existed, or
     // whose holder was lost) still take EC2 slots. One DescribeSnapshots per admission.
-    const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
+    const pending = await ourPendingCopies(ctx);
     if (pending.length >= max) {
       await deps.slots.release(key, self);
       deps.logger.info('copy slots full in EC2 (copies without a slot); the workflow waits', { ...ctx.keys, step: 'admit', pendingCopies: pending.length, maxInFlightCopies: max });
@@ -291,13 +350,36 @@ async function copy(ctx: Ctx): Promise<CopyData> {
       default:
         // 5xx, reset connection, timeout: EC2 may have made the copy. Never re-send blindly.
         deps.logger.warn('CopySnapshot outcome unknown; the workflow looks for the copy before copying again', keys);
-        throw new StepError(STEP_ERRORS.copyOutcomeUnknown, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion}: outcome unknown (${e.name}: ${e.message})`, ctx.keys, { cause: e });
+        // "attempted at": ConfirmCopy adopts only a copy started no earlier (./ledger provablyOurs).
+        throw new StepError(STEP_ERRORS.copyOutcomeUnknown, `CopySnapshot of ${input.snapshotId} to ${input.destinationRegion} attempted at ${now.toISOString()}: outcome unknown (${e.name}: ${e.message})`, ctx.keys, { cause: e });
     }
   }
-  if (!copySnapshotId) throw new StepError(STEP_ERRORS.copyOutcomeUnknown, 'CopySnapshot answered without a SnapshotId', ctx.keys);
+  if (!copySnapshotId) throw new StepError(STEP_ERRORS.copyOutcomeUnknown, `CopySnapshot of ${input.snapshotId} attempted at ${now.toISOString()} answered without a SnapshotId`, ctx.keys);
+  await recordNewCopy(ctx, copySnapshotId, now, expiry);
   deps.logger.info('snapshot copy started', { ...ctx.keys, step: 'copy', outcome: 'copying', copySnapshotId });
   const { lastError: _e, ...rest } = data; // sourceTags stay: a copy ending in `error` is made again
   return { ...rest, outcome: 'copying', copySnapshotId, copyStartedAt: now.toISOString() };
+}
+
+/**
+ * Records the copy CopySnapshot just made. The copy exists, so the Copy step must not run again:
+ * when the ledger cannot be written the step says "outcome unknown", and ConfirmCopy adopts the copy
+ * as provably this attempt's and records it (retrying DynamoDB there is safe).
+ */
+async function recordNewCopy(ctx: Ctx, copySnapshotId: string, attemptedAt: Date, expiry: string | undefined): Promise<void> {
+  const { input, deps } = ctx;
+  try {
+    await deps.ledger.record(memberCopyEntry(input, copySnapshotId, { executionName: executionName(input), createdAt: attemptedAt, recordedBy: 'copy', ...(expiry !== undefined ? { expiresAt: expiry } : {}) }));
+  } catch (caught) {
+    const e = asError(caught);
+    deps.logger.warn('copy made but not recorded in the ledger; ConfirmCopy records it', { ...ctx.keys, step: 'copy', copySnapshotId, ...errorKeys(e) });
+    throw new StepError(
+      STEP_ERRORS.copyOutcomeUnknown,
+      `CopySnapshot of ${input.snapshotId} attempted at ${attemptedAt.toISOString()} made ${copySnapshotId}, but recording it in the copy ledger failed (${e.name}: ${e.message})`,
+      ctx.keys,
+      { cause: e },
+    );
+  }
 }
 
 async function poll(ctx: Ctx): Promise<CopyData> {
@@ -326,9 +408,10 @@ async function poll(ctx: Ctx): Promise<CopyData> {
       return { ...rest, outcome: 'recopy', recopies: recopies + 1, failedCopies: [...(data.failedCopies ?? []), { copySnapshotId: copyId, reason: decision.reason }] };
     }
     case 'failed': {
+      const hint = copyFailureHint(copySnapshot?.StateMessage, { sourceKeyId: data.sourceKeyId, destinationKeyId: deps.config.kmsKeyId, destinationRegion: input.destinationRegion });
       const message =
         `copy of snapshot ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) failed ` +
-        `${recopies + 1} times; last copy ${copyId}: ${decision.reason}`;
+        `${recopies + 1} times; last copy ${copyId}: ${decision.reason}${hint !== undefined ? `; ${hint}` : ''}`;
       deps.logger.error(message, { ...keys, decision: 'failed' });
       throw new StepError(STEP_ERRORS.copyFailed, message, keys);
     }
@@ -371,7 +454,7 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
     }
   } catch (caught) {
     const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${event.step}`);
-    if (error.name === STEP_ERRORS.permissionDenied || error.name === STEP_ERRORS.waitTimedOut) {
+    if (error.name === STEP_ERRORS.permissionDenied || error.name === STEP_ERRORS.waitTimedOut || error.name === STEP_ERRORS.sourceKeyNotAccessible) {
       deps.logger.error(`${error.name}: ${error.message}`, { ...ctx.keys, step: event.step, decision: 'failed', ...errorKeys(error) });
     }
     throw error;

@@ -25,7 +25,14 @@
  * - Eventual consistency (`visibilityDelayMs`): a new copy is missing from DescribeSnapshots for a while.
  *   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
  * - InvalidSnapshot.NotFound for a deleted snapshot (DeleteSnapshot, `deleteSnapshot`).
- * - Archive tier (`storageTier: 'archive'`) and Outpost (`outpostArn`) snapshots are described as such.
+ * - Archive tier (`storageTier: 'archive'`), Outpost (`outpostArn`) and Local Zone
+ *   (`availabilityZone`: "The Availability Zone or Local Zone of the snapshot") snapshots are
+ *   described as such; `startTime` is "the time stamp when the snapshot was initiated" (a copy's:
+ *   when CopySnapshot made it, on the clock `setReportedClock` gives).
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html
+ * - DescribeSnapshots filters `snapshot-id`, `status`, `tag:<key>` and `tag-key`; any other filter
+ *   name is refused (InvalidParameterValue), never silently ignored.
+ *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
  * - UnauthorizedOperation (403) for every EC2 call of an account in `denyAccounts`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -48,6 +55,10 @@ export interface StandinSnapshot {
   copiedFrom?: { region: string; snapshotId: string };
   storageTier?: 'standard' | 'archive';
   outpostArn?: string;
+  /** A local snapshot's Local Zone (e.g. `us-west-2-lax-1a`); absent for a regional snapshot. */
+  availabilityZone?: string;
+  /** StartTime (ms). Default: 2025-01-01T00:00:00Z; a copy's is when it was made. */
+  startTime?: number;
   /** EC2's StateMessage (copies that end in `error`). */
   stateMessage?: string;
   /** Copies: stand-in clock time the copy was made (ms). */
@@ -95,6 +106,11 @@ export interface Ec2Standin {
   deleteSnapshot(snapshotId: string): void;
   /** EC2 calls signed for these accounts fail with UnauthorizedOperation. */
   denyAccounts: Set<string>;
+  /**
+   * The clock whose time a new copy reports as StartTime (the caller's, when it compresses time);
+   * undefined: the stand-in's own. Cleared by reset().
+   */
+  setReportedClock(clock: (() => Date) | undefined): void;
   /** Copies pending now in one account and region. */
   pendingCopies(account: string, region: string): number;
   /** The highest number of copies pending at once seen in one account and region. */
@@ -144,7 +160,7 @@ function snapshotXml(s: StandinSnapshot): string {
     `<snapshotId>${s.snapshotId}</snapshotId>` +
     `<volumeId>${s.volumeId ?? 'vol-0123456789abcdef0'}</volumeId>` +
     `<status>${s.state}</status>` +
-    '<startTime>2025-01-01T00:00:00.000Z</startTime>' +
+    `<startTime>${new Date(s.startTime ?? Date.parse('2025-01-01T00:00:00Z')).toISOString()}</startTime>` +
     `<progress>${s.state === 'completed' ? '100%' : '0%'}</progress>` +
     `<ownerId>${s.ownerId}</ownerId>` +
     '<volumeSize>8</volumeSize>' +
@@ -154,6 +170,7 @@ function snapshotXml(s: StandinSnapshot): string {
     (tags ? `<tagSet>${tags}</tagSet>` : '') +
     (s.stateMessage ? `<statusMessage>${escapeXml(s.stateMessage)}</statusMessage>` : '') +
     (s.outpostArn ? `<outpostArn>${escapeXml(s.outpostArn)}</outpostArn>` : '') +
+    (s.availabilityZone ? `<availabilityZone>${escapeXml(s.availabilityZone)}</availabilityZone>` : '') +
     `<storageTier>${s.storageTier ?? 'standard'}</storageTier>` +
     '</item>'
   );
@@ -169,6 +186,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   const copyFailures = new Map<string, Array<string>>();
   let ambiguous: Array<'500' | 'reset'> = [];
   const denyAccounts = new Set<string>();
+  let reportedClock: (() => Date) | undefined;
   const peaks = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   let counter = 0;
@@ -222,6 +240,11 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     for (let i = 1; req.params[`Filter.${i}.Name`] !== undefined; i++) {
       filters.push({ name: req.params[`Filter.${i}.Name`]!, values: listParam(req.params, `Filter.${i}.Value`) });
     }
+    const unknown = filters.find((f) => !f.name.startsWith('tag:') && !['tag-key', 'status', 'snapshot-id'].includes(f.name));
+    if (unknown) {
+      ec2Error(res, 400, 'InvalidParameterValue', `The filter '${unknown.name}' is invalid`);
+      return;
+    }
     settle();
     const inRegion = snapshots.filter((s) => s.region === req.region && visible(s));
     for (const id of ids) {
@@ -241,7 +264,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
         }
         if (f.name === 'tag-key') return s.tags.some((t) => f.values.includes(t.key));
         if (f.name === 'status') return f.values.includes(s.state);
-        return true;
+        return f.values.includes(s.snapshotId); // snapshot-id
       });
     });
     // Pagination: MaxResults (5-1000) and an opaque NextToken (here: the offset).
@@ -288,6 +311,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     const copy: StandinSnapshot = {
       snapshotId: `snap-${nextId()}`,
       createdAt: t,
+      startTime: reportedClock ? reportedClock().getTime() : t,
       settlesAt: t + (options.copyDurationMs ?? 0),
       settlesTo: failure !== undefined ? 'error' : 'completed',
       ...(failure !== undefined ? { stateMessage: failure } : {}),
@@ -420,6 +444,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       snapshots = snapshots.filter((s) => s.snapshotId !== snapshotId);
     },
     denyAccounts,
+    setReportedClock: (clock) => {
+      reportedClock = clock;
+    },
     pendingCopies: (account, region) => pendingIn(account, region),
     peakPendingCopies: (account, region) => peaks.get(`${account}|${region}`) ?? 0,
     reset: () => {
@@ -429,6 +456,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       copyFailures.clear();
       ambiguous = [];
       denyAccounts.clear();
+      reportedClock = undefined;
       peaks.clear();
       buckets.clear();
     },

@@ -84,8 +84,14 @@ export const WORKFLOW_ERRORS = {
   sourceGone: 'SourceSnapshotGone',
   /** Terminal: the execution's input is not the canonical copy input. */
   invalidInput: 'InvalidCopyInput',
-  /** DynamoDB throttling or a 5xx/network failure on the copy-slots table after the SDK's retries: retried (THROTTLE_RETRY). */
+  /** DynamoDB throttling or a 5xx/network failure on the copy-slots or copy-ledger table after the SDK's retries: retried (THROTTLE_RETRY). */
   slotTableUnavailable: 'SlotTableUnavailable',
+  /**
+   * Terminal (Inspect, before any slot is taken): the source is encrypted under another account's
+   * customer managed key, which the member role cannot use; the cause names the snapshot, the key and
+   * what to do. Plain: no retrier or catcher names it.
+   */
+  sourceKeyNotAccessible: 'SourceKeyNotAccessible',
 } as const;
 export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 

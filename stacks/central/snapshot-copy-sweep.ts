@@ -1,3 +1,4 @@
+import type { ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -20,6 +21,7 @@ import {
   type MemberRoleAccess,
 } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
+import { COPY_LEDGER_TABLE_NAME, ledgerSweepStatements } from './snapshot-copy-ledger';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
 import { vaultSweepEnvironment, vaultSweepStatements, type VaultAccess } from './snapshot-copy-vault';
 import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
@@ -50,11 +52,15 @@ export interface SweepFunctionProps extends CopyScope, MemberRoleAccess {
   readonly vault?: VaultAccess;
 }
 
-/** The sweep function assumes the member role (and sweeps its own account when it is a member). */
+/**
+ * The sweep function assumes the member role (and sweeps its own account when it is a member), and
+ * reads the copy ledger's expired copies and forgets the ones it deleted (ledgerSweepStatements).
+ */
 export function sweepFunctionPolicy(props: SweepFunctionProps): PolicyDocument {
   return policyDocument('identity', [
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_SWEEP_FUNCTION_NAME),
+    ...ledgerSweepStatements(props),
     ...(props.ownAccountCopy ? sweepPermissionStatements(props.ownAccountCopy) : []),
     ...(props.vault ? vaultSweepStatements(props.vault) : []),
   ]);
@@ -63,6 +69,7 @@ export function sweepFunctionPolicy(props: SweepFunctionProps): PolicyDocument {
 /** The sweep function's environment (handlers/snapshot-copy/README.md, "Environment"). */
 export const sweepEnvironment = (props: Pick<SweepFunctionProps, 'memberRoleName' | 'vault'>): Record<string, string> => ({
   MEMBER_ROLE_NAME: props.memberRoleName,
+  LEDGER_TABLE_NAME: COPY_LEDGER_TABLE_NAME,
   ...(props.vault ? vaultSweepEnvironment(props.vault) : {}),
   ...POWERTOOLS_ENVIRONMENT,
 });
@@ -73,6 +80,8 @@ export interface SnapshotCopySweepProps extends CopyUnitProps, SweepFunctionProp
   readonly sweepTargets: readonly SweepTarget[];
   /** The central target DLQ: the schedule's targets dead-letter there. */
   readonly deadLetterQueueArn: string;
+  /** The copy ledger table (`SnapshotCopyWorkflow.ledgerTable`): the function is created after it. */
+  readonly ledgerTable: ITerraformDependable;
 }
 
 /**
@@ -116,6 +125,7 @@ export class SnapshotCopySweep {
       policy: sweepFunctionPolicy(props),
       environment: sweepEnvironment(props),
       sizeHint: MEMBER_LIST_SIZE_HINT,
+      after: [props.ledgerTable],
     });
     const sweepArn = lambdaArn(region, accountId, COPY_SWEEP_FUNCTION_NAME);
     this.machine = new CopyStateMachine(scope, 'sweep', {

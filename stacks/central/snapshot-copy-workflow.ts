@@ -21,6 +21,7 @@ import {
   type MemberRoleAccess,
 } from './snapshot-copy-common';
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
+import { COPY_LEDGER_TABLE_NAME, copyLedgerTable, ledgerStepStatements } from './snapshot-copy-ledger';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
 import { checkVaultAccess, vaultStepEnvironment, vaultStepStatements, type VaultAccess } from './snapshot-copy-vault';
 
@@ -58,12 +59,14 @@ export interface StepFunctionProps extends CopyScope, MemberRoleAccess {
  * and takes, holds and releases copy slots: UpdateItem (conditional) on the slots table only. It
  * reads items only through UpdateItem's ReturnValuesOnConditionCheckFailure, which needs no
  * dynamodb:GetItem (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html).
+ * It records copies in the copy ledger and reads it (./snapshot-copy-ledger ledgerStepStatements).
  */
 export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
   return policyDocument('identity', [
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
     { Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copySlotsTableArn(props) },
+    ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
     ...(props.vault ? vaultStepStatements(props.vault, props.ownAccountCopy) : []),
   ]);
@@ -77,6 +80,7 @@ export function stepEnvironment(props: Pick<SnapshotCopyWorkflowProps, 'memberRo
     ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
     MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
     SLOTS_TABLE_NAME: COPY_SLOTS_TABLE_NAME,
+    LEDGER_TABLE_NAME: COPY_LEDGER_TABLE_NAME,
     ...(props.retentionDays !== undefined ? { RETENTION_DAYS: String(props.retentionDays) } : {}),
     ...(props.vault ? vaultStepEnvironment(props.vault) : {}),
     ...POWERTOOLS_ENVIRONMENT,
@@ -106,15 +110,18 @@ export interface SnapshotCopyWorkflowProps extends CopyUnitProps, StepFunctionPr
 
 /**
  * The copy workflow: the Standard state machine `ebs-event-hub-snapshot-copy` (one execution per
- * snapshot), the step function `ebs-event-hub-copy-step` its tasks invoke, and the copy-slots
- * table the step function holds slots in; their roles, log groups and execution alarms.
+ * snapshot), the step function `ebs-event-hub-copy-step` its tasks invoke, the copy-slots table the
+ * step function holds slots in, and the copy ledger it records every copy in; their roles, log
+ * groups and execution alarms.
  *
- * Built into `scope` (the `SnapshotCopy` construct) with the ids `slots-table`,
+ * Built into `scope` (the `SnapshotCopy` construct) with the ids `slots-table`, `ledger-table`,
  * `step-log-group` / `-role` / `-function` and `copy-states-role` / `-states-log-group` /
  * `-state-machine` / `-executions-*`.
  */
 export class SnapshotCopyWorkflow {
   readonly slotsTable: DynamodbTable;
+  /** The copy ledger (./snapshot-copy-ledger): the sweep reads it too. */
+  readonly ledgerTable: DynamodbTable;
   readonly step: CopyFunction;
   readonly machine: CopyStateMachine;
   /** Each role by role name, and each role's policy: what the IAM tests evaluate. */
@@ -144,6 +151,7 @@ export class SnapshotCopyWorkflow {
       attribute: [{ name: 'slot', type: 'S' }],
       deletionProtectionEnabled: false,
     });
+    this.ledgerTable = copyLedgerTable(scope, props);
 
     this.step = new CopyFunction(scope, 'step', {
       accountId,
@@ -158,7 +166,7 @@ export class SnapshotCopyWorkflow {
       policy: stepFunctionPolicy(props),
       environment: stepEnvironment(props),
       sizeHint: MEMBER_LIST_SIZE_HINT,
-      after: [this.slotsTable],
+      after: [this.slotsTable, this.ledgerTable],
     });
 
     const stepArn = lambdaArn(region, accountId, COPY_STEP_FUNCTION_NAME);

@@ -108,7 +108,8 @@ export function copyFunctionEnvironments(
  * - intake (`snapshot-copy-intake.ts`): copy rule (central bus) → SQS copy queue (SSE, DLQ) →
  *   `ebs-event-hub-copy-start` (event source mapping, partial batch failures);
  * - workflow (`snapshot-copy-workflow.ts`): Standard state machine `ebs-event-hub-snapshot-copy`,
- *   one execution per snapshot → `ebs-event-hub-copy-step` for each step; the copy-slots table;
+ *   one execution per snapshot → `ebs-event-hub-copy-step` for each step; the copy-slots table and
+ *   the copy ledger (`snapshot-copy-ledger.ts`);
  * - sweep (`snapshot-copy-sweep.ts`, with retention): a daily rule starts the sweep state machine,
  *   which invokes `ebs-event-hub-copy-sweep` per account and region;
  * - the execution alert (`snapshot-copy-execution-alert.ts`): executions that end badly → alert topic.
@@ -139,6 +140,7 @@ export class SnapshotCopy extends Construct {
   readonly sweepStateMachine?: SfnStateMachine;
   readonly queuePolicy: PolicyDocument;
   readonly slotsTable: DynamodbTable;
+  readonly ledgerTable: DynamodbTable;
   /** Each role's policy, by role name: what the IAM tests evaluate. */
   readonly rolePolicies: Readonly<Record<string, PolicyDocument>>;
 
@@ -178,7 +180,14 @@ export class SnapshotCopy extends Construct {
       stateMachine: this.workflow.machine.stateMachine,
     });
     if (retention) {
-      this.sweep = new SnapshotCopySweep(this, { ...unit, ...memberRoles, code, sweepTargets: props.sweepTargets!, deadLetterQueueArn: props.deadLetterQueueArn });
+      this.sweep = new SnapshotCopySweep(this, {
+        ...unit,
+        ...memberRoles,
+        code,
+        sweepTargets: props.sweepTargets!,
+        deadLetterQueueArn: props.deadLetterQueueArn,
+        ledgerTable: this.workflow.ledgerTable,
+      });
     }
     this.executionAlert = new CopyExecutionAlert(this, {
       accountId,
@@ -196,5 +205,6 @@ export class SnapshotCopy extends Construct {
     this.stateMachine = this.workflow.machine.stateMachine;
     this.sweepStateMachine = this.sweep?.machine.stateMachine;
     this.slotsTable = this.workflow.slotsTable;
+    this.ledgerTable = this.workflow.ledgerTable;
   }
 }

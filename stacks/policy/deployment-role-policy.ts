@@ -582,13 +582,22 @@ const sid = (type: string, i: number): string =>
  * to deploy, their lock files (use_lockfile writes `<key>.tflock` next to the state:
  * https://developer.hashicorp.com/terraform/language/backend/s3#s3-state-locking). Planning reads
  * only: the PR workflow plans with `-lock=false`, so no lock file is written.
+ *
+ * `s3:ListBucket` is granted on the bucket without an `s3:prefix` condition: a stack's first plan
+ * reads a state object that does not exist yet, and S3 answers a missing key with 404 only to a
+ * caller that has `s3:ListBucket` on the bucket, else with 403 AccessDenied
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"), which
+ * Terraform reports as an error instead of an empty state. A prefix condition cannot match that
+ * check (the GetObject request carries no `s3:prefix`). What the grant adds is the bucket's key
+ * names: keep the state bucket for state only. Listing the default workspace prefix `env:/` is
+ * denied by nothing here and ignored by Terraform >= 1.7 anyway (hashicorp/terraform#34511).
  */
 function stateStatements(config: OrgConfig, role: 'deploy' | 'plan'): Statement[] {
   const state = config.deployment.state;
   if (!state) return [];
   const prefix = state.keyPrefix.replace(/\/+$/, '');
   return [
-    { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+    { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}` },
     {
       Sid: 'TerraformStateObjects',
       Effect: 'Allow',

@@ -1,0 +1,317 @@
+/**
+ * The copy ledger: one DynamoDB item for every copy this app made (table `LEDGER_TABLE_NAME`,
+ * `ebs-event-hub-copy-ledger`, in the central account and region). It is how the workflow tells
+ * its own copies apart from snapshots that merely carry its tags.
+ *
+ * Why a ledger and not the tags: tags propagate. A volume restored from a copy after a failover is
+ * often given the copy's tags (by the console, by restore tooling), and DLM ("Copy all user-defined
+ * tags on a source volume to snapshots of the volume created by this policy") and AWS Backup carry a
+ * volume's tags onto the snapshots they take of it. The new primary snapshots in the destination
+ * region can then carry `ebs-event-hub:source-snapshot-id` and an `ebs-event-hub:expires-at` that has
+ * passed: Find would take one for an existing copy, Admit would count it as one of this app's pending
+ * copies, and the sweep would delete a primary backup. Nothing but this app writes this table, and
+ * nothing done to a snapshot or a volume can put an item in it.
+ * https://docs.aws.amazon.com/dlm/latest/APIReference/API_Schedule.html (CopyTags)
+ *
+ * Item (all strings):
+ *   target            "<copyAccount>#<destinationRegion>"  partition key: who owns the copy, where
+ *   copySnapshotId    "snap-…"                              sort key
+ *   sourceSnapshotId, account (the source's account), sourceRegion, destinationRegion,
+ *   kind ("member-copy" | "vault-copy"), copyAccount, executionName, createdAt (ISO-8601 UTC),
+ *   recordedBy ("copy": CopySnapshot answered; "confirm": adopted after an ambiguous answer),
+ *   expiresAt (ISO-8601 UTC, only with RETENTION_DAYS: the index `by-expiry` is sparse)
+ * Lookups:
+ *   Find / ConfirmCopy    Query index `by-source`  target = :t AND sourceSnapshotId = :s  (KEYS_ONLY)
+ *   Admit (pending count) BatchGetItem (target, copySnapshotId), ConsistentRead            (membership)
+ *   sweep                 Query index `by-expiry`  target = :t AND expiresAt <= :now      (only expired items)
+ *   record                PutItem IF attribute_not_exists(copySnapshotId)                 (idempotent)
+ *   forget                DeleteItem (target, copySnapshotId)                             (after the sweep deleted it)
+ * A vault copy (next: a locked copy in an isolated vault account) is recorded the same way under
+ * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it, where the sweep of
+ * the vault looks), `kind = "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member
+ * account of the original snapshot and `sourceSnapshotId` = that original snapshot: the same three
+ * lookups serve it, in the vault's partition.
+ *
+ * ISO-8601 UTC strings of one format sort as their times, so `expiresAt <= :now` is a range
+ * condition on the index's sort key and the sweep reads only expired items.
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.KeyConditionExpressions.html
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.sparse
+ */
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import type { DescribeSnapshotsCommandInput, Snapshot } from '@aws-sdk/client-ec2';
+import { EXPIRES_AT_TAG, PROVENANCE_TAGS, copyDescription, expiresAt, type CopyInput } from './decide';
+import { STEP_ERRORS, StepError } from './errors';
+import { failure } from './slots';
+
+/**
+ * The table's key schema and indexes. Equal to stacks/central/snapshot-copy-ledger.ts LEDGER_SCHEMA
+ * (a test keeps them equal: handlers may not import stacks/).
+ */
+export const LEDGER_SCHEMA = {
+  partitionKey: 'target',
+  sortKey: 'copySnapshotId',
+  /** Find and ConfirmCopy need the copy ids only. */
+  bySource: { name: 'by-source', partitionKey: 'target', sortKey: 'sourceSnapshotId', projection: 'KEYS_ONLY', nonKeyAttributes: [] },
+  /** The sweep also checks the copy's provenance tag against the recorded source. */
+  byExpiry: { name: 'by-expiry', partitionKey: 'target', sortKey: 'expiresAt', projection: 'INCLUDE', nonKeyAttributes: ['sourceSnapshotId'] },
+} as const;
+
+export type CopyKind = 'member-copy' | 'vault-copy';
+
+export interface LedgerEntry {
+  kind: CopyKind;
+  /** The account that owns the copy (the member account for a member copy). */
+  copyAccount: string;
+  destinationRegion: string;
+  copySnapshotId: string;
+  /** The account of the snapshot that was copied. */
+  account: string;
+  sourceRegion: string;
+  sourceSnapshotId: string;
+  /** With retention: when the sweep may delete the copy (ISO-8601 UTC). */
+  expiresAt?: string;
+  executionName: string;
+  createdAt: string;
+  recordedBy: 'copy' | 'confirm';
+}
+
+/** An expired copy as the sweep reads it from the index `by-expiry`. */
+export interface ExpiredCopy {
+  copySnapshotId: string;
+  sourceSnapshotId: string;
+  expiresAt: string;
+}
+
+/** The ledger, as the step and sweep entries use it. */
+export interface LedgerStore {
+  /** Records a copy; false when it was recorded already (a redelivery: idempotent). */
+  record(entry: LedgerEntry): Promise<boolean>;
+  /** Copy ids recorded for a source snapshot in one account and region. */
+  copiesOf(copyAccount: string, destinationRegion: string, sourceSnapshotId: string): Promise<string[]>;
+  /** Which of `copyIds` are recorded (strongly consistent). */
+  recorded(copyAccount: string, destinationRegion: string, copyIds: readonly string[]): Promise<Set<string>>;
+  /** Recorded copies whose expiry is at or before `now`, a page at a time. */
+  expired(copyAccount: string, destinationRegion: string, now: Date): AsyncIterable<ExpiredCopy[]>;
+  /** Removes a copy's item (after the sweep deleted the copy, or found it gone). */
+  forget(copyAccount: string, destinationRegion: string, copySnapshotId: string): Promise<void>;
+}
+
+export const ledgerTarget = (copyAccount: string, destinationRegion: string): string => `${copyAccount}#${destinationRegion}`;
+
+/** BatchGetItem takes at most 100 keys a request. https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html */
+export const BATCH_GET_MAX_KEYS = 100;
+/** Rounds of UnprocessedKeys retried (with exponential backoff, as the API reference asks) before giving up. */
+export const UNPROCESSED_ROUNDS = 5;
+/**
+ * The sweep reads expired copies this many at a time (Query Limit), and describes each page with
+ * one DescribeSnapshots `snapshot-id` filter of as many values.
+ */
+export const SWEEP_PAGE_SIZE = 100;
+
+const S = (value: string): AttributeValue => ({ S: value });
+
+/** The item PutItem writes. */
+export function ledgerItem(entry: LedgerEntry): Record<string, AttributeValue> {
+  return {
+    target: S(ledgerTarget(entry.copyAccount, entry.destinationRegion)),
+    copySnapshotId: S(entry.copySnapshotId),
+    sourceSnapshotId: S(entry.sourceSnapshotId),
+    kind: S(entry.kind),
+    copyAccount: S(entry.copyAccount),
+    account: S(entry.account),
+    sourceRegion: S(entry.sourceRegion),
+    destinationRegion: S(entry.destinationRegion),
+    executionName: S(entry.executionName),
+    createdAt: S(entry.createdAt),
+    recordedBy: S(entry.recordedBy),
+    ...(entry.expiresAt !== undefined ? { expiresAt: S(entry.expiresAt) } : {}),
+  };
+}
+
+/** The entry of a member copy of `input`'s snapshot. */
+export function memberCopyEntry(
+  input: CopyInput,
+  copySnapshotId: string,
+  at: { executionName: string; createdAt: Date; expiresAt?: string; recordedBy: LedgerEntry['recordedBy'] },
+): LedgerEntry {
+  return {
+    kind: 'member-copy',
+    copyAccount: input.account,
+    destinationRegion: input.destinationRegion,
+    copySnapshotId,
+    account: input.account,
+    sourceRegion: input.sourceRegion,
+    sourceSnapshotId: input.snapshotId,
+    executionName: at.executionName,
+    createdAt: at.createdAt.toISOString(),
+    recordedBy: at.recordedBy,
+    ...(at.expiresAt !== undefined ? { expiresAt: at.expiresAt } : {}),
+  };
+}
+
+/** The DynamoDB client, as the ledger uses it (a DynamoDBClient, or the stand-in of the tests). */
+export interface LedgerSender {
+  send(command: PutItemCommand | QueryCommand | BatchGetItemCommand | DeleteItemCommand): Promise<unknown>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createLedgerStore(client: LedgerSender, tableName: string, options: { wait?: (ms: number) => Promise<void> } = {}): LedgerStore {
+  const wait = options.wait ?? sleep;
+  const send = async <T>(what: string, command: QueryCommand | BatchGetItemCommand | DeleteItemCommand): Promise<T> => {
+    try {
+      return (await client.send(command)) as T;
+    } catch (error) {
+      throw failure(error, what, tableName);
+    }
+  };
+  const query = async function* (what: string, input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'ExclusiveStartKey'>) {
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await send<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> }>(
+        what,
+        new QueryCommand({ TableName: tableName, ...input, ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}) }),
+      );
+      yield page.Items ?? [];
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  };
+  const key = (copyAccount: string, region: string, copySnapshotId: string) => ({ target: S(ledgerTarget(copyAccount, region)), copySnapshotId: S(copySnapshotId) });
+
+  return {
+    async record(entry) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: ledgerItem(entry),
+            // Idempotent: a redelivered step (or ConfirmCopy adopting a copy the Copy step recorded)
+            // keeps the first record. https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html#Expressions.ConditionExpressions.PreventingOverwrites
+            ConditionExpression: 'attribute_not_exists(#c)',
+            ExpressionAttributeNames: { '#c': LEDGER_SCHEMA.sortKey },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+        throw failure(error, 'PutItem (record a copy)', tableName);
+      }
+    },
+    async copiesOf(copyAccount, region, sourceSnapshotId) {
+      const ids: string[] = [];
+      for await (const items of query('Query (copies of a source snapshot)', {
+        IndexName: LEDGER_SCHEMA.bySource.name,
+        KeyConditionExpression: '#t = :t AND #s = :s',
+        ExpressionAttributeNames: { '#t': LEDGER_SCHEMA.partitionKey, '#s': LEDGER_SCHEMA.bySource.sortKey },
+        ExpressionAttributeValues: { ':t': S(ledgerTarget(copyAccount, region)), ':s': S(sourceSnapshotId) },
+      })) {
+        for (const item of items) if (item['copySnapshotId']?.S) ids.push(item['copySnapshotId'].S);
+      }
+      return ids;
+    },
+    async recorded(copyAccount, region, copyIds) {
+      const found = new Set<string>();
+      const unique = [...new Set(copyIds)];
+      for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+        let keys: Record<string, AttributeValue>[] = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => key(copyAccount, region, id));
+        for (let round = 0; keys.length > 0; round++) {
+          if (round > UNPROCESSED_ROUNDS) {
+            throw new StepError(STEP_ERRORS.slotTableUnavailable, `BatchGetItem on table ${tableName} left ${keys.length} keys unprocessed after ${UNPROCESSED_ROUNDS} retries`);
+          }
+          if (round > 0) await wait(50 * 2 ** (round - 1));
+          const out = await send<{ Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }> }>(
+            'BatchGetItem (which copies are recorded)',
+            new BatchGetItemCommand({
+              RequestItems: {
+                [tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#c', ExpressionAttributeNames: { '#c': LEDGER_SCHEMA.sortKey } },
+              },
+            }),
+          );
+          for (const item of out.Responses?.[tableName] ?? []) if (item['copySnapshotId']?.S) found.add(item['copySnapshotId'].S);
+          keys = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+        }
+      }
+      return found;
+    },
+    async *expired(copyAccount, region, now) {
+      for await (const items of query('Query (expired copies)', {
+        IndexName: LEDGER_SCHEMA.byExpiry.name,
+        KeyConditionExpression: '#t = :t AND #e <= :now',
+        ExpressionAttributeNames: { '#t': LEDGER_SCHEMA.partitionKey, '#e': LEDGER_SCHEMA.byExpiry.sortKey },
+        ExpressionAttributeValues: { ':t': S(ledgerTarget(copyAccount, region)), ':now': S(isoSeconds(now)) },
+        Limit: SWEEP_PAGE_SIZE,
+      })) {
+        const page = items
+          .map((item) => ({ copySnapshotId: item['copySnapshotId']?.S ?? '', sourceSnapshotId: item['sourceSnapshotId']?.S ?? '', expiresAt: item['expiresAt']?.S ?? '' }))
+          .filter((c) => c.copySnapshotId !== '');
+        if (page.length > 0) yield page;
+      }
+    },
+    async forget(copyAccount, region, copySnapshotId) {
+      await send('DeleteItem (forget a deleted copy)', new DeleteItemCommand({ TableName: tableName, Key: key(copyAccount, region, copySnapshotId) }));
+    },
+  };
+}
+
+/** ISO-8601 UTC to the second: the format of `expiresAt` (so string order is time order). */
+export const isoSeconds = (at: Date): string => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// --- decisions on what EC2 describes --------------------------------------------------------------
+
+/**
+ * DescribeSnapshots input describing the ledger's copies by id. The `snapshot-id` filter, not
+ * `SnapshotIds`: one deleted id in `SnapshotIds` fails the whole request (InvalidSnapshot.NotFound),
+ * a filter simply returns the others.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
+ */
+export function ledgerCopiesQuery(copyIds: readonly string[]): DescribeSnapshotsCommandInput {
+  return { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: [...copyIds] }] };
+}
+
+/** When the Copy step tried CopySnapshot, from the cause of its ambiguous error (`attempted at <ISO>`). */
+export function copyAttemptedAt(lastError: { Error?: string; Cause?: string } | undefined): Date | undefined {
+  if (typeof lastError?.Cause !== 'string') return undefined;
+  const match = /attempted at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/.exec(lastError.Cause);
+  return match ? new Date(match[1]!) : undefined;
+}
+
+/**
+ * A copy ConfirmCopy may adopt after an ambiguous CopySnapshot: provably made by this execution's
+ * attempt, because all three hold:
+ * - its provenance tag names this source (tags can propagate: alone, this proves nothing);
+ * - its Description is exactly the one this app writes (`copyDescription`): CopySnapshot sets it,
+ *   while DLM, AWS Backup and CreateSnapshot write their own, and a snapshot of a restored volume
+ *   does not inherit one (a volume has no description);
+ * - its StartTime ("the time stamp when the snapshot was initiated") is not before the attempt, so
+ *   no older snapshot can pass for it. The attempt's time is the function's clock, taken before the
+ *   request left; StartTime is EC2's: CLOCK_TOLERANCE_SECONDS absorbs a skew between the two (a copy
+ *   started that little before the attempt with this app's Description and tag is this app's own).
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html
+ */
+export function provablyOurs(snapshot: Pick<Snapshot, 'Tags' | 'Description' | 'StartTime'>, input: CopyInput, notBefore: Date | undefined): boolean {
+  if (notBefore === undefined || !Number.isFinite(notBefore.getTime())) return false;
+  const tagged = (snapshot.Tags ?? []).some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value === input.snapshotId);
+  const started = snapshot.StartTime instanceof Date ? snapshot.StartTime.getTime() : Number.NaN;
+  return tagged && snapshot.Description === copyDescription(input) && Number.isFinite(started) && started >= notBefore.getTime() - CLOCK_TOLERANCE_SECONDS * 1000;
+}
+
+/** How much earlier than the attempt (by the function's clock) EC2's StartTime of its copy may read. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * The expiry to record for an adopted copy: its own `expires-at` tag (written by the Copy step from
+ * the same clock), else StartTime + retention; none without retention.
+ */
+export function adoptedExpiry(snapshot: Pick<Snapshot, 'Tags' | 'StartTime'>, retentionDays: number | undefined): string | undefined {
+  if (retentionDays === undefined) return undefined;
+  const tag = snapshot.Tags?.find((t) => t.Key === EXPIRES_AT_TAG)?.Value;
+  if (tag !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(tag)) return tag;
+  return expiresAt(snapshot.StartTime instanceof Date ? snapshot.StartTime : new Date(), retentionDays);
+}
