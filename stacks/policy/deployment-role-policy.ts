@@ -17,6 +17,7 @@ import {
   FORWARDER_ROLE_NAME,
   lambdaArn,
   logGroupArn,
+  MEMBER_COPY_KEY_ALIAS,
   memberStackId,
   PREFIX,
   queueArn,
@@ -25,11 +26,14 @@ import {
   STACK_TAG_KEY,
   stateMachineArn,
   topicArn,
+  VAULT_KEY_ALIAS,
+  vaultStackId,
 } from '../names';
 import { POLICY_LIMITS } from './policy-limits';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
-export type DeploymentTarget = 'central' | 'member';
+/** The central account, every member account, and (vault mode) the vault account. */
+export type DeploymentTarget = 'central' | 'member' | 'vault';
 
 /** What the ARNs of one target are built from. */
 export interface DeploymentScope {
@@ -55,6 +59,12 @@ export function deploymentScope(config: OrgConfig, target: DeploymentTarget): De
   const unprefixed = (names: readonly (string | undefined)[]): string[] => names.filter((n): n is string => n !== undefined && !n.startsWith(`${PREFIX}-`));
   // Every stack creates the plan role when the config names the principals it trusts.
   const planRole = config.deployment.planPrincipalArns ? config.deployment.planRoleName : undefined;
+  if (target === 'vault') {
+    const vault = config.snapshotCopy?.vault;
+    if (!vault) throw new Error('deploymentScope: the vault target needs snapshotCopy.vault in the config');
+    // One account, its keys in every copy destination region (each member lists its own: `*` here too).
+    return { target, account: vault.accountId, region: '*', busName: config.central.busName, extraRoleNames: unprefixed([planRole]) };
+  }
   return target === 'central'
     ? { target, account: config.central.accountId, region: config.central.region, busName: config.central.busName, extraRoleNames: unprefixed([planRole]) }
     : { target, account: '*', region: '*', busName: config.central.busName, extraRoleNames: unprefixed([config.snapshotCopy?.memberRoleName, planRole]) };
@@ -109,7 +119,11 @@ const logGroups = (s: DeploymentScope): string[] =>
 const functions = (s: DeploymentScope): string[] => [lambdaArn(s.region, s.account, prefixed)];
 /** Key ids are generated: keys are scoped by the app's stack tag instead (set at creation by the provider's default tags). */
 const keys = (s: DeploymentScope): string[] => [arn('kms', s, 'key/*')];
-const taggedByApp = (): Conditions => ({ StringLike: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: [CENTRAL_STACK_ID, memberStackId('*')] } });
+const taggedByApp = (s: DeploymentScope): Conditions => ({
+  StringLike: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: s.target === 'vault' ? [vaultStackId(s.account)] : [CENTRAL_STACK_ID, memberStackId('*')] },
+});
+/** The alias of the keys each target creates: the hub key, the member copy keys (vault mode), the vault keys. */
+const keyAlias = (s: DeploymentScope): string => ({ central: `alias/${PREFIX}`, member: MEMBER_COPY_KEY_ALIAS, vault: VAULT_KEY_ALIAS })[s.target];
 const role = (s: DeploymentScope, name: string): string => roleArn(s.account, name);
 
 /**
@@ -227,7 +241,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
   {
     type: 'aws_kms_alias',
     grants: [
-      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, `alias/${PREFIX}`)] },
+      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, keyAlias(s))] },
       { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: keys, condition: taggedByApp },
       { actions: ['kms:ListAliases'], read: ['kms:ListAliases'], resources: ANY },
     ],
@@ -439,7 +453,21 @@ export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonl
     'aws_iam_role_policy',
     'aws_iam_role_policies_exclusive',
   ],
+  vault: ['aws_kms_key', 'aws_kms_alias', 'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policies_exclusive'],
 };
+
+/**
+ * The resource types a target's stacks create for this config: `RESOURCE_TYPES_BY_TARGET`, and in
+ * vault mode without `snapshotCopy.kmsKeyId` the member copy keys (stacks/member/copy-keys.ts).
+ */
+export function resourceTypesFor(config: OrgConfig, target: DeploymentTarget): readonly string[] {
+  const copy = config.snapshotCopy;
+  if (target === 'member' && copy?.vault && !copy.kmsKeyId) return [...RESOURCE_TYPES_BY_TARGET.member, 'aws_kms_key', 'aws_kms_alias'];
+  return RESOURCE_TYPES_BY_TARGET[target];
+}
+
+/** The targets of a config: central and member, and the vault with `snapshotCopy.vault`. */
+export const deploymentTargetsOf = (config: OrgConfig): DeploymentTarget[] => ['central', 'member', ...(config.snapshotCopy?.vault ? (['vault'] as const) : [])];
 
 /** Where each resource type's schema (and `CustomizeDiff`) is declared in the provider's v6.25.0 source. */
 const schemaOf = (path: string): string => `${PROVIDER_SOURCE}/${path}.goindex`;
@@ -621,7 +649,7 @@ const assemble = (statements: readonly Statement[], state: readonly Statement[])
  * target's stacks create, the provider's plan-time calls (`PLAN_TIME_CALLS`), plus the state bucket
  * when `deployment.state` is set.
  */
-export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = resourceTypesFor(config, target)): PolicyDocument {
   const scope = deploymentScope(config, target);
   return assemble(
     [...grantStatements(TABLES.resources, types, scope, (g) => g.actions), ...grantStatements(TABLES.planTime, types, scope, (g) => g.actions, 'Plan')],
@@ -635,7 +663,7 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
  * under the same conditions; the provider's plan-time calls; and, with `deployment.state`, reading
  * the state (no lock: plans run with `-lock=false`). Nothing in it creates, changes or deletes.
  */
-export function planRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+export function planRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = resourceTypesFor(config, target)): PolicyDocument {
   const scope = deploymentScope(config, target);
   return assemble(
     [...grantStatements(TABLES.resources, types, scope, (g) => g.read), ...grantStatements(TABLES.planTime, types, scope, (g) => g.read, 'Plan')],
