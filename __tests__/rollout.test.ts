@@ -37,11 +37,11 @@ interface Call {
   argv: string;
 }
 
-function setup(memberList: OrgConfigInput['members'] = members(4)) {
+function setup(memberList: OrgConfigInput['members'] = members(4), extra: Partial<OrgConfigInput> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rollout-'));
   temps.push(dir);
-  const raw = rawConfig({ members: memberList });
-  const config = testConfig({ members: memberList });
+  const raw = rawConfig({ ...extra, members: memberList });
+  const config = testConfig({ ...extra, members: memberList });
   const outdir = join(dir, 'cdktf.out');
   writeFakeSynthOutput(outdir, config);
   const configFile = join(dir, 'org.json');
@@ -189,6 +189,29 @@ describe('rollout', () => {
     expect(result.exitCode).toBe(1);
     expect(t.calls().every((c) => c.stack === 'central')).toBe(true);
     expect(t.lines.join('\n')).toContain('central failed: member stacks target its bus');
+  });
+
+  it('GIVEN vault mode THEN wave 0 is central then the vault stack, one at a time, before any member; a failed central stops it before the vault', async () => {
+    const vault = { snapshotCopy: { destinationRegion: 'eu-central-1' as never, vault: { accountId: '999999999999' } } };
+    const t = setup(members(2), vault);
+    const result = await t.run({ wave: 'all', given: { parallelism: 10 } });
+    expect(result.exitCode).toBe(0);
+    const order = t.calls().map((c) => `${c.stack} ${c.command}`);
+    // Sequential: the vault's init starts after central's apply.
+    expect(order.slice(0, 6)).toEqual(['central init', 'central plan', 'central apply', 'vault-999999999999 init', 'vault-999999999999 plan', 'vault-999999999999 apply']);
+    const dry = setup(members(2), vault);
+    await dry.run({ wave: '0', dryRun: true });
+    expect(dry.lines).toContain('# wave 0 (central, vault-999999999999): 2 stacks');
+    // Shards: wave 0 (with the vault) only in shard 1.
+    const output = readSynthOutput(t.outdir, t.config);
+    expect(phasesFor(t.config, output, '0', { index: 1, count: 2 }).flatMap((p) => p.stacks.map((x) => x.id))).toEqual(['central', 'vault-999999999999']);
+    expect(phasesFor(t.config, output, '0', { index: 2, count: 2 }).flatMap((p) => p.stacks.map((x) => x.id))).toEqual([]);
+
+    const failed = setup(members(2), vault);
+    const stopped = await failed.run({ wave: 'all', given: { failureTolerance: 5 }, cues: { FAKE_TF_FAIL: 'central:apply' } });
+    expect(stopped.exitCode).toBe(1);
+    expect(failed.calls().every((c) => c.stack === 'central')).toBe(true);
+    expect(failed.lines.join('\n')).toContain('central failed: member stacks target its bus');
   });
 
   it('GIVEN a stopped rollout WHEN resumed THEN stacks applied in it are not applied again and the rest are', async () => {
@@ -645,7 +668,7 @@ describe('rollout arguments: modes, durations, sharp edges', () => {
     [['--apply', 'x', '--wave', '1'], '--wave: not with --apply'],
     [['--plan', '--wave', '1', '--verify'], '--verify: not with --plan'],
     [['--destroy', M(0), '--wave', '1'], '--wave: not with --destroy'],
-    [['--destroy', 'member-12'], '--destroy: "member-12" is not a stack id (allowed: central, or member- and a 12-digit account id)'],
+    [['--destroy', 'member-12'], '--destroy: "member-12" is not a stack id (allowed: central, or member- or vault- and a 12-digit account id)'],
     [['--wave', '1', '--yes'], '--yes: only with --destroy'],
     [['--wave', '1', '--lock-timeout', '5'], '--lock-timeout: "5" is not a duration of at least 0s (whole hours, minutes and seconds: 90s, 5m, 1h30m)'],
     [['--wave', '1', '--stack-timeout', '0s'], '--stack-timeout: "0s" is not a duration of at least 1s'],

@@ -47,9 +47,10 @@ export const USAGE = `usage: npm run rollout -- --wave <N|all> [--shard i/K] [--
        npm run rollout -- --destroy <stack> [--destroy <stack>...] [--yes]    plan a stack's destruction, show it, then destroy it
        npm run rollout -- --help
 
-  --wave N|all             central (applied when its plan has changes), then wave N's member stacks, or every wave in order
+  --wave N|all             wave 0 (central, then the vault stack in vault mode; applied when their plans have changes),
+                           then wave N's member stacks, or every wave in order
   --shard i/K              only the i-th of K slices of the wave's member stacks (1 <= i <= K <= 256), for K CI jobs;
-                           central only in shard 1 and only with --wave 0 or all
+                           wave 0 only in shard 1 and only with --wave 0 or all
   --plan                   init and plan only; keep each saved plan in cdktf.out/rollout/<run-id>/ and print +add ~change -destroy
   --apply RUN-ID           apply that --plan run's saved plans, wave by wave; a stack whose cdk.tf.json changed since is refused
   --resume                 re-run what a stopped run did not finish, and every stack whose cdk.tf.json changed since it was
@@ -100,7 +101,7 @@ function duration(name: string, value: string | undefined, minMs: number): strin
 }
 
 const RUN_ID = /^[A-Za-z0-9._-]+$/;
-const STACK_ID = /^(central|member-\d{12})$/;
+const STACK_ID = /^(central|member-\d{12}|vault-\d{12})$/;
 
 /** Flags that make no sense together: the first one found names the conflict. */
 function conflicts(present: Record<string, boolean>, flag: string, others: readonly string[], why: string): void {
@@ -174,7 +175,7 @@ export function parseRolloutArgs(argv: readonly string[], env: NodeJS.ProcessEnv
 
   if (values.destroy) {
     for (const id of values.destroy) {
-      if (!STACK_ID.test(id)) throw new UsageError(`--destroy: ${JSON.stringify(id)} is not a stack id (allowed: central, or member- and a 12-digit account id)`);
+      if (!STACK_ID.test(id)) throw new UsageError(`--destroy: ${JSON.stringify(id)} is not a stack id (allowed: central, or member- or vault- and a 12-digit account id)`);
     }
     return { ...common, command: 'destroy', stacks: [...new Set(values.destroy)], yes: values.yes ?? false };
   }

@@ -110,15 +110,18 @@ interface Phase {
 }
 
 /**
- * The stacks of `--wave` (and `--shard`), in order: `central` first (always planned, applied when
- * it has changes; with `--shard`, only in shard 1 of `--wave 0` or `all`), then the member waves.
+ * The stacks of `--wave` (and `--shard`), in order: wave 0 first, `central` then (vault mode) the
+ * vault stack, one at a time (always planned, applied when they have changes; with `--shard`, only
+ * in shard 1 of `--wave 0` or `all`), then the member waves.
  */
 export function phasesFor(config: OrgConfig, output: SynthOutput, wave: string, shard?: Shard): Phase[] {
   const stack = (id: string) => output.stacks.get(id)!;
-  const chosen = selectWaves(wavePlan(config), wave);
+  const plan = wavePlan(config);
+  const chosen = selectWaves(plan, wave);
   const central = !shard || (shard.index === 1 && (wave === 'all' || wave === String(CENTRAL_WAVE)));
+  const waveZero = plan.find((w) => w.wave === CENTRAL_WAVE)!.stacks;
   return [
-    ...(central ? [{ wave: CENTRAL_WAVE, stacks: [stack(CENTRAL_STACK_ID)] }] : []),
+    ...(central ? [{ wave: CENTRAL_WAVE, stacks: waveZero.map(stack) }] : []),
     ...chosen.filter((w) => w.wave !== CENTRAL_WAVE).map((w) => ({ wave: w.wave, stacks: (shard ? shardOf(w.stacks, shard) : w.stacks).map(stack) })),
   ];
 }
@@ -255,7 +258,7 @@ function dryRun(o: RolloutOptions, p: Prepared): number {
   print(`export TF_PLUGIN_CACHE_DIR=${env.TF_PLUGIN_CACHE_DIR} TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=${env.TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE} TF_IN_AUTOMATION=1`);
   for (const phase of p.phases) {
     const n = phase.stacks.length;
-    print(`# wave ${phase.wave}${phase.wave === CENTRAL_WAVE ? ' (central)' : ''}: ${plural(n, 'stack')}${p.state ? ' still to run in this run' : ''}`);
+    print(`# wave ${phase.wave}${phase.wave === CENTRAL_WAVE ? ` (${phase.stacks.map((x) => x.id).join(', ')})` : ''}: ${plural(n, 'stack')}${p.state ? ' still to run in this run' : ''}`);
     for (const stack of phase.stacks) {
       if (kind === 'apply') print(`# ${stack.id}: only if sha256(${stack.dir}/cdk.tf.json) is still ${p.state!.stacks[stack.id]!.plannedSha256}`);
       for (const step of stackSteps(kind, stack.dir, planFiles(o.output.outdir, runId, stack.id), p.options.lockTimeout)) {
@@ -446,8 +449,16 @@ async function rollout(o: RolloutOptions, prepared: Prepared): Promise<RolloutRe
       if (stopping()) break;
       const active = new Set<Promise<void>>();
       const queue = [...phase.stacks];
+      // Wave 0 one stack at a time: central initializes the plugin cache alone (Terraform's cache is
+      // not safe for concurrent installs, hashicorp/terraform#31964), and a failed central stops
+      // the rollout before the vault stack starts.
+      const limit = phase.wave === CENTRAL_WAVE ? 1 : options.parallelism;
       while (queue.length > 0 && !stopping()) {
-        if (active.size >= options.parallelism) {
+        if (phase.wave === CENTRAL_WAVE && state.stacks[CENTRAL_STACK_ID]?.status === 'failed') {
+          stopReason = 'central failed: member stacks target its bus, so no member stack starts';
+          break;
+        }
+        if (active.size >= limit) {
           await Promise.race(active);
           continue;
         }
