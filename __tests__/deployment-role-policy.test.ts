@@ -12,18 +12,23 @@ import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_OUT_DIR, parseArgs, renderDeploymentPolicies, UsageError } from '../cli/deployment-policy/render';
 import { EXAMPLE_CONFIG_PATH, loadOrgConfig, parseOrgConfig } from '../config/load';
+import type { OrgConfig } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { hubKeyPolicy, KEY_ADMIN_ACTIONS } from '../stacks/central/hub-key';
 import {
   deploymentRolePolicy,
   deploymentRolePolicies,
+  deploymentScope,
+  deploymentTargetsOf,
   MANAGED_POLICY_MAX_CHARS,
   RESOURCE_TYPES_BY_TARGET,
+  resourceTypesFor,
   TERRAFORM_RESOURCE_PERMISSIONS,
   UnknownResourceTypeError,
   type DeploymentTarget,
 } from '../stacks/policy/deployment-role-policy';
 import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/policy/policy';
+import { memberCopyKeyPolicy, vaultKeyPolicy } from '../stacks/policy/vault-permissions';
 import { fakeBundle } from './support/bundle';
 import { rawConfig } from './support/config';
 import { expectDecision, type SimulationRequest } from './support/iam';
@@ -33,17 +38,26 @@ import { git } from './support/temp-repo';
 const REPO = join(__dirname, '..');
 const example = loadOrgConfig(EXAMPLE_CONFIG_PATH);
 const TARGETS: DeploymentTarget[] = ['central', 'member'];
+const VAULT = '555555555555';
+/** The example org in vault mode without kmsKeyId: a vault stack, and copy keys in every member stack. */
+const vaultOrg = (() => {
+  const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8')) as { snapshotCopy: Record<string, unknown> };
+  delete raw.snapshotCopy.kmsKeyId;
+  raw.snapshotCopy.vault = { accountId: VAULT, lock: { mode: 'compliance', days: 30 }, retentionDays: 60, keepMemberCopy: false };
+  return parseOrgConfig(raw);
+})();
 const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : ([v].flat() as T[]));
 
-/** Resource types of the example org's synthesized stacks, by target. */
-function synthesizedTypes(): Record<DeploymentTarget, Set<string>> {
-  const app = buildApp({ config: example, outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
-  const types = { central: new Set<string>(), member: new Set<string>() };
+/** Resource types of a config's synthesized stacks, by target. */
+function synthesizedTypes(config: OrgConfig): Record<DeploymentTarget, Set<string>> {
+  const app = buildApp({ config, outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
+  const types = { central: new Set<string>(), member: new Set<string>(), vault: new Set<string>() };
   const collect = (target: DeploymentTarget, stack: Parameters<typeof synthStack>[0]) => {
     for (const type of Object.keys((synthStack(stack).json as { resource?: object }).resource ?? {})) types[target].add(type);
   };
   collect('central', app.central);
   for (const member of app.members) collect('member', member);
+  if (app.vault) collect('vault', app.vault);
   return types;
 }
 
@@ -75,24 +89,34 @@ describe('deployment role policy files', () => {
   });
 });
 
-describe('deployment role policy: complete for the stacks', () => {
-  const types = synthesizedTypes();
+describe.each([
+  { name: 'the example org', config: example },
+  { name: 'the example org with a vault', config: vaultOrg },
+])('deployment role policy: complete for the stacks of $name', ({ config }) => {
+  const types = synthesizedTypes(config);
+  const targets = deploymentTargetsOf(config);
 
-  it.each(TARGETS)('GIVEN the synthesized example org WHEN the %s stacks\' resource types are listed THEN each has a permissions row and is in the target\'s type list', (target) => {
+  it('covers every kind of stack the config synthesizes (the vault stack with a vault)', () => {
+    expect(targets).toEqual(config.snapshotCopy?.vault ? ['central', 'member', 'vault'] : ['central', 'member']);
+    expect(types.vault.size > 0).toBe(config.snapshotCopy?.vault !== undefined);
+  });
+
+  it.each(targets)('GIVEN the synthesized stacks WHEN the %s stacks\' resource types are listed THEN each has a permissions row and is in the target\'s type list', (target) => {
     const rows = new Set(TERRAFORM_RESOURCE_PERMISSIONS.map((r) => r.type));
     expect([...types[target]].filter((t) => !rows.has(t))).toEqual([]);
-    expect([...types[target]].filter((t) => !RESOURCE_TYPES_BY_TARGET[target].includes(t))).toEqual([]);
+    expect([...types[target]].filter((t) => !resourceTypesFor(config, target).includes(t))).toEqual([]);
     // no type granted for nothing
+    expect(resourceTypesFor(config, target).filter((t) => !types[target].has(t))).toEqual([]);
     expect(RESOURCE_TYPES_BY_TARGET[target].filter((t) => !types[target].has(t))).toEqual([]);
   });
 
-  it.each(TARGETS)('GIVEN the %s policy WHEN compared with the rows of its resource types THEN every action of every row is granted on the row\'s resources', (target) => {
-    const policy = deploymentRolePolicy(example, target);
+  it.each(targets)('GIVEN the %s policy WHEN compared with the rows of its resource types THEN every action of every row is granted on the row\'s resources', (target) => {
+    const policy = deploymentRolePolicy(config, target);
     const granted = (action: string, resource: string) =>
       policy.Statement.some((s) => list(s.Action).includes(action) && list(s.Resource).includes(resource));
     const missing: string[] = [];
-    const scope = { target, account: target === 'central' ? example.central.accountId : '*', region: target === 'central' ? example.central.region : '*', busName: example.central.busName, extraRoleNames: [] };
-    for (const type of RESOURCE_TYPES_BY_TARGET[target]) {
+    const scope = { ...deploymentScope(config, target), extraRoleNames: [] };
+    for (const type of resourceTypesFor(config, target)) {
       for (const grant of TERRAFORM_RESOURCE_PERMISSIONS.find((r) => r.type === type)!.grants) {
         for (const resource of grant.resources(scope)) for (const action of grant.actions) if (!granted(action, resource)) missing.push(`${type}: ${action} on ${resource}`);
       }
@@ -115,8 +139,8 @@ describe('deployment role policy: complete for the stacks', () => {
     }
   });
 
-  it('grants on the hub key only actions its key policy delegates to IAM (else IAM alone could not allow them)', () => {
-    const keyActions = deploymentRolePolicy(example, 'central')
+  it.each(targets.filter((t) => types[t].has('aws_kms_key')))('grants on the %s keys only actions their key policies delegate to IAM (else IAM alone could not allow them)', (target) => {
+    const keyActions = deploymentRolePolicy(config, target)
       .Statement.filter((s) => list(s.Resource).some((r) => r.includes(':key/')))
       .flatMap((s) => list(s.Action));
     expect(keyActions.length).toBeGreaterThan(0);
@@ -125,7 +149,12 @@ describe('deployment role policy: complete for the stacks', () => {
 });
 
 describe('deployment role policy: within the app\'s names', () => {
-  const withState = parseOrgConfig({ ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', memberRoleName: 'dr-copy' } }), deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1', keyPrefix: 'platform/ebs' } } });
+  // In vault mode without kmsKeyId: the member copy keys and the vault stack are in scope too.
+  const withState = parseOrgConfig({
+    ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', memberRoleName: 'dr-copy', vault: { accountId: VAULT } } }),
+    deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1', keyPrefix: 'platform/ebs' } },
+  });
+  const targets = deploymentTargetsOf(withState);
   const bus = withState.central.busName;
   /** ARNs the app's names allow (with the documented exceptions for generated ids, each conditioned). */
   const allowed = (resource: string, statement: Statement): boolean =>
@@ -141,13 +170,13 @@ describe('deployment role policy: within the app\'s names', () => {
     (resource.endsWith(':event-source-mapping:*') &&
       (JSON.stringify(statement.Condition ?? {}).includes('lambda:FunctionArn') || list(statement.Action).every((a) => ['lambda:TagResource', 'lambda:UntagResource', 'lambda:ListTags'].includes(a))));
 
-  it.each(TARGETS)('GIVEN a config with a state bucket and a custom member role WHEN the %s policy is built THEN every ARN is within the app\'s names', (target) => {
+  it.each(targets)('GIVEN a config with a state bucket, a custom member role and a vault WHEN the %s policy is built THEN every ARN is within the app\'s names', (target) => {
     const policy: PolicyDocument = deploymentRolePolicy(withState, target);
     const outside = policy.Statement.flatMap((s) => list(s.Resource).filter((r) => r !== '*' && !allowed(r, s)).map((r) => `${s.Sid}: ${r}`));
     expect(outside).toEqual([]);
   });
 
-  it.each(TARGETS)('GIVEN the %s policy WHEN a statement grants on "*" THEN each of its actions has no resource type in the Service Authorization Reference, or a condition scopes it', async (target) => {
+  it.each(targets)('GIVEN the %s policy WHEN a statement grants on "*" THEN each of its actions has no resource type in the Service Authorization Reference, or a condition scopes it', async (target) => {
     for (const statement of deploymentRolePolicy(withState, target).Statement.filter((s) => list(s.Resource).includes('*'))) {
       for (const action of list(statement.Action)) {
         const [service = '', name = ''] = action.split(':');
@@ -211,6 +240,42 @@ describe('deployment role policy in IAM (simulated)', () => {
     await expectDecision(withKey({ 'aws:ResourceTag/ebs-event-hub:stack': 'someone-else' }), 'ImplicitlyDenied');
   });
 
+  it('GIVEN a vault WHEN its policy is split into managed policies THEN each fits and together they are the whole policy', () => {
+    const parts = deploymentRolePolicies(vaultOrg, 'vault');
+    for (const part of parts) expect(renderPolicy(part).length).toBeLessThanOrEqual(MANAGED_POLICY_MAX_CHARS);
+    expect(parts.flatMap((p) => p.Statement)).toEqual(deploymentRolePolicy(vaultOrg, 'vault').Statement);
+  });
+
+  it('GIVEN the vault policy WHEN it manages keys THEN only keys tagged by the vault stack, the vault alias and the vault role; nothing of a member or the central stack', async () => {
+    const vault = deploymentRolePolicy(vaultOrg, 'vault');
+    const key = `arn:aws:kms:eu-central-1:${VAULT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    // The vault key's own policy delegates to IAM (KMS needs the key policy to admit the account).
+    const withKey = (stack: string) => ({ ...as(VAULT, vault, 'kms:PutKeyPolicy', key, { 'aws:ResourceTag/ebs-event-hub:stack': stack }), resourcePolicy: vaultKeyPolicy({ accountId: VAULT, region: 'eu-central-1' }) });
+    await expectDecision(withKey(`vault-${VAULT}`), 'Allowed');
+    await expectDecision(withKey('member-222222222222'), 'ImplicitlyDenied');
+    await expectDecision(withKey('central'), 'ImplicitlyDenied');
+    await expectDecision(as(VAULT, vault, 'kms:CreateAlias', `arn:aws:kms:eu-central-1:${VAULT}:alias/ebs-event-hub-vault`), 'Allowed');
+    await expectDecision(as(VAULT, vault, 'kms:CreateAlias', `arn:aws:kms:eu-central-1:${VAULT}:alias/ebs-event-hub-dr`), 'ImplicitlyDenied');
+    await expectDecision(as(VAULT, vault, 'iam:PutRolePolicy', `arn:aws:iam::${VAULT}:role/ebs-event-hub-vault-copy`), 'Allowed');
+    await expectDecision(as(VAULT, vault, 'iam:PutRolePolicy', `arn:aws:iam::${VAULT}:role/Admin`), 'ImplicitlyDenied');
+    // The vault stack has no queue, rule or function: the vault policy grants none of their actions.
+    await expectDecision(as(VAULT, vault, 'sqs:CreateQueue', `arn:aws:sqs:eu-central-1:${VAULT}:ebs-event-hub-forward-dlq`), 'ImplicitlyDenied');
+  });
+
+  it('GIVEN a vault without kmsKeyId WHEN the member policy manages the member copy key THEN its alias and member-tagged keys are allowed; without a vault the member policy has no key action at all', async () => {
+    const withKeys = deploymentRolePolicy(vaultOrg, 'member');
+    await expectDecision(as(M, withKeys, 'kms:CreateAlias', `arn:aws:kms:eu-central-1:${M}:alias/ebs-event-hub-dr`), 'Allowed');
+    await expectDecision(as(M, withKeys, 'kms:CreateAlias', `arn:aws:kms:eu-central-1:${M}:alias/ebs-event-hub-vault`), 'ImplicitlyDenied');
+    const keyPolicy = memberCopyKeyPolicy({ accountId: M, region: 'eu-central-1', copyRoleArns: [`arn:aws:iam::${M}:role/ebs-event-hub-snapshot-copy`], vaultAccountId: VAULT });
+    const put = (stack: string) => ({
+      ...as(M, withKeys, 'kms:PutKeyPolicy', `arn:aws:kms:eu-central-1:${M}:key/1234abcd-12ab-34cd-56ef-1234567890ab`, { 'aws:ResourceTag/ebs-event-hub:stack': stack }),
+      resourcePolicy: keyPolicy,
+    });
+    await expectDecision(put(`member-${M}`), 'Allowed');
+    await expectDecision(put(`vault-${VAULT}`), 'ImplicitlyDenied');
+    expect(JSON.stringify(member)).not.toContain('kms:');
+  });
+
   it('GIVEN the central policy WHEN it creates a key with or without the app\'s stack tag THEN only the tagged request is allowed', async () => {
     await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['ebs-event-hub:stack', 'project'] }), 'Allowed');
     await expectDecision(as(C, central, 'kms:CreateKey', '*', { 'aws:TagKeys': ['project'] }), 'ImplicitlyDenied');
@@ -232,6 +297,19 @@ describe('npm run deployment-policy (the command, in a child process)', () => {
     expect(readdirSync(out).sort()).toEqual(Object.keys(renderDeploymentPolicies(example)).sort());
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['deployment-role-policy.central.json', 'deployment-role-policy.member.json']));
     for (const [name, content] of Object.entries(renderDeploymentPolicies(example))) expect(readFileSync(join(out, name), 'utf8')).toBe(content);
+  });
+
+  it('GIVEN a config with a vault WHEN run THEN it also writes the vault account\'s deployment and plan policies', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-vault-'));
+    const config = join(dir, 'org.json');
+    const raw = JSON.parse(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8')) as { snapshotCopy: Record<string, unknown> };
+    raw.snapshotCopy.vault = { accountId: VAULT };
+    writeFileSync(config, JSON.stringify(raw));
+    const out = join(dir, 'out');
+    const result = run(['--out', out], config);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(['deployment-role-policy.vault.json', 'plan-role-policy.vault.json']));
+    expect(JSON.parse(readFileSync(join(out, 'deployment-role-policy.vault.json'), 'utf8'))).toEqual(deploymentRolePolicies(parseOrgConfig(raw), 'vault')[0]);
   });
 
   it('GIVEN --help WHEN run THEN the usage on stdout, exit 0, nothing written', () => {

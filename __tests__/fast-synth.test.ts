@@ -99,6 +99,20 @@ const SHAPES: Shape[] = [
     options: { providerRole: 'plan' },
     stamped: 3,
   },
+  {
+    name: 'vault mode without kmsKeyId (a copy key per destination region in every member stack, share and delete rights), the vault stack and its plan role',
+    config: rawConfig({
+      members: [...members(230_000_000_000, 4, { regions: ['eu-west-1', 'us-east-1'] }), ...members(240_000_000_000, 3, { regions: ['eu-central-1'], name: 'data' })],
+      snapshotCopy: {
+        destinationRegion: 'eu-central-1',
+        regionMap: { 'eu-central-1': 'eu-west-1' },
+        retentionDays: 30,
+        vault: { accountId: '555555555555', lock: { mode: 'compliance', days: 30, coolOffHours: 2 }, retentionDays: 30, keepMemberCopy: false },
+      },
+      deployment: { planPrincipalArns: ['arn:aws:iam::123456789012:role/ci-plan'] },
+    }),
+    stamped: 4 + 3,
+  },
 ];
 
 /** Every file under `root`, relative, sorted. */
@@ -135,6 +149,8 @@ describe('fast synth: byte-identical to the construct-by-construct synth', () =>
       // Every stack's cdk.tf.json, the manifest and the synth stamp were compared.
       expect(compared.filter((f) => /^stacks\/member-\d{12}\/cdk\.tf\.json$/.test(f))).toHaveLength(config.members.length);
       expect(compared).toEqual(expect.arrayContaining(['manifest.json', 'ebs-event-hub.synth.json', 'stacks/central/cdk.tf.json']));
+      const vault = config.snapshotCopy?.vault;
+      if (vault) expect(compared).toContain(`stacks/vault-${vault.accountId}/cdk.tf.json`);
     });
   }
 

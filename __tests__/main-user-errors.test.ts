@@ -57,7 +57,10 @@ describe('main.ts: each user error is one line, exit 1, no stack trace', () => {
       ],
       snapshotCopy: { destinationRegion: 'eu-central-1', regionMap: regionMap as never, kmsKeyId: 'alias/disaster-recovery-copies', retentionDays: 30 },
     });
-    expectOneLineUserError(runMain(org, { SYNTH_SHARDS: '2' }), /^error: role ebs-event-hub-snapshot-copy: its inline policies take \d+ characters; IAM allows 10240 per role\n$/);
+    const run = runMain(org, { SYNTH_SHARDS: '2', SYNTH_FAST: '0' });
+    expectOneLineUserError(run, /^error: role ebs-event-hub-snapshot-copy: its inline policies take \d+ characters; IAM allows 10240 per role\n$/);
+    // Not even the empty folders new App() creates: the failed synth leaves nothing behind.
+    expect(existsSync(run.outdir) ? readdirSync(run.outdir) : []).toEqual([]);
   });
 
   it('BusPolicyTooLargeError: without organizationId the bus policy lists 400 accounts', () => {

@@ -14,7 +14,7 @@ import { UsageError } from '../cli/common/errors';
 import { assertSynthForDeploy, stampedRole } from '../cli/common/synth-role';
 import { buildApp } from '../stacks/app';
 import type { ProviderRole } from '../stacks/base-stack';
-import { planRolePolicy, RESOURCE_TYPES_BY_TARGET, TERRAFORM_RESOURCE_PERMISSIONS, deploymentScope, type DeploymentTarget } from '../stacks/policy/deployment-role-policy';
+import { planRolePolicy, resourceTypesFor, TERRAFORM_RESOURCE_PERMISSIONS, deploymentScope, deploymentTargetsOf, type DeploymentTarget } from '../stacks/policy/deployment-role-policy';
 import { planRoleTrustPolicy } from '../stacks/plan-role';
 import type { PolicyDocument } from '../stacks/policy/policy';
 import { SYNTH_STAMP_FILE, synthStamp } from '../stacks/synth-stamp';
@@ -168,8 +168,12 @@ describe('the plan role in the stacks', () => {
 });
 
 describe('the plan role policy only reads, and reads everything the provider refreshes', () => {
-  const withState = testConfig({ deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1', keyPrefix: 'platform/ebs' }, planPrincipalArns: [CI] }, snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30 } });
-  const TARGETS: DeploymentTarget[] = ['central', 'member'];
+  // With a vault (no kmsKeyId): the vault account's plan policy, and member copy keys, are read too.
+  const withState = testConfig({
+    deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1', keyPrefix: 'platform/ebs' }, planPrincipalArns: [CI] },
+    snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30, vault: { accountId: '555555555555', retentionDays: 30 } },
+  });
+  const TARGETS: DeploymentTarget[] = deploymentTargetsOf(withState);
 
   it.each(TARGETS)('GIVEN the %s plan policy THEN every action is of IAM access level Read or List (no write, no tagging, no permissions management)', async (target) => {
     const actions = [...new Set(planRolePolicy(withState, target).Statement.flatMap((s) => list(s.Action)))];
@@ -182,7 +186,7 @@ describe('the plan role policy only reads, and reads everything the provider ref
     const policy = planRolePolicy(withState, target);
     const scope = deploymentScope(withState, target);
     const missing: string[] = [];
-    for (const type of RESOURCE_TYPES_BY_TARGET[target]) {
+    for (const type of resourceTypesFor(withState, target)) {
       const row = TERRAFORM_RESOURCE_PERMISSIONS.find((r) => r.type === type)!;
       expect(row.grants.some((g) => (g.read ?? []).length > 0), `${type} has no read action`).toBe(true);
       for (const grant of row.grants) {
@@ -203,7 +207,7 @@ describe('the plan role policy only reads, and reads everything the provider ref
   it('GIVEN deployment.state THEN the plan policy reads the state (GetObject under the prefix, ListBucket on it) and writes no lock file', () => {
     const state = planRolePolicy(withState, 'member').Statement.filter((s) => s.Sid.startsWith('TerraformState'));
     expect(state).toEqual([
-      { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::acme-terraform-state', Condition: { StringLike: { 's3:prefix': ['platform/ebs/*'] } } },
+      { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::acme-terraform-state' },
       { Sid: 'TerraformStateObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::acme-terraform-state/platform/ebs/*' },
     ]);
     expect(planRolePolicy(testConfig(), 'member').Statement.some((s) => s.Sid.startsWith('TerraformState'))).toBe(false);
@@ -211,7 +215,7 @@ describe('the plan role policy only reads, and reads everything the provider ref
 
   it('GIVEN a custom plan role name THEN the deployment policies may create it and the plan policies read it; without principals it is not in them', () => {
     const named = testConfig({ deployment: { planRoleName: 'Reader', planPrincipalArns: [CI] } });
-    for (const target of TARGETS) {
+    for (const target of ['central', 'member'] as const) {
       const account = target === 'central' ? '111111111111' : '*';
       expect(planRolePolicy(named, target).Statement.some((s) => list(s.Action).includes('iam:GetRole') && list(s.Resource).includes(`arn:aws:iam::${account}:role/Reader`))).toBe(true);
       expect(JSON.stringify(planRolePolicy(testConfig({ deployment: { planRoleName: 'Reader' } }), target))).not.toContain('role/Reader');

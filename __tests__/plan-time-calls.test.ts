@@ -18,7 +18,8 @@ import {
   PROVIDER_CONFIGURE_CALLS,
   PROVIDER_CONFIGURE_SOURCE,
   PROVIDER_WIDE_PLAN_TIME_SOURCE,
-  RESOURCE_TYPES_BY_TARGET,
+  resourceTypesFor,
+  deploymentTargetsOf,
   UnknownResourceTypeError,
   type DeploymentTarget,
 } from '../stacks/policy/deployment-role-policy';
@@ -29,18 +30,25 @@ import { simulate } from './support/iam';
 import { synthStack } from './support/synth';
 
 const SOURCE = 'https://github.com/lonegunmanb/terraform-provider-aws-index/blob/v6.25.0/index/internal/';
-const TARGETS: DeploymentTarget[] = ['central', 'member'];
-/** Every feature on: copy with retention, state, the plan role, the central account also a member. */
+/** The account of a target in the simulations: central, a member, the vault. */
+const ACCOUNT: Record<DeploymentTarget, string> = { central: '111111111111', member: '222222222222', vault: '555555555555' };
+const VAULT = '555555555555';
+/**
+ * Every feature on: copy with retention, state, the plan role, the central account also a member,
+ * and a vault without kmsKeyId (the vault stack, and member copy keys).
+ */
 const allFeatures = parseOrgConfig({
-  ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30, memberRoleName: 'dr-copy' } }),
+  ...rawConfig({ snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30, memberRoleName: 'dr-copy', vault: { accountId: VAULT, lock: { mode: 'governance', days: 7 } } } }),
   members: [...rawConfig().members, { accountId: '111111111111', regions: ['eu-west-1'] }],
   deployment: { state: { bucket: 'acme-terraform-state', region: 'eu-west-1' }, planPrincipalArns: ['arn:aws:iam::999999999999:role/github-plan'] },
 });
+const TARGETS = deploymentTargetsOf(allFeatures);
 
 function synthesizedTypes(): Record<DeploymentTarget, Set<string>> {
   const app = buildApp({ config: allFeatures, outdir: Testing.app().outdir, snapshotCopyBundle: fakeBundle() });
-  const types = { central: new Set<string>(), member: new Set<string>() };
-  for (const [target, stack] of [['central', app.central], ...app.members.map((m) => ['member', m] as const)] as const) {
+  const types = { central: new Set<string>(), member: new Set<string>(), vault: new Set<string>() };
+  expect(app.vault, 'the all-features config has a vault stack').toBeDefined();
+  for (const [target, stack] of [['central', app.central], ['vault', app.vault!], ...app.members.map((m) => ['member', m] as const)] as const) {
     const json = synthStack(stack).json as { resource?: object; data?: object };
     for (const type of Object.keys(json.resource ?? {})) types[target].add(type);
     // Data sources would be read at plan time too: none today, and a new one needs a row here.
@@ -54,12 +62,12 @@ function concrete(pattern: string, target: DeploymentTarget): string {
   if (pattern === '*') return '*'; // an action with no resource type: IAM evaluates it on "*"
   const parts = pattern.split(':');
   if (parts[3] === '*') parts[3] = 'eu-west-1';
-  if (parts[4] === '*') parts[4] = target === 'central' ? '111111111111' : '222222222222';
+  if (parts[4] === '*') parts[4] = ACCOUNT[target];
   return parts.join(':').replaceAll('*', 'example');
 }
 
 const decide = (policy: PolicyDocument, target: DeploymentTarget, action: string, resource: string) => {
-  const account = target === 'central' ? '111111111111' : '222222222222';
+  const account = ACCOUNT[target];
   return simulate({ principal: `arn:aws:iam::${account}:role/caller`, action, resource, resourceAccount: account, identityPolicies: { policy } });
 };
 
@@ -74,7 +82,7 @@ describe('plan-time calls of the provider (PLAN_TIME_CALLS, from the v6.25.0 sou
       expect(row.source.length, type).toBeGreaterThan(0);
       for (const path of row.source) expect(path, type).toMatch(new RegExp(`^${SOURCE.replaceAll('.', '\\.')}service/[a-z0-9]+/(func|type|method)\\.[\\w.]+\\.goindex$`));
     }
-    expect(RESOURCE_TYPES_BY_TARGET[target].filter((t) => !rows.has(t))).toEqual([]);
+    expect(resourceTypesFor(allFeatures, target).filter((t) => !rows.has(t))).toEqual([]);
   });
 
   it('lists the one CustomizeDiff that calls AWS: the state machine definition check', () => {
@@ -91,7 +99,7 @@ describe('plan-time calls of the provider (PLAN_TIME_CALLS, from the v6.25.0 sou
       const policy = (role === 'deployment' ? deploymentRolePolicy : planRolePolicy)(allFeatures, target);
       const scope = deploymentScope(allFeatures, target);
       const denied: string[] = [];
-      for (const row of PLAN_TIME_CALLS.filter((r) => RESOURCE_TYPES_BY_TARGET[target].includes(r.type))) {
+      for (const row of PLAN_TIME_CALLS.filter((r) => resourceTypesFor(allFeatures, target).includes(r.type))) {
         for (const grant of row.grants) {
           for (const pattern of grant.resources(scope)) {
             for (const action of grant.actions) {

@@ -1,6 +1,6 @@
 /**
- * Golden synth: the Terraform JSON of every stack, byte for byte, for two configs (the example
- * org, and one with every copy feature on). Resource addresses are Terraform state addresses: a
+ * Golden synth: the Terraform JSON of every stack, byte for byte, for the example org, one config
+ * with every copy feature on, and two in vault mode. Resource addresses are Terraform state addresses: a
  * construct id or path that changes by accident is a destroy and a create in every deployed
  * organization, and a refactor must not change a byte. A change that is meant to change the
  * Terraform shows up here as a diff of the golden files, reviewed with the change.
@@ -18,10 +18,14 @@ import type { OrgConfig } from '../config/schema';
 import { buildApp } from '../stacks/app';
 import { ALL_FEATURES } from './support/all-features';
 import { fakeBundle } from './support/bundle';
+import { VAULT_ALL_FEATURES, VAULT_WITH_KMS_KEY_ID } from './support/vault-configs';
 
 const CONFIGS: Record<string, () => OrgConfig> = {
   'example-org': () => loadOrgConfig(join(__dirname, '..', 'config', 'example-org.json')),
   'all-features': () => parseOrgConfig(ALL_FEATURES, 'all-features'),
+  // Vault mode (issue 14): every vault feature without kmsKeyId (member copy keys), and with it.
+  'vault-all-features': () => parseOrgConfig(VAULT_ALL_FEATURES, 'vault-all-features'),
+  'vault-kms-key-id': () => parseOrgConfig(VAULT_WITH_KMS_KEY_ID, 'vault-kms-key-id'),
 };
 
 /** Synthesizes `config` into a fresh folder; returns each stack's `cdk.tf.json` text by stack id. */

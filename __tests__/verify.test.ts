@@ -21,6 +21,7 @@ import {
   ListTargetsByRuleCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -41,6 +42,7 @@ import { buildApp } from '../stacks/app';
 import { centralBusPolicy } from '../stacks/central/event-bus';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../stacks/names';
 import { renderPolicy } from '../stacks/policy/policy';
+import { vaultUsesMemberKeyStatements } from '../stacks/policy/vault-permissions';
 import { fakeBundle } from './support/bundle';
 import { BUS_NAME, CENTRAL_ACCOUNT, CENTRAL_REGION, ORG_ID, testConfig } from './support/config';
 import { noCredentials } from './support/aws-env';
@@ -61,6 +63,7 @@ const events = mockClient(EventBridgeClient);
 const sqs = mockClient(SQSClient);
 const cw = mockClient(CloudWatchClient);
 const sfn = mockClient(SFNClient);
+const kms = mockClient(KMSClient);
 
 const credentials = { AccessKeyId: 'AKIAEXAMPLE', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date('2026-11-21T11:00:00Z') };
 const busPolicy = (cfg: OrgConfig) =>
@@ -99,6 +102,7 @@ function providerWithTargets(base: ClientProvider = provider()): ClientProvider 
       return (region) => {
         const c = clients(region);
         (c.events as unknown as { __where: string }).__where = `${accountId} ${region}`;
+        (c.kms as unknown as { __where: string }).__where = `${accountId} ${region}`;
         return c;
       };
     },
@@ -118,12 +122,12 @@ const check = (scope = { central: true, accounts: ['222222222222', '333333333333
 const problemsOf = (report: VerifyReport, accountId: string, region: string) => report.results.find((r) => r.accountId === accountId && r.region === region)!.problems;
 
 beforeEach(() => {
-  for (const m of [sts, events, sqs, cw, sfn]) m.reset();
+  for (const m of [sts, events, sqs, cw, sfn, kms]) m.reset();
   healthy();
   withTargets(forwardTargets());
 });
 afterEach(() => {
-  for (const m of [sts, events, sqs, cw, sfn]) m.reset();
+  for (const m of [sts, events, sqs, cw, sfn, kms]) m.reset();
 });
 
 describe('verify: a healthy deployment', () => {
@@ -412,5 +416,66 @@ describe('verify: the SDK retries throttling', () => {
     expect(describes).toBe(4);
     expect(problemsOf(report, '333333333333', 'eu-west-1')).toEqual([]);
     expect(problemsOf(report, '333333333333', 'eu-central-1')).toEqual([]);
+  });
+});
+
+describe('verify: vault mode with kmsKeyId checks the copy key of each member destination region', () => {
+  // Members copy eu-west-1 and us-east-1 snapshots to eu-central-1 under alias/ebs-dr; the vault is 999999999999.
+  const vaultConfig = testConfig({
+    members: [
+      { accountId: '222222222222', regions: ['eu-west-1', 'us-east-1'], wave: 1 },
+      { accountId: '333333333333', regions: ['eu-west-1'], wave: 2 },
+    ],
+    snapshotCopy: { destinationRegion: 'eu-central-1', kmsKeyId: 'alias/ebs-dr', vault: { accountId: '999999999999' } },
+  });
+  const keyArn = (account: string) => `arn:aws:kms:eu-central-1:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const where = (getClient: () => unknown) => (getClient() as { __where: string }).__where.split(' ') as [string, string];
+  const rootOnly = (account: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] });
+  const granting = (account: string) =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [...JSON.parse(rootOnly(account)).Statement, ...vaultUsesMemberKeyStatements('999999999999', 'eu-central-1')] });
+  const run = () => verify({ config: vaultConfig, scope: { central: false, accounts: ['222222222222', '333333333333'] }, since: SINCE, now: NOW, concurrency: 2, clients: providerWithTargets() });
+
+  beforeEach(() => {
+    healthy(vaultConfig);
+    withTargets(forwardTargets(vaultConfig));
+    kms.on(DescribeKeyCommand).callsFake((_input, getClient) => ({ KeyMetadata: { KeyId: 'k', Arn: keyArn(where(getClient)[0]), KeyManager: 'CUSTOMER' } }));
+  });
+
+  it('GIVEN 222\'s key grants the vault role and 333\'s is the default policy THEN 333 eu-central-1 reports it; no key is read in a source region', async () => {
+    kms.on(GetKeyPolicyCommand).callsFake((_input, getClient) => ({ Policy: where(getClient)[0] === '222222222222' ? granting('222222222222') : rootOnly('333333333333'), PolicyName: 'default' }));
+    const report = await run();
+    expect(problemsOf(report, '222222222222', 'eu-central-1')).toEqual([]);
+    expect(problemsOf(report, '333333333333', 'eu-central-1')).toEqual([expect.stringMatching(/^copy key alias\/ebs-dr \(arn:aws:kms:eu-central-1:333333333333:key\/.+\): its policy does not let the vault role arn:aws:iam::999999999999:role\/ebs-event-hub-vault-copy use it through EC2 in eu-central-1/)]);
+    expect(kms.commandCalls(DescribeKeyCommand).map((c) => c.args[0].input.KeyId)).toEqual(['alias/ebs-dr', 'alias/ebs-dr']);
+    expect(kms.commandCalls(GetKeyPolicyCommand).map((c) => c.args[0].input).sort((a, b) => String(a.KeyId).localeCompare(String(b.KeyId)))).toEqual([
+      { KeyId: keyArn('222222222222'), PolicyName: 'default' },
+      { KeyId: keyArn('333333333333'), PolicyName: 'default' },
+    ]);
+    expect(problemsOf(report, '222222222222', 'eu-west-1')).toEqual([]);
+  });
+
+  it('GIVEN the alias does not exist in a member, or GetKeyPolicy is denied THEN one line each, and the other account is still checked', async () => {
+    kms.on(DescribeKeyCommand).callsFake((_input, getClient) => {
+      if (where(getClient)[0] === '333333333333') throw new NotFoundException({ message: 'Alias arn:aws:kms:eu-central-1:333333333333:alias/ebs-dr is not found.', $metadata: {} });
+      return { KeyMetadata: { KeyId: 'k', Arn: keyArn('222222222222'), KeyManager: 'CUSTOMER' } };
+    });
+    kms.on(GetKeyPolicyCommand).rejects(Object.assign(new Error('User: arn:aws:sts::222222222222:assumed-role/deployer/verify is not authorized to perform: kms:GetKeyPolicy'), { name: 'AccessDeniedException' }));
+    const report = await run();
+    expect(problemsOf(report, '333333333333', 'eu-central-1')).toEqual(['copy key alias/ebs-dr does not exist in eu-central-1: copies cannot be encrypted under it, nor shared with the vault']);
+    expect(problemsOf(report, '222222222222', 'eu-central-1')).toEqual([
+      'copy key alias/ebs-dr: AccessDeniedException: User: arn:aws:sts::222222222222:assumed-role/deployer/verify is not authorized to perform: kms:GetKeyPolicy',
+    ]);
+  });
+
+  it('GIVEN the key is another account\'s THEN its policy is not read here (KMS serves GetKeyPolicy to the key\'s account only)', async () => {
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: 'k', Arn: keyArn('444444444444'), KeyManager: 'CUSTOMER' } });
+    const report = await run();
+    expect(report.ok).toBe(true);
+    expect(kms.commandCalls(GetKeyPolicyCommand)).toEqual([]);
+  });
+
+  it('GIVEN no vault, or a vault without kmsKeyId THEN no KMS call at all', async () => {
+    await verify({ config, scope: { central: false, accounts: ['222222222222'] }, since: SINCE, now: NOW, concurrency: 2, clients: providerWithTargets() });
+    expect(kms.calls()).toEqual([]);
   });
 });

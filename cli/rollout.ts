@@ -1,28 +1,57 @@
 /**
- * `npm run rollout -- --wave <N|all> [--dry-run] [--parallelism K] [--failure-tolerance F] [--resume] [--verify]`:
- * deploys the synthesized `cdktf.out` with terraform, central first, wave by wave.
- * See cli/rollout/args.ts for the options and README "Deploy" for the walkthrough.
+ * `npm run rollout`: deploys the synthesized `cdktf.out` with terraform, central first, wave by
+ * wave; `--plan` / `--apply <run-id>` split the plan from its apply, `--shard i/K` takes a slice
+ * of a wave (one CI job each), `--destroy <stack>` removes a stack. `--help` lists every option
+ * (cli/rollout/args.ts); README "Deploy" walks through them.
  *
  * Exit codes: 0 done, 1 a stack or verify failed (or invalid config), 2 bad argument or a
- * `cdktf.out` that does not match ORG_CONFIG, 130 stopped by Ctrl-C.
+ * precondition (a `cdktf.out` that does not match ORG_CONFIG, terraform missing or older than
+ * 1.10, a destroy not confirmed with --yes when stdin is not a terminal): nothing was started,
+ * 130 stopped by Ctrl-C.
  */
 import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { ConfigError, loadOrgConfig, orgConfigPath } from '../config/load';
+import type { OrgConfig } from '../config/schema';
 import { CENTRAL_WAVE } from '../stacks/synth-stamp';
 import { UsageError } from './common/errors';
 import { finish } from './common/exit';
+import { wantsHelp } from './common/help';
 import { readSynthOutput } from './common/synth-output';
-import { parseRolloutArgs } from './rollout/args';
-import { runRollout } from './rollout/runner';
+import { parseRolloutArgs, USAGE } from './rollout/args';
+import { runDestroy } from './rollout/destroy';
+import { runRollout, type RolloutOptions } from './rollout/runner';
 import { ProcessGroup } from './rollout/terraform';
 
+/** `npm run verify` for one wave, loaded only when a run verifies: the AWS SDK clients cost start time and memory. */
+function verifier(config: OrgConfig, outdir: string, print: (line: string) => void): NonNullable<RolloutOptions['verifyWave']> {
+  return async (wave, stacks, since) => {
+    const [{ assumeRoleClients }, { runVerify }] = await Promise.all([import('./verify/aws'), import('./verify/run')]);
+    const report = await runVerify({
+      config,
+      scope: { central: true, accounts: wave === CENTRAL_WAVE ? [] : stacks.map((s) => s.accountId) },
+      since,
+      out: join(outdir, 'verify.json'),
+      concurrency: 8,
+      clients: assumeRoleClients({ roleName: config.deployment.roleName, stsRegion: config.central.region }),
+      print,
+    });
+    const bad = report.results.filter((r) => !r.ok).length;
+    return { ok: report.ok, summary: report.ok ? 'healthy' : `${bad} account/region${bad === 1 ? '' : 's'} with problems (${join(outdir, 'verify.json')})` };
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
-  const args = parseRolloutArgs(argv);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  // Help first, whatever else the command line holds (cli/common/help.ts).
+  const args = wantsHelp(argv) ? ({ command: 'help' } as const) : parseRolloutArgs(argv);
+  if (args.command === 'help') {
+    print(USAGE);
+    return 0;
+  }
   const config = loadOrgConfig(orgConfigPath(process.env.ORG_CONFIG, join(__dirname, '..')));
-  const output = readSynthOutput(args.outdir, config);
   const controller = new AbortController();
   const processes = new ProcessGroup();
-  const print = (line: string) => process.stdout.write(`${line}\n`);
   let signals = 0;
   const onSignal = (name: string) => {
     signals += 1;
@@ -36,37 +65,39 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const common = { dryRun: args.dryRun, given: args.given, pluginCacheDir: args.pluginCacheDir, env: process.env, print, signal: controller.signal, processes };
+
+  if (args.command === 'destroy') {
+    return runDestroy({
+      ...common,
+      config,
+      outdir: args.outdir,
+      stacks: args.stacks,
+      yes: args.yes,
+      confirm: process.stdin.isTTY
+        ? async (stackId, changes) => {
+            const rl = createInterface({ input: process.stdin, output: process.stdout });
+            try {
+              const answer = await rl.question(`Destroy these ${changes.destroyed} resources of ${stackId}? Type ${stackId} to confirm: `);
+              return answer.trim() === stackId;
+            } finally {
+              rl.close();
+            }
+          }
+        : undefined,
+    });
+  }
+  const output = readSynthOutput(args.outdir, config);
   const result = await runRollout({
+    ...common,
     config,
     output,
-    wave: args.wave,
-    parallelism: args.parallelism,
-    failureTolerance: args.failureTolerance,
-    dryRun: args.dryRun,
-    resume: args.resume,
+    mode: args.command === 'apply' ? 'apply' : args.planOnly ? 'plan' : 'rollout',
+    wave: args.command === 'rollout' ? args.wave : undefined,
+    shard: args.command === 'rollout' ? args.shard : undefined,
+    resume: args.command === 'rollout' && args.resume,
     runId: args.runId,
-    pluginCacheDir: args.pluginCacheDir,
-    env: process.env,
-    print,
-    signal: controller.signal,
-    processes,
-    verifyWave: args.verify
-      ? async (wave, stacks, since) => {
-          // Loaded only with --verify: the AWS SDK clients cost start time and memory.
-          const [{ assumeRoleClients }, { runVerify }] = await Promise.all([import('./verify/aws'), import('./verify/run')]);
-          const report = await runVerify({
-            config,
-            scope: { central: true, accounts: wave === CENTRAL_WAVE ? [] : stacks.map((s) => s.accountId) },
-            since,
-            out: join(args.outdir, 'verify.json'),
-            concurrency: 8,
-            clients: assumeRoleClients({ roleName: config.deployment.roleName, stsRegion: config.central.region }),
-            print,
-          });
-          const bad = report.results.filter((r) => !r.ok).length;
-          return { ok: report.ok, summary: report.ok ? 'healthy' : `${bad} account/region${bad === 1 ? '' : 's'} with problems (${join(args.outdir, 'verify.json')})` };
-        }
-      : undefined,
+    verifyWave: verifier(config, args.outdir, print),
   });
   return result.exitCode;
 }

@@ -5,7 +5,8 @@
  *   npm run -s waves -- --wave 2     only wave 2's stack ids, one line
  *   npm run -s waves -- --json       the wave numbers as a JSON array (for a CI matrix)
  *
- * `central` is always wave 0: member rules target the central bus.
+ * `central` is always wave 0 (member rules target the central bus), and in vault mode the vault
+ * stack after it (the vault must exist before the copy workflow's first vault copy).
  * Exit codes: 0 done, 1 invalid config, 2 bad argument.
  */
 import { parseArgs } from 'node:util';
@@ -20,7 +21,7 @@ export function renderPlan(plan: readonly Wave[]): string {
   return plan
     .map(
       (w) =>
-        `wave ${w.wave}${w.wave === 0 ? ' (central)' : ''}: ${w.stacks.length} stack${w.stacks.length === 1 ? '' : 's'}\n` +
+        `wave ${w.wave}${w.wave === 0 ? ` (${w.stacks.map((s) => (s.startsWith('vault-') ? 'vault' : s)).join(', ')})` : ''}: ${w.stacks.length} stack${w.stacks.length === 1 ? '' : 's'}\n` +
         `  npm run rollout -- --wave ${w.wave}\n  ${w.stacks.join(' ')}`,
     )
     .join('\n');
@@ -29,7 +30,8 @@ export function renderPlan(plan: readonly Wave[]): string {
 export const USAGE = `usage: npm run -s waves [-- --wave <N> | --json]
 
 The rollout plan from members[].wave in the org config (ORG_CONFIG, default: the example org).
-Wave 0 is central (member rules target the central bus), then each member wave in order.
+Wave 0 is central (member rules target the central bus) and, in vault mode, the vault stack after it;
+then each member wave in order.
 
   (no option)   every wave with its stacks and the rollout command
   --wave N      only wave N's stack ids, on one line

@@ -34,6 +34,14 @@ export const CENTRAL_COPY_ROLE_NAMES: readonly string[] = [
   `${PREFIX}-copy-sweep-events`,
 ];
 
+/**
+ * Vault mode (`snapshotCopy.vault`): the role in the vault account that the central copy step (and,
+ * with `vault.retentionDays`, the sweep) assumes to copy, lock and expire vault copies. It exists
+ * in the vault account only, where `deployment.roleName` and `deployment.planRoleName` must not
+ * take its name.
+ */
+export const VAULT_ROLE_NAME = `${PREFIX}-vault-copy`;
+
 /** Tag keys the app sets on every resource of a stack (provider `default_tags`). */
 export const STACK_TAG_KEY = `${PREFIX}:stack`;
 export const MEMBER_TAG_KEY = `${PREFIX}:member`;

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { AWS_REGIONS, isAwsRegion } from './regions';
-import { APP_TAG_KEY_PREFIX, CENTRAL_COPY_ROLE_NAMES, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, STACK_TAG_KEY } from './reserved-names';
+import { APP_TAG_KEY_PREFIX, CENTRAL_COPY_ROLE_NAMES, FORWARDER_ROLE_NAME, MEMBER_TAG_KEY, STACK_TAG_KEY, VAULT_ROLE_NAME } from './reserved-names';
 
 /** Defaults of the role names, also used by the cross-field checks on input without defaults applied. */
 export const DEFAULT_DEPLOYMENT_ROLE_NAME = 'OrganizationAccountAccessRole';
@@ -147,6 +147,59 @@ const kmsKeyId = z
     { error: 'is not a KMS key ARN, alias ARN, key id or alias/name' },
   );
 
+/** Days copies are kept, 1-36500 (100 years: a sanity bound; the field is omitted to keep them). */
+const retentionDays = (kept: string) =>
+  z
+    .number()
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: `must be at least 1 (omit it to keep ${kept} forever)` })
+    .max(36_500, { error: `must be at most 36500 (100 years; omit it to keep ${kept} forever)` });
+
+/**
+ * EBS snapshot lock, as `LockSnapshot` takes it: a lock lasts 1-36,500 days (`LockDuration`), in
+ * governance or compliance mode (`LockMode`); a compliance lock may start with a cooling-off period
+ * of 1-72 hours (`CoolOffPeriod`, "Allowed values: Min 1, max 72") during which it can still be
+ * unlocked; for governance mode "omit CoolOffPeriod". A locked snapshot cannot be deleted until its
+ * lock expires (governance: or a user with the rights unlocks it; compliance: nobody can).
+ * https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-concepts.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html
+ */
+export const SNAPSHOT_LOCK_MODES = ['compliance', 'governance'] as const;
+export const SNAPSHOT_LOCK_MAX_DAYS = 36_500;
+export const SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS = 72;
+
+const vaultLock = z.strictObject({
+  mode: z
+    .enum(SNAPSHOT_LOCK_MODES, { error: 'is not a snapshot lock mode (allowed: compliance, governance)' })
+    .describe('compliance: nobody can unlock or shorten the lock after the cooling-off period; governance: users with ec2:UnlockSnapshot can'),
+  days: z
+    .number()
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: `must be at least 1 (EBS locks a snapshot for 1-${SNAPSHOT_LOCK_MAX_DAYS} days)` })
+    .max(SNAPSHOT_LOCK_MAX_DAYS, { error: `must be at most ${SNAPSHOT_LOCK_MAX_DAYS} (the longest lock EBS allows)` })
+    .describe(`Days each vault copy stays locked (1-${SNAPSHOT_LOCK_MAX_DAYS})`),
+  coolOffHours: z
+    .number()
+    .int({ error: 'is not a whole number' })
+    .min(1, { error: `must be at least 1 (EBS cooling-off period: 1-${SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS} hours; omit it to lock in compliance mode at once)` })
+    .max(SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS, { error: `must be at most ${SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS} (the longest cooling-off period EBS allows)` })
+    .optional()
+    .describe(`Compliance mode only: hours (1-${SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS}) during which a new lock can still be removed; omit to lock at once`),
+});
+
+/** Vault mode: every DR copy also copied, locked, into a separate backup account (README "Vault mode"). */
+const vault = z.strictObject({
+  accountId: accountId.describe('The vault (backup) account: not the central account, not a member'),
+  lock: vaultLock.optional().describe('EBS snapshot lock on every vault copy; omit for no lock'),
+  retentionDays: retentionDays('vault copies')
+    .optional()
+    .describe('Days a vault copy is kept (at least lock.days: a locked copy cannot be deleted); omit to keep vault copies forever'),
+  keepMemberCopy: z
+    .boolean()
+    .default(true)
+    .describe('false: the member-side copy is deleted once its vault copy is locked'),
+});
+
 const email = z.email({ error: 'is not an email address' });
 
 const member = z.strictObject({
@@ -217,13 +270,10 @@ export const OrgConfigSchema = z
           .describe(
             'Most of this app\'s copies pending at once per account and destination region (EC2 allows 20 in all, shared with DLM and AWS Backup; the default 15 leaves them 5)',
           ),
-        retentionDays: z
-          .number()
-          .int({ error: 'is not a whole number' })
-          .min(1, { error: 'must be at least 1 (omit it to keep copies forever)' })
-          .max(36_500, { error: 'must be at most 36500 (100 years; omit it to keep copies forever)' })
+        retentionDays: retentionDays('copies')
           .optional()
           .describe('Days a copy is kept: copies carry an expiry tag and a daily sweep deletes expired ones; omit to keep copies forever'),
+        vault: vault.optional().describe('Vault mode: every copy also copied, under its own key and optionally locked, into a separate backup account'),
       })
       .optional()
       .describe('DR copies of completed snapshots; omit to deploy no copy function'),
@@ -332,6 +382,48 @@ export function crossFieldProblems(cfg: unknown): CrossFieldProblem[] {
       });
     }
   }
+  problems.push(...vaultProblems(cfg, copy, members));
+  return problems;
+}
+
+/**
+ * `snapshotCopy.vault` against the rest of the config: the vault is an account of its own (not the
+ * central account, not a member: whoever administers those must not be able to delete the vault
+ * copies); a cooling-off period exists only in compliance mode; copies are not set to expire before
+ * their lock does (a locked snapshot cannot be deleted); and member copies, which are shared with the
+ * vault, are not under an AWS managed key ("You can't share snapshots that are encrypted with the
+ * default AWS managed key", https://docs.aws.amazon.com/ebs/latest/userguide/ebs-modifying-snapshot-permissions.html).
+ */
+function vaultProblems(cfg: Record<string, unknown>, copy: Record<string, unknown>, members: readonly unknown[]): CrossFieldProblem[] {
+  const vault = copy.vault;
+  if (!isObject(vault)) return [];
+  const problems: CrossFieldProblem[] = [];
+  const at = (...path: string[]) => ['snapshotCopy', 'vault', ...path];
+  if (typeof vault.accountId === 'string') {
+    if (isObject(cfg.central) && vault.accountId === cfg.central.accountId) {
+      problems.push({ path: at('accountId'), message: 'is the central account (central.accountId): the vault must be a separate account, or whoever administers the central account could delete the vault copies' });
+    }
+    const member = members.findIndex((m) => isObject(m) && m.accountId === vault.accountId);
+    if (member !== -1) {
+      problems.push({ path: at('accountId'), message: `is a member account (members[${member}].accountId): the vault must be a separate account, not one whose snapshots it protects` });
+    }
+  }
+  const lock = isObject(vault.lock) ? vault.lock : undefined;
+  if (lock?.mode === 'governance' && lock.coolOffHours !== undefined) {
+    problems.push({ path: at('lock', 'coolOffHours'), message: 'is set with mode "governance": EBS takes a cooling-off period in compliance mode only (omit coolOffHours, or use mode "compliance")' });
+  }
+  if (typeof vault.retentionDays === 'number' && typeof lock?.days === 'number' && vault.retentionDays < lock.days) {
+    problems.push({
+      path: at('retentionDays'),
+      message: `is shorter than the lock (snapshotCopy.vault.lock.days = ${lock.days}): a locked snapshot cannot be deleted before its lock expires; use at least ${lock.days}, or omit it to keep vault copies`,
+    });
+  }
+  if (typeof copy.kmsKeyId === 'string' && /(^|:)alias\/aws\//.test(copy.kmsKeyId)) {
+    problems.push({
+      path: ['snapshotCopy', 'kmsKeyId'],
+      message: 'is an AWS managed key: snapshots encrypted under it cannot be shared with the vault account; use a customer managed key, or omit kmsKeyId (each member stack then creates alias/ebs-event-hub-dr)',
+    });
+  }
   return problems;
 }
 
@@ -386,12 +478,15 @@ function roleNameProblems(cfg: Record<string, unknown>): CrossFieldProblem[] {
   const centralCopyRoles: [string, string][] = isObject(cfg.snapshotCopy)
     ? CENTRAL_COPY_ROLE_NAMES.map((name): [string, string] => [name, 'a role of the snapshot-copy workflow, in the central account'])
     : [];
-  for (const [name, what] of [forwarder, ...centralCopyRoles]) {
+  // The vault role exists in the vault account, which is deployed (and planned) with these roles too.
+  const vaultRole: [string, string][] =
+    isObject(cfg.snapshotCopy) && isObject(cfg.snapshotCopy.vault) ? [[VAULT_ROLE_NAME, 'the vault role, in the vault account (snapshotCopy.vault)']] : [];
+  for (const [name, what] of [forwarder, ...centralCopyRoles, ...vaultRole]) {
     if (sameRoleName(deploymentRole, name)) {
       problems.push({ path: ['deployment', 'roleName'], message: `is the name of ${what}: the stacks would create the role they deploy with` });
     }
   }
-  problems.push(...planRoleProblems(deployment, deploymentRole, [forwarder, ...centralCopyRoles], isObject(cfg.snapshotCopy) ? cfg.snapshotCopy : undefined));
+  problems.push(...planRoleProblems(deployment, deploymentRole, [forwarder, ...centralCopyRoles, ...vaultRole], isObject(cfg.snapshotCopy) ? cfg.snapshotCopy : undefined));
   if (isObject(cfg.snapshotCopy)) {
     const memberRole = typeof cfg.snapshotCopy.memberRoleName === 'string' ? cfg.snapshotCopy.memberRoleName : DEFAULT_MEMBER_ROLE_NAME;
     // The member copy role lands in the central account too when it is also a member.
@@ -464,6 +559,7 @@ export type OrgConfigInput = z.input<typeof OrgConfigSchema>;
 export type OrgConfig = z.output<typeof OrgConfigSchema>;
 export type MemberConfig = OrgConfig['members'][number];
 export type SnapshotCopyConfig = NonNullable<OrgConfig['snapshotCopy']>;
+export type VaultConfig = NonNullable<SnapshotCopyConfig['vault']>;
 
 /** JSON Schema (draft 2020-12) of the config as written, for editors. */
 export function orgConfigJsonSchema(): Record<string, unknown> {

@@ -7,6 +7,7 @@ import type { HandlerBundle } from './central/snapshot-copy';
 import { centralBusPolicy } from './central/event-bus';
 import { CENTRAL_STACK_ID, centralBusArn } from './names';
 import { MemberStack } from './member-stack';
+import { VaultStack } from './vault-stack';
 
 export interface BuildAppProps {
   readonly config: OrgConfig;
@@ -34,6 +35,8 @@ export interface BuiltApp {
   /** The central stack; in a shard other than 0, a placeholder that synthesizes nothing of use. */
   readonly central: TerraformStack;
   readonly members: readonly MemberStack[];
+  /** With `snapshotCopy.vault`, in shard 0 only: the vault account's stack. */
+  readonly vault?: VaultStack;
 }
 
 /**
@@ -60,7 +63,13 @@ export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
         ? new CentralStack(app, { config: props.config, snapshotCopyBundle: props.snapshotCopyBundle, providerRole: props.providerRole })
         : new TerraformStack(app, CENTRAL_STACK_ID);
     const members = (props.members ?? props.config.members).filter((_, i) => i % shard.count === shard.index).flatMap((member) => addMemberStacks(app, props, member, central));
-    return { app, central, members };
+    // Wave 0 after central (README "Vault mode"): a stack-level dependency, so `cdktf deploy '*'`
+    // applies it after central; member stacks refer to nothing in it (key policies and trusts name
+    // the vault account, not its resources), so they do not depend on it.
+    const vaultConfig = props.config.snapshotCopy?.vault;
+    const vault = shard.index === 0 && vaultConfig ? new VaultStack(app, { config: props.config, providerRole: props.providerRole }) : undefined;
+    vault?.addDependency(central);
+    return { app, central, members, ...(vault ? { vault } : {}) };
   } catch (err) {
     // A construct refused the config (a policy over its size limit, say): `new App()` has just
     // created the output folder (and stacks their empty folders); leave nothing behind. Only a

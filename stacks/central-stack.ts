@@ -11,6 +11,7 @@ import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, DLQ_MESSAGE_EXPIRING_SECONDS, oldestMessageOlderThan, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
 import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { vaultAccessOf } from './central/snapshot-copy-vault';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
 import { configuredSourceRegions, copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
 
@@ -154,6 +155,7 @@ export class CentralStack extends AccountStack {
         maxInFlightCopies: copy.maxInFlightCopies,
         retentionDays: copy.retentionDays,
         sweepTargets: copy.retentionDays !== undefined ? sweepTargetsOf(config) : undefined,
+        vault: vaultAccessOf(config),
         deploymentRoleName: config.deployment.roleName,
         logRetentionDays: config.central.logRetentionDays,
         kmsKeyArn: this.hubKey.key.arn,

@@ -3,7 +3,10 @@ import type { MemberConfig, OrgConfig } from '../config/schema';
 import { AccountStack, type ProviderRole } from './base-stack';
 import { Forwarding } from './member/forwarding';
 import { SnapshotCopyRole } from './member/snapshot-copy-role';
-import { centralBusArn, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId } from './names';
+import { centralBusArn, COPY_STEP_FUNCTION_NAME, MEMBER_TAG_KEY, memberCopyRoleTrustedArns, memberStackId, roleArn } from './names';
+import type { CopyKey } from './copy-key';
+import { MemberCopyKeys } from './member/copy-keys';
+import { copyRoleArnsOf } from './policy/vault-permissions';
 import { copyPermissionsFor, destinationOnlyRegions } from './policy/snapshot-copy-permissions';
 
 export interface MemberStackProps {
@@ -20,6 +23,8 @@ export interface MemberStackProps {
 export class MemberStack extends AccountStack {
   readonly forwarding: Forwarding;
   readonly snapshotCopyRole?: SnapshotCopyRole;
+  /** Vault mode without `snapshotCopy.kmsKeyId`: the copy key of each destination region. */
+  readonly copyKeys?: readonly CopyKey[];
 
   constructor(scope: Construct, props: MemberStackProps) {
     const { config, member } = props;
@@ -46,7 +51,20 @@ export class MemberStack extends AccountStack {
         ...permissions,
         roleName: copy.memberRoleName,
         trustedRoleArns: memberCopyRoleTrustedArns(config),
+        ...(copy.vault ? { vault: { vaultAccountId: copy.vault.accountId, deleteMemberCopies: !copy.vault.keepMemberCopy } } : {}),
       });
+      // Vault mode without kmsKeyId: copies must be under a customer managed key the vault may use
+      // (an AWS managed key cannot be shared), so this account gets one per destination region.
+      if (copy.vault && !copy.kmsKeyId) {
+        const central = config.central.accountId;
+        this.copyKeys = new MemberCopyKeys(this, 'copy-keys', {
+          accountId: member.accountId,
+          regions: permissions.destinationRegions,
+          // In the central account the step role copies with its own credentials.
+          copyRoleArns: copyRoleArnsOf(member.accountId, copy.memberRoleName, member.accountId === central ? roleArn(central, COPY_STEP_FUNCTION_NAME) : undefined),
+          vaultAccountId: copy.vault.accountId,
+        }).keys;
+      }
     }
   }
 }

@@ -6,7 +6,7 @@
  * stack plans on its own in any rollout wave. Policies embed these literal ARNs, which is what
  * lets a reviewer read them in the plan and the tests evaluate them.
  */
-import { COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, PREFIX } from '../config/reserved-names';
+import { COPY_STEP_FUNCTION_NAME, COPY_SWEEP_FUNCTION_NAME, PREFIX, VAULT_ROLE_NAME } from '../config/reserved-names';
 import type { OrgConfig } from '../config/schema';
 
 // Defined with the config (its validation needs them), re-exported here with the other names.
@@ -21,11 +21,22 @@ export {
   MEMBER_TAG_KEY,
   PREFIX,
   STACK_TAG_KEY,
+  VAULT_ROLE_NAME,
 } from '../config/reserved-names';
 
 /** Stack ids are a contract: `cdktf deploy central`, `cdktf deploy member-<accountId>`. */
 export const CENTRAL_STACK_ID = 'central';
 export const memberStackId = (accountId: string): string => `member-${accountId}`;
+/** Vault mode (`snapshotCopy.vault`): the stack of the vault account, `cdktf deploy vault-<accountId>`. */
+export const vaultStackId = (accountId: string): string => `vault-${accountId}`;
+
+/** The vault account's key for vault copies, one per destination region. */
+export const VAULT_KEY_ALIAS = `alias/${PREFIX}-vault`;
+/**
+ * With a vault and no `snapshotCopy.kmsKeyId`: the key each member stack creates per destination
+ * region for its copies (shared snapshots need a customer managed key the vault may use).
+ */
+export const MEMBER_COPY_KEY_ALIAS = `alias/${PREFIX}-dr`;
 
 export const busArn = (region: string, account: string, busName: string): string =>
   `arn:aws:events:${region}:${account}:event-bus/${busName}`;
@@ -61,5 +72,14 @@ export const memberCopyRoleTrustedArns = (config: OrgConfig): string[] => [
   roleArn(config.central.accountId, COPY_STEP_FUNCTION_NAME),
   ...(config.snapshotCopy?.retentionDays ? [roleArn(config.central.accountId, COPY_SWEEP_FUNCTION_NAME)] : []),
 ];
+/**
+ * Central roles that assume the vault role: the copy step function (vault copies, locks) and, with
+ * `vault.retentionDays`, the sweep function (deletes expired vault copies).
+ */
+export const vaultRoleTrustedArns = (config: OrgConfig): string[] => [
+  roleArn(config.central.accountId, COPY_STEP_FUNCTION_NAME),
+  ...(config.snapshotCopy?.vault?.retentionDays ? [roleArn(config.central.accountId, COPY_SWEEP_FUNCTION_NAME)] : []),
+];
+export const vaultRoleArn = (vaultAccountId: string): string => roleArn(vaultAccountId, VAULT_ROLE_NAME);
 export const stateMachineArn = (region: string, account: string, name: string): string => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
 export const lambdaArn = (region: string, account: string, name: string): string => `arn:aws:lambda:${region}:${account}:function:${name}`;

@@ -8,7 +8,7 @@
 import { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { planRolePolicy, type DeploymentTarget } from './policy/deployment-role-policy';
-import { CENTRAL_STACK_ID } from './names';
+import { CENTRAL_STACK_ID, vaultStackId } from './names';
 import { policyDocument, type PolicyDocument } from './policy/policy';
 import { RoleWithPolicies } from './policy/role-with-policies';
 
@@ -45,6 +45,8 @@ export function planRolePoliciesFor(config: OrgConfig, stackId: string, accountI
   const centralIsMember = config.members.some((m) => m.accountId === config.central.accountId);
   let targets: DeploymentTarget[];
   if (stackId === CENTRAL_STACK_ID) targets = centralIsMember ? ['central', 'member'] : ['central'];
+  // The vault account is neither central nor a member (config/schema.ts): its stack is its own.
+  else if (config.snapshotCopy?.vault && stackId === vaultStackId(config.snapshotCopy.vault.accountId)) targets = ['vault'];
   else targets = accountId === config.central.accountId ? [] : ['member'];
   return Object.fromEntries(targets.map((t) => [`read-${t}`, planRolePolicy(config, t)]));
 }

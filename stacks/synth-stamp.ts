@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgConfig } from '../config/schema';
 import type { ProviderRole } from './base-stack';
-import { CENTRAL_STACK_ID, memberStackId } from './names';
+import { CENTRAL_STACK_ID, memberStackId, vaultStackId } from './names';
 
 /** File name inside the synth output folder. */
 export const SYNTH_STAMP_FILE = 'ebs-event-hub.synth.json';
@@ -29,7 +29,7 @@ export interface SynthStamp {
   readonly version: 1;
   /** SHA-256 of the validated config (defaults applied), as canonical JSON (keys sorted). */
   readonly configSha256: string;
-  /** `central` first, then the member stacks in config order. */
+  /** `central` first, then (vault mode) the vault stack, also wave 0, then the member stacks in config order. */
   readonly stacks: readonly StampedStack[];
   /**
    * The role the providers assume (`EBS_EVENT_HUB_ROLE`): a `plan` synth assumes the read-only plan
@@ -48,6 +48,12 @@ const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value)
 
 export const configSha256 = (config: OrgConfig): string => createHash('sha256').update(canonicalJson(config)).digest('hex');
 
+/** Vault mode: the vault account's stack, rolled out in wave 0 right after `central` (README "Vault mode"). */
+export const vaultStacks = (config: OrgConfig): StampedStack[] => {
+  const vault = config.snapshotCopy?.vault;
+  return vault ? [{ id: vaultStackId(vault.accountId), accountId: vault.accountId, wave: CENTRAL_WAVE }] : [];
+};
+
 export function synthStamp(config: OrgConfig, role: ProviderRole = 'deploy'): SynthStamp {
   return {
     version: 1,
@@ -55,6 +61,7 @@ export function synthStamp(config: OrgConfig, role: ProviderRole = 'deploy'): Sy
     configSha256: configSha256(config),
     stacks: [
       { id: CENTRAL_STACK_ID, accountId: config.central.accountId, wave: CENTRAL_WAVE },
+      ...vaultStacks(config),
       ...config.members.map((m) => ({ id: memberStackId(m.accountId), accountId: m.accountId, wave: m.wave })),
     ],
   };

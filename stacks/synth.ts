@@ -11,7 +11,7 @@
  * entries are then moved into the output folder. The result is the same as a one-thread synth (a
  * test compares them file by file).
  */
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { MemberConfig, OrgConfig } from '../config/schema';
@@ -19,6 +19,7 @@ import { TerraformStack, type App } from 'cdktf';
 import type { ProviderRole } from './base-stack';
 import { buildShard, preflight, type Shard } from './app';
 import type { HandlerBundle } from './central/snapshot-copy';
+import { refuseToOrphanState, replaceStackFolder } from './local-state';
 import { sortKeys, writeSynthStamp } from './synth-stamp';
 import { GuardrailError, guardrailViolations, type Violation } from './guardrails';
 import { CENTRAL_STACK_ID } from './names';
@@ -84,11 +85,12 @@ function manifestJson(value: unknown): string {
 export const appViolations = (app: App): Violation[] => guardrailViolations(app.node.findAll().filter(TerraformStack.isStack));
 
 /**
- * Fails the synth with the violations. `new App()` has already created the output folder and its
- * `stacks/` folder: remove them when they are empty, so a failed synth leaves nothing behind (an
- * existing output folder with content is left as it was).
+ * `new App()` has already created the output folder and its `stacks/` folder: a synth that fails
+ * before writing (guardrail violations, a user error thrown in a worker thread) removes them when
+ * they are empty, so it leaves nothing behind (an existing output folder with content is left as
+ * it was).
  */
-function failGuardrails(app: App, violations: readonly Violation[]): never {
+function removeEmptyOutput(app: App): void {
   const outdir = resolve(app.outdir);
   for (const dir of [join(outdir, 'stacks'), outdir]) {
     try {
@@ -97,7 +99,6 @@ function failGuardrails(app: App, violations: readonly Violation[]): never {
       // not there, or not ours to remove
     }
   }
-  throw new GuardrailError(violations);
 }
 
 /** What a worker posts once its shard is built and checked, before it writes. */
@@ -132,6 +133,7 @@ function runWorker(job: ShardJob): RunningWorker {
  * the synth stamp (`ebs-event-hub.synth.json`, see synth-stamp.ts) that `npm run rollout` checks.
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
+  refuseToOrphanState(options.config); // before anything is written: local state cdktf would delete
   const outdir = await synthesizeStacks(options);
   writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
@@ -163,10 +165,19 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
     // Workers write only into scratch folders; this thread writes the output folder, and only once
     // every stack has passed the guardrails: a failing synth leaves the output folder as it was.
     const found = [...appViolations(app), ...(stamping?.violations ?? [])];
-    const violations = inStackOrder(config, [...found, ...(jobs.length > 0 ? (await Promise.all(running.map((w) => w.checked))).flat() : [])]);
+    let violations: Violation[];
+    try {
+      violations = inStackOrder(config, [...found, ...(jobs.length > 0 ? (await Promise.all(running.map((w) => w.checked))).flat() : [])]);
+    } catch (error) {
+      // A worker failed before its shard was checked (e.g. a policy over its size limit in shard 2).
+      await Promise.allSettled(running.map((w) => w.done));
+      removeEmptyOutput(app);
+      throw error;
+    }
     if (violations.length > 0) {
       await Promise.allSettled(running.map((w) => w.done));
-      failGuardrails(app, violations);
+      removeEmptyOutput(app);
+      throw new GuardrailError(violations);
     }
     app.synth();
     await workers;
@@ -177,9 +188,8 @@ async function synthesizeStacks(options: SynthOptions): Promise<string> {
       const part = JSON.parse(readFileSync(join(job.outdir, 'manifest.json'), 'utf8')) as Manifest;
       for (const [id, entry] of Object.entries(part.stacks)) {
         if (id in manifest.stacks) continue; // central: shards > 0 hold only a placeholder
-        const target = join(outdir, entry.workingDirectory);
-        rmSync(target, { recursive: true, force: true }); // an earlier synth's copy of this stack
-        renameSync(join(job.outdir, entry.workingDirectory), target);
+        // Over an earlier synth's copy of this stack, keeping the state Terraform wrote there.
+        replaceStackFolder(join(job.outdir, entry.workingDirectory), join(outdir, entry.workingDirectory));
         manifest.stacks[id] = entry;
       }
     }

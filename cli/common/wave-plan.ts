@@ -5,7 +5,7 @@
  */
 import type { OrgConfig } from '../../config/schema';
 import { CENTRAL_STACK_ID, memberStackId } from '../../stacks/names';
-import { CENTRAL_WAVE } from '../../stacks/synth-stamp';
+import { CENTRAL_WAVE, vaultStacks } from '../../stacks/synth-stamp';
 import { UsageError } from './errors';
 
 export interface Wave {
@@ -13,12 +13,19 @@ export interface Wave {
   readonly stacks: readonly string[];
 }
 
-/** Waves in order, each with its member stack ids in config order; wave 0 is `central`. */
+/**
+ * Waves in order, each with its member stack ids in config order; wave 0 is `central` and, in vault
+ * mode, the vault stack after it (the vault must exist before the copy workflow's first vault copy).
+ */
 export function wavePlan(config: OrgConfig): Wave[] {
   const byWave = new Map<number, string[]>();
-  for (const m of config.members) byWave.set(m.wave, [...(byWave.get(m.wave) ?? []), memberStackId(m.accountId)]);
+  for (const m of config.members) {
+    const stacks = byWave.get(m.wave) ?? [];
+    stacks.push(memberStackId(m.accountId)); // not a copy per member: quadratic for 10,000 of them
+    byWave.set(m.wave, stacks);
+  }
   return [
-    { wave: CENTRAL_WAVE, stacks: [CENTRAL_STACK_ID] },
+    { wave: CENTRAL_WAVE, stacks: [CENTRAL_STACK_ID, ...vaultStacks(config).map((s) => s.id)] },
     ...[...byWave.entries()].sort(([a], [b]) => a - b).map(([wave, stacks]) => ({ wave, stacks })),
   ];
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { OrgConfig } from '../../config/schema';
 import { UsageError } from '../common/errors';
 import { wantsHelp } from '../common/help';
-import { deploymentRolePolicies, planRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
+import { deploymentRolePolicies, deploymentTargetsOf, planRolePolicies, type DeploymentTarget } from '../../stacks/policy/deployment-role-policy';
 
 /** Where the example org's files are committed (a test fails when they are stale). */
 export const DEFAULT_OUT_DIR = 'deployment';
@@ -23,9 +23,9 @@ export const DEFAULT_OUT_DIR = 'deployment';
 export const policyFileName = (target: DeploymentTarget, part = 1, role: 'deployment' | 'plan' = 'deployment'): string =>
   `${role}-role-policy.${target}${part === 1 ? '' : `-${part}`}.json`;
 
-/** File name -> content (pretty JSON, trailing newline), for both targets and both roles. */
+/** File name -> content (pretty JSON, trailing newline), for every target (vault mode: the vault too) and both roles. */
 export function renderDeploymentPolicies(config: OrgConfig): Record<string, string> {
-  const targets: DeploymentTarget[] = ['central', 'member'];
+  const targets: DeploymentTarget[] = deploymentTargetsOf(config);
   const files = (role: 'deployment' | 'plan', policies: typeof deploymentRolePolicies) =>
     targets.flatMap((t) => policies(config, t).map((doc, i) => [policyFileName(t, i + 1, role), `${JSON.stringify(doc, null, 2)}\n`]));
   return Object.fromEntries([...files('deployment', deploymentRolePolicies), ...files('plan', planRolePolicies)]);

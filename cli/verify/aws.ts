@@ -5,6 +5,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -16,6 +17,8 @@ export interface RegionClients {
   readonly sqs: SQSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly sfn: SFNClient;
+  /** Vault mode with `snapshotCopy.kmsKeyId`: the copy key and its policy (cli/verify/key-policy.ts). */
+  readonly kms: KMSClient;
 }
 
 /** Clients for one account: `region` to its clients. */
@@ -73,6 +76,7 @@ export function assumeRoleClients(options: { roleName: string; stsRegion: string
             sqs: new SQSClient({ ...base, ...o.sqs }),
             cloudwatch: new CloudWatchClient({ ...base, ...o.cloudwatch }),
             sfn: new SFNClient({ ...base, ...o.sfn }),
+            kms: new KMSClient({ ...base, ...o.kms }),
           };
           cache.set(region, clients);
         }

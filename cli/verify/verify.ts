@@ -1,22 +1,25 @@
 /**
- * `npm run verify`: reads, through the SDK, that a deployed wave forwards events. One result per
+ * `npm run verify`: reads, through the SDK, that a deployed wave forwards events (and, in vault mode
+ * with `snapshotCopy.kmsKeyId`, that each member's copy key lets the vault role use it). One result per
  * account and region; a check that cannot run (throttled after the SDK's retries, access denied,
  * a role that cannot be assumed) is a problem of that account/region, never a crash. Missing,
  * expired or invalid caller credentials are not: `verify` throws `NoCredentialsError` once.
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { DescribeEventBusCommand, DescribeRuleCommand, ListTargetsByRuleCommand, type Target } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import type { OrgConfig } from '../../config/schema';
 import { ALERT_PATTERNS } from '../../stacks/event-patterns';
 import { alertRuleName, AUDIT_RULE_NAME, centralBusArn, COPY_STATE_MACHINE_NAME, FORWARD_DLQ_NAME, FORWARD_RULE_NAME, FORWARDER_ROLE_NAME, queueArn, roleArn } from '../../stacks/names';
-import { forwardingRegions } from '../../stacks/policy/snapshot-copy-permissions';
+import { copyPermissionsFor, forwardingRegions } from '../../stacks/policy/snapshot-copy-permissions';
 import { describeAwsFailure } from '../common/aws-failure';
 import { copyWorkflowArn, failedExecutionsSince } from '../common/copy-executions';
 import { NoCredentialsError } from '../common/credentials';
 import { mapLimit } from '../common/map-limit';
 import type { AccountClients, ClientProvider, RegionClients } from './aws';
 import { busPolicyProblems, forwardRuleProblems, metricProblems, queueProblems } from './checks';
+import { copyKeyProblems } from './key-policy';
 
 /** The snapshot-copy workflow (Step Functions state machine) in the central account and region. */
 export const COPY_WORKFLOW_NAME = COPY_STATE_MACHINE_NAME;
@@ -149,7 +152,40 @@ async function checkMember(config: OrgConfig, accountId: string, region: string,
     return queueProblems(FORWARD_DLQ_NAME, out.Attributes ?? {});
   });
   await attempt(problems, `metrics of rule ${FORWARD_RULE_NAME}`, async () => metricProblems(await metricSums(clients, ruleMetrics(FORWARD_RULE_NAME), since, now)));
+  const copy = config.snapshotCopy;
+  if (copy?.vault && copy.kmsKeyId && copyKeyRegions(config, accountId).includes(region)) {
+    await attempt(problems, `copy key ${copy.kmsKeyId}`, () => checkCopyKey(config, copy.kmsKeyId!, accountId, region, clients));
+  }
   return problems;
+}
+
+/** The regions a member's copies are made in (where its copy key must admit the vault role). */
+const copyKeyRegions = (config: OrgConfig, accountId: string): readonly string[] => {
+  const member = config.members.find((m) => m.accountId === accountId);
+  return (config.snapshotCopy && member && copyPermissionsFor(config.snapshotCopy, accountId, member.regions)?.destinationRegions) || [];
+};
+
+/**
+ * Vault mode with `snapshotCopy.kmsKeyId`: the key the member's copies are made under, in one of
+ * its destination regions, must let the vault role read them through EC2 (cli/verify/key-policy.ts).
+ * A key of another account (a key ARN) is checked from that account, when it is a member: KMS
+ * serves GetKeyPolicy only to the key's own account
+ * (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html, "Cross-account use: No").
+ */
+async function checkCopyKey(config: OrgConfig, kmsKeyId: string, accountId: string, region: string, clients: RegionClients): Promise<string[]> {
+  let key;
+  try {
+    key = (await clients.kms.send(new DescribeKeyCommand({ KeyId: kmsKeyId }))).KeyMetadata;
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundException') return [`copy key ${kmsKeyId} does not exist in ${region}: copies cannot be encrypted under it, nor shared with the vault`];
+    throw err;
+  }
+  if (!key?.Arn) return [`copy key ${kmsKeyId}: DescribeKey returned no key`];
+  const facts = { kmsKeyId, region, keyArn: key.Arn, keyManager: key.KeyManager };
+  if (key.KeyManager === 'AWS') return copyKeyProblems(config, facts);
+  if (key.Arn.split(':')[4] !== accountId) return [];
+  const policy = (await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn, PolicyName: 'default' }))).Policy;
+  return copyKeyProblems(config, { ...facts, policy });
 }
 
 async function checkCentral(config: OrgConfig, clients: RegionClients, since: Date, now: Date): Promise<string[]> {

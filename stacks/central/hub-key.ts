@@ -4,6 +4,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { logGroupArn, PREFIX } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
 import { assertPolicyFits } from '../policy/policy-limits';
+import { KEY_ADMIN_ACTIONS } from '../policy/key-admin-actions';
 
 export interface HubKeyProps {
   readonly accountId: string;
@@ -22,35 +23,8 @@ export class HubKeyPropsError extends Error {
   override readonly name = 'HubKeyPropsError';
 }
 
-/**
- * What the account may do with the key through IAM. Listed rather than `kms:*` (this app allows
- * no wildcard action); enough to administer the key and for Terraform to manage it.
- */
-export const KEY_ADMIN_ACTIONS = [
-  'kms:DescribeKey',
-  'kms:GetKeyPolicy',
-  'kms:PutKeyPolicy',
-  'kms:GetKeyRotationStatus',
-  'kms:EnableKeyRotation',
-  'kms:DisableKeyRotation',
-  'kms:ListResourceTags',
-  'kms:TagResource',
-  'kms:UntagResource',
-  'kms:UpdateKeyDescription',
-  'kms:EnableKey',
-  'kms:DisableKey',
-  'kms:ScheduleKeyDeletion',
-  'kms:CancelKeyDeletion',
-  'kms:CreateAlias',
-  'kms:UpdateAlias',
-  'kms:DeleteAlias',
-  'kms:CreateGrant',
-  'kms:ListGrants',
-  'kms:RevokeGrant',
-  'kms:Encrypt',
-  'kms:Decrypt',
-  'kms:GenerateDataKey',
-] as const;
+// Shared with the vault mode keys (stacks/policy/vault-permissions.ts), which the CLI reads without cdktf.
+export { KEY_ADMIN_ACTIONS };
 
 /**
  * Key policy of the central key:

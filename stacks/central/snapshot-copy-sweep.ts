@@ -23,6 +23,7 @@ import {
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
 import { COPY_LEDGER_TABLE_NAME, ledgerSweepStatements } from './snapshot-copy-ledger';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
+import { vaultSweepEnvironment, vaultSweepStatements, type VaultAccess } from './snapshot-copy-vault';
 import { sweepChunks, sweepWorkflowDefinition, type SweepTarget } from './sweep-workflow';
 
 /** Scheduled rule on the central account's default bus that starts the retention sweep. */
@@ -44,6 +45,11 @@ export interface SweepFunctionProps extends CopyScope, MemberRoleAccess {
    * @default - none: the function acts only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
+  /**
+   * Vault mode: with `vault.retentionDays`, the sweep function assumes the vault role.
+   * @default - no vault
+   */
+  readonly vault?: VaultAccess;
 }
 
 /**
@@ -56,13 +62,15 @@ export function sweepFunctionPolicy(props: SweepFunctionProps): PolicyDocument {
     writeOwnLogGroup(props, COPY_SWEEP_FUNCTION_NAME),
     ...ledgerSweepStatements(props),
     ...(props.ownAccountCopy ? sweepPermissionStatements(props.ownAccountCopy) : []),
+    ...(props.vault ? vaultSweepStatements(props.vault) : []),
   ]);
 }
 
 /** The sweep function's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export const sweepEnvironment = (props: Pick<MemberRoleAccess, 'memberRoleName'>): Record<string, string> => ({
+export const sweepEnvironment = (props: Pick<SweepFunctionProps, 'memberRoleName' | 'vault'>): Record<string, string> => ({
   MEMBER_ROLE_NAME: props.memberRoleName,
   LEDGER_TABLE_NAME: COPY_LEDGER_TABLE_NAME,
+  ...(props.vault ? vaultSweepEnvironment(props.vault) : {}),
   ...POWERTOOLS_ENVIRONMENT,
 });
 

@@ -24,6 +24,7 @@ import {
 import { CopyFunction, writeOwnLogGroup } from './snapshot-copy-function';
 import { COPY_LEDGER_TABLE_NAME, copyLedgerTable, ledgerStepStatements } from './snapshot-copy-ledger';
 import { CopyStateMachine } from './snapshot-copy-state-machine';
+import { checkVaultAccess, vaultStepEnvironment, vaultStepStatements, type VaultAccess } from './snapshot-copy-vault';
 
 /**
  * The copy-slots table: the DynamoDB semaphore that makes `maxInFlightCopies` strict (one item per
@@ -49,6 +50,11 @@ export interface StepFunctionProps extends CopyScope, MemberRoleAccess {
    * @default - none: the function acts only through member roles
    */
   readonly ownAccountCopy?: CopyPermissionsProps;
+  /**
+   * Vault mode: the step function assumes the vault role (and shares its own account's copies).
+   * @default - no vault
+   */
+  readonly vault?: VaultAccess;
 }
 
 /**
@@ -69,11 +75,12 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
     { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
     ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
+    ...(props.vault ? vaultStepStatements(props.vault, props.ownAccountCopy) : []),
   ]);
 }
 
 /** The step function's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays'>): Record<string, string> {
+export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>): Record<string, string> {
   return {
     MEMBER_ROLE_NAME: props.memberRoleName,
     STATE_MACHINE_ARN: copyStateMachineArn(props),
@@ -83,6 +90,7 @@ export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProp
     SLOTS_TABLE_NAME: COPY_SLOTS_TABLE_NAME,
     LEDGER_TABLE_NAME: COPY_LEDGER_TABLE_NAME,
     ...(props.retentionDays !== undefined ? { RETENTION_DAYS: String(props.retentionDays) } : {}),
+    ...(props.vault ? vaultStepEnvironment(props.vault) : {}),
     ...POWERTOOLS_ENVIRONMENT,
   };
 }
@@ -134,6 +142,7 @@ export class SnapshotCopyWorkflow {
     checkMemberRoleAccess(unit, props);
     checkMaxInFlightCopies(unit, props.maxInFlightCopies);
     if (props.retentionDays !== undefined) checkWholeNumber(unit, 'retentionDays', props.retentionDays, 1, COPY_MAX_RETENTION_DAYS);
+    if (props.vault) checkVaultAccess(unit, props.vault);
     const { region, accountId } = props;
 
     // A few items (one per account × destination region), a few writes per snapshot: on-demand

@@ -14,6 +14,7 @@ import { copyRuleArn, SnapshotCopyIntake, startEnvironment } from './snapshot-co
 import { copySweepRuleArn, SnapshotCopySweep, sweepEnvironment } from './snapshot-copy-sweep';
 import { SnapshotCopyWorkflow, stepEnvironment } from './snapshot-copy-workflow';
 import type { SweepTarget } from './sweep-workflow';
+import type { VaultAccess } from './snapshot-copy-vault';
 
 /** The built handler (`npm run build`): its deployment zip and the SHA-256 of its code. */
 export interface HandlerBundle {
@@ -80,6 +81,12 @@ export interface SnapshotCopyProps {
    * @default - none
    */
   readonly sweepTargets?: readonly SweepTarget[];
+  /**
+   * Vault mode (`snapshotCopy.vault`): the step (and, with vault retention, sweep) function assumes
+   * the vault role (`snapshot-copy-vault.ts`).
+   * @default - no vault
+   */
+  readonly vault?: VaultAccess;
   /** Role that deploys the central stack: the documented exception of the copy queue's policy (redrive). */
   readonly deploymentRoleName: string;
   readonly logRetentionDays: number;
@@ -90,7 +97,7 @@ export interface SnapshotCopyProps {
 
 /** The environment of each entry point (handlers/snapshot-copy/README.md, "Environment"). */
 export function copyFunctionEnvironments(
-  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays'>,
+  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>,
 ): Record<'start' | 'step' | 'sweep', Record<string, string>> {
   return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment(props) };
 }
@@ -112,7 +119,8 @@ export function copyFunctionEnvironments(
  *
  * Every unit builds into this construct (not into a child construct of its own): resource
  * addresses are construct paths, and they must not change (`__tests__/synth-golden.test.ts`).
- * A new unit (the vault, next) is one more file and one more line here.
+ * The vault unit (`snapshot-copy-vault.ts`) adds statements and environment to the step and sweep
+ * functions (the `vault` prop they are given); its resources are in the vault stack.
  *
  * Failure paths: the queue's DLQ (starts that keep failing), the state machines' Retry/Catch and
  * Fail states (steps and sweeps are invoked synchronously by Step Functions: no asynchronous
@@ -148,7 +156,7 @@ export class SnapshotCopy extends Construct {
     const asset = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
     const code = { filename: asset.path, sourceCodeHash: props.bundle.sha256 };
     const unit = { accountId, region, logRetentionDays: props.logRetentionDays, kmsKeyArn: props.kmsKeyArn, alertTopicArn: props.alertTopicArn };
-    const memberRoles = { organizationId: props.organizationId, memberRoleName: props.memberRoleName, memberAccountIds: props.memberAccountIds, ownAccountCopy: props.ownAccountCopy };
+    const memberRoles = { organizationId: props.organizationId, memberRoleName: props.memberRoleName, memberAccountIds: props.memberAccountIds, ownAccountCopy: props.ownAccountCopy, vault: props.vault };
 
     this.workflow = new SnapshotCopyWorkflow(this, {
       ...unit,

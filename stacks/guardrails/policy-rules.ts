@@ -97,6 +97,8 @@ export const STAR_RESOURCE_REQUIRED: readonly string[] = [
   'ec2:DescribeImages',
   'ec2:DescribeInstances',
   'ec2:DescribeRegions',
+  // The vault role (vault mode) reads its copies' locks.
+  'ec2:DescribeLockedSnapshots',
   'sts:GetCallerIdentity',
   // Read by the plan role (stacks/plan-role.ts): the provider's alias refresh and its plan-time
   // state machine definition check; the Service Authorization Reference lists no resource type.

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { policyDocument, type PolicyDocument } from '../policy/policy';
 import { RoleWithPolicies } from '../policy/role-with-policies';
 import { memberPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
+import { shareWithVaultStatements, type ShareWithVaultProps } from '../policy/vault-permissions';
 
 export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
   readonly roleName: string;
@@ -10,6 +11,12 @@ export interface SnapshotCopyRoleProps extends CopyPermissionsProps {
    * retention, the sweep function's (deletes expired copies). Nothing else.
    */
   readonly trustedRoleArns: readonly string[];
+  /**
+   * Vault mode: the role may share the app's copies with the vault account only (and, with
+   * `keepMemberCopy: false`, delete them once vaulted): `shareWithVaultStatements`.
+   * @default - no vault
+   */
+  readonly vault?: Omit<ShareWithVaultProps, 'destinationRegions'>;
 }
 
 const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/[\w+=,.@/-]+$/;
@@ -48,7 +55,11 @@ export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]):
   ]);
 }
 
-export const snapshotCopyRolePolicy = (props: CopyPermissionsProps): PolicyDocument => policyDocument('identity', memberPermissionStatements(props));
+export const snapshotCopyRolePolicy = (props: CopyPermissionsProps & Pick<SnapshotCopyRoleProps, 'vault'>): PolicyDocument =>
+  policyDocument('identity', [
+    ...memberPermissionStatements(props),
+    ...(props.vault ? shareWithVaultStatements({ ...props.vault, destinationRegions: props.destinationRegions }) : []),
+  ]);
 
 /**
  * The role the central functions assume to copy this account's snapshots in this account (and,

@@ -56,6 +56,8 @@ const SAR_EC2 = 'https://docs.aws.amazon.com/service-authorization/latest/refere
 const KMS_CONDITIONS = 'https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html';
 const EBS_ENCRYPTION = 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html';
 const PRINCIPAL_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalOrgID'] as const;
+/** The app's provenance tag on copies (stacks/policy/snapshot-copy-permissions.ts: PROVENANCE_TAG). */
+const PROVENANCE_TAG_KEY = 'ebs-event-hub:source-snapshot-id';
 /** Keys of every request an IAM role session makes (the role ARN, not the session ARN, is aws:PrincipalArn). */
 const ROLE_SESSION_KEYS = ['aws:PrincipalArn', 'aws:PrincipalAccount', 'aws:PrincipalType', 'aws:userid', 'aws:PrincipalIsAWSService'] as const;
 
@@ -333,18 +335,39 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
   {
     caller: 'iam-role-session',
     action: 'ec2:CopySnapshot',
-    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize', 'ec2:OutpostArn', 'aws:TagKeys'],
+    keys: [
+      ...ROLE_SESSION_KEYS,
+      'ec2:Region',
+      'ec2:Encrypted',
+      'ec2:SnapshotTime',
+      'ec2:VolumeSize',
+      'ec2:OutpostArn',
+      'aws:TagKeys',
+      // Vault mode (stacks/policy/vault-permissions.ts): the owner of the source snapshot, and the
+      // tags the copy is created with.
+      'ec2:Owner',
+      'ec2:SnapshotID',
+      `aws:RequestTag/${PROVENANCE_TAG_KEY}`,
+    ],
     multiValued: ['aws:TagKeys'],
-    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html'],
+    docs: [
+      'https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html',
+      'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html',
+    ],
+    note:
+      'The Service Authorization Reference lists, for the snapshot resource of CopySnapshot, aws:RequestTag/${TagKey}, aws:TagKeys, ' +
+      'ec2:Encrypted, ec2:OutpostArn, ec2:Owner, ec2:ParentSnapshot, ec2:ParentVolume, ec2:ProductCode, ec2:SnapshotID, ec2:SnapshotTime, ' +
+      'ec2:VolumeSize, and says the action\'s resource-level permissions "apply to both the snapshot copy and the source snapshot": ' +
+      'ec2:Owner is the source snapshot\'s owner; aws:RequestTag the tags of TagSpecifications.',
   },
   {
     caller: 'iam-role-session',
     action: 'ec2:DeleteSnapshot',
-    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize'],
+    keys: [...ROLE_SESSION_KEYS, 'ec2:Region', 'aws:ResourceTag/ebs-event-hub:source-snapshot-id', 'aws:ResourceTag/ebs-event-hub:expires-at', 'ec2:Encrypted', 'ec2:SnapshotTime', 'ec2:VolumeSize', 'ec2:Owner'],
     docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/control-access-with-tags.html'],
     note: 'aws:ResourceTag/<key> is present for each tag the snapshot has, absent for a tag it lacks.',
   },
-  ...(['kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
+  ...(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
       action,
@@ -353,7 +376,48 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
       docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service', 'https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html'],
     }),
   ),
-  ...(['ec2:ModifySnapshotAttribute', 'ec2:ResetSnapshotAttribute', 'ec2:DeleteTags', 'ec2:ModifySnapshotTier'] as const).map(
+  // Vault mode: a member shares its copy with the vault account (createVolumePermission), and the
+  // vault role locks its copies.
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:ModifySnapshotAttribute',
+    keys: [
+      ...ROLE_SESSION_KEYS,
+      'ec2:Region',
+      'ec2:Owner',
+      'ec2:Add/userId',
+      'ec2:Add/group',
+      'ec2:Remove/userId',
+      'ec2:Remove/group',
+      'ec2:Attribute',
+      'aws:ResourceTag/ebs-event-hub:source-snapshot-id',
+      'aws:ResourceTag/ebs-event-hub:expires-at',
+    ],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html'],
+    note:
+      'The Service Authorization Reference lists ec2:Add/userId ("the account id being added to a snapshot"), ec2:Add/group, ' +
+      'ec2:Remove/userId, ec2:Remove/group and ec2:Attribute for ModifySnapshotAttribute: a request adding a group (all: public) ' +
+      'carries ec2:Add/group, not ec2:Add/userId.',
+  },
+  {
+    caller: 'iam-role-session',
+    action: 'ec2:LockSnapshot',
+    keys: [
+      ...ROLE_SESSION_KEYS,
+      'ec2:Region',
+      'ec2:Owner',
+      'ec2:SnapshotLockDuration',
+      'ec2:SnapshotCoolOffPeriod',
+      'ec2:Encrypted',
+      'ec2:SnapshotTime',
+      'ec2:VolumeSize',
+      'aws:ResourceTag/ebs-event-hub:source-snapshot-id',
+      'aws:ResourceTag/ebs-event-hub:expires-at',
+    ],
+    docs: ['https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html', 'https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-iam.html'],
+    note: 'ec2:SnapshotLockDuration (days) "to restrict users to specific lock durations"; ec2:SnapshotCoolOffPeriod (hours) for compliance mode.',
+  },
+  ...(['ec2:ResetSnapshotAttribute', 'ec2:DeleteTags', 'ec2:ModifySnapshotTier'] as const).map(
     (action): DocumentedContextKeys => ({
       caller: 'iam-role-session',
       action,

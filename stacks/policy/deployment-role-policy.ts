@@ -17,6 +17,7 @@ import {
   FORWARDER_ROLE_NAME,
   lambdaArn,
   logGroupArn,
+  MEMBER_COPY_KEY_ALIAS,
   memberStackId,
   PREFIX,
   queueArn,
@@ -25,11 +26,14 @@ import {
   STACK_TAG_KEY,
   stateMachineArn,
   topicArn,
+  VAULT_KEY_ALIAS,
+  vaultStackId,
 } from '../names';
 import { POLICY_LIMITS } from './policy-limits';
 import { LOG_DELIVERY_ACTIONS, policyDocument, renderPolicy, type Conditions, type PolicyDocument, type Statement } from './policy';
 
-export type DeploymentTarget = 'central' | 'member';
+/** The central account, every member account, and (vault mode) the vault account. */
+export type DeploymentTarget = 'central' | 'member' | 'vault';
 
 /** What the ARNs of one target are built from. */
 export interface DeploymentScope {
@@ -55,6 +59,12 @@ export function deploymentScope(config: OrgConfig, target: DeploymentTarget): De
   const unprefixed = (names: readonly (string | undefined)[]): string[] => names.filter((n): n is string => n !== undefined && !n.startsWith(`${PREFIX}-`));
   // Every stack creates the plan role when the config names the principals it trusts.
   const planRole = config.deployment.planPrincipalArns ? config.deployment.planRoleName : undefined;
+  if (target === 'vault') {
+    const vault = config.snapshotCopy?.vault;
+    if (!vault) throw new Error('deploymentScope: the vault target needs snapshotCopy.vault in the config');
+    // One account, its keys in every copy destination region (each member lists its own: `*` here too).
+    return { target, account: vault.accountId, region: '*', busName: config.central.busName, extraRoleNames: unprefixed([planRole]) };
+  }
   return target === 'central'
     ? { target, account: config.central.accountId, region: config.central.region, busName: config.central.busName, extraRoleNames: unprefixed([planRole]) }
     : { target, account: '*', region: '*', busName: config.central.busName, extraRoleNames: unprefixed([config.snapshotCopy?.memberRoleName, planRole]) };
@@ -109,7 +119,11 @@ const logGroups = (s: DeploymentScope): string[] =>
 const functions = (s: DeploymentScope): string[] => [lambdaArn(s.region, s.account, prefixed)];
 /** Key ids are generated: keys are scoped by the app's stack tag instead (set at creation by the provider's default tags). */
 const keys = (s: DeploymentScope): string[] => [arn('kms', s, 'key/*')];
-const taggedByApp = (): Conditions => ({ StringLike: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: [CENTRAL_STACK_ID, memberStackId('*')] } });
+const taggedByApp = (s: DeploymentScope): Conditions => ({
+  StringLike: { [`aws:ResourceTag/${STACK_TAG_KEY}`]: s.target === 'vault' ? [vaultStackId(s.account)] : [CENTRAL_STACK_ID, memberStackId('*')] },
+});
+/** The alias of the keys each target creates: the hub key, the member copy keys (vault mode), the vault keys. */
+const keyAlias = (s: DeploymentScope): string => ({ central: `alias/${PREFIX}`, member: MEMBER_COPY_KEY_ALIAS, vault: VAULT_KEY_ALIAS })[s.target];
 const role = (s: DeploymentScope, name: string): string => roleArn(s.account, name);
 
 /**
@@ -227,7 +241,7 @@ export const TERRAFORM_RESOURCE_PERMISSIONS: readonly TerraformResourcePermissio
   {
     type: 'aws_kms_alias',
     grants: [
-      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, `alias/${PREFIX}`)] },
+      { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: (s) => [arn('kms', s, keyAlias(s))] },
       { actions: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'], resources: keys, condition: taggedByApp },
       { actions: ['kms:ListAliases'], read: ['kms:ListAliases'], resources: ANY },
     ],
@@ -439,7 +453,21 @@ export const RESOURCE_TYPES_BY_TARGET: Readonly<Record<DeploymentTarget, readonl
     'aws_iam_role_policy',
     'aws_iam_role_policies_exclusive',
   ],
+  vault: ['aws_kms_key', 'aws_kms_alias', 'aws_iam_role', 'aws_iam_role_policy', 'aws_iam_role_policies_exclusive'],
 };
+
+/**
+ * The resource types a target's stacks create for this config: `RESOURCE_TYPES_BY_TARGET`, and in
+ * vault mode without `snapshotCopy.kmsKeyId` the member copy keys (stacks/member/copy-keys.ts).
+ */
+export function resourceTypesFor(config: OrgConfig, target: DeploymentTarget): readonly string[] {
+  const copy = config.snapshotCopy;
+  if (target === 'member' && copy?.vault && !copy.kmsKeyId) return [...RESOURCE_TYPES_BY_TARGET.member, 'aws_kms_key', 'aws_kms_alias'];
+  return RESOURCE_TYPES_BY_TARGET[target];
+}
+
+/** The targets of a config: central and member, and the vault with `snapshotCopy.vault`. */
+export const deploymentTargetsOf = (config: OrgConfig): DeploymentTarget[] => ['central', 'member', ...(config.snapshotCopy?.vault ? (['vault'] as const) : [])];
 
 /** Where each resource type's schema (and `CustomizeDiff`) is declared in the provider's v6.25.0 source. */
 const schemaOf = (path: string): string => `${PROVIDER_SOURCE}/${path}.goindex`;
@@ -554,13 +582,22 @@ const sid = (type: string, i: number): string =>
  * to deploy, their lock files (use_lockfile writes `<key>.tflock` next to the state:
  * https://developer.hashicorp.com/terraform/language/backend/s3#s3-state-locking). Planning reads
  * only: the PR workflow plans with `-lock=false`, so no lock file is written.
+ *
+ * `s3:ListBucket` is granted on the bucket without an `s3:prefix` condition: a stack's first plan
+ * reads a state object that does not exist yet, and S3 answers a missing key with 404 only to a
+ * caller that has `s3:ListBucket` on the bucket, else with 403 AccessDenied
+ * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"), which
+ * Terraform reports as an error instead of an empty state. A prefix condition cannot match that
+ * check (the GetObject request carries no `s3:prefix`). What the grant adds is the bucket's key
+ * names: keep the state bucket for state only. Listing the default workspace prefix `env:/` is
+ * denied by nothing here and ignored by Terraform >= 1.7 anyway (hashicorp/terraform#34511).
  */
 function stateStatements(config: OrgConfig, role: 'deploy' | 'plan'): Statement[] {
   const state = config.deployment.state;
   if (!state) return [];
   const prefix = state.keyPrefix.replace(/\/+$/, '');
   return [
-    { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}`, Condition: { StringLike: { 's3:prefix': [`${prefix}/*`] } } },
+    { Sid: 'TerraformStateList', Effect: 'Allow', Action: 's3:ListBucket', Resource: `arn:aws:s3:::${state.bucket}` },
     {
       Sid: 'TerraformStateObjects',
       Effect: 'Allow',
@@ -612,7 +649,7 @@ const assemble = (statements: readonly Statement[], state: readonly Statement[])
  * target's stacks create, the provider's plan-time calls (`PLAN_TIME_CALLS`), plus the state bucket
  * when `deployment.state` is set.
  */
-export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = resourceTypesFor(config, target)): PolicyDocument {
   const scope = deploymentScope(config, target);
   return assemble(
     [...grantStatements(TABLES.resources, types, scope, (g) => g.actions), ...grantStatements(TABLES.planTime, types, scope, (g) => g.actions, 'Plan')],
@@ -626,7 +663,7 @@ export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget
  * under the same conditions; the provider's plan-time calls; and, with `deployment.state`, reading
  * the state (no lock: plans run with `-lock=false`). Nothing in it creates, changes or deletes.
  */
-export function planRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = RESOURCE_TYPES_BY_TARGET[target]): PolicyDocument {
+export function planRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = resourceTypesFor(config, target)): PolicyDocument {
   const scope = deploymentScope(config, target);
   return assemble(
     [...grantStatements(TABLES.resources, types, scope, (g) => g.read), ...grantStatements(TABLES.planTime, types, scope, (g) => g.read, 'Plan')],

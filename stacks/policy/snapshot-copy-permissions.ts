@@ -32,10 +32,11 @@ export interface CopyPermissionsProps {
   readonly deleteExpiredCopies?: boolean;
 }
 
-const uniqueSorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
-const ec2Endpoints = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `ec2.${r}.amazonaws.com`));
-const snapshotArns = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `arn:aws:ec2:${r}::snapshot/*`));
-const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): string[] =>
+// Exported for the vault's statements (vault-permissions.ts), which scope the same way.
+export const uniqueSorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+export const ec2Endpoints = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `ec2.${r}.amazonaws.com`));
+export const snapshotArns = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `arn:aws:ec2:${r}::snapshot/*`));
+export const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): string[] =>
   uniqueSorted([...regions].map((r) => `arn:aws:kms:${r}:${accountId}:key/${keyId}`));
 
 /**
@@ -46,7 +47,7 @@ const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): stri
  * `kms:GrantIsForAWSResource`: true only when an AWS service integrated with KMS calls CreateGrant
  * for the principal: https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html
  */
-const EBS_KMS_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
+export const EBS_KMS_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'];
 
 /** Resource and condition naming the destination key, whichever form `kmsKeyId` takes. */
 function destinationKeyScope(props: CopyPermissionsProps): Pick<Statement, 'Resource' | 'Condition'> {
@@ -73,12 +74,12 @@ const defaultKeyScope = (props: CopyPermissionsProps): Pick<Statement, 'Resource
 });
 
 /** Adds the `kms:GrantIsForAWSResource` requirement to a KMS scope (for `kms:CreateGrant`). */
-const forAwsResource = (scope: Pick<Statement, 'Resource' | 'Condition'>): Pick<Statement, 'Resource' | 'Condition'> => ({
+export const forAwsResource = (scope: Pick<Statement, 'Resource' | 'Condition'>): Pick<Statement, 'Resource' | 'Condition'> => ({
   Resource: scope.Resource,
   Condition: { ...scope.Condition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
 });
 
-const describeSnapshots: Statement = {
+export const describeSnapshots: Statement = {
   // Documented exception to resource scoping: DescribeSnapshots supports no resource-level
   // permissions (the service authorization reference lists no resource type for it).
   Sid: 'DescribeSnapshots',
