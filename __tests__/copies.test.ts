@@ -35,6 +35,7 @@ import { MAX_EXECUTION_NAME, retryFamily, retryName, shortenedKey } from '../cli
 import { COPIES_SFN_RETRY, exitCodeOf, ListExecutionsError, planFamily, renderRetryReport, retryFailedCopies } from '../cli/copies/retry';
 import { UsageError } from '../cli/common/errors';
 import { assumeRoleClients } from '../cli/verify/aws';
+import { DEFINITION_ERRORS, WORKFLOW_ERRORS } from '../stacks/central/copy-workflow';
 import { COPY_STATE_MACHINE_NAME, stateMachineArn } from '../stacks/names';
 import { CENTRAL_ACCOUNT, CENTRAL_REGION, rawConfig } from './support/config';
 import { noCredentials } from './support/aws-env';
@@ -303,6 +304,15 @@ describe('copies retry: what is not started', () => {
     expect(lines[0]).toBe('hand-started FAILED: not retried: InvalidCopyInput: its input is not a copy input; start it by hand with the canonical input');
   });
 
+  it("GIVEN an execution that failed with SourceKeyNotAccessible THEN it is not retried (the snapshot's key never changes), and the line says what to do", async () => {
+    const name = copyName(A, '91');
+    const fake = new FakeStepFunctions().add(name, 'FAILED', 1, 1, { error: 'SourceKeyNotAccessible' }).add(copyName(A, '92'), 'FAILED', 2, 2, { error: 'CopyFailed' });
+    const { mock, lines, report } = await retry(fake);
+    expect(mock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name)).toEqual([`${copyName(A, '92')}-r1`]);
+    expect(lines).toContain(`${name} FAILED: not retried: SourceKeyNotAccessible: its snapshot is encrypted under another account's key and always will be; re-encrypt it under a key of its account and start a copy of the new snapshot by hand`);
+    expect(exitCodeOf(report)).toBe(0);
+  });
+
   it('GIVEN a retry name a closed execution already holds THEN that start fails with a clear line, the others go on, exit 1', async () => {
     const name = copyName(A, '81');
     const fake = new FakeStepFunctions().add(name, 'FAILED', 1).add(copyName(A, '82'), 'FAILED', 2);
@@ -483,10 +493,33 @@ describe('copies: the README sends operators to it', () => {
 
   it('every alert whose remedy is to start the copy again names npm run copies -- retry; none says "start again" without it', () => {
     const rows = alertRows();
-    for (const error of ['CopyFailed', 'CopyPermissionDenied', 'CopyWaitTimedOut', 'Ec2Unavailable', 'SlotTableUnavailable', 'States.Timeout']) {
+    for (const error of ['CopyFailed', 'CopyPermissionDenied', 'CopyWaitTimedOut', 'Ec2Unavailable', 'CopyAttemptsExhausted', 'States.Timeout']) {
       expect(rows.find((r) => r.startsWith(`| \`${error}\``)), error).toContain('`npm run copies -- retry`');
     }
     for (const row of rows) if (/start (it )?again/.test(row)) expect(row).toContain('npm run copies -- retry');
     expect(rows.find((r) => r.startsWith('| `InvalidCopyInput`'))).toContain('`copies retry` skips it');
+    expect(rows.find((r) => r.startsWith('| `SourceKeyNotAccessible`'))).toContain('`copies retry` skips it');
+  });
+
+  it('has a row for every error an execution of the copy workflow can end with, and none for an error the definition never lets end one', () => {
+    const named = new Set(alertRows().flatMap((r) => [...r.split('|')[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)));
+    // Terminal: thrown without a catcher that recovers, or a loop's bound (DEFINITION_ERRORS), or the execution's own timeout.
+    const terminal = [
+      WORKFLOW_ERRORS.copyFailed,
+      WORKFLOW_ERRORS.sourceKeyNotAccessible,
+      WORKFLOW_ERRORS.permissionDenied,
+      WORKFLOW_ERRORS.waitTimedOut,
+      WORKFLOW_ERRORS.ec2Unavailable,
+      WORKFLOW_ERRORS.sourceNotReady,
+      'Lambda.*',
+      WORKFLOW_ERRORS.invalidInput,
+      DEFINITION_ERRORS.copyAttemptsExhausted,
+      'States.Timeout',
+    ];
+    for (const error of terminal) expect(named, error).toContain(error);
+    // Waited out, caught or retried until a terminal error above: never the execution's Error.
+    for (const error of [WORKFLOW_ERRORS.slotTableUnavailable, WORKFLOW_ERRORS.copyOutcomeUnknown, WORKFLOW_ERRORS.copyNotVisibleYet, WORKFLOW_ERRORS.copyPending, WORKFLOW_ERRORS.copyStillPending, WORKFLOW_ERRORS.sourceGone, 'CopySlotsFull', 'CopyQuotaExceeded']) {
+      expect(named, error).not.toContain(error);
+    }
   });
 });

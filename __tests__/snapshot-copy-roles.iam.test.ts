@@ -161,6 +161,24 @@ describe('central copy-path roles', () => {
     await expectDecision(slots(SWEEP_ROLE, sweepFunctionPolicy(roleProps), 'dynamodb:UpdateItem'), 'ImplicitlyDenied');
   });
 
+  it("GIVEN the step role WHEN it asks whether a copy-slot holder still runs (DescribeExecution) THEN only the copy state machine's executions, and no other role may", async () => {
+    const describeExecution = (principal: string, identity: PolicyDocument, resource: string): SimulationRequest => ({
+      principal,
+      action: 'states:DescribeExecution',
+      resource,
+      resourceAccount: CENTRAL,
+      identityPolicies: { p: identity },
+      context: documentedContext('iam-role-session', 'states:DescribeExecution', session(principal)),
+    });
+    const execution = (machine: string, name = `${MEMBER}-us-west-2-${SNAP}-${REGION}`) => `arn:aws:states:${REGION}:${CENTRAL}:execution:${machine}:${name}`;
+    await expectDecision(describeExecution(STEP_ROLE, stepPolicy, execution('ebs-event-hub-snapshot-copy')), 'Allowed');
+    await expectDecision(describeExecution(STEP_ROLE, stepPolicy, execution('ebs-event-hub-copy-sweep', 'daily')), 'ImplicitlyDenied');
+    await expectDecision(describeExecution(STEP_ROLE, stepPolicy, execution('someone-elses-machine')), 'ImplicitlyDenied');
+    await expectDecision(describeExecution(STEP_ROLE, stepPolicy, `arn:aws:states:${REGION}:999999999999:execution:ebs-event-hub-snapshot-copy:x`), 'ImplicitlyDenied');
+    await expectDecision(describeExecution(START_ROLE, startFunctionPolicy(scope), execution('ebs-event-hub-snapshot-copy')), 'ImplicitlyDenied');
+    await expectDecision(describeExecution(SWEEP_ROLE, sweepFunctionPolicy(roleProps), execution('ebs-event-hub-snapshot-copy')), 'ImplicitlyDenied');
+  });
+
   it('GIVEN the starter WHEN it starts executions THEN only of the copy state machine', async () => {
     const start = (resource: string): SimulationRequest => ({
       principal: START_ROLE,

@@ -45,6 +45,7 @@ describe('snapshot copy, central stack', () => {
     });
     expect(envOf(fnNamed(central, 'ebs-event-hub-copy-step'))).toEqual({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      STATE_MACHINE_ARN: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
       KMS_KEY_ID: 'alias/ebs-dr',
       COPY_TAG: 'dr=true',
       MAX_IN_FLIGHT_COPIES: '12',
@@ -70,7 +71,7 @@ describe('snapshot copy, central stack', () => {
       destinationRegion: 'eu-central-1',
       sourceRegions: new Set(['eu-west-1', 'us-east-1']),
     });
-    expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots' });
+    expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots', stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy') });
     expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
   });
 
@@ -81,6 +82,7 @@ describe('snapshot copy, central stack', () => {
     expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-start')).SOURCE_REGIONS).toBe('eu-west-1');
     expect(envOf(fnNamed(bare, 'ebs-event-hub-copy-step'))).toEqual({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+      STATE_MACHINE_ARN: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'),
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
       LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
@@ -157,7 +159,14 @@ describe('snapshot copy, central stack', () => {
     const start = inlinePoliciesOf(central, 'ebs-event-hub-copy-start')['ebs-event-hub-copy-start']!;
     expect(start.Statement.map((s) => s.Sid)).toEqual(['ConsumeCopyQueue', 'StartCopyExecutions', 'WriteOwnLogGroup']);
     // The central account is not a member here: no EC2 rights of its own.
-    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual(['AssumeMemberCopyRole', 'WriteOwnLogGroup', 'UseCopySlots', 'RecordCopies', 'FindRecordedCopies']);
+    expect(inlinePoliciesOf(central, 'ebs-event-hub-copy-step')['ebs-event-hub-copy-step']!.Statement.map((s) => s.Sid)).toEqual([
+      'AssumeMemberCopyRole',
+      'WriteOwnLogGroup',
+      'UseCopySlots',
+      'ReadCopySlotHolders',
+      'RecordCopies',
+      'FindRecordedCopies',
+    ]);
   });
 
   it('grants the step role copy rights and the sweep role delete rights in its own account when the central account is also a member', () => {

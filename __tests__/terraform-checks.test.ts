@@ -111,8 +111,14 @@ describe('findLiteralReferences (pure check)', () => {
     expect(findLiteralReferences(stack)).toEqual([]);
   });
 
-  it.each(ORGS)('GIVEN the %s THEN no stack names a resource of its own without ordering after it', (_name, stacks) => {
-    for (const [id, stack] of stacks) expect(findLiteralReferences(stack.json as SynthesizedStack), id).toEqual([]);
+  it.each(ORGS)('GIVEN the %s THEN no stack names a resource of its own without ordering after it, but for the one reviewed exception', (_name, stacks) => {
+    for (const [id, stack] of stacks) {
+      // The one exception, suppressed with its reason on the resource (the guardrail aspect fails
+      // synthesis otherwise): the step function's STATE_MACHINE_ARN, read only at run time, names the
+      // state machine that is created after the function (it names the function by literal ARN).
+      const expected = id === 'central' ? [expect.objectContaining({ resource: expect.stringMatching(/^aws_lambda_function\.snapshot-copy_step-function_/), attribute: 'environment.variables.STATE_MACHINE_ARN' })] : [];
+      expect(findLiteralReferences(stack.json as SynthesizedStack), id).toEqual(expected);
+    }
   });
 });
 

@@ -109,6 +109,7 @@ async function measureEvents(bundle: string): Promise<EventRun> {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
     SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
     LEDGER_TABLE_NAME: LEDGER_TABLE,
     AWS_ENDPOINT_URL_EC2: standin.url,
     AWS_ENDPOINT_URL_STS: standin.url,

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SWEEP_CHUNK_SIZE, SWEEP_MAX_CHUNKS } from '../stacks/central/sweep-workflow';
 
 const ROOT = join(__dirname, '..');
 /** Preloaded into the measured process: prints its peak RSS and CPU time on exit. */
@@ -29,11 +30,12 @@ const REGIONS = ['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2'];
 const TARGET_SECONDS: Readonly<Record<number, number>> = { 1000: 2, 10_000: 8 };
 const TARGET_MB = 1024;
 /**
- * The copy sweep covers at most 7,500 account x destination-region pairs (synthesis fails
- * beyond, see the README's copy path); the generated org copies to two regions, so `retentionDays`
- * is set up to 3,750 members and left out above (the 10,000 org).
+ * The copy sweep covers at most SWEEP_MAX_CHUNKS executions of SWEEP_CHUNK_SIZE account x
+ * destination-region pairs (4,755: synthesis fails beyond, see the README's copy path); the
+ * generated org copies to two regions, so `retentionDays` is set up to 2,377 members and left out
+ * above (the 10,000 org).
  */
-const MAX_SWEEP_PAIRS = 7500;
+const MAX_SWEEP_PAIRS = SWEEP_CHUNK_SIZE * SWEEP_MAX_CHUNKS;
 
 interface Sample {
   readonly members: number;

@@ -111,6 +111,7 @@ describe('the handler bundle', () => {
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
       SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy',
       LEDGER_TABLE_NAME: LEDGER_TABLE,
       AWS_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_EC2: standin.url,

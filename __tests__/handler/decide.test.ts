@@ -10,7 +10,10 @@ import {
   MAX_RECOPIES,
   MAX_TAGS_PER_RESOURCE,
   MAX_WAIT_SECONDS,
+  ADMISSION_WAIT,
+  POLL_FAST_SECONDS,
   PROVENANCE_TAGS,
+  admissionWaitSeconds,
   buildCopyTags,
   canonicalInput,
   classifyEc2Error,
@@ -57,11 +60,33 @@ describe('the handler and the definition agree (handlers may not import stacks/)
   it('implements exactly the steps the definition invokes, and shares its bounds', () => {
     expect([...STEPS]).toEqual([...workflow.STEP_NAMES]);
     expect(MAX_WAIT_SECONDS).toBe(workflow.MAX_WAIT_SECONDS);
+    expect(ADMISSION_WAIT).toEqual(workflow.ADMISSION_WAIT);
+    expect(POLL_FAST_SECONDS).toBe(workflow.POLL_FAST_SECONDS);
     expect(MAX_RECOPIES).toBe(workflow.MAX_RECOPIES);
     expect(executionName(input())).toBe(workflow.executionName(input()));
   });
   it("bounds MAX_IN_FLIGHT_COPIES by the same EC2 quota the config validates against", () => {
     expect(MAX_COPIES_PER_REGION).toBe(EC2_MAX_CONCURRENT_SNAPSHOT_COPIES);
+  });
+});
+
+describe('admission wait (equal jitter over the number of waits)', () => {
+  it('GIVEN n waits so far THEN waits between half and all of min(2 h, 400 s × 2^n), in whole seconds', () => {
+    for (const [n, base] of [[0, 400], [1, 800], [2, 1600], [4, 6400], [5, 7200], [40, 7200]] as const) {
+      expect(admissionWaitSeconds(n, 0)).toBe(base / 2);
+      expect(admissionWaitSeconds(n, 0.999999)).toBe(base);
+      expect(Number.isInteger(admissionWaitSeconds(n, 0.3))).toBe(true);
+    }
+  });
+  it('GIVEN a count or a random number that is not one (absent, negative, NaN) THEN the first wait, jittered around its middle', () => {
+    expect(admissionWaitSeconds(-1, 0)).toBe(200);
+    expect(admissionWaitSeconds(Number.NaN, Number.NaN)).toBe(300);
+    expect(admissionWaitSeconds(2.5, 2)).toBe(400);
+  });
+  it('GIVEN the definition\'s bound on waits THEN even at their floors those waits last the 7-day deadline: the deadline, not the count, ends a normal wait', () => {
+    let floors = 0;
+    for (let n = 0; n < workflow.ADMISSION_WAIT_BOUND; n++) floors += admissionWaitSeconds(n, 0);
+    expect(floors).toBeGreaterThanOrEqual(MAX_WAIT_SECONDS);
   });
 });
 
@@ -284,7 +309,14 @@ describe('configuration of each entry point', () => {
     DESTINATION_REGION: 'us-east-1',
     SOURCE_REGIONS: 'eu-west-1,us-west-2',
   };
-  const stepEnv = { MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', MAX_IN_FLIGHT_COPIES: '15', SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger' };
+  const MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
+  const stepEnv = {
+    MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
+    MAX_IN_FLIGHT_COPIES: '15',
+    SLOTS_TABLE_NAME: 'ebs-event-hub-copy-slots',
+    STATE_MACHINE_ARN: MACHINE,
+    LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
+  };
 
   it('parses start, step and sweep environments', () => {
     expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
@@ -299,6 +331,7 @@ describe('configuration of each entry point', () => {
       maxInFlightCopies: 15,
       functionRegion: 'eu-west-1',
       slotsTableName: 'ebs-event-hub-copy-slots',
+      stateMachineArn: MACHINE,
       ledgerTableName: 'ebs-event-hub-copy-ledger',
       kmsKeyId: 'alias/dr',
       copyTag: { key: 'dr', value: 'yes' },
@@ -313,6 +346,7 @@ describe('configuration of each entry point', () => {
       maxInFlightCopies: 15,
       functionRegion: 'us-east-1',
       slotsTableName: 'ebs-event-hub-copy-slots',
+      stateMachineArn: MACHINE,
       ledgerTableName: 'ebs-event-hub-copy-ledger',
     });
   });
@@ -339,6 +373,8 @@ describe('configuration of each entry point', () => {
     ['LEDGER_TABLE_NAME missing (sweep)', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r' }), /LEDGER_TABLE_NAME is not set: the function needs the copy-ledger DynamoDB table/],
     ['LEDGER_TABLE_NAME an ARN', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'arn:aws:dynamodb:us-east-1:1:table/t' }), /LEDGER_TABLE_NAME "arn:aws:dynamodb:us-east-1:1:table\/t" is not a DynamoDB table name \(3-255 of \[A-Za-z0-9_.-\]\)/],
     ['RETENTION_DAYS negative', () => loadStepConfig({ ...stepEnv, RETENTION_DAYS: '-3' }), /RETENTION_DAYS "-3" is not a whole number from 1 to 36500/],
+    ['STATE_MACHINE_ARN missing on step', () => loadStepConfig({ ...stepEnv, STATE_MACHINE_ARN: '' }), /STATE_MACHINE_ARN is not set: the function needs the copy state machine whose executions hold copy slots/],
+    ['STATE_MACHINE_ARN an execution ARN on step', () => loadStepConfig({ ...stepEnv, STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:111111111111:execution:m:e' }), /STATE_MACHINE_ARN "arn:aws:states:us-east-1:111111111111:execution:m:e" is not a Step Functions state machine ARN/],
     ['MEMBER_ROLE_NAME missing', () => loadSweepConfig({}), /MEMBER_ROLE_NAME is not set/],
     ['MEMBER_ROLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/r' }), /is not an IAM role name/],
     ['AWS_REGION bad', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r', AWS_REGION: 'nowhere' }), /AWS_REGION "nowhere"/],

@@ -9,13 +9,14 @@
  * Wait and Retry intervals are compressed to milliseconds (the library's documented overrides); the
  * retriers, catchers, choices and attempt counts are the definition's own.
  */
-import { ExecutionAlreadyExists, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, StartExecutionCommand, type StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, type StepConfig } from '../../handlers/snapshot-copy/config';
 import { identityFromArn } from '../../handlers/snapshot-copy/decide';
+import { createHolderStatusReader, type HolderStatusReader } from '../../handlers/snapshot-copy/executions';
 import type { Log } from '../../handlers/snapshot-copy/logger';
 import { handleStart, type StartDeps } from '../../handlers/snapshot-copy/start';
 import { createLedgerStore } from '../../handlers/snapshot-copy/ledger';
@@ -34,12 +35,14 @@ export const COPY_QUEUE_ARN = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer T> ? T : never;
 
 const TASKS = [STATES.inspect, STATES.find, STATES.admit, STATES.copy, STATES.confirm, STATES.poll, STATES.release, STATES.releaseSkipped, STATES.releaseFailed] as const;
+const WAITS = [STATES.waitForCopy, STATES.waitForSlot, STATES.waitOutageInspect, STATES.waitOutageFind, STATES.waitOutageConfirm] as const;
+const EXECUTION_ARN_PREFIX = `${'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy'.replace(':stateMachine:', ':execution:')}:`;
 export const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
 
 export interface ExecutionRecord {
   name: string;
   input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   result: Promise<unknown>;
   error?: Error & { cause?: Error };
   output?: unknown;
@@ -53,8 +56,10 @@ export interface LocalWorkflowOptions {
   intervalMs?: number;
   /** The copy-slots and copy-ledger tables (DynamoDB stand-in). @default - a fresh one */
   dynamodb?: DynamoDbStandin;
-  /** Called before a task runs (e.g. to delete the source mid-execution). */
+  /** Called before a task runs (e.g. to delete the source mid-execution); what it throws is the task's error (as Lambda's). */
   beforeTask?: (state: string, event: StepEvent) => void;
+  /** Holder status reader (DescribeExecution). @default - the real reader over this local Step Functions */
+  holders?: HolderStatusReader;
 }
 
 export class LocalWorkflow {
@@ -72,6 +77,7 @@ export class LocalWorkflow {
       AWS_REGION: 'us-east-1',
       SLOTS_TABLE_NAME: SLOTS_TABLE,
       LEDGER_TABLE_NAME: LEDGER_TABLE,
+      STATE_MACHINE_ARN,
       ...options.env,
     });
     this.dynamodb = withLedgerTable(options.dynamodb ?? new DynamoDbStandin(), this.config.ledgerTableName);
@@ -83,6 +89,28 @@ export class LocalWorkflow {
   private readonly slots: ReturnType<typeof createSlotStore>;
   /** The copy ledger the steps write (in `dynamodb`). */
   readonly ledger: ReturnType<typeof createLedgerStore>;
+  /** DescribeExecution calls the steps made. */
+  readonly describeCalls: string[] = [];
+  /** DescribeExecution of these execution names fails with this error (e.g. ThrottlingException). */
+  readonly describeFaults = new Map<string, Error>();
+  private readonly holders = (): HolderStatusReader => (this.options.holders ??= createHolderStatusReader(this.describer(), STATE_MACHINE_ARN, () => this.now().getTime()));
+
+  /** DescribeExecution with the service's answers: the execution's status, or ExecutionDoesNotExist. */
+  describer(): { send: (command: DescribeExecutionCommand) => Promise<{ status: string }> } {
+    return {
+      send: async (command) => {
+        if (!(command instanceof DescribeExecutionCommand)) throw new Error('only DescribeExecution');
+        const arn = command.input.executionArn!;
+        this.describeCalls.push(arn);
+        const name = arn.startsWith(EXECUTION_ARN_PREFIX) ? arn.slice(EXECUTION_ARN_PREFIX.length) : '';
+        const fault = this.describeFaults.get(name);
+        if (fault) throw fault;
+        const record = this.executions.get(name);
+        if (!record) throw new ExecutionDoesNotExist({ message: `Execution Does Not Exist: '${arn}'`, $metadata: {} });
+        return { status: record.status };
+      },
+    };
+  }
 
   private readonly clients = createClientProvider({
     stsRegion: 'us-east-1',
@@ -100,10 +128,12 @@ export class LocalWorkflow {
         config: this.config,
         clients: this.clients,
         slots: this.slots,
+        holders: this.holders(),
         ledger: this.ledger,
         logger: this.options.logger,
         self: identityFromArn(FUNCTION_ARN),
         now: this.now,
+        random: Math.random,
       });
       return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: JSON.parse(JSON.stringify(out)) } as never;
     };
@@ -119,10 +149,10 @@ export class LocalWorkflow {
     const ms = this.options.intervalMs ?? 2;
     const overrides = {
       taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, this.task(t)])),
-      waitTimeOverrides: { [STATES.waitForCopy]: ms },
+      waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, ms])),
       retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
     };
-    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { StartTime: this.now().toISOString() } } as never });
+    const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { Name: name, StartTime: this.now().toISOString() } } as never });
     const record: ExecutionRecord = { name, input, status: 'RUNNING', result: Promise.resolve(), events: [] };
     const collect = (async () => {
       for await (const e of execution.eventLogs) record.events.push(e);
@@ -156,6 +186,11 @@ export class LocalWorkflow {
 
   async settle(): Promise<void> {
     await Promise.all([...this.executions.values()].map((e) => e.result));
+  }
+
+  /** An execution this local Step Functions knows with that status (running, stopped, timed out, failed, …), run elsewhere. */
+  known(name: string, status: ExecutionRecord['status']): void {
+    this.executions.set(name, { name, input: '{}', status, result: Promise.resolve(), events: [] });
   }
 
   /** Retries the definition made in one state (StateRetried events). */

@@ -6,7 +6,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
-import { SLOT_STALE_AFTER_SECONDS, agedHolders, createSlotStore, holderSnapshotId, slotKey, sourceSnapshotIds, staleHolders } from '../../handlers/snapshot-copy/slots';
+import { SLOT_STALE_AFTER_SECONDS, agedHolders, createSlotStore, holderSnapshotId, reclaimableHolders, slotKey, sourceSnapshotIds } from '../../handlers/snapshot-copy/slots';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 
 const TABLE = 'ebs-event-hub-copy-slots';
@@ -29,14 +29,39 @@ describe('copy slot decisions', () => {
     expect(agedHolders(holders, holder('snap-03'), now)).toEqual([holder('snap-02'), holder('snap-04')]);
   });
 
-  it('GIVEN aged holders THEN only those whose snapshot has no pending copy of this app are stale', () => {
-    const holders = { [holder('snap-01')]: ago(30), [holder('snap-02')]: ago(30), [holder('snap-03')]: ago(1), unparsable: ago(30) };
-    const pending = sourceSnapshotIds([
-      { Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-01' }] },
-      { Tags: [{ Key: 'Name', Value: 'snap-02' }] }, // not a provenance tag: does not count
-    ]);
-    expect(pending).toEqual(new Set(['snap-01']));
-    expect(staleHolders(holders, 'me', pending, now)).toEqual([holder('snap-02'), 'unparsable']);
+  it('reads source snapshot ids from the provenance tag only', () => {
+    expect(sourceSnapshotIds([{ Tags: [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: 'snap-01' }] }, { Tags: [{ Key: 'Name', Value: 'snap-02' }] }])).toEqual(new Set(['snap-01']));
+  });
+
+  it('GIVEN aged holders THEN those without a pending copy go without asking Step Functions; the others are asked about at once: gone ones go, unknown ones stay and are reported, running and fresh ones stay', async () => {
+    const holders = { [holder('snap-01')]: ago(30), [holder('snap-02')]: ago(30), [holder('snap-03')]: ago(30), [holder('snap-05')]: ago(30), [holder('snap-04')]: ago(1), me: ago(30) };
+    const asked: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const status = async (h: string) => {
+      asked.push(h);
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return h === holder('snap-01') ? { status: 'gone' as const, detail: 'ABORTED' } : h === holder('snap-02') ? { status: 'unknown' as const, detail: 'ThrottlingException' } : { status: 'running' as const, detail: 'RUNNING' };
+    };
+    // snap-05's copy is no longer pending (it finished): its slot goes without DescribeExecution.
+    const pendingSnapshots = async () => new Set(['snap-01', 'snap-02', 'snap-03', 'snap-04']);
+    expect(await reclaimableHolders(holders, 'me', now, { pendingSnapshots, status })).toEqual({
+      gone: [
+        { holder: holder('snap-05'), detail: 'no pending copy of snap-05 in EC2' },
+        { holder: holder('snap-01'), detail: 'ABORTED' },
+      ],
+      unknown: [{ holder: holder('snap-02'), detail: 'ThrottlingException' }],
+    });
+    expect(asked.sort()).toEqual([holder('snap-01'), holder('snap-02'), holder('snap-03')]);
+    expect(most).toBe(3);
+  });
+
+  it('GIVEN EC2 could not tell what is pending THEN every aged holder is asked about, and only a gone execution frees its slot', async () => {
+    const holders = { [holder('snap-01')]: ago(30), [holder('snap-02')]: ago(30) };
+    const status = async (h: string) => (h === holder('snap-01') ? { status: 'gone' as const, detail: 'TIMED_OUT' } : { status: 'running' as const, detail: 'RUNNING' });
+    expect(await reclaimableHolders(holders, 'me', now, { pendingSnapshots: async () => undefined, status })).toEqual({ gone: [{ holder: holder('snap-01'), detail: 'TIMED_OUT' }], unknown: [] });
   });
 });
 

@@ -89,7 +89,7 @@ describe('the workflow, offline, against the EC2 stand-in', () => {
   it('GIVEN a local snapshot in a Local Zone THEN the execution ends as a logged skip, without CopySnapshot or a slot', async () => {
     const { logger, workflow, execution } = await run(source({ availabilityZone: 'us-west-2-lax-1a' }));
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.skipped]);
+    expect(workflow.path(execution.name)).toEqual([STATES.prepare, STATES.inspect, STATES.sourceChoice, STATES.skipped]);
     expect(ec2().calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.find((l) => l.attributes['decision'] === 'skipped-local-zone')!.message).toContain('us-west-2-lax-1a');
   });
@@ -107,7 +107,7 @@ describe('the workflow, offline, against the EC2 stand-in', () => {
     expect(execution.error!.cause!.name).toBe('SourceKeyNotAccessible');
     const cause = execution.error!.cause!.message;
     for (const part of [s.snapshotId, MEMBER_ACCOUNT, FOREIGN_KEY, 'account 999999999999', 'ebs-event-hub-snapshot-copy', 'Re-encrypt it under a key of account', 'snapshotCopy.copyTag']) expect(cause).toContain(part);
-    expect(workflow.path(execution.name)).toEqual([STATES.inspect]);
+    expect(workflow.path(execution.name)).toEqual([STATES.prepare, STATES.inspect]);
     expect(workflow.retries(execution.name, STATES.inspect)).toBe(0);
     expect(ec2().calls('CopySnapshot')).toHaveLength(0);
     expect(logger.lines.some((l) => l.level === 'error' && l.attributes['decision'] === 'failed')).toBe(true);

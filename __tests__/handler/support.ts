@@ -153,3 +153,18 @@ export function recordingLogger(): Log & { lines: LogLine[]; decisions(): unknow
 }
 
 export const baseEnv = { DESTINATION_REGION: 'us-east-1', AWS_REGION: 'us-east-1' } as const;
+
+/** Points the real SDK at a loopback stand-in (EC2 and STS), with static credentials; returns a restore function. */
+export function pointSdkAt(url: string): () => void {
+  const saved = { ...process.env };
+  process.env['AWS_ENDPOINT_URL_EC2'] = url;
+  process.env['AWS_ENDPOINT_URL_STS'] = url;
+  process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
+  process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
+  delete process.env['AWS_SESSION_TOKEN'];
+  delete process.env['AWS_PROFILE'];
+  delete process.env['AWS_ENDPOINT_URL'];
+  return () => {
+    process.env = saved;
+  };
+}

@@ -8,41 +8,35 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartConfig } from '../../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
-import { createClientProvider } from '../../handlers/snapshot-copy/clients';
+import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
 import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG } from '../../handlers/snapshot-copy/decide';
 import { handleStart } from '../../handlers/snapshot-copy/start';
 import { handleSweep } from '../../handlers/snapshot-copy/sweep';
-import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
+import { STATES, THROTTLE_RETRY, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { memberCopyEntry } from '../../handlers/snapshot-copy/ledger';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { LEDGER_TABLE } from '../../scripts/support/copy-tables';
 import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, recordingLogger, sqsBatch, sqsRecord } from './support';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, pointSdkAt, recordingLogger, sqsBatch, sqsRecord } from './support';
 
 /** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
 
 let standin: Ec2Standin;
-const savedEnv = { ...process.env };
+let restoreEnv: () => void;
 
 beforeAll(async () => {
   // Copies stay pending 40 ms of real time; new copies are invisible to DescribeSnapshots for 0 ms unless a test says so.
   standin = await startEc2Standin({ defaultAccount: OWN_ACCOUNT, copyDurationMs: 40 });
-  process.env['AWS_ENDPOINT_URL_EC2'] = standin.url;
-  process.env['AWS_ENDPOINT_URL_STS'] = standin.url;
-  process.env['AWS_ACCESS_KEY_ID'] = 'AKIDSTANDINFUNCTION';
-  process.env['AWS_SECRET_ACCESS_KEY'] = 'standin-secret';
-  delete process.env['AWS_SESSION_TOKEN'];
-  delete process.env['AWS_PROFILE'];
-  delete process.env['AWS_ENDPOINT_URL'];
+  restoreEnv = pointSdkAt(standin.url);
 });
 
 afterAll(async () => {
   await standin.close();
-  process.env = savedEnv;
+  restoreEnv();
 });
 
 beforeEach(() => {
@@ -141,9 +135,35 @@ describe('the copy workflow definition', () => {
   it('never retries CopySnapshot on an error after which the copy may exist: those go to ConfirmCopy', () => {
     const copy = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task> }).States[STATES.copy]!;
     const retried = copy.Retry!.flatMap((r) => r.ErrorEquals);
-    expect(retried).toEqual(['Ec2Unavailable', 'SlotTableUnavailable', 'Lambda.TooManyRequestsException']);
+    // Only an error that proves the function did not run.
+    expect(retried).toEqual(['Lambda.TooManyRequestsException']);
     expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))).toMatchObject({ Next: STATES.confirm });
-    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'States.Timeout']));
+    expect(copy.Catch!.find((c) => c.ErrorEquals.includes('CopyOutcomeUnknown'))!.ErrorEquals).toEqual(
+      expect.arrayContaining(['Lambda.ServiceException', 'Lambda.Unknown', 'Sandbox.Timedout', 'Runtime.ExitError', 'States.Timeout']),
+    );
+  });
+
+  it('waits out an outage on Inspect, Find and ConfirmCopy (their answer `unavailable` loops back through a counted wait), and retries Lambda timeouts and crashes on every state but Copy', () => {
+    const all = (copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as { States: Record<string, Task & { Choices?: Array<{ Next: string }> }> }).States;
+    for (const [choice, count, wait, step] of [
+      [STATES.sourceChoice, STATES.countOutageInspect, STATES.waitOutageInspect, STATES.inspect],
+      [STATES.foundChoice, STATES.countOutageFind, STATES.waitOutageFind, STATES.find],
+      [STATES.confirmChoice, STATES.countOutageConfirm, STATES.waitOutageConfirm, STATES.confirm],
+    ] as const) {
+      expect(all[choice]!.Choices!.map((c) => c.Next)).toContain(count);
+      expect(all[count]).toMatchObject({ Type: 'Pass', Next: wait });
+      expect(all[wait]).toMatchObject({ Type: 'Wait', SecondsPath: '$.task.data.waitSeconds', Next: step });
+    }
+    for (const name of [STATES.inspect, STATES.find, STATES.admit, STATES.confirm, STATES.poll, STATES.release, STATES.releaseSkipped, STATES.releaseFailed]) {
+      expect(all[name]!.Retry!.flatMap((r) => r.ErrorEquals)).toEqual(expect.arrayContaining(['Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.ExitError', 'Lambda.ServiceException']));
+    }
+  });
+
+  it("passes every step the execution's own name ($$.Execution.Name): the copy-slot holder, which a retry under another name must not share with the original", () => {
+    const tasks = states(STEP_FUNCTION_ARN).filter((s) => s.Type === 'Task') as Array<Task & { Parameters: { Payload: Record<string, unknown> } }>;
+    for (const t of tasks) {
+      expect(t.Parameters.Payload).toMatchObject({ 'executionName.$': '$$.Execution.Name', 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$.task.data' });
+    }
   });
 
   it('rejects a step function ARN that is not a Lambda function ARN', () => {
@@ -164,7 +184,9 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const execution = workflow.executions.get(nameOf(s.snapshotId))!;
     expect(JSON.parse(execution.input)).toEqual({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST });
     expect(execution.status).toBe('SUCCEEDED');
-    expect(workflow.path(execution.name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.copy, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.release, STATES.copied]);
+    expect(workflow.path(execution.name)).toEqual([
+      STATES.prepare, STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.admit, STATES.admitChoice, STATES.copy, STATES.copyChoice, STATES.waitForCopy, STATES.poll, STATES.pollChoice, STATES.release, STATES.copied,
+    ]);
     const [copy] = copiesOf(s.snapshotId);
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
     expect(copy).toMatchObject({ ownerId: MEMBER_ACCOUNT, state: 'completed' });
@@ -191,7 +213,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     const name = nameOf(s.snapshotId);
     expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
-    expect(workflow.path(name)).toEqual([STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.copied]);
+    expect(workflow.path(name)).toEqual([STATES.prepare, STATES.inspect, STATES.sourceChoice, STATES.find, STATES.foundChoice, STATES.copied]);
     expect(standin.calls('CopySnapshot')).toHaveLength(0);
   });
 
@@ -237,14 +259,14 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
       }
       expect(ec2.peakPendingCopies(OWN_ACCOUNT, DEST)).toBe(20);
       const names = [...workflow.executions.keys()];
-      // EC2 refused some (ResourceLimitExceeded): those went back through Admit, which waited (Retry); none was dropped.
+      // EC2 refused some (ResourceLimitExceeded): those waited (CountWait → WaitForSlot) and went back through Admit; none was dropped.
       const refused = names.reduce((n, name) => n + workflow.path(name).filter((s) => s === STATES.copy).length - 1, 0);
       expect(refused).toBeGreaterThan(0);
       expect(ec2.calls('CopySnapshot').length).toBe(25 + refused);
     });
   });
 
-  it('GIVEN 15 of our copies pending WHEN a new snapshot arrives THEN Admit waits (CopySlotsFull, Retry) until a slot frees, then copies', async () => {
+  it('GIVEN 15 of our copies pending WHEN a new snapshot arrives THEN Admit answers wait (CountWait → WaitForSlot) until a slot frees, then copies', async () => {
     const old = Array.from({ length: 15 }, (_, i) => ({
       snapshotId: snapId(),
       region: DEST,
@@ -265,7 +287,8 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     const name = nameOf(s.snapshotId);
     expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
-    expect(workflow.retries(name, STATES.admit)).toBe(2);
+    expect(workflow.path(name).filter((p) => p === STATES.countWait)).toHaveLength(2);
+    expect(workflow.retries(name, STATES.admit)).toBe(0);
     expect(copyCalls(s.snapshotId)).toHaveLength(1); // no refused attempt: admission held it back
     expect(standin.pendingCopies(MEMBER_ACCOUNT, DEST)).toBe(14);
   });
@@ -291,7 +314,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     });
   }
 
-  it('GIVEN EC2 throttles CopySnapshot (RequestLimitExceeded, nothing copied) THEN the state machine retries it and copies once', async () => {
+  it('GIVEN EC2 throttles CopySnapshot (RequestLimitExceeded, nothing copied) THEN the execution waits like for a slot and copies once', async () => {
     const s = source();
     standin.addSnapshot(s);
     standin.failNext('CopySnapshot', { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' }, 2);
@@ -301,7 +324,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     const name = nameOf(s.snapshotId);
     expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
-    expect(workflow.retries(name, STATES.copy)).toBe(2);
+    expect(workflow.path(name).filter((p) => p === STATES.countWait)).toHaveLength(2);
     expect(copyCalls(s.snapshotId)).toHaveLength(3); // two refused, one made: SDK sent each once
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
   });
@@ -434,22 +457,37 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
       expect(ec2.calls('CopySnapshot')).toHaveLength(30);
       const slots = workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }));
       expect(slots).toEqual({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` }, holders: { M: {} } });
-      // Waiting for a slot happened in the state machine's Retry, on CopySlotsFull.
-      expect([...workflow.executions.keys()].reduce((n, name) => n + workflow.retries(name, STATES.admit), 0)).toBeGreaterThan(0);
+      // Waiting for a slot happened in the definition's loop: CountWait → WaitForSlot → Admit.
+      expect([...workflow.executions.keys()].reduce((n, name) => n + workflow.path(name).filter((p) => p === STATES.countWait).length, 0)).toBeGreaterThan(0);
     });
   });
 
-  it('GIVEN 15 slots leaked by executions that died 20 minutes ago, one of them with its copy still pending THEN Admit drops the 14 without a pending copy (EC2 is the truth), keeps the other, and copies', async () => {
+  it('GIVEN 15 slots held, 11 by executions that no longer run (stopped mid-copy, timed out, failed at the history limit, ended without releasing, unknown to Step Functions) THEN Admit reclaims exactly those, asking Step Functions about the holders whose copy is still pending, keeps the running, the fresh and the unanswered ones, and copies', async () => {
     const { workflow, deliver, logger } = setup();
     const slots = createSlotStore(workflow.dynamodb.client as never, SLOTS_TABLE);
     const key = `${MEMBER_ACCOUNT}#${DEST}`;
-    const leaked = Array.from({ length: 15 }, () => snapId());
     const longAgo = new Date(workflow.now().getTime() - 20 * 60_000);
-    for (const id of leaked) expect(await slots.acquire(key, nameOf(id), longAgo, 15)).toEqual({ acquired: true });
-    // The first leaked holder's copy is still pending in EC2 (it lasts far longer than this test).
-    const stillPending: StandinSnapshot = { snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: leaked[0]! }], copiedFrom: { region: SOURCE, snapshotId: leaked[0]! } };
-    standin.addSnapshot(stillPending);
-    await recordInLedger(workflow, stillPending);
+    const name = () => nameOf(snapId());
+    const running = [name(), name()];
+    const fresh = name(); // acquired a minute ago: not even looked at
+    const unanswered = name(); // DescribeExecution throttled: not "gone"
+    const aborted = [name(), name(), name(), name()]; // stopped mid-copy: their copies are still pending
+    const ended = { TIMED_OUT: [name(), name(), name()], FAILED: [name(), name()], SUCCEEDED: [name()] } as const;
+    const neverKnown = name(); // ExecutionDoesNotExist
+    for (const h of [...running, unanswered, ...aborted, ...Object.values(ended).flat(), neverKnown]) expect(await slots.acquire(key, h, longAgo, 15)).toEqual({ acquired: true });
+    expect(await slots.acquire(key, fresh, new Date(workflow.now().getTime() - 60_000), 15)).toEqual({ acquired: true });
+    for (const h of [...running, fresh, unanswered]) workflow.known(h, 'RUNNING');
+    for (const h of aborted) workflow.known(h, 'ABORTED');
+    for (const [status, names] of Object.entries(ended)) for (const h of names) workflow.known(h, status as keyof typeof ended);
+    workflow.describeFaults.set(unanswered, Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+    // The running, fresh, unanswered and aborted holders' copies are pending in EC2, and recorded in
+    // the ledger (8 of ours: room for the new one).
+    for (const h of [...running, fresh, unanswered, ...aborted]) {
+      const id = /-(snap-[0-9a-f]+)-/.exec(h)![1]!;
+      const copy: StandinSnapshot = { snapshotId: snapId(), region: DEST, ownerId: MEMBER_ACCOUNT, state: 'pending', tags: [{ key: PROVENANCE_TAGS.sourceSnapshotId, value: id }], copiedFrom: { region: SOURCE, snapshotId: id } };
+      standin.addSnapshot(copy);
+      await recordInLedger(workflow, copy);
+    }
     const s = source();
     standin.addSnapshot(s);
     await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
@@ -457,10 +495,39 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
 
     expect(workflow.executions.get(nameOf(s.snapshotId))!.status).toBe('SUCCEEDED');
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
-    const dropped = logger.lines.filter((l) => l.attributes['staleHolder'] !== undefined).map((l) => l.attributes['staleHolder']);
-    expect(new Set(dropped)).toEqual(new Set(leaked.slice(1).map((id) => nameOf(id))));
+    const reclaimed = new Map(logger.lines.filter((l) => l.attributes['staleHolder'] !== undefined).map((l) => [l.attributes['staleHolder'], l.attributes['reason']]));
+    expect(new Set(reclaimed.keys())).toEqual(new Set([...aborted, ...Object.values(ended).flat(), neverKnown]));
+    for (const h of aborted) expect(reclaimed.get(h)).toBe('ABORTED');
+    for (const h of [...Object.values(ended).flat(), neverKnown]) expect(reclaimed.get(h)).toMatch(/^no pending copy of snap-/);
+    // Step Functions was asked about the aged holders with a pending copy, by execution ARN; the fresh one was not looked at.
+    const arn = (h: string) => `arn:aws:states:us-east-1:111111111111:execution:ebs-event-hub-snapshot-copy:${h}`;
+    expect(new Set(workflow.describeCalls)).toEqual(new Set([...running, unanswered, ...aborted].map(arn)));
     const holders = workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: key } }))!['holders']!.M!;
-    expect(Object.keys(holders)).toEqual([nameOf(leaked[0]!)]);
+    expect(Object.keys(holders).sort()).toEqual([...running, fresh, unanswered].sort());
+  });
+
+  it('GIVEN a failed execution started again as <name>-r1 (npm run copies -- retry: the same input) THEN the retry holds its copy slot, records its copy and releases the slot under its own name, never the original\'s', async () => {
+    const s = source();
+    standin.addSnapshot(s);
+    const original = nameOf(s.snapshotId);
+    const retry = `${original}-r1`;
+    const key = JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } });
+    let heldAtCopy: string[] = [];
+    const { workflow } = setup({
+      beforeTask: (state) => {
+        if (state === STATES.copy) heldAtCopy = Object.keys(workflow.dynamodb.item(SLOTS_TABLE, key)!['holders']!.M!);
+      },
+    });
+    workflow.known(original, 'FAILED');
+    workflow.start(retry, JSON.stringify({ account: MEMBER_ACCOUNT, sourceRegion: SOURCE, snapshotId: s.snapshotId, destinationRegion: DEST }));
+    await workflow.settle();
+
+    expect(workflow.executions.get(retry)!.status).toBe('SUCCEEDED');
+    expect(heldAtCopy).toEqual([retry]);
+    expect(workflow.dynamodb.items(LEDGER_TABLE)).toEqual([expect.objectContaining({ executionName: { S: retry }, sourceSnapshotId: { S: s.snapshotId } })]);
+    // Released under the name it was taken with: nothing left behind.
+    expect(workflow.dynamodb.item(SLOTS_TABLE, key)!['holders']).toEqual({ M: {} });
+    expect(copiesOf(s.snapshotId)).toHaveLength(1);
   });
 
   it('GIVEN an execution that fails for good after acquiring its slot (every copy ends in error) THEN the slot is released before the execution fails with the original error', async () => {
@@ -469,7 +536,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']).toEqual({ M: {} });
   });
 
-  it('GIVEN DynamoDB throttles every release (ProvisionedThroughputExceededException) THEN ReleaseSlot retries (SlotTableUnavailable), and the copied snapshot still ends Copied, its slot left to reconciliation', async () => {
+  it('GIVEN DynamoDB throttles every release (ProvisionedThroughputExceededException) THEN ReleaseSlot retries (SlotTableUnavailable), and the copied snapshot still ends Copied, its slot left to reclamation', async () => {
     const s = source();
     standin.addSnapshot(s);
     const dynamodb = new DynamoDbStandin();
@@ -480,9 +547,109 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     const name = nameOf(s.snapshotId);
     expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
     expect(workflow.path(name).slice(-2)).toEqual([STATES.release, STATES.copied]);
-    expect(workflow.retries(name, STATES.release)).toBe(12);
+    expect(workflow.retries(name, STATES.release)).toBe(THROTTLE_RETRY.MaxAttempts);
     expect(copiesOf(s.snapshotId)).toHaveLength(1);
     expect(Object.keys(workflow.dynamodb.item(SLOTS_TABLE, JSON.stringify({ slot: { S: `${MEMBER_ACCOUNT}#${DEST}` } }))!['holders']!.M!)).toEqual([name]);
+  });
+
+  describe('faults that used to end an execution early', () => {
+    const throttled = { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' };
+    const internal = { code: 'InternalError', status: 500, message: 'An internal error has occurred.' };
+
+    it.each([
+      ['throttles (RequestLimitExceeded)', throttled],
+      ['answers 5xx (InternalError)', internal],
+    ])('GIVEN EC2 %s every look at a pending copy for 20 polls (main gave up after 12 attempts) THEN Poll keeps polling and the copy completes', async (_what, fault) => {
+      await withStandin({ copyDurationMs: 1e12 }, async (ec2) => {
+        const s = source();
+        ec2.addSnapshot(s);
+        let polls = 0;
+        const { workflow, deliver } = setup({
+          beforeTask: (state, event) => {
+            if (state !== STATES.poll) return;
+            // The SDK's attempts a poll: the first 20 polls fail; then the copy completes.
+            if (++polls === 1) ec2.failNext('DescribeSnapshots', fault, 20 * (DEFAULT_EC2_CONFIG.maxAttempts as number));
+            if (polls === 21) ec2.settleNow([event.data.copySnapshotId!]);
+          },
+        });
+        await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+        await workflow.settle();
+
+        const name = nameOf(s.snapshotId);
+        expect(workflow.executions.get(name)!.error?.cause?.message ?? workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+        // At least 20 polls failed (the SDK's own attempts may take some of the 60 faults); all retried.
+        expect(workflow.retries(name, STATES.poll)).toBeGreaterThanOrEqual(20);
+        expect(ec2.calls('CopySnapshot')).toHaveLength(1);
+      });
+    });
+
+    it.each([
+      ['throttles every UpdateItem (ProvisionedThroughputExceededException)', 'ProvisionedThroughputExceededException'],
+      ['answers InternalServerError to every UpdateItem', 'InternalServerError'],
+    ])('GIVEN DynamoDB %s for 15 admission checks (main gave up after 12) THEN Admit waits, its backoff growing, and the copy is made', async (_what, fault) => {
+      const s = source();
+      standin.addSnapshot(s);
+      const dynamodb = new DynamoDbStandin();
+      let admits = 0;
+      const { workflow, deliver, logger } = setup({ dynamodb, beforeTask: (state) => state === STATES.admit && ++admits === 1 && dynamodb.failNext(15, fault) });
+      await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+      await workflow.settle();
+
+      const name = nameOf(s.snapshotId);
+      expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+      expect(workflow.path(name).filter((p) => p === STATES.countWait)).toHaveLength(15);
+      expect(copiesOf(s.snapshotId)).toHaveLength(1);
+      // The wait count went into each wait: the floor of each wait (half the backoff) grows with it.
+      const waits = logger.lines.filter((l) => l.attributes['outcome'] === 'wait').map((l) => [l.attributes['admissionWaits'], l.attributes['waitSeconds']] as [number, number]);
+      expect(waits.map(([n]) => n)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+      for (const [n, seconds] of waits) expect(seconds).toBeGreaterThanOrEqual(Math.min(7200, 400 * 2 ** n) / 2);
+    });
+
+    it('GIVEN Lambda times out (Sandbox.Timedout) on Find, crashes (Runtime.ExitError) on Poll and reports Lambda.Unknown on Admit THEN each idempotent state is run again and the snapshot is copied once', async () => {
+      const s = source();
+      standin.addSnapshot(s);
+      const failOnce = new Map<string, string>([
+        [STATES.find, 'Sandbox.Timedout'],
+        [STATES.poll, 'Runtime.ExitError'],
+        [STATES.admit, 'Lambda.Unknown'],
+      ]);
+      const { workflow, deliver } = setup({
+        beforeTask: (state, event) => {
+          // The copy is done by the first poll: Poll's only retry is the crash's.
+          if (state === STATES.poll) standin.settleNow([event.data.copySnapshotId!]);
+          const error = failOnce.get(state);
+          if (error === undefined) return;
+          failOnce.delete(state);
+          throw Object.assign(new Error(error === 'Sandbox.Timedout' ? 'Task timed out after 120.00 seconds' : 'RequestId: 1 Error: Runtime exited with error: signal: killed'), { name: error });
+        },
+      });
+      await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+      await workflow.settle();
+
+      const name = nameOf(s.snapshotId);
+      expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+      for (const state of [STATES.find, STATES.poll, STATES.admit]) expect(workflow.retries(name, state)).toBe(1);
+      expect(copiesOf(s.snapshotId)).toHaveLength(1);
+    });
+
+    it('GIVEN the Copy step times out before CopySnapshot (Sandbox.Timedout: maybe copied) THEN ConfirmCopy looks, finds nothing, and the copy is made once on the second try (CountCopy)', async () => {
+      const s = source();
+      standin.addSnapshot(s);
+      let copies = 0;
+      const { workflow, deliver } = setup({
+        beforeTask: (state) => {
+          if (state === STATES.copy && ++copies === 1) throw Object.assign(new Error('Task timed out after 120.00 seconds'), { name: 'Sandbox.Timedout' });
+        },
+      });
+      await deliver(createSnapshotEvent({ snapshotId: s.snapshotId, region: SOURCE, account: MEMBER_ACCOUNT }));
+      await workflow.settle();
+
+      const name = nameOf(s.snapshotId);
+      expect(workflow.executions.get(name)!.status).toBe('SUCCEEDED');
+      expect(workflow.path(name)).toEqual(expect.arrayContaining([STATES.confirm, STATES.copyAgain, STATES.countCopy]));
+      expect(workflow.retries(name, STATES.copy)).toBe(0);
+      expect(copyCalls(s.snapshotId)).toHaveLength(1);
+    });
   });
 
   it('GIVEN RETENTION_DAYS THEN the copy carries its expiry, the ledger records it, and the sweep, once it has passed, deletes it and nothing the ledger does not record', async () => {

@@ -32,6 +32,21 @@ export const COPIES_SFN_RETRY = { retryMode: 'standard', maxAttempts: 8 } as con
 /** Families worked on at once (DescribeExecution + StartExecution each). */
 export const RETRY_CONCURRENCY = 4;
 
+/**
+ * Errors a retry with the same input ends with again, whatever is fixed meanwhile: not retried, the
+ * line says what to do instead.
+ * - InvalidCopyInput: the input itself is wrong.
+ * - SourceKeyNotAccessible: the source snapshot is encrypted under another account's key (its
+ *   KmsKeyId, which a snapshot never changes); re-encrypting makes a NEW snapshot, which an
+ *   in-region copy does not announce as a creation (a `copySnapshot` event: the copy rule takes
+ *   `createSnapshot`/`createSnapshots`), so it is started by hand.
+ */
+export const NOT_RETRIED: Readonly<Record<string, string>> = {
+  [WORKFLOW_ERRORS.invalidInput]: 'its input is not a copy input; start it by hand with the canonical input',
+  [WORKFLOW_ERRORS.sourceKeyNotAccessible]:
+    "its snapshot is encrypted under another account's key and always will be; re-encrypt it under a key of its account and start a copy of the new snapshot by hand",
+};
+
 /** Statuses after which a family needs nothing: its latest attempt is running, or done. */
 const IN_HAND: ReadonlySet<ExecutionStatus> = new Set<ExecutionStatus>(['RUNNING', 'SUCCEEDED', 'PENDING_REDRIVE']);
 
@@ -160,10 +175,8 @@ async function retryOne(sfn: SFNClient, stateMachineArn: string, from: Attempt, 
   } catch (err) {
     return { ...base, outcome: 'start-failed', detail: describeAwsFailure('DescribeExecution', err, 'run it again later') };
   }
-  if (described.error === WORKFLOW_ERRORS.invalidInput) {
-    // Its input is what is wrong: the same input fails the same way.
-    return { ...base, retry: undefined, outcome: 'not-retried', detail: `${described.error}: its input is not a copy input; start it by hand with the canonical input` };
-  }
+  const deterministic = described.error !== undefined ? NOT_RETRIED[described.error] : undefined;
+  if (deterministic !== undefined) return { ...base, retry: undefined, outcome: 'not-retried', detail: `${described.error}: ${deterministic}` };
   if (described.input === undefined) return { ...base, outcome: 'start-failed', detail: 'DescribeExecution returned no input' };
   if (dryRun) return { ...base, outcome: 'would-retry' };
   try {

@@ -6,17 +6,52 @@
  * account's snapshot is handled entirely under `arn:…:iam::<account>:role/<MEMBER_ROLE_NAME>`, so its
  * copy stays in its own account. One AssumeRole per member account serves every region.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
+
+/**
+ * Connection and request timeouts of every client (`requestHandler`, the NodeHttpHandler's
+ * options): without them a call that hangs waits for the socket's default timeout, longer than the
+ * step function's 120 s, and the whole invocation times out instead of one call failing and being
+ * retried. `requestTimeout` alone only logs a warning in @smithy/node-http-handler 4.x:
+ * `throwOnRequestTimeout: true` makes it an error ("TimeoutError", which the SDK's standard retry
+ * strategy retries as a transient error, except on CopySnapshot's one-attempt client, where it is
+ * "outcome unknown": the step confirms before copying again).
+ * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html (requestHandler options)
+ * https://github.com/smithy-lang/smithy-typescript/blob/main/packages/types/src/http/httpHandlerInitialization.ts
+ * Worst case of one call: maxAttempts × (connectionTimeout + requestTimeout) plus the SDK's backoff
+ * (at most 2^i s before retry i+1): 27 s for EC2 (2 attempts) and for the others (3 attempts), at most
+ * half of every function's timeout (a test checks it against the stack's timeouts).
+ */
+export const HTTP_TIMEOUTS = {
+  /** EC2: DescribeSnapshots pages of up to 1,000 snapshots take a few seconds at most. */
+  ec2: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  /** DynamoDB, Step Functions, STS: small requests answered in milliseconds. */
+  other: { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true },
+} as const;
+/** Attempts of the DynamoDB, Step Functions and STS clients (standard retry: throttling and transient errors). */
+export const DEFAULT_ATTEMPTS = 3;
+
+/** The copy-slots and copy-ledger tables' client (the function's own region and credentials). */
+export const createDynamoDbClient = (region: string): DynamoDBClient =>
+  new DynamoDBClient({ region, maxAttempts: DEFAULT_ATTEMPTS, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.other } });
+/** Step Functions (StartExecution, DescribeExecution), in the function's own region. */
+export const createSfnClient = (region?: string): SFNClient =>
+  new SFNClient({ ...(region !== undefined ? { region } : {}), maxAttempts: DEFAULT_ATTEMPTS, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.other } });
 
 /**
  * Reads (DescribeSnapshots, DeleteSnapshot): throttling (RequestLimitExceeded is in the SDK's
  * THROTTLING_ERROR_CODES) and transient errors are retried by the SDK up to maxAttempts with
- * exponential backoff and jitter; what outlives that surfaces to the workflow's Retry (Ec2Unavailable,
- * longer jittered waits). Three attempts, not more: under a burst, quick SDK retries mostly meet the
- * same empty token bucket (bench:burst: 5 attempts cost ~1.5 more EC2 calls per snapshot).
+ * exponential backoff and jitter; what outlives that surfaces to the workflow, which waits (Admit,
+ * Copy, Poll; Inspect, Find and ConfirmCopy answer `unavailable`) with longer jittered waits. Two
+ * attempts, not more: under a burst, quick SDK retries mostly meet the same empty token bucket, and
+ * through a throttling storm every attempt is a refused call (bench:burst, storm scenario: 3
+ * attempts cost 36 EC2 calls per snapshot, 2 attempts 29; 5 attempts cost ~1.5 more per snapshot
+ * in the plain burst).
  */
-export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 3, retryMode: 'standard' };
+export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 2, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.ec2 } };
 /**
  * CopySnapshot: the SDK must never send it twice. It has no idempotency token (ClientToken), and the
  * standard retry strategy re-sends after a 5xx or a reset connection, after which EC2 may hold two
@@ -24,8 +59,8 @@ export const DEFAULT_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 3, re
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
  */
-export const COPY_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 1, retryMode: 'standard' };
-export const DEFAULT_STS_CONFIG: Partial<STSClientConfig> = { maxAttempts: 3, retryMode: 'standard' };
+export const COPY_EC2_CONFIG: Partial<EC2ClientConfig> = { maxAttempts: 1, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.ec2 } };
+export const DEFAULT_STS_CONFIG: Partial<STSClientConfig> = { maxAttempts: DEFAULT_ATTEMPTS, retryMode: 'standard', requestHandler: { ...HTTP_TIMEOUTS.other } };
 
 /** Refresh assumed-role credentials this long before they expire. */
 export const CREDENTIAL_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -140,8 +175,9 @@ export function createClientProvider(options: ClientProviderOptions): ClientProv
         client = new EC2Client({
           ...DEFAULT_EC2_CONFIG,
           ...options.ec2Config,
-          // After the injected config: nothing may give CopySnapshot a retrying strategy.
-          ...(target.forCopy === true ? { ...COPY_EC2_CONFIG, retryStrategy: undefined } : {}),
+          // After the injected config: nothing may give CopySnapshot a retrying strategy (its
+          // timeouts may be injected: tests shorten them).
+          ...(target.forCopy === true ? { maxAttempts: COPY_EC2_CONFIG.maxAttempts, retryMode: COPY_EC2_CONFIG.retryMode, retryStrategy: undefined } : {}),
           region,
           ...(roleArn !== undefined ? { credentials: () => roles.get(roleArn) } : {}),
         });

@@ -44,6 +44,8 @@ export interface StepConfig {
   functionRegion: string;
   /** The copy-slots table (DynamoDB, in the function's region): the semaphore of MAX_IN_FLIGHT_COPIES. */
   slotsTableName: string;
+  /** The copy state machine: slot holders are its executions (DescribeExecution tells a live one from a leaked slot). */
+  stateMachineArn: string;
   /** The copy ledger (DynamoDB, in the function's region): every copy this app made (./ledger). */
   ledgerTableName: string;
 }
@@ -177,9 +179,12 @@ export function parseInteger(name: string, raw: string, min: number, max: number
   return Number(raw);
 }
 
+const stateMachineArn = (env: Env, what: string): string =>
+  matching('STATE_MACHINE_ARN', required(env, 'STATE_MACHINE_ARN', what), STATE_MACHINE_ARN, 'a Step Functions state machine ARN');
+
 export function loadStartConfig(env: Env): StartConfig {
   return {
-    stateMachineArn: matching('STATE_MACHINE_ARN', required(env, 'STATE_MACHINE_ARN', 'the copy state machine to start'), STATE_MACHINE_ARN, 'a Step Functions state machine ARN'),
+    stateMachineArn: stateMachineArn(env, 'the copy state machine to start'),
     copyQueueArn: matching('COPY_QUEUE_ARN', required(env, 'COPY_QUEUE_ARN', 'the only queue it accepts records from'), QUEUE_ARN, 'an SQS queue ARN'),
     destinationRegion: parseRegion('DESTINATION_REGION', required(env, 'DESTINATION_REGION', 'the region to copy snapshots to')),
     regionMap: parseRegionMap(optional(env, 'REGION_MAP')),
@@ -203,6 +208,7 @@ export function loadStepConfig(env: Env): StepConfig {
     maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
     functionRegion: functionRegion(env),
     slotsTableName: matching('SLOTS_TABLE_NAME', required(env, 'SLOTS_TABLE_NAME', 'the copy-slots DynamoDB table'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
+    stateMachineArn: stateMachineArn(env, 'the copy state machine whose executions hold copy slots'),
     ledgerTableName: ledgerTable(env),
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(copyTag !== undefined ? { copyTag } : {}),

@@ -263,18 +263,51 @@ export function pendingCopiesQuery(): DescribeSnapshotsCommandInput {
 }
 
 /**
- * After EC2 refused a copy with ResourceLimitExceeded, Admit counts the destination as full for this
- * long (its copies may be DLM's or AWS Backup's, which our count cannot see), so the execution backs
- * off with Admit's jittered Retry instead of trying again at once.
+ * The wait before checking for a copy slot again, after `waits` waits (and after EC2 refused a copy:
+ * its 20-copy quota, shared with DLM and AWS Backup, or throttling). base = min(capSeconds,
+ * firstSeconds × 2^waits); the wait is base/2 + random × base/2 ("equal jitter": half fixed, half
+ * random), so hundreds of waiting executions spread out yet each wait has a floor; whole seconds (a
+ * Wait state's SecondsPath takes a non-negative integer). The count lives in the state data, so the
+ * backoff carries on across every re-entry of Admit. Equal to copy-workflow.ts ADMISSION_WAIT (tested).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
  */
-export const QUOTA_BACKOFF_SECONDS = 300;
+export const ADMISSION_WAIT = { firstSeconds: 400, capSeconds: 7200 } as const;
 
-/** The time EC2 refused the last copy (ResourceLimitExceeded), read from the caught error's cause. */
-export function quotaRefusedAt(lastError: { Error?: string; Cause?: string } | undefined): Date | undefined {
-  if (lastError?.Error !== 'CopyQuotaExceeded' || typeof lastError.Cause !== 'string') return undefined;
-  const match = /refused at (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/.exec(lastError.Cause);
-  return match ? new Date(match[1]!) : undefined;
+export function admissionWaitSeconds(waits: number, random: number): number {
+  const n = Number.isInteger(waits) && waits > 0 ? waits : 0;
+  const base = Math.min(ADMISSION_WAIT.capSeconds, ADMISSION_WAIT.firstSeconds * 2 ** Math.min(n, 30));
+  const r = Number.isFinite(random) ? Math.min(Math.max(random, 0), 1) : 0.5;
+  return Math.ceil(base / 2 + (r * base) / 2);
 }
+
+/**
+ * The wait before trying Inspect, Find or ConfirmCopy again after EC2 (or STS) stayed unavailable
+ * through the SDK's retries (throttling, 5xx, timeouts), after `outages` such waits. Equal jitter over
+ * a base of 1, 2, 4, 8 minutes, then 10 minutes for the next 12 waits (about 1.5 hours: a burst's
+ * throttling or a storm of another client ends, and the execution notices within minutes), then
+ * doubling to 4 hours (a long outage costs few states; the floor bounds the count of waits in a week).
+ * Equal to copy-workflow.ts OUTAGE_WAIT (tested).
+ */
+export const OUTAGE_WAIT = { firstSeconds: 60, plateauSeconds: 600, plateauWaits: 16, capSeconds: 14_400 } as const;
+
+export function outageWaitBase(n: number): number {
+  const k = Number.isInteger(n) && n > 0 ? Math.min(n, 60) : 0;
+  return k < OUTAGE_WAIT.plateauWaits
+    ? Math.min(OUTAGE_WAIT.plateauSeconds, OUTAGE_WAIT.firstSeconds * 2 ** k)
+    : Math.min(OUTAGE_WAIT.capSeconds, OUTAGE_WAIT.plateauSeconds * 2 ** (k - OUTAGE_WAIT.plateauWaits + 1));
+}
+
+export function outageWaitSeconds(outages: number, random: number): number {
+  const base = outageWaitBase(outages);
+  const r = Number.isFinite(random) ? Math.min(Math.max(random, 0), 1) : 0.5;
+  return Math.ceil(base / 2 + (r * base) / 2);
+}
+
+/**
+ * A pending copy younger than this is polled every 6 minutes (CopyPending); older, it is polled
+ * less and less often (CopyStillPending). Equal to copy-workflow.ts POLL_FAST_SECONDS (tested).
+ */
+export const POLL_FAST_SECONDS = 9_000;
 
 /** Admission: a free slot while fewer than `max` of this app's copies are pending. */
 export function hasFreeSlot(pendingCopies: number, maxInFlightCopies: number): boolean {

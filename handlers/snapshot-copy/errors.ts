@@ -9,12 +9,11 @@
 /** Error names the copy workflow matches. Keep equal to WORKFLOW_ERRORS in stacks/central/copy-workflow.ts. */
 export const STEP_ERRORS = {
   sourceNotReady: 'SourceSnapshotNotReady',
-  copySlotsFull: 'CopySlotsFull',
-  copyQuotaExceeded: 'CopyQuotaExceeded',
   ec2Unavailable: 'Ec2Unavailable',
   copyOutcomeUnknown: 'CopyOutcomeUnknown',
   copyNotVisibleYet: 'CopyNotVisibleYet',
   copyPending: 'CopyPending',
+  copyStillPending: 'CopyStillPending',
   waitTimedOut: 'CopyWaitTimedOut',
   copyFailed: 'CopyFailed',
   permissionDenied: 'CopyPermissionDenied',

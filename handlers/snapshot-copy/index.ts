@@ -6,12 +6,11 @@
  * Thin: configuration and clients are built once per container, on the first invocation (a bad
  * environment fails that invocation loudly with a ConfigurationError naming the variable).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { createClientProvider } from './clients';
+import { createClientProvider, createDynamoDbClient, createSfnClient } from './clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from './config';
 import { identityFromArn } from './decide';
+import { createHolderStatusReader } from './executions';
 import { createLedgerStore } from './ledger';
 import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
@@ -28,7 +27,7 @@ export const start = async (event: unknown, context: Context): Promise<SQSBatchR
   if (context) logger.addContext(context);
   if (!startDeps) {
     const config = loadStartConfig(process.env);
-    startDeps = { config, logger, sfn: new SFNClient({ maxAttempts: 3 }) };
+    startDeps = { config, logger, sfn: createSfnClient() };
   }
   return handleStart(event, startDeps);
 };
@@ -37,11 +36,12 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   if (context) logger.addContext(context);
   if (!stepDeps) {
     const config = loadStepConfig(process.env);
-    // The slots and ledger tables are in the function's own account and region (the central stack).
-    const dynamodb = new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 });
+    // The slots and ledger tables and the state machine are in the function's own account and region (the central stack).
+    const dynamodb = createDynamoDbClient(config.functionRegion);
     const slots = createSlotStore(dynamodb, config.slotsTableName);
     const ledger = createLedgerStore(dynamodb, config.ledgerTableName);
-    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, ledger, now: () => new Date() };
+    const holders = createHolderStatusReader(createSfnClient(config.functionRegion), config.stateMachineArn);
+    stepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), slots, ledger, holders, now: () => new Date(), random: Math.random, pendingLooks: new Map() };
   }
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };
@@ -50,7 +50,7 @@ export const sweep = async (event: unknown, context: Context): Promise<SweepResu
   if (context) logger.addContext(context);
   if (!sweepDeps) {
     const config = loadSweepConfig(process.env);
-    const ledger = createLedgerStore(new DynamoDBClient({ region: config.functionRegion, maxAttempts: 3 }), config.ledgerTableName);
+    const ledger = createLedgerStore(createDynamoDbClient(config.functionRegion), config.ledgerTableName);
     sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), ledger, now: () => new Date() };
   }
   return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn) });

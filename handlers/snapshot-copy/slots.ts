@@ -8,9 +8,14 @@
  * of 15). A conditional UpdateItem is atomic per item: of any number of concurrent writers, exactly
  * the ones whose condition holds at their turn succeed
  * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
- * EC2 stays the source of truth for what is pending: when the table says "full", holders older than
- * SLOT_STALE_AFTER_SECONDS whose snapshot has no pending copy of this app in EC2 are dropped
- * (executions that were aborted, timed out, or whose copy finished before the execution released).
+ * EC2 stays the source of truth for what is pending (Admit counts this app's pending copies after
+ * acquiring). Slots no longer needed: when the table says "full", every other holder that acquired
+ * (or refreshed) its slot SLOT_STALE_AFTER_SECONDS ago or more is dropped, conditionally on the time
+ * it was read with (`drop`), when
+ * - its snapshot has no pending copy of this app in EC2 (its copy finished, or failed, before its
+ *   execution released the slot), or
+ * - its execution is no longer RUNNING (DescribeExecution, ./executions.ts: stopped, timed out,
+ *   failed at the history limit, or ended without releasing), even with a copy still pending.
  *
  * One item per key: `{ slot: "<account>#<destinationRegion>", holders: { <executionName>: <acquiredAt ISO> } }`.
  *   acquire  SET holders.#h = :now  IF attribute_exists(holders) AND (attribute_exists(holders.#h) OR size(holders) < :max)
@@ -29,38 +34,70 @@
 import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PROVENANCE_TAGS } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
+import type { HolderStatus } from './executions';
 
 /** Execution name → acquisition time (ISO-8601). */
 export type Holders = Readonly<Record<string, string>>;
 
 /**
- * A holder is stale only when it acquired this long ago AND its snapshot has no pending copy in EC2.
- * Longer than anything an execution does between acquiring and its copy showing as `pending`: the
- * copy step refreshes the holder right before CopySnapshot; an ambiguous CopySnapshot is confirmed
- * within ~7.5 minutes (CONFIRM_RETRY); DescribeSnapshots shows a new copy within seconds.
+ * A holder is looked at only once it acquired or refreshed its slot this long ago: longer than
+ * anything an execution does between acquiring and its copy showing as `pending` (the copy step
+ * refreshes the holder right before CopySnapshot; an ambiguous CopySnapshot is confirmed within ~7.5
+ * minutes (CONFIRM_RETRY); DescribeSnapshots shows a new copy within seconds), and an Admit that
+ * finds the slots full would otherwise ask about every holder at every check (a burst's first
+ * minutes: hundreds of Admits). Also the shortest a leaked slot can last.
  */
 export const SLOT_STALE_AFTER_SECONDS = 900;
 
+/** `<account>#<destinationRegion>`: the copy slots of one account and destination region (a vault's slots may use another key). */
 export const slotKey = (account: string, destinationRegion: string): string => `${account}#${destinationRegion}`;
 
-/** The snapshot an execution copies, from its name `<account>-<sourceRegion>-<snapshotId>-<destinationRegion>`. */
-export function holderSnapshotId(holder: string): string | undefined {
-  return /-(snap-[0-9a-f]+)-/.exec(holder)?.[1];
-}
-
-/** Holders acquired at least `staleAfterSeconds` ago (candidates for reconciliation), never `self`. */
+/** Holders acquired at least `staleAfterSeconds` ago (or at a time that does not parse), never `self`. */
 export function agedHolders(holders: Holders, self: string, now: Date, staleAfterSeconds = SLOT_STALE_AFTER_SECONDS): string[] {
   return Object.entries(holders)
     .filter(([name, at]) => name !== self && (!Number.isFinite(Date.parse(at)) || now.getTime() - Date.parse(at) >= staleAfterSeconds * 1000))
     .map(([name]) => name);
 }
 
-/** Aged holders whose snapshot has no pending copy of this app (source snapshot ids read from the copies' provenance tags). */
-export function staleHolders(holders: Holders, self: string, pendingSourceSnapshotIds: ReadonlySet<string>, now: Date, staleAfterSeconds = SLOT_STALE_AFTER_SECONDS): string[] {
-  return agedHolders(holders, self, now, staleAfterSeconds).filter((name) => {
-    const snapshotId = holderSnapshotId(name);
-    return snapshotId === undefined || !pendingSourceSnapshotIds.has(snapshotId);
+/** The snapshot an execution copies, from its name `<account>-<sourceRegion>-<snapshotId>-<destinationRegion>`. */
+export function holderSnapshotId(holder: string): string | undefined {
+  return /-(snap-[0-9a-f]+)-/.exec(holder)?.[1];
+}
+
+/** What reclaiming found: the holders whose slot is no longer needed (and why), and those it could not tell (kept). */
+export interface Reclaimable {
+  gone: Array<{ holder: string; detail: string }>;
+  unknown: Array<{ holder: string; detail: string }>;
+}
+
+export interface ReclaimChecks {
+  /** Source snapshot ids with a pending copy of this app in the slot's region; undefined: EC2 could not tell. */
+  pendingSnapshots?: () => Promise<ReadonlySet<string> | undefined>;
+  /** The holder's execution status (DescribeExecution). */
+  status: (holder: string) => Promise<{ status: HolderStatus; detail: string }>;
+}
+
+/**
+ * The aged holders whose slot can go: those whose snapshot has no pending copy (one EC2 look for
+ * them all), then, of the others, those whose execution no longer runs (parallel DescribeExecution
+ * calls, each bounded by its request timeout).
+ */
+export async function reclaimableHolders(holders: Holders, self: string, now: Date, checks: ReclaimChecks): Promise<Reclaimable> {
+  const aged = agedHolders(holders, self, now);
+  if (aged.length === 0) return { gone: [], unknown: [] };
+  const pending = checks.pendingSnapshots ? await checks.pendingSnapshots() : undefined;
+  const finished = aged.filter((h) => {
+    const id = holderSnapshotId(h);
+    return pending !== undefined && id !== undefined && !pending.has(id);
   });
+  const answers = await Promise.all(aged.filter((h) => !finished.includes(h)).map(async (holder) => ({ holder, ...(await checks.status(holder)) })));
+  return {
+    gone: [
+      ...finished.map((holder) => ({ holder, detail: `no pending copy of ${holderSnapshotId(holder)} in EC2` })),
+      ...answers.filter((a) => a.status === 'gone').map(({ holder, detail }) => ({ holder, detail })),
+    ],
+    unknown: answers.filter((a) => a.status === 'unknown').map(({ holder, detail }) => ({ holder, detail })),
+  };
 }
 
 /** Source snapshot ids of copies, from their `ebs-event-hub:source-snapshot-id` tag. */

@@ -34,6 +34,11 @@
  *   name is refused (InvalidParameterValue), never silently ignored.
  *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
  * - UnauthorizedOperation (403) for every EC2 call of an account in `denyAccounts`.
+ * - A request that is never answered (`hangNext`: nothing done; `ambiguousAfterCopy('hang')`: the copy
+ *   made, no answer), as a lost connection or an overloaded endpoint leaves it: the caller only learns
+ *   of it from its own timeout, and for a request without an idempotency token (CopySnapshot) cannot
+ *   tell whether it took effect ("Ensuring idempotency": a retry after a timeout may do it twice
+ *   without a client token: https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -98,8 +103,10 @@ export interface Ec2Standin {
   failNext(action: string, fault: StandinFault, times?: number): void;
   /** Copies of this source end in `error` with `stateMessage` (the next `times` copies; default all). */
   failCopiesOf(sourceSnapshotId: string, stateMessage: string, times?: number): void;
-  /** The next `times` CopySnapshot calls make the copy, then answer 500 InternalError ('500') or reset the connection ('reset'). */
-  ambiguousAfterCopy(mode: '500' | 'reset', times?: number): void;
+  /** The next `times` CopySnapshot calls make the copy, then answer 500 InternalError ('500'), reset the connection ('reset') or never answer ('hang'). */
+  ambiguousAfterCopy(mode: '500' | 'reset' | 'hang', times?: number): void;
+  /** The next `times` requests for `action` are read and never answered (nothing is done). */
+  hangNext(action: string, times?: number): void;
   /** Ends these pending copies now (as `completed`, or `error` when scripted so). */
   settleNow(snapshotIds: readonly string[]): void;
   /** Deletes a snapshot: afterwards DescribeSnapshots/CopySnapshot answer InvalidSnapshot.NotFound. */
@@ -184,7 +191,8 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   const clock = options.now ?? Date.now;
   const quota = options.copyQuota ?? EC2_COPY_QUOTA;
   const copyFailures = new Map<string, Array<string>>();
-  let ambiguous: Array<'500' | 'reset'> = [];
+  let ambiguous: Array<'500' | 'reset' | 'hang'> = [];
+  const hangs = new Map<string, number>();
   const denyAccounts = new Set<string>();
   let reportedClock: (() => Date) | undefined;
   const peaks = new Map<string, number>();
@@ -328,6 +336,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     const key = `${req.account}|${req.region}`;
     peaks.set(key, Math.max(peaks.get(key) ?? 0, pendingIn(req.account, req.region)));
     const after = ambiguous.shift();
+    if (after === 'hang') return; // made, never answered (closeAllConnections ends it)
     if (after === 'reset') {
       res.socket?.destroy();
       return;
@@ -385,6 +394,11 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       params,
     };
     requests.push(req);
+    const hanging = hangs.get(action) ?? 0;
+    if (hanging > 0) {
+      hangs.set(action, hanging - 1);
+      return; // never answered
+    }
     const isSts = auth.service === 'sts';
     const queued = faults.get(action);
     const fault = queued?.shift();
@@ -437,6 +451,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     ambiguousAfterCopy: (mode, times = 1) => {
       for (let i = 0; i < times; i++) ambiguous.push(mode);
     },
+    hangNext: (action, times = 1) => {
+      hangs.set(action, (hangs.get(action) ?? 0) + times);
+    },
     settleNow: (ids) => {
       for (const s of snapshots) if (ids.includes(s.snapshotId) && s.state === 'pending') s.state = s.settlesTo ?? 'completed';
     },
@@ -455,6 +472,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       faults.clear();
       copyFailures.clear();
       ambiguous = [];
+      hangs.clear();
       denyAccounts.clear();
       reportedClock = undefined;
       peaks.clear();

@@ -4,44 +4,71 @@
  *
  * Pure data: no cdktf import, no I/O. The central stack renders it with JSON.stringify into
  * `aws_sfn_state_machine.definition`; the tests run this very object offline (aws-local-stepfunctions)
- * with the handler's `step` entry point as its task; `scripts/bench-burst.ts` imports the retry
- * parameters below so its timing model cannot drift from what is deployed.
+ * with the handler's `step` entry point as its task and count its worst-case history from the
+ * synthesized JSON (stacks/central/history-budget.ts); `scripts/bench-burst.ts` interprets it state
+ * by state, so its timing model cannot drift from what is deployed.
  *
- *   Inspect ──skip──▶ Skipped (Succeed)
- *      │
- *   Find ──found──▶ WaitForCopy ─▶ Poll ──copied──▶ Copied (Succeed)   (Find ──copied──▶ Copied)
- *      │                 ▲           │ recopy (copy ended in `error`, at most MAX_RECOPIES times)
- *   Admit ◀──────────────┼───────────┘◀───────────────────CopyQuotaExceeded──┐
- *      │ (CopySlotsFull: Retry, jittered backoff, for days)                   │
- *   Copy ─────────────────────────────────────────────────────────────────────┤
- *      │ (Ec2Unavailable: Retry)  ──CopyOutcomeUnknown──▶ ConfirmCopy ──found──▶ WaitForCopy
- *      │                          ──SourceSnapshotGone──▶ Skipped   │ CopyNotVisibleYet after its retries
- *      └──────────▶ WaitForCopy                                     └──────────▶ Admit (copy again)
+ *   Prepare ─▶ Inspect ─▶ CopyOrSkip ──skip──▶ Skipped (Succeed)
+ *                 ▲          │ unavailable (outages < O): CountOutageInspect ─▶ WaitOutageInspect ─▶ Inspect
+ *              Find ─▶ AlreadyCopied ──copied──▶ Copied, ──found──▶ WaitForCopy
+ *                 │          │ unavailable (outages < O): CountOutageFind ─▶ WaitOutageFind ─▶ Find
+ *   ┌────────▶ Admit ─▶ AdmittedOrWait ──admitted──▶ Copy ─▶ CopyingOrWait ──copying──▶ WaitForCopy ─▶ Poll
+ *   │                        │ wait (waits < W)                   │ wait (waits < W)                    │
+ *   │  WaitForSlot ◀── CountWait ◀────────────────────────────────┘                  CopiedOrRecopy ◀─┘
+ *   │                                                                    recopy (copies < C) │   │ copied
+ *   └──────────────────────────────── CountCopy ◀────────────────────────────────────────────┘   ▼
+ *                                         ▲ copies < C (CopyAgain)                       ReleaseSlot ─▶ Copied
+ *        Copy ──CopyOutcomeUnknown──▶ ConfirmCopy ──not visible after its retries──┘
+ *                                         └─▶ ConfirmedOrWait ──found──▶ WaitForCopy; unavailable (outages < O) ─▶ wait, ConfirmCopy
+ *   waits ≥ W ─▶ WaitedTooLong, copies ≥ C ─▶ CopyGaveUp, outages ≥ O ─▶ UnavailableTooLong: ─▶ ReleaseSlotFailed ─▶ Failed
+ *
+ * The data: `Prepare` moves the execution's input to `$.task.data` and starts three counters,
+ * `$.loops.waits.n`, `$.loops.copies.n` and `$.loops.outages.n`. Every Task passes `$.task.data` to the function and puts
+ * its answer back there (`ResultSelector` + `ResultPath: $.task`), so no function can touch the
+ * counters; only the `Count*` Pass states raise them (`States.MathAdd`), and a Choice leaves each
+ * loop at a constant bound: a count the definition shows, which the history test reads
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation).
+ * A Standard execution fails, uncatchably, at 25,000 history events; every path stays under 20,000.
+ *
+ * Waiting:
+ * - for a slot (or after EC2 refused a copy: its 20-copy quota, throttling): the step answers
+ *   `outcome: wait` with `waitSeconds` computed from the wait count (the handler's ADMISSION_WAIT:
+ *   "equal jitter", half the backoff fixed and half random, so hundreds of executions do not check
+ *   in lockstep and each wait has a floor), and `WaitForSlot` waits that long (`SecondsPath`). The
+ *   backoff survives every re-entry (it is in the data), and the floor makes ADMISSION_WAIT_BOUND
+ *   waits last at least MAX_WAIT_SECONDS: the step's 7-day deadline (CopyWaitTimedOut) comes first.
+ * - for a copy: `Poll`'s retriers, one entry each copy (CopyPending every 6 minutes for the first
+ *   hours, then CopyStillPending backing off to 2 hours), up to the step's 7-day deadline.
+ * - through an outage: throttling and 5xx of EC2, STS or DynamoDB (the copy slots, the copy ledger)
+ *   that outlive the SDK's retries. Admit and Copy answer `wait` (the admission backoff); Poll
+ *   answers pending; Inspect, Find and ConfirmCopy answer
+ *   `unavailable` with the next wait (the handler's OUTAGE_WAIT over `$.loops.outages.n`: minutes
+ *   apart for the first hours, so a storm's end is noticed soon, then hours apart), for 7 days.
+ * Lambda's own errors, a timeout (`Sandbox.Timedout`, `Lambda.Unknown`) or a crash
+ * (`Runtime.ExitError`) are retried on every state but Copy, where they mean "maybe copied" and go
+ * to ConfirmCopy.
+ *
+ * The copy ledger (handlers/snapshot-copy/ledger.ts) decides what is this app's copy: Find trusts only
+ * the copies it records, Copy records its copy right after CopySnapshot (a failed write is
+ * CopyOutcomeUnknown: ConfirmCopy adopts the copy only when it is provably this attempt's, its cause
+ * saying `attempted at <ISO time>`), Admit counts only recorded pending copies.
  *
  * Copy slots (handlers/snapshot-copy/slots.ts): Admit takes a slot in the DynamoDB table, Copy
- * re-confirms it (CopySlotsFull: dropped → Admit), and every exit after Admit releases it: Poll
- * copied → ReleaseSlot → Copied; SourceSnapshotGone → ReleaseSlotSkipped → Skipped; any other error
- * of Admit, Copy, ConfirmCopy or Poll (Catch States.ALL into $.lastError) → ReleaseSlotFailed →
- * Failed, a Fail state that ends the execution with the caught Error and Cause (ErrorPath/CausePath:
- * https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html). Executions aborted or timed
- * out run no state: their slot is reconciled (dropped once stale and without a pending copy in EC2).
+ * re-confirms it, and every exit after Admit releases it: Poll copied → ReleaseSlot → Copied;
+ * SourceSnapshotGone → ReleaseSlotSkipped → Skipped; any other error of Admit, Copy, ConfirmCopy or
+ * Poll (Catch States.ALL into `$.task.data.lastError`) and a loop's bound → ReleaseSlotFailed →
+ * Failed, a Fail state that ends the execution with that Error and Cause (ErrorPath/CausePath:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html). Executions stopped, timed
+ * out or failed at the history limit run no state: Admit reclaims their slots (DescribeExecution).
  *
  * Every Task invokes ONE Lambda function (`ebs-event-hub-copy-step`) through the optimized
  * integration `arn:aws:states:::lambda:invoke` with the payload
- * `{ "step": <name>, "executionStartTime": $$.Execution.StartTime, "data": $ }` and keeps the
- * function's answer (`$.Payload`) as the execution's data. Errors the function throws carry the
- * error's `name` as the state's `Error` (Lambda's `errorType`), which `Retry`/`Catch` match.
+ * `{ "step", "executionName": $$.Execution.Name, "executionStartTime": $$.Execution.StartTime, "data": $.task.data,
+ * "waits": $.loops.waits.n, "outages": $.loops.outages.n }` (the execution's own name is its copy-slot
+ * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input).
+ * Errors the function throws carry the error's `name` as the state's `Error`, which Retry/Catch match.
  *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
- *
- * Waiting is the state machine's `Retry` (IntervalSeconds × BackoffRate^n, capped by
- * MaxDelaySeconds, `JitterStrategy: FULL` = a random delay between 0 and that value): no function
- * sleeps or loops. The bound: the `admit`, `copy` and `poll` steps throw CopyWaitTimedOut (not
- * retried: the execution fails and the failed-executions alarm fires) the first time they run
- * MAX_WAIT_SECONDS (7 days) after the execution started (admission) or after the copy started
- * (polling). The retriers' MaxAttempts are set so high that this deadline, not the attempt count,
- * ends the wait; EXECUTION_TIMEOUT_SECONDS is a backstop above both phases.
- *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error
  */
 
 /** Step names: the `step` field of the task payload, dispatched by the handler's `step` export. */
@@ -55,25 +82,20 @@ export type StepName = (typeof STEP_NAMES)[number];
 export const WORKFLOW_ERRORS = {
   /** The source snapshot is still `pending`: retried (SOURCE_RETRY). */
   sourceNotReady: 'SourceSnapshotNotReady',
-  /** This app already has maxInFlightCopies copies pending in the destination: retried (ADMISSION_RETRY). */
-  copySlotsFull: 'CopySlotsFull',
   /**
-   * EC2 ResourceLimitExceeded on CopySnapshot (20 concurrent copies per destination region, shared
-   * with DLM and AWS Backup): caught → Admit, which counts it as "full" for QUOTA_BACKOFF_SECONDS
-   * (the refusal time is in the error's cause) and so backs off with its jittered Retry.
-   */
-  copyQuotaExceeded: 'CopyQuotaExceeded',
-  /**
-   * EC2 throttling (RequestLimitExceeded) or a 5xx/network failure of a read-only call after the SDK's
-   * own retries; on CopySnapshot only RequestLimitExceeded (a proven refusal): retried (THROTTLE_RETRY).
+   * Terminal: EC2 (or STS, or DynamoDB on the copy ledger) throttled or failed (5xx, timeouts)
+   * through the SDK's retries on Inspect, Find or ConfirmCopy for MAX_WAIT_SECONDS. Until then those steps answer `unavailable` and wait;
+   * Admit, Copy and Poll never throw it: they wait for a slot, or poll again.
    */
   ec2Unavailable: 'Ec2Unavailable',
   /** CopySnapshot failed in a way that does not prove EC2 refused it: caught → ConfirmCopy. */
   copyOutcomeUnknown: 'CopyOutcomeUnknown',
-  /** ConfirmCopy found no copy yet (DescribeSnapshots is eventually consistent): retried, then caught → Admit. */
+  /** ConfirmCopy found no copy yet (DescribeSnapshots is eventually consistent): retried, then caught → CopyAgain. */
   copyNotVisibleYet: 'CopyNotVisibleYet',
-  /** The copy is still `pending`: retried (POLL_RETRY). */
+  /** The copy is still `pending` (it started less than POLL_FAST_SECONDS ago): retried every 6 minutes (POLL_RETRY). */
   copyPending: 'CopyPending',
+  /** The copy is still `pending` after POLL_FAST_SECONDS: retried, backing off to 2 hours (POLL_SLOW_RETRY). */
+  copyStillPending: 'CopyStillPending',
   /** Terminal: the wait for a slot, or for the copy, exceeded MAX_WAIT_SECONDS. */
   waitTimedOut: 'CopyWaitTimedOut',
   /** Terminal: the copy ended in `error` more than MAX_RECOPIES times (cause carries EC2's StateMessage). */
@@ -84,7 +106,12 @@ export const WORKFLOW_ERRORS = {
   sourceGone: 'SourceSnapshotGone',
   /** Terminal: the execution's input is not the canonical copy input. */
   invalidInput: 'InvalidCopyInput',
-  /** DynamoDB throttling or a 5xx/network failure on the copy-slots or copy-ledger table after the SDK's retries: retried (THROTTLE_RETRY). */
+  /**
+   * DynamoDB throttling or a 5xx/network failure on the copy-slots or copy-ledger table after the
+   * SDK's retries: retried on the Release states (THROTTLE_RETRY). Never ends an execution: Admit
+   * and Copy wait for a slot instead, Find and ConfirmCopy (the ledger) answer `unavailable`, a
+   * failed ledger write after CopySnapshot is CopyOutcomeUnknown, and the Release states catch it.
+   */
   slotTableUnavailable: 'SlotTableUnavailable',
   /**
    * Terminal (Inspect, before any slot is taken): the source is encrypted under another account's
@@ -94,6 +121,12 @@ export const WORKFLOW_ERRORS = {
   sourceKeyNotAccessible: 'SourceKeyNotAccessible',
 } as const;
 export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
+
+/** Errors the definition itself ends an execution with (a loop's bound), never thrown by the function. */
+export const DEFINITION_ERRORS = {
+  /** The copy was made again COPY_AGAIN_BOUND times (re-copies and unconfirmed ambiguous copies): Failed. */
+  copyAttemptsExhausted: 'CopyAttemptsExhausted',
+} as const;
 
 /**
  * Errors of the Lambda service itself (not of our code), which AWS recommends retrying.
@@ -110,6 +143,15 @@ export const LAMBDA_SERVICE_ERRORS = [
 ] as const;
 
 /**
+ * The function ran out of time or its runtime died. The Step Functions guide reports a function
+ * timeout as `Lambda.Unknown` (above); executions report `Sandbox.Timedout` (the Lambda
+ * troubleshooting guide's "Task timed out"), and a crashed runtime `Runtime.ExitError`
+ * (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html). Retried on every
+ * state but Copy, where the step may have copied.
+ */
+export const LAMBDA_RUNTIME_ERRORS = ['Sandbox.Timedout', 'Runtime.ExitError'] as const;
+
+/**
  * On the Copy task these mean "the function may have run and copied, we do not know": they go to
  * ConfirmCopy rather than being retried blindly. Lambda.TooManyRequestsException proves the
  * function did not run: retried. States.Timeout / Sandbox.Timedout: the function ran out of time.
@@ -122,6 +164,7 @@ export const COPY_AMBIGUOUS_ERRORS = [
   'Lambda.SdkClientException',
   'Lambda.Unknown',
   'Sandbox.Timedout',
+  'Runtime.ExitError',
   'States.Timeout',
 ] as const;
 
@@ -141,47 +184,121 @@ export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
 export const MAX_RECOPIES = 2;
 
 /**
- * Waiting for a copy slot (CopySlotsFull; also for 5 minutes after EC2 refused a copy with
- * ResourceLimitExceeded, see the handler's QUOTA_BACKOFF_SECONDS). Full jitter spreads hundreds of waiting executions so
- * they neither check in lockstep nor leave a freed slot idle for long (with N executions waiting, a
- * freed slot is noticed after about MaxDelaySeconds / 2N); the cap keeps the cost of a day-long
- * wait at about one conditional UpdateItem (and, when a holder may be stale, one DescribeSnapshots)
- * per MaxDelaySeconds / 2 (1.5 h) per execution. Tuned with `npm run bench:burst` (500 at once in
- * one account: drain 1.08-1.12× the ideal over seeds 1-7 with strict copy slots, about 10 admission
- * checks per snapshot). MaxAttempts is effectively unbounded: MAX_WAIT_SECONDS ends the wait.
+ * Retry's delay before retry i (0-based): IntervalSeconds × BackoffRate^i, capped by MaxDelaySeconds;
+ * FULL jitter draws it uniformly between 0 and that value, so its expectation is half of it.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error
  */
-export const ADMISSION_RETRY: RetryParameters = { IntervalSeconds: 600, BackoffRate: 2, MaxDelaySeconds: 10800, MaxAttempts: 99_999_999, JitterStrategy: 'FULL' };
+export function expectedRetryDelay(p: Omit<RetryParameters, 'MaxAttempts'>, i: number): number {
+  const delay = Math.min(p.IntervalSeconds * p.BackoffRate ** i, p.MaxDelaySeconds ?? Infinity);
+  return p.JitterStrategy === 'FULL' ? delay / 2 : delay;
+}
+
+/** The fewest retries whose delays add up to `seconds` in expectation. */
+export function retriesToCover(p: Omit<RetryParameters, 'MaxAttempts'>, seconds: number): number {
+  let total = 0;
+  let n = 0;
+  while (total < seconds) total += expectedRetryDelay(p, n++);
+  return n;
+}
+
+/** The fewest waits whose floors add up to `seconds`. */
+function countToCover(floor: (n: number) => number, seconds: number): number {
+  let total = 0;
+  let n = 0;
+  while (total < seconds) total += floor(n++);
+  return n;
+}
+
 /**
- * Polling a started copy (after FIRST_POLL_WAIT_SECONDS): 5 minutes, then every 6 minutes, so a
- * finished copy is seen within 6 minutes (copies take minutes to hours): 8 polls for a 45-minute
- * copy. A longer cap polls less but ends executions later (bench:burst: 10 accounts' drains).
+ * Waiting for a copy slot (and after EC2 refused a copy), computed by the step from the number of
+ * waits so far, n: base = min(capSeconds, firstSeconds × 2^n), wait = base/2 + random × base/2
+ * ("equal jitter"). Same mean at the cap as the full-jitter 3-hour retrier it replaces (1.5 h);
+ * the floor (1 h at the cap) bounds the number of waits a week can take. Kept equal to the
+ * handler's ADMISSION_WAIT (tested; handlers may not import stacks/). Tuned with `npm run bench:burst`.
  */
-export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.25, MaxDelaySeconds: 360, MaxAttempts: 99_999_999, JitterStrategy: 'NONE' };
+export const ADMISSION_WAIT = { firstSeconds: 400, capSeconds: 7200 } as const;
+/** The shortest wait after n waits (the floor of equal jitter). */
+export const admissionWaitFloor = (n: number): number => Math.min(ADMISSION_WAIT.capSeconds, ADMISSION_WAIT.firstSeconds * 2 ** n) / 2;
+/**
+ * How many admission waits an execution may take: enough that, even at their floors, they last
+ * MAX_WAIT_SECONDS; so the step's own 7-day deadline (CopyWaitTimedOut), not this count, ends a
+ * normal wait. The count keeps the history bounded whatever the clock says.
+ */
+export const ADMISSION_WAIT_BOUND = countToCover(admissionWaitFloor, MAX_WAIT_SECONDS);
+/**
+ * How many times a copy may be made again: after a copy ended in `error` (at most MAX_RECOPIES, the
+ * step's own bound) or after an ambiguous CopySnapshot whose copy ConfirmCopy did not find.
+ */
+export const COPY_AGAIN_BOUND = MAX_RECOPIES + 2;
+
+/** Polling a copy: every 6 minutes while it is younger than this (the step then throws CopyStillPending). Equal to the handler's (tested). */
+export const POLL_FAST_SECONDS = 9_000;
 /** The wait before the first poll of a copy (copies take minutes at least). */
 export const FIRST_POLL_WAIT_SECONDS = 300;
+/**
+ * Polling a young copy (CopyPending): 5 minutes, then every 6 minutes, so a finished copy is seen
+ * within 6 minutes (copies take minutes to hours; bench:burst measures the drain). Enough attempts
+ * for POLL_FAST_SECONDS with room to spare.
+ */
+export const POLL_RETRY: RetryParameters = { IntervalSeconds: 300, BackoffRate: 1.25, MaxDelaySeconds: 360, MaxAttempts: 30, JitterStrategy: 'NONE' };
+const POLL_SLOW: Omit<RetryParameters, 'MaxAttempts'> = { IntervalSeconds: 900, BackoffRate: 1.5, MaxDelaySeconds: 7200, JitterStrategy: 'NONE' };
+/** Polling a copy pending for hours (CopyStillPending): 15 minutes growing to 2 hours, until the step's 7-day deadline. */
+export const POLL_SLOW_RETRY: RetryParameters = { ...POLL_SLOW, MaxAttempts: retriesToCover(POLL_SLOW, MAX_WAIT_SECONDS - POLL_FAST_SECONDS) + 1 };
 /** After an ambiguous CopySnapshot error: look for the copy at growing intervals before copying again (~7.5 min). */
 export const CONFIRM_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4, JitterStrategy: 'NONE' };
 /**
- * EC2 throttling (RequestLimitExceeded) that outlived the SDK's retries: back off, jittered (EC2's
- * token buckets refill at 20 reads per second per account and region; a burst of 500 executions
- * needs about a minute to get through Inspect and Find).
+ * Waiting out an outage of EC2 (or STS) on Inspect, Find and ConfirmCopy, computed by the step from
+ * the number of such waits, n: equal jitter over a base of 1, 2, 4, 8 minutes, then 10 minutes until
+ * n = plateauWaits (about 1.5 hours: a burst's throttling, or another client's storm, ends and the
+ * execution notices within minutes), then doubling to 4 hours. Kept equal to the handler's
+ * OUTAGE_WAIT (tested).
  */
-export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 15, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 12, JitterStrategy: 'FULL' };
-/** A source snapshot not `completed` yet (an event seen before DescribeSnapshots catches up): about 2 hours. */
-export const SOURCE_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 900, MaxAttempts: 12, JitterStrategy: 'FULL' };
-/** Lambda service errors (AWS's recommended retrier). */
-export const LAMBDA_RETRY: RetryParameters = { IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, JitterStrategy: 'FULL' };
+export const OUTAGE_WAIT = { firstSeconds: 60, plateauSeconds: 600, plateauWaits: 16, capSeconds: 14_400 } as const;
+/** The shortest wait after n outage waits (the floor of equal jitter). */
+export const outageWaitFloor = (n: number): number =>
+  (n < OUTAGE_WAIT.plateauWaits
+    ? Math.min(OUTAGE_WAIT.plateauSeconds, OUTAGE_WAIT.firstSeconds * 2 ** n)
+    : Math.min(OUTAGE_WAIT.capSeconds, OUTAGE_WAIT.plateauSeconds * 2 ** (n - OUTAGE_WAIT.plateauWaits + 1))) / 2;
+/** How many outage waits an execution may take: at their floors they last MAX_WAIT_SECONDS (the step's deadline ends a real outage first). */
+export const OUTAGE_WAIT_BOUND = countToCover(outageWaitFloor, MAX_WAIT_SECONDS);
+/** DynamoDB trouble on the Release states: a few minutes, then the slot is left to reclamation (Admit: DescribeExecution). */
+export const THROTTLE_RETRY: RetryParameters = { IntervalSeconds: 15, BackoffRate: 2, MaxDelaySeconds: 300, MaxAttempts: 3, JitterStrategy: 'FULL' };
+/** A source snapshot not `completed` yet (an event seen before DescribeSnapshots catches up): about half an hour. */
+export const SOURCE_RETRY: RetryParameters = { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 900, MaxAttempts: 8, JitterStrategy: 'FULL' };
+/**
+ * Lambda's errors (AWS's recommended retrier, with fewer attempts: every state that retries them is
+ * re-entered by a loop, and its worst case multiplies with the entries).
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+ */
+export const LAMBDA_RETRY: RetryParameters = { IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' };
 
 /** State names of the definition (the tests override Wait/Retry timing by these names). */
 export const STATES = {
+  prepare: 'Prepare',
   inspect: 'Inspect',
   sourceChoice: 'CopyOrSkip',
   skipped: 'Skipped',
   find: 'Find',
   foundChoice: 'AlreadyCopied',
   admit: 'Admit',
+  admitChoice: 'AdmittedOrWait',
+  countOutageInspect: 'CountOutageInspect',
+  waitOutageInspect: 'WaitOutageInspect',
+  countOutageFind: 'CountOutageFind',
+  waitOutageFind: 'WaitOutageFind',
+  confirmChoice: 'ConfirmedOrWait',
+  countOutageConfirm: 'CountOutageConfirm',
+  waitOutageConfirm: 'WaitOutageConfirm',
+  unavailableTooLong: 'UnavailableTooLong',
+  countWait: 'CountWait',
+  waitForSlot: 'WaitForSlot',
+  waitedTooLong: 'WaitedTooLong',
   copy: 'Copy',
+  copyChoice: 'CopyingOrWait',
   confirm: 'ConfirmCopy',
+  copyAgain: 'CopyAgain',
+  countCopy: 'CountCopy',
+  copyGaveUp: 'CopyGaveUp',
   waitForCopy: 'WaitForCopy',
   poll: 'Poll',
   pollChoice: 'CopiedOrRecopy',
@@ -190,6 +307,15 @@ export const STATES = {
   releaseSkipped: 'ReleaseSlotSkipped',
   releaseFailed: 'ReleaseSlotFailed',
   failed: 'Failed',
+} as const;
+
+/** Where the state data keeps things (JSONPath). */
+export const DATA_PATHS = {
+  /** The step function's data: the input, then each step's answer. */
+  data: '$.task.data',
+  waits: '$.loops.waits.n',
+  copies: '$.loops.copies.n',
+  outages: '$.loops.outages.n',
 } as const;
 
 /** A JSON object: the ASL definition. */
@@ -201,6 +327,8 @@ export interface CopyWorkflowProps {
 }
 
 const retrier = (errors: readonly string[], p: RetryParameters): Record<string, unknown> => ({ ErrorEquals: [...errors], ...p });
+const LAMBDA_ERRORS = [...LAMBDA_SERVICE_ERRORS, ...LAMBDA_RUNTIME_ERRORS];
+const UNAVAILABLE = [WORKFLOW_ERRORS.ec2Unavailable, WORKFLOW_ERRORS.slotTableUnavailable];
 
 export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition {
   const arn = props.stepFunctionArn;
@@ -211,76 +339,141 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
   // The optimized integration's ARN carries the partition: arn:aws:states:::lambda:invoke in the
   // commercial partition, arn:aws-us-gov:… / arn:aws-cn:… elsewhere.
   const invoke = `arn:${match[1]}:states:::lambda:invoke`;
-  const task = (step: StepName, next: string, extra: Record<string, unknown> = {}): Record<string, unknown> => {
-    const { Retry = [], ...rest } = extra as { Retry?: unknown[] };
-    return {
-      Type: 'Task',
-      Comment: `step "${step}" of the copy-step function`,
-      Resource: invoke,
-      Parameters: {
-        FunctionName: arn,
-        Payload: { step, 'executionStartTime.$': '$$.Execution.StartTime', 'data.$': '$' },
+  const task = (step: StepName, next: string, retry: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    Type: 'Task',
+    Comment: `step "${step}" of the copy-step function`,
+    Resource: invoke,
+    Parameters: {
+      FunctionName: arn,
+      // executionName: the slot holder is the execution's own name (a retry, `<name>-r<N>`, runs the original's input).
+      Payload: {
+        step,
+        'executionName.$': '$$.Execution.Name',
+        'executionStartTime.$': '$$.Execution.StartTime',
+        'data.$': DATA_PATHS.data,
+        'waits.$': DATA_PATHS.waits,
+        'outages.$': DATA_PATHS.outages,
       },
-      OutputPath: '$.Payload',
-      Retry: [...Retry, retrier([WORKFLOW_ERRORS.ec2Unavailable, WORKFLOW_ERRORS.slotTableUnavailable], THROTTLE_RETRY), retrier(LAMBDA_SERVICE_ERRORS, LAMBDA_RETRY)],
-      ...rest,
-      Next: next,
-    };
-  };
-  const outcomeIs = (value: string, next: string) => ({ Variable: '$.outcome', StringEquals: value, Next: next });
+    },
+    // The answer goes back to $.task.data; the counters in $.loops stay out of the function's reach.
+    ResultSelector: { 'data.$': '$.Payload' },
+    ResultPath: '$.task',
+    Retry: retry,
+    ...extra,
+    Next: next,
+  });
+  const outcomeIs = (value: string) => ({ Variable: `${DATA_PATHS.data}.outcome`, StringEquals: value });
+  const below = (path: string, bound: number) => ({ Variable: path, NumericLessThan: bound });
+  const count = (path: string, next: string) => ({
+    Type: 'Pass',
+    Parameters: { 'n.$': `States.MathAdd(${path}, 1)` },
+    ResultPath: path.replace(/\.n$/, ''),
+    Next: next,
+  });
+  const lastError = `${DATA_PATHS.data}.lastError`;
+  const giveUp = (error: string, cause: string) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: STATES.releaseFailed });
   // Any error the other catchers and retriers leave (terminal ones: CopyWaitTimedOut, CopyFailed,
   // CopyPermissionDenied, …) releases the copy slot first, then fails with the original error.
-  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.releaseFailed };
+  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: STATES.releaseFailed };
+  const lambda = retrier(LAMBDA_ERRORS, LAMBDA_RETRY);
+  // An outage of EC2 answered `unavailable`: wait (the step's backoff) and run the step again, while outages < OUTAGE_WAIT_BOUND.
+  const outageRules = (countState: string) => [
+    { And: [outcomeIs('unavailable'), below(DATA_PATHS.outages, OUTAGE_WAIT_BOUND)], Next: countState },
+    { ...outcomeIs('unavailable'), Next: STATES.unavailableTooLong },
+  ];
+  const waitOut = (step: string): Record<string, unknown> => ({ Type: 'Wait', Comment: "the step's outage backoff (equal jitter), from the number of outage waits so far", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: step });
+  const waitOrGiveUp = (doneOutcome: string, next: string) => ({
+    Type: 'Choice',
+    Choices: [
+      { ...outcomeIs(doneOutcome), Next: next },
+      { And: [outcomeIs('wait'), below(DATA_PATHS.waits, ADMISSION_WAIT_BOUND)], Next: STATES.countWait },
+    ],
+    Default: STATES.waitedTooLong,
+  });
 
   return {
     Comment:
       'ebs-event-hub: copy one EBS snapshot to its disaster-recovery region, once (input: account, sourceRegion, snapshotId, destinationRegion)',
-    StartAt: STATES.inspect,
+    StartAt: STATES.prepare,
     TimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
     States: {
-      [STATES.inspect]: task('inspect', STATES.sourceChoice, { Retry: [retrier([WORKFLOW_ERRORS.sourceNotReady], SOURCE_RETRY)] }),
-      [STATES.sourceChoice]: { Type: 'Choice', Choices: [outcomeIs('skip', STATES.skipped)], Default: STATES.find },
-      [STATES.skipped]: { Type: 'Succeed', Comment: 'not copied on purpose (archive tier, Outpost, deleted, untagged, …): logged by the step' },
-      [STATES.find]: task('find', STATES.foundChoice),
-      [STATES.foundChoice]: { Type: 'Choice', Choices: [outcomeIs('copied', STATES.copied), outcomeIs('found', STATES.waitForCopy)], Default: STATES.admit },
-      [STATES.admit]: task('admit', STATES.copy, { Retry: [retrier([WORKFLOW_ERRORS.copySlotsFull], ADMISSION_RETRY)], Catch: [releaseThenFail] }),
-      [STATES.copy]: {
-        ...task('copy', STATES.waitForCopy),
-        // Not retried on the ambiguous Lambda service errors: the function may have copied.
-        Retry: [
-          retrier([WORKFLOW_ERRORS.ec2Unavailable, WORKFLOW_ERRORS.slotTableUnavailable], THROTTLE_RETRY),
-          // Proves the function did not run: safe to invoke again.
-          retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY),
-        ],
+      [STATES.prepare]: {
+        Type: 'Pass',
+        Comment: 'the input becomes the step data; the loop counters start at 0',
+        Parameters: { task: { 'data.$': '$' }, loops: { waits: { n: 0 }, copies: { n: 0 }, outages: { n: 0 } } },
+        Next: STATES.inspect,
+      },
+      [STATES.inspect]: task('inspect', STATES.sourceChoice, [retrier([WORKFLOW_ERRORS.sourceNotReady], SOURCE_RETRY), lambda]),
+      [STATES.sourceChoice]: { Type: 'Choice', Choices: [{ ...outcomeIs('skip'), Next: STATES.skipped }, ...outageRules(STATES.countOutageInspect)], Default: STATES.find },
+      [STATES.countOutageInspect]: count(DATA_PATHS.outages, STATES.waitOutageInspect),
+      [STATES.waitOutageInspect]: waitOut(STATES.inspect),
+      [STATES.skipped]: { Type: 'Succeed', Comment: 'not copied on purpose (archive tier, Outpost, deleted, untagged, …): logged by the step', OutputPath: DATA_PATHS.data },
+      [STATES.find]: task('find', STATES.foundChoice, [lambda]),
+      [STATES.foundChoice]: {
+        Type: 'Choice',
+        Choices: [{ ...outcomeIs('copied'), Next: STATES.copied }, { ...outcomeIs('found'), Next: STATES.waitForCopy }, ...outageRules(STATES.countOutageFind)],
+        Default: STATES.admit,
+      },
+      [STATES.countOutageFind]: count(DATA_PATHS.outages, STATES.waitOutageFind),
+      [STATES.waitOutageFind]: waitOut(STATES.find),
+      [STATES.unavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `EC2 (or the copy ledger's DynamoDB) unavailable through ${OUTAGE_WAIT_BOUND} outage waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
+      [STATES.admit]: task('admit', STATES.admitChoice, [lambda], { Catch: [releaseThenFail] }),
+      [STATES.admitChoice]: waitOrGiveUp('admitted', STATES.copy),
+      [STATES.countWait]: count(DATA_PATHS.waits, STATES.waitForSlot),
+      [STATES.waitForSlot]: { Type: 'Wait', Comment: "the step's backoff (equal jitter), from the number of waits so far", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: STATES.admit },
+      [STATES.waitedTooLong]: giveUp(WORKFLOW_ERRORS.waitTimedOut, `no copy slot after ${ADMISSION_WAIT_BOUND} admission waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
+      // Not retried on the ambiguous Lambda errors: the function may have copied. Lambda.TooManyRequestsException proves it did not run.
+      [STATES.copy]: task('copy', STATES.copyChoice, [retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY)], {
         Catch: [
-          { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: '$.lastError', Next: STATES.confirm },
-          { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: '$.lastError', Next: STATES.releaseSkipped },
-          // Back through admission: Admit treats a refusal in the last minutes as "full" and backs off,
-          // jittered; CopySlotsFull here means the slot was dropped before CopySnapshot: acquire again.
-          { ErrorEquals: [WORKFLOW_ERRORS.copyQuotaExceeded, WORKFLOW_ERRORS.copySlotsFull], ResultPath: '$.lastError', Next: STATES.admit },
+          { ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: lastError, Next: STATES.confirm },
+          { ErrorEquals: [WORKFLOW_ERRORS.sourceGone], ResultPath: lastError, Next: STATES.releaseSkipped },
           releaseThenFail,
         ],
-      },
-      [STATES.confirm]: task('confirm', STATES.waitForCopy, {
-        Retry: [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY)],
-        Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: '$.lastError', Next: STATES.admit }, releaseThenFail],
       }),
+      [STATES.copyChoice]: waitOrGiveUp('copying', STATES.waitForCopy),
+      [STATES.confirm]: task('confirm', STATES.confirmChoice, [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY), lambda], {
+        Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: lastError, Next: STATES.copyAgain }, releaseThenFail],
+      }),
+      [STATES.confirmChoice]: { Type: 'Choice', Choices: [{ ...outcomeIs('found'), Next: STATES.waitForCopy }, ...outageRules(STATES.countOutageConfirm)], Default: STATES.unavailableTooLong },
+      [STATES.countOutageConfirm]: count(DATA_PATHS.outages, STATES.waitOutageConfirm),
+      [STATES.waitOutageConfirm]: waitOut(STATES.confirm),
+      [STATES.copyAgain]: { Type: 'Choice', Choices: [{ ...below(DATA_PATHS.copies, COPY_AGAIN_BOUND), Next: STATES.countCopy }], Default: STATES.copyGaveUp },
+      [STATES.countCopy]: count(DATA_PATHS.copies, STATES.admit),
+      [STATES.copyGaveUp]: giveUp(DEFINITION_ERRORS.copyAttemptsExhausted, `the copy was made again ${COPY_AGAIN_BOUND} times (copies in error, or unconfirmed after an ambiguous CopySnapshot)`),
       [STATES.waitForCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.poll },
-      [STATES.poll]: task('poll', STATES.pollChoice, { Retry: [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY)], Catch: [releaseThenFail] }),
-      [STATES.pollChoice]: { Type: 'Choice', Choices: [outcomeIs('recopy', STATES.admit)], Default: STATES.release },
+      [STATES.poll]: task(
+        'poll',
+        STATES.pollChoice,
+        [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda],
+        { Catch: [releaseThenFail] },
+      ),
+      [STATES.pollChoice]: {
+        Type: 'Choice',
+        Choices: [
+          { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: STATES.countCopy },
+          { ...outcomeIs('recopy'), Next: STATES.copyGaveUp },
+        ],
+        Default: STATES.release,
+      },
       // Releasing is idempotent (an execution that found an existing copy holds no slot). A release
-      // that still fails after its retries leaves the slot to reconciliation (SLOT_STALE_AFTER_SECONDS,
-      // no pending copy): the copy itself is done, so the execution still succeeds.
-      [STATES.release]: task('release', STATES.copied, { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.copied }] }),
-      [STATES.copied]: { Type: 'Succeed', Comment: 'the copy is completed in the destination region' },
-      [STATES.releaseSkipped]: task('release', STATES.skipped, { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.lastError', Next: STATES.skipped }] }),
-      // No Catch: should the release itself fail for good, the execution fails with that error.
-      [STATES.releaseFailed]: task('release', STATES.failed),
+      // that still fails after its retries leaves the slot to reclamation (the execution is no longer
+      // running): the copy itself is done, so the execution still succeeds.
+      [STATES.release]: task('release', STATES.copied, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.copied }],
+      }),
+      [STATES.copied]: { Type: 'Succeed', Comment: 'the copy is completed in the destination region', OutputPath: DATA_PATHS.data },
+      [STATES.releaseSkipped]: task('release', STATES.skipped, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.skipped }],
+      }),
+      // A release that fails for good leaves the slot to reclamation; the execution still fails with the original error.
+      [STATES.releaseFailed]: task('release', STATES.failed, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.failed }],
+      }),
       [STATES.failed]: {
         Type: 'Fail',
-        Comment: 'the error that ended the execution (caught into $.lastError), after its copy slot was released',
-        ErrorPath: '$.lastError.Error',
-        CausePath: '$.lastError.Cause',
+        Comment: 'the error that ended the execution (caught into $.task.data.lastError), after its copy slot was released',
+        ErrorPath: `${lastError}.Error`,
+        CausePath: `${lastError}.Cause`,
       },
     },
   };

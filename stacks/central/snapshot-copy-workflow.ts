@@ -1,5 +1,6 @@
 import type { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { suppress } from '../guardrails';
 import { COPY_STATE_MACHINE_NAME, COPY_STEP_FUNCTION_NAME, lambdaArn, PREFIX, stateMachineArn } from '../names';
 import { policyDocument, type PolicyDocument } from '../policy/policy';
 import type { RoleWithPolicies } from '../policy/role-with-policies';
@@ -32,6 +33,8 @@ import { checkVaultAccess, vaultStepEnvironment, vaultStepStatements, type Vault
 export const COPY_SLOTS_TABLE_NAME = `${PREFIX}-copy-slots`;
 export const copySlotsTableArn = (p: CopyScope): string => `arn:aws:dynamodb:${p.region}:${p.accountId}:table/${COPY_SLOTS_TABLE_NAME}`;
 export const copyStateMachineArn = (p: CopyScope): string => stateMachineArn(p.region, p.accountId, COPY_STATE_MACHINE_NAME);
+/** Every execution of the copy state machine (`execution:<state machine>:<name>`): the copy-slot holders. */
+export const copyExecutionsArn = (p: CopyScope): string => `arn:aws:states:${p.region}:${p.accountId}:execution:${COPY_STATE_MACHINE_NAME}:*`;
 
 /** `snapshotCopy.retentionDays`'s bound (config/schema.ts): 100 years. */
 export const COPY_MAX_RETENTION_DAYS = 36_500;
@@ -59,6 +62,9 @@ export interface StepFunctionProps extends CopyScope, MemberRoleAccess {
  * and takes, holds and releases copy slots: UpdateItem (conditional) on the slots table only. It
  * reads items only through UpdateItem's ReturnValuesOnConditionCheckFailure, which needs no
  * dynamodb:GetItem (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html).
+ * It asks whether a slot holder still runs: states:DescribeExecution on the copy state machine's
+ * executions only (resource type `execution`:
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
  * It records copies in the copy ledger and reads it (./snapshot-copy-ledger ledgerStepStatements).
  */
 export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
@@ -66,6 +72,7 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
     assumeMemberRole(props),
     writeOwnLogGroup(props, COPY_STEP_FUNCTION_NAME),
     { Sid: 'UseCopySlots', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copySlotsTableArn(props) },
+    { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
     ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
     ...(props.vault ? vaultStepStatements(props.vault, props.ownAccountCopy) : []),
@@ -73,9 +80,10 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
 }
 
 /** The step function's environment (handlers/snapshot-copy/README.md, "Environment"). */
-export function stepEnvironment(props: Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>): Record<string, string> {
+export function stepEnvironment(props: CopyScope & Pick<SnapshotCopyWorkflowProps, 'memberRoleName' | 'kmsKeyId' | 'copyTag' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>): Record<string, string> {
   return {
     MEMBER_ROLE_NAME: props.memberRoleName,
+    STATE_MACHINE_ARN: copyStateMachineArn(props),
     ...(props.kmsKeyId ? { KMS_KEY_ID: props.kmsKeyId } : {}),
     ...(props.copyTag ? { COPY_TAG: props.copyTag } : {}),
     MAX_IN_FLIGHT_COPIES: String(props.maxInFlightCopies),
@@ -168,6 +176,15 @@ export class SnapshotCopyWorkflow {
       sizeHint: MEMBER_LIST_SIZE_HINT,
       after: [this.slotsTable, this.ledgerTable],
     });
+
+    // STATE_MACHINE_ARN names the state machine, which is created after this function (its definition
+    // names the function by literal ARN): the function only reads it at run time (DescribeExecution of
+    // slot holders), so no ordering is needed, and a depends_on would be a cycle.
+    suppress(
+      this.step.function,
+      'literal-reference',
+      'STATE_MACHINE_ARN is read only when the function runs (DescribeExecution of copy-slot holders); the state machine depends on this function, so ordering the function after it would be a cycle',
+    );
 
     const stepArn = lambdaArn(region, accountId, COPY_STEP_FUNCTION_NAME);
     this.machine = new CopyStateMachine(scope, 'copy', {

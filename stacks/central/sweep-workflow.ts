@@ -9,27 +9,25 @@
  * - one Lambda invocation per account and region keeps each within its 15-minute limit, and a
  *   failing account (its role not deployed yet, say) fails only its own item: the others are
  *   swept, then the execution fails (alarm and alert) naming the failed items.
- * A Standard execution's history holds at most 25,000 events; an inline Map iteration costs ~7
- * (more with retries), so the items are split into chunks of `SWEEP_CHUNK_SIZE`, each started by
- * its own target of the schedule rule with input `{ "chunk": i }` (a rule has at most 5 targets).
+ * A Standard execution's history holds at most 25,000 events, and an inline Map records every item's
+ * events in it (MapIterationStarted, the item's states, each attempt of its task, MapIterationSucceeded),
+ * so the items are split into chunks of `SWEEP_CHUNK_SIZE`, sized from the history budget: the worst
+ * case of one item (every retrier exhausted, then caught), counted by stacks/central/history-budget.ts
+ * from the item processor itself. Each chunk is started by its own target of the schedule rule with
+ * input `{ "chunk": i }` (a rule has at most 5 targets).
  * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html (Input: 8192)
  */
 import { LAMBDA_SERVICE_ERRORS, type AslDefinition } from './copy-workflow';
+import { analyzeHistory, HISTORY_EVENT_BUDGET } from './history-budget';
 
 export interface SweepTarget {
   readonly account: string;
   readonly region: string;
 }
 
-/**
- * Items per execution: 1,500 × (7 events + 3 per retry × 2 + 2 on catch) ≈ 22,500 < 25,000
- * history events; the state that holds them (~55 characters an item, plus ~20 per result) stays
- * far below Step Functions' 256 KB payload quota.
- */
+/** Step Functions' payload quota: the state that holds a chunk's items and results stays far below it (tested). */
 export const STATE_PAYLOAD_MAX_BYTES = 262_144;
-/** Items per execution (see above). */
-export const SWEEP_CHUNK_SIZE = 1_500;
 /** EventBridge allows 5 targets per rule: one chunk each. */
 export const SWEEP_MAX_CHUNKS = 5;
 /** Sweeps of one account and region in flight at once (EC2 API calls stay low). */
@@ -44,6 +42,54 @@ export class SweepTooLargeError extends Error {
   override readonly name = 'SweepTooLargeError';
 }
 
+/**
+ * Lambda errors worth retrying quickly: the service's own (LAMBDA_SERVICE_ERRORS), except those that
+ * may follow a sweep that ran its full 15 minutes (Lambda.Unknown, ClientExecutionTimeoutException):
+ * those take the slow States.ALL retrier. Few attempts: each one is three events of every item's
+ * worst case, and a failed item is swept again the next day.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
+ */
+const LAMBDA_TRANSIENT = LAMBDA_SERVICE_ERRORS.filter((e) => e !== 'Lambda.Unknown' && e !== 'Lambda.ClientExecutionTimeoutException');
+
+/** One account and region: the Map's item processor. */
+function itemProcessor(sweepFunctionArn: string): AslDefinition {
+  return {
+    ProcessorConfig: { Mode: 'INLINE' },
+    StartAt: 'SweepOne',
+    States: {
+      SweepOne: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: { FunctionName: sweepFunctionArn, Payload: { 'account.$': '$.account', 'region.$': '$.region' } },
+        // Each item's output stays tiny: the Map's result array is part of the state (256 KB).
+        ResultSelector: { failed: false },
+        Retry: [
+          { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+          { ErrorEquals: ['States.ALL'], IntervalSeconds: 60, MaxAttempts: 1, BackoffRate: 2, JitterStrategy: 'FULL' },
+        ],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SweepOneFailed' }],
+        End: true,
+      },
+      SweepOneFailed: {
+        Type: 'Pass',
+        Parameters: { 'account.$': '$.account', 'region.$': '$.region', failed: true, 'error.$': '$.error.Error' },
+        End: true,
+      },
+    },
+  };
+}
+
+/**
+ * Items per execution, from the history budget: (HISTORY_EVENT_BUDGET − the execution's own states)
+ * ÷ the worst case of one item (its MapIterationStarted/…Succeeded|Failed, its task's every attempt, the catch).
+ */
+export const SWEEP_CHUNK_SIZE = (() => {
+  const probe = (items: number) => analyzeHistory(buildDefinition('arn:aws:lambda:us-east-1:111111111111:function:probe', [Array.from({ length: items }, () => ({ account: '111111111111', region: 'us-east-1' })), []]));
+  const perItem = probe(2).worst.events - probe(1).worst.events;
+  const overhead = probe(1).worst.events - perItem;
+  return Math.floor((HISTORY_EVENT_BUDGET - overhead) / perItem);
+})();
+
 /** Splits the targets into the chunks one execution each sweeps. */
 export function sweepChunks(targets: readonly SweepTarget[]): SweepTarget[][] {
   const max = SWEEP_CHUNK_SIZE * SWEEP_MAX_CHUNKS;
@@ -57,17 +103,13 @@ export function sweepChunks(targets: readonly SweepTarget[]): SweepTarget[][] {
   return chunks;
 }
 
-/**
- * Lambda errors worth retrying quickly: the service's own (LAMBDA_SERVICE_ERRORS), except those that
- * may follow a sweep that ran its full 15 minutes (Lambda.Unknown, ClientExecutionTimeoutException):
- * those take the slow States.ALL retrier.
- * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
- */
-const LAMBDA_TRANSIENT = LAMBDA_SERVICE_ERRORS.filter((e) => e !== 'Lambda.Unknown' && e !== 'Lambda.ClientExecutionTimeoutException');
-
 export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: string; readonly targets: readonly SweepTarget[] }): AslDefinition {
   const chunks = sweepChunks(props.targets);
   if (chunks.length === 0) throw new SweepTooLargeError('sweepWorkflowDefinition: no targets; the sweep needs at least one account and destination region');
+  return buildDefinition(props.sweepFunctionArn, chunks);
+}
+
+function buildDefinition(sweepFunctionArn: string, chunks: readonly (readonly SweepTarget[])[]): AslDefinition {
   const chunkStates = Object.fromEntries(
     chunks.map((chunk, i) => [`Chunk${i}`, { Type: 'Pass', Comment: `${chunk.length} account × region items`, Result: { targets: chunk.map((t) => ({ account: t.account, region: t.region })) }, Next: 'Sweep' }]),
   );
@@ -91,30 +133,7 @@ export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: stri
         Type: 'Map',
         ItemsPath: '$.targets',
         MaxConcurrency: SWEEP_MAX_CONCURRENCY,
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: 'SweepOne',
-          States: {
-            SweepOne: {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::lambda:invoke',
-              Parameters: { FunctionName: props.sweepFunctionArn, Payload: { 'account.$': '$.account', 'region.$': '$.region' } },
-              // Each item's output stays tiny: the Map's result array is part of the state (256 KB).
-              ResultSelector: { failed: false },
-              Retry: [
-                { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' },
-                { ErrorEquals: ['States.ALL'], IntervalSeconds: 60, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
-              ],
-              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SweepOneFailed' }],
-              End: true,
-            },
-            SweepOneFailed: {
-              Type: 'Pass',
-              Parameters: { 'account.$': '$.account', 'region.$': '$.region', failed: true, 'error.$': '$.error.Error' },
-              End: true,
-            },
-          },
-        },
+        ItemProcessor: itemProcessor(sweepFunctionArn),
         ResultPath: '$.results',
         Next: 'AnyFailed',
       },

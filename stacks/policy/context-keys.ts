@@ -314,6 +314,13 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
   },
   {
     caller: 'iam-role-session',
+    action: 'states:DescribeExecution',
+    keys: [...ROLE_SESSION_KEYS],
+    docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html'],
+    note: 'The copy step function asking whether a copy-slot holder still runs (resource type execution; no service-specific condition keys).',
+  },
+  {
+    caller: 'iam-role-session',
     action: 'lambda:InvokeFunction',
     keys: [...ROLE_SESSION_KEYS],
     docs: ['https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn', 'https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html'],
