@@ -75,7 +75,7 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
     { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
     ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
-    ...(props.vault ? vaultStepStatements(props.vault, props.ownAccountCopy) : []),
+    ...(props.vault ? vaultStepStatements(props.vault, props, props.ownAccountCopy) : []),
   ]);
 }
 
@@ -197,7 +197,7 @@ export class SnapshotCopyWorkflow {
       description: 'Snapshot-copy state machine: invokes only ebs-event-hub-copy-step, writes its log group',
       taskFunctionArn: stepArn,
       taskFunction: this.step.function,
-      definition: copyWorkflowDefinition({ stepFunctionArn: stepArn }),
+      definition: copyWorkflowDefinition({ stepFunctionArn: stepArn, ...(props.vault ? { vault: { lock: props.vault.lock !== undefined, keepMemberCopy: props.vault.keepMemberCopy } } : {}) }),
     });
 
     this.roles = rolesByName([this.step, this.machine]);
