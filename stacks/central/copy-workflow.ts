@@ -71,15 +71,11 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  */
 
+/** The member-side steps: every definition invokes these. */
+export const MEMBER_STEP_NAMES = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
 /** Step names: the `step` field of the task payload, dispatched by the handler's `step` export (the vault steps in vault mode only). */
 export const STEP_NAMES = [
-  'inspect',
-  'find',
-  'confirm',
-  'admit',
-  'copy',
-  'poll',
-  'release',
+  ...MEMBER_STEP_NAMES,
   'vault-share',
   'vault-find',
   'vault-admit',
