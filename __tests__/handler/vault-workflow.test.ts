@@ -258,6 +258,18 @@ describe('vault mode, the synthesized definition offline', () => {
     expect(await slotHolders(workflow, slotKey(VAULT_ACCOUNT, DEST))).toEqual([]);
   });
 
+  it("GIVEN a member whose stack (and so its member copy key) is not applied yet THEN its copies end in error and the execution fails with CopyFailed naming that key and that stack", async () => {
+    const input = addSource();
+    standin().failCopiesOf(input.snapshotId, 'The KMS key alias/ebs-event-hub-dr does not exist');
+    const { workflow } = setup();
+    const execution = await run(workflow, input);
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error!.cause!.name).toBe('CopyFailed');
+    expect(execution.error!.cause!.message).toMatch(/alias\/ebs-event-hub-dr is the member copy key the member stack member-222222222222 creates in eu-central-1: apply that stack, then npm run copies -- retry/);
+    expect(calls('ModifySnapshotAttribute')).toEqual([]);
+  });
+
   it('GIVEN the vault configs THEN the synthesized step environment parses (the contract the handler reads)', () => {
     for (const config of [VAULT_ALL_FEATURES, VAULT_WITH_KMS_KEY_ID]) {
       const { workflow } = setup(config);

@@ -292,7 +292,13 @@ async function poll(ctx: Ctx): Promise<CopyData> {
       return { ...rest, outcome: 'recopy', recopies: recopies + 1, failedCopies: [...(data.failedCopies ?? []), { copySnapshotId: copyId, reason: decision.reason }] };
     }
     case 'failed': {
-      const hint = copyFailureHint(copySnapshot?.StateMessage, { sourceKeyId: data.sourceKeyId, destinationKeyId: copyKmsKeyId(deps.config), destinationRegion: input.destinationRegion });
+      const keyHint = copyFailureHint(copySnapshot?.StateMessage, { sourceKeyId: data.sourceKeyId, destinationKeyId: copyKmsKeyId(deps.config), destinationRegion: input.destinationRegion });
+      // Vault mode without kmsKeyId: the member copy key comes with the member's own stack, which is
+      // rolled out in a later wave than central: until it is applied, the alias does not exist there.
+      const hint =
+        keyHint !== undefined && deps.config.kmsKeyId === undefined && deps.config.memberKmsKeyId !== undefined
+          ? `${keyHint} (${deps.config.memberKmsKeyId} is the member copy key the member stack member-${input.account} creates in ${input.destinationRegion}: apply that stack, then npm run copies -- retry)`
+          : keyHint;
       const message =
         `copy of snapshot ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) failed ` +
         `${recopies + 1} times; last copy ${copyId}: ${decision.reason}${hint !== undefined ? `; ${hint}` : ''}`;
