@@ -30,7 +30,7 @@
  *   sweep                 Query index `by-expiry`  target = :t AND expiresAt <= :now      (only expired items)
  *   record                PutItem IF attribute_not_exists(copySnapshotId)                 (idempotent)
  *   forget                DeleteItem (target, copySnapshotId)                             (after the sweep deleted it)
- * A vault copy (next: a locked copy in an isolated vault account) is recorded the same way under
+ * A vault copy (vault mode: a locked copy in an isolated vault account) is recorded the same way under
  * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it, where the sweep of
  * the vault looks), `kind = "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member
  * account of the original snapshot and `sourceSnapshotId` = that original snapshot: the same three
