@@ -79,6 +79,8 @@ import { createSlotStore } from '../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../handlers/snapshot-copy/steps';
 import { VAULT_MAX_IN_FLIGHT_COPIES } from '../handlers/snapshot-copy/config';
 import { copyWorkflowDefinition, STATES } from '../stacks/central/copy-workflow';
+import { vaultStepEnvironment } from '../stacks/central/snapshot-copy-vault';
+import { MEMBER_COPY_KEY_ALIAS } from '../stacks/names';
 import { analyzeHistory, historyLine, pathCost } from '../stacks/central/history-budget';
 import { AslInterpreter, SimulatedClock, type ExecutionRecord } from './support/asl-interpreter';
 import { LEDGER_TABLE, withLedgerTable } from './support/copy-tables';
@@ -119,17 +121,7 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 const VAULT = '900000000000';
 /** The vault scenario's step environment: as the central stack sets it for a compliance lock, vault retention and member copies deleted once vaulted. */
-const VAULT_ENV = {
-  MEMBER_KMS_KEY_ID: 'alias/ebs-event-hub-dr',
-  VAULT_ACCOUNT_ID: VAULT,
-  VAULT_ROLE_NAME: 'ebs-event-hub-vault-copy',
-  VAULT_KMS_KEY_ID: 'alias/ebs-event-hub-vault',
-  VAULT_KEEP_MEMBER_COPY: 'false',
-  VAULT_LOCK_MODE: 'compliance',
-  VAULT_LOCK_DAYS: '365',
-  VAULT_LOCK_COOL_OFF_HOURS: '24',
-  VAULT_RETENTION_DAYS: '400',
-} as const;
+const VAULT_ENV = vaultStepEnvironment({ accountId: VAULT, lock: { mode: 'compliance', days: 365, coolOffHours: 24 }, retentionDays: 400, keepMemberCopy: false, memberKeyAlias: MEMBER_COPY_KEY_ALIAS });
 const VAULT_CALLS_PER_SNAPSHOT = 60;
 
 /** Deterministic random numbers (mulberry32). */
@@ -185,7 +177,7 @@ async function simulate(scenario: Scenario): Promise<Outcome> {
     ambiguousRate: AMBIGUOUS_RATE,
     throttled: (_account, _region, action) => scenario.storm !== undefined && now() < scenario.storm.untilSeconds && scenario.storm.actions.includes(action),
     // Vault mode: each member copy key's policy admits the vault role (the member stacks deploy it so).
-    keyAdmits: (_owner, keyId, user) => user === VAULT && keyId === VAULT_ENV.MEMBER_KMS_KEY_ID,
+    keyAdmits: (_owner, keyId, user) => user === VAULT && keyId === MEMBER_COPY_KEY_ALIAS,
   });
   const clients = ec2.clients();
   const key = (account: string, region: string): string => `${account}|${region}`;

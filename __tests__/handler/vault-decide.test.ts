@@ -4,10 +4,12 @@
  * copy request and tags, and what VaultLock does with a lock it finds.
  */
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, loadStepConfig, VAULT_MAX_IN_FLIGHT_COPIES } from '../../handlers/snapshot-copy/config';
+import { loadStepConfig, VAULT_MAX_IN_FLIGHT_COPIES } from '../../handlers/snapshot-copy/config';
 import { buildCopyTags, copyRequest, decideOnLock, EXPIRES_AT_TAG, MEMBER_COPY_TAG, PROVENANCE_TAGS, vaultCopyDescription, vaultCopyRequest, type CopyInput } from '../../handlers/snapshot-copy/decide';
 import { copyKmsKeyId } from '../../handlers/snapshot-copy/vault-steps';
 import { EC2_MAX_CONCURRENT_SNAPSHOT_COPIES } from '../../config/schema';
+import { vaultStepEnvironment } from '../../stacks/central/snapshot-copy-vault';
+import { configError } from './support';
 
 const MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
 const base = {
@@ -17,29 +19,13 @@ const base = {
   LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
   STATE_MACHINE_ARN: MACHINE,
 };
+/** As the central stack tells the step function (stacks/central/snapshot-copy-vault.ts). */
 const vaultEnv = {
   ...base,
-  MEMBER_KMS_KEY_ID: 'alias/ebs-event-hub-dr',
-  VAULT_ACCOUNT_ID: '999999999999',
-  VAULT_ROLE_NAME: 'ebs-event-hub-vault-copy',
-  VAULT_KMS_KEY_ID: 'alias/ebs-event-hub-vault',
-  VAULT_KEEP_MEMBER_COPY: 'false',
-  VAULT_LOCK_MODE: 'compliance',
-  VAULT_LOCK_DAYS: '365',
-  VAULT_LOCK_COOL_OFF_HOURS: '24',
-  VAULT_RETENTION_DAYS: '400',
+  ...vaultStepEnvironment({ accountId: '999999999999', lock: { mode: 'compliance', days: 365, coolOffHours: 24 }, retentionDays: 400, keepMemberCopy: false, memberKeyAlias: 'alias/ebs-event-hub-dr' }),
 };
 const input: CopyInput = { account: '222222222222', sourceRegion: 'eu-west-1', snapshotId: 'snap-0abc1234', destinationRegion: 'eu-central-1' };
 
-function configError(load: () => unknown): string {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return (error as Error).message;
-  }
-  throw new Error('the loader accepted a bad environment');
-}
 
 describe('the step function told about the vault', () => {
   it('GIVEN every VAULT_ variable THEN the vault config, the member copy key, and 20 vault copies at once (EC2 per region and account)', () => {

@@ -478,6 +478,19 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
     Default: STATES.waitedTooLong,
   });
 
+  /** After a poll: copy again (counted, while copies < C), give up at the bound, else go on. */
+  const recopyChoice = (countState: string, gaveUp: string, next: string) => ({
+    Type: 'Choice',
+    Choices: [
+      { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: countState },
+      { ...outcomeIs('recopy'), Next: gaveUp },
+    ],
+    Default: next,
+  });
+  /** Releasing a slot: idempotent, retried; a release that keeps failing is left to reclamation and the execution goes on to `next`. */
+  const releaseTask = (step: 'release' | 'vault-release', next: string) =>
+    task(step, next, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: next }] });
+
   // Vault mode: a completed member-side copy goes on to the vault states instead of ending.
   const vault = props.vault;
   const afterCopied = vault ? STATES.vaultShare : STATES.copied;
@@ -543,35 +556,22 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda],
         { Catch: [releaseThenFail] },
       ),
-      [STATES.pollChoice]: {
-        Type: 'Choice',
-        Choices: [
-          { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: STATES.countCopy },
-          { ...outcomeIs('recopy'), Next: STATES.copyGaveUp },
-        ],
-        Default: STATES.release,
-      },
+      [STATES.pollChoice]: recopyChoice(STATES.countCopy, STATES.copyGaveUp, STATES.release),
       // Releasing is idempotent (an execution that found an existing copy holds no slot). A release
       // that still fails after its retries leaves the slot to reclamation (the execution is no longer
       // running): the copy itself is done, so the execution still succeeds.
-      [STATES.release]: task('release', afterCopied, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: afterCopied }],
-      }),
+      [STATES.release]: releaseTask('release', afterCopied),
       [STATES.copied]: { Type: 'Succeed', Comment: 'the copy is completed in the destination region', OutputPath: DATA_PATHS.data },
-      [STATES.releaseSkipped]: task('release', STATES.skipped, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.skipped }],
-      }),
+      [STATES.releaseSkipped]: releaseTask('release', STATES.skipped),
       // A release that fails for good leaves the slot to reclamation; the execution still fails with the original error.
-      [STATES.releaseFailed]: task('release', STATES.failed, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.failed }],
-      }),
+      [STATES.releaseFailed]: releaseTask('release', STATES.failed),
       [STATES.failed]: {
         Type: 'Fail',
         Comment: 'the error that ended the execution (caught into $.task.data.lastError), after its copy slot was released',
         ErrorPath: `${lastError}.Error`,
         CausePath: `${lastError}.Cause`,
       },
-      ...(vault ? vaultStates(vault, { task, outcomeIs, below, count, waitOut, lambda, lastError }) : {}),
+      ...(vault ? vaultStates(vault, { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask }) : {}),
     },
   };
 }
@@ -584,6 +584,8 @@ interface Builders {
   waitOut: (step: string) => Record<string, unknown>;
   lambda: Record<string, unknown>;
   lastError: string;
+  recopyChoice: (countState: string, gaveUp: string, next: string) => Record<string, unknown>;
+  releaseTask: (step: 'release' | 'vault-release', next: string) => Record<string, unknown>;
 }
 
 /**
@@ -607,7 +609,7 @@ interface Builders {
  * was made ends the execution (MemberCopyGone) rather than copy again.
  */
 function vaultStates(vault: VaultWorkflowProps, b: Builders): Record<string, Record<string, unknown>> {
-  const { task, outcomeIs, below, count, waitOut, lambda, lastError } = b;
+  const { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask } = b;
   const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: STATES.vaultReleaseFailed };
   const giveUp = (error: string, cause: string) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: STATES.vaultReleaseFailed });
   const outageRules = (countState: string) => [
@@ -667,20 +669,11 @@ function vaultStates(vault: VaultWorkflowProps, b: Builders): Record<string, Rec
     [STATES.countVaultCopy]: count(DATA_PATHS.copies, STATES.vaultAdmit),
     [STATES.waitForVaultCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.vaultPoll },
     [STATES.vaultPoll]: task('vault-poll', STATES.vaultPollChoice, pollRetry, { Catch: [releaseThenFail] }),
-    [STATES.vaultPollChoice]: {
-      Type: 'Choice',
-      Choices: [
-        { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: STATES.countVaultCopy },
-        { ...outcomeIs('recopy'), Next: STATES.vaultCopyGaveUp },
-      ],
-      Default: STATES.vaultRelease,
-    },
+    [STATES.vaultPollChoice]: recopyChoice(STATES.countVaultCopy, STATES.vaultCopyGaveUp, STATES.vaultRelease),
     // The vault copy is complete: its slot (EC2 counts copies in progress) is free for the next one
     // before the lock, whose outage waits must not hold it. Idempotent; a release that keeps failing
     // is left to reclamation.
-    [STATES.vaultRelease]: task('vault-release', lockOrOn, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: lockOrOn }],
-    }),
+    [STATES.vaultRelease]: releaseTask('vault-release', lockOrOn),
     ...(vault.lock
       ? {
           [STATES.vaultLock]: task('vault-lock', STATES.vaultLockChoice, [lambda], { Catch: [releaseThenFail] }),
@@ -700,9 +693,7 @@ function vaultStates(vault: VaultWorkflowProps, b: Builders): Record<string, Rec
     [STATES.vaultUnavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `vault phase: EC2 (or the copy ledger's DynamoDB) unavailable through ${OUTAGE_WAIT_BOUND} outage waits of the execution (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
     [STATES.vaultCopyGaveUp]: giveUp(DEFINITION_ERRORS.copyAttemptsExhausted, `vault phase: a copy was made again ${COPY_AGAIN_BOUND} times in this execution (copies in error, or unconfirmed after an ambiguous CopySnapshot)`),
     // Releases the vault slot (none held is success), then fails with the original error.
-    [STATES.vaultReleaseFailed]: task('vault-release', STATES.failed, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.failed }],
-    }),
+    [STATES.vaultReleaseFailed]: releaseTask('vault-release', STATES.failed),
   };
 }
 
