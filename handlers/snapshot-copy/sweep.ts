@@ -194,7 +194,7 @@ export function describeSummary(s: SweepSummary, outcome: SweepState['outcome'])
     `${n(s.failed)} failed`,
   ];
   const f = s.firstFailure;
-  const first = f ? `; first failure: ${f.kind} ${f.copySnapshotId} of ${f.account} in ${f.region}: ${f.error}: ${f.message.slice(0, 500)}` : '';
+  const first = f ? `; first failure: ${f.kind} ${f.copySnapshotId} of ${f.account} in ${f.region}: ${f.error}: ${f.message}` : '';
   const left = outcome === 'more' || outcome === 'out-of-time' ? '; expired copies remain: the next daily sweep goes on from the oldest' : '';
   return `${n(s.examined)} expired copies examined: ${parts.join(', ')}${first}${left}`;
 }
@@ -205,7 +205,9 @@ async function sweepPage(copies: readonly ExpiredCopy[], now: Date, summary: Swe
   const groups = new Map<string, number[]>();
   copies.forEach((c, i) => {
     const key = `${c.copyAccount}#${c.destinationRegion}`;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
   });
   const queue = [...groups.values()];
   const worker = async () => {
@@ -287,7 +289,8 @@ const keysOf = (copy: ExpiredCopy) => ({
 function recordFailure(copy: ExpiredCopy, error: { name: string; message: string }, summary: SweepSummary, deps: SweepDeps): void {
   summary.examined++;
   summary.failed++;
-  summary.firstFailure ??= { kind: copy.kind, account: copy.copyAccount, region: copy.destinationRegion, copySnapshotId: copy.copySnapshotId, error: error.name, message: error.message };
+  // Bounded: the summary travels in the state machine's data (256 KB per state).
+  summary.firstFailure ??= { kind: copy.kind, account: copy.copyAccount, region: copy.destinationRegion, copySnapshotId: copy.copySnapshotId, error: error.name, message: error.message.slice(0, 1000) };
   deps.logger.error(`expired copy not swept: ${error.name}: ${error.message}`, { ...keysOf(copy), decision: 'failed', error: { name: error.name, message: error.message } });
 }
 
