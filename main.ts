@@ -23,7 +23,6 @@ import { handlerBundleFromDist } from './handler-bundle';
 import { PROVIDER_ROLES, type ProviderRole } from './stacks/base-stack';
 import { HandlerBundleMissingError } from './stacks/central-stack';
 import { BusPolicyTooLargeError } from './stacks/central/event-bus';
-import { SweepTooLargeError } from './stacks/central/sweep-workflow';
 import { RolePolicyTooLargeError } from './stacks/policy/role-with-policies';
 import { withoutCreationStacks } from './stacks/creation-stacks';
 import { GuardrailError } from './stacks/guardrails';
@@ -46,7 +45,6 @@ const USER_ERRORS = [
   BusPolicyTooLargeError,
   RolePolicyTooLargeError,
   PolicyTooLargeError,
-  SweepTooLargeError,
   HandlerBundleMissingError,
   GuardrailError,
   EnvError,

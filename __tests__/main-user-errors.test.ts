@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AWS_REGIONS } from '../config/regions';
-import { SWEEP_CHUNK_SIZE, SWEEP_MAX_CHUNKS } from '../stacks/central/sweep-workflow';
 import { manyMembers, rawConfig } from './support/config';
 import { ROOT, runMain } from './support/run-main';
 
@@ -31,15 +30,6 @@ function expectOneLineUserError(run: { status: number | null; stderr: string; ou
 const { organizationId: _noOrg, ...withoutOrganization } = rawConfig();
 
 describe('main.ts: each user error is one line, exit 1, no stack trace', () => {
-  it(`SweepTooLargeError: retention over more account × destination pairs than the sweep serves (${SWEEP_CHUNK_SIZE * SWEEP_MAX_CHUNKS})`, () => {
-    const max = SWEEP_CHUNK_SIZE * SWEEP_MAX_CHUNKS;
-    const org = rawConfig({ members: manyMembers(max + 1), snapshotCopy: { destinationRegion: 'eu-central-1', retentionDays: 30 } });
-    expectOneLineUserError(
-      runMain(org, { SYNTH_SHARDS: '1' }),
-      new RegExp(`^error: snapshotCopy\\.retentionDays: the sweep would cover ${max + 1} account × destination region pairs; at most ${max} are supported \\(${SWEEP_MAX_CHUNKS} executions of ${SWEEP_CHUNK_SIZE}\\)`),
-    );
-  });
-
   it('RolePolicyTooLargeError: without organizationId the copy roles list 200 member roles (over IAM\'s 10,240 characters)', () => {
     const org = { ...withoutOrganization, members: manyMembers(200), snapshotCopy: { destinationRegion: 'eu-central-1' } };
     expectOneLineUserError(runMain(org), /^error: role ebs-event-hub-[a-z-]+: its inline policies take \d+ characters; IAM allows 10240 per role\. Without organizationId/);

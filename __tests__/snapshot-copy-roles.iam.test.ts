@@ -127,8 +127,12 @@ describe('central copy-path roles', () => {
     await expectDecision(assume(STEP_ROLE, stepPolicy), 'Allowed');
   });
 
-  it('GIVEN the sweep role WHEN it assumes the member copy role THEN it is allowed', async () => {
-    await expectDecision(assume(SWEEP_ROLE, sweepFunctionPolicy(roleProps)), 'Allowed');
+  it('GIVEN the sweep role with member retention WHEN it assumes the member copy role THEN it is allowed', async () => {
+    await expectDecision(assume(SWEEP_ROLE, sweepFunctionPolicy({ ...roleProps, memberRetention: true })), 'Allowed');
+  });
+
+  it('GIVEN the sweep role with vault retention only WHEN it assumes the member copy role THEN its own policy denies it (it deletes vault copies only)', async () => {
+    await expectDecision(assume(SWEEP_ROLE, sweepFunctionPolicy({ ...roleProps, vault: { accountId: '999999999999', keepMemberCopy: true, retentionDays: 30 } })), 'ImplicitlyDenied');
   });
 
   it('GIVEN the step role WHEN it assumes another role in the member account THEN it is denied', async () => {

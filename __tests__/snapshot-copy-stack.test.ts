@@ -58,6 +58,7 @@ describe('snapshot copy, central stack', () => {
     expect(envOf(fnNamed(central, 'ebs-event-hub-copy-sweep'))).toEqual({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
+      SWEEP_KINDS: 'member-copy',
       POWERTOOLS_SERVICE_NAME: 'snapshot-copy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
@@ -72,7 +73,7 @@ describe('snapshot copy, central stack', () => {
       sourceRegions: new Set(['eu-west-1', 'us-east-1']),
     });
     expect(loadStepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-step')), ...region })).toMatchObject({ maxInFlightCopies: 12, retentionDays: 30, kmsKeyId: 'alias/ebs-dr', slotsTableName: 'ebs-event-hub-copy-slots', stateMachineArn: ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy') });
-    expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy' });
+    expect(loadSweepConfig({ ...envOf(fnNamed(central, 'ebs-event-hub-copy-sweep')), ...region })).toMatchObject({ memberRoleName: 'ebs-event-hub-snapshot-copy', kinds: ['member-copy'] });
   });
 
   it('omits the optional variables that are not configured, and MAX_IN_FLIGHT_COPIES defaults to 15', () => {
@@ -217,9 +218,12 @@ describe('snapshot copy construct: rejected props', () => {
     expect(build({ maxInFlightCopies })).toThrowError(`SnapshotCopy: maxInFlightCopies ${maxInFlightCopies} is not a whole number from 1 to 20`);
   });
 
-  it('GIVEN retentionDays without sweep targets WHEN constructed THEN it says what is missing', () => {
-    expect(build({ retentionDays: 30 })).toThrowError('SnapshotCopy: retentionDays is set but sweepTargets is empty');
-    expect(build({ retentionDays: 30, sweepTargets: [] })).toThrowError('SnapshotCopy: retentionDays is set but sweepTargets is empty');
+  it('GIVEN retention of member copies, of vault copies, or of neither WHEN constructed THEN the sweep is built only when copies expire, and lists no account', () => {
+    const vault = { accountId: '999999999999', keepMemberCopy: true };
+    expect(build({ retentionDays: 30 })().sweep?.sweep.roleName).toBe('ebs-event-hub-copy-sweep');
+    expect(build({ vault: { ...vault, retentionDays: 30 } })().sweep?.sweep.roleName).toBe('ebs-event-hub-copy-sweep');
+    expect(build({})().sweep).toBeUndefined();
+    expect(build({ vault })().sweep).toBeUndefined();
   });
 
   it('GIVEN no trusted role WHEN the member trust policy is built THEN it refuses (a role nobody may assume is a mistake)', () => {

@@ -285,3 +285,32 @@ describe('vault mode in IAM without vault retention and with member copies kept'
     await expectDecision(request(VAULT_ROLE, vaultPolicies, 'ec2:LockSnapshot', SNAPSHOT, { ...own, 'ec2:SnapshotLockDuration': '31' }), 'ImplicitlyDenied');
   });
 });
+
+describe('the sweep with vault retention only (no snapshotCopy.retentionDays): it deletes vault copies, never member copies', () => {
+  const { retentionDays: _none, ...copy } = VAULT_WITH_KMS_KEY_ID.snapshotCopy!;
+  const { central, vault, member } = synthesized({ ...VAULT_WITH_KMS_KEY_ID, snapshotCopy: { ...copy, vault: { accountId: VAULT_ACCOUNT, lock: { mode: 'governance', days: 30 }, retentionDays: 60 } } });
+  const sweepPolicies = inlinePoliciesOf(central, 'ebs-event-hub-copy-sweep');
+  const assume = (role: string, account: string, trust: PolicyDocument): SimulationRequest => ({
+    principal: SWEEP_ROLE,
+    action: 'sts:AssumeRole',
+    resource: role,
+    resourceAccount: account,
+    identityPolicies: sweepPolicies,
+    resourcePolicy: trust,
+    context: documentedContext('iam-role-session', 'sts:AssumeRole', { ...session(SWEEP_ROLE), 'aws:ResourceOrgID': 'o-a1b2c3d4e5' }),
+  });
+
+  it('GIVEN the synthesized sweep role THEN it may assume the vault role (its policy and the vault role\'s trust), and the vault role may delete its own tagged expired copies', async () => {
+    await expectDecision(assume(VAULT_ROLE, VAULT_ACCOUNT, trustOf(vault, 'ebs-event-hub-vault-copy')), 'Allowed');
+    await expectDecision(
+      request(VAULT_ROLE, inlinePoliciesOf(vault, 'ebs-event-hub-vault-copy'), 'ec2:DeleteSnapshot', SNAPSHOT, { 'ec2:Owner': VAULT_ACCOUNT, [PROVENANCE]: SNAP, [EXPIRY]: '2020-01-01T00:00:00Z' }),
+      'Allowed',
+    );
+  });
+
+  it('GIVEN a member copy role THEN the sweep role may not assume it: its policy has no member statement, and the member role trusts the step role only', async () => {
+    await expectDecision(assume(MEMBER_ROLE, MEMBER, trustOf(member(MEMBER), 'ebs-event-hub-snapshot-copy')), 'ImplicitlyDenied');
+    expect(sweepPolicies['ebs-event-hub-copy-sweep']!.Statement.map((s) => s.Sid)).not.toContain('AssumeMemberCopyRole');
+    expect(JSON.stringify(trustOf(member(MEMBER), 'ebs-event-hub-snapshot-copy'))).not.toContain('ebs-event-hub-copy-sweep');
+  });
+});

@@ -10,10 +10,10 @@ import { AuditLog, auditLogGroupName } from './central/audit-log';
 import { CentralEventBus } from './central/event-bus';
 import { HubKey } from './central/hub-key';
 import { AlertAlarm, DLQ_MESSAGE_EXPIRING_SECONDS, oldestMessageOlderThan, queueNotEmpty, RuleFailureAlarms } from './central/alert-alarm';
-import { copyLogGroupNames, copyRuleArns, SnapshotCopy, type HandlerBundle } from './central/snapshot-copy';
+import { copyLogGroupNames, copyRuleArns, SnapshotCopy, sweepDeployed, type HandlerBundle } from './central/snapshot-copy';
 import { vaultAccessOf } from './central/snapshot-copy-vault';
 import { AUDIT_RULE_NAME, CENTRAL_STACK_ID, centralBusArn, PREFIX, ruleArn, topicArn } from './names';
-import { configuredSourceRegions, copyPermissionsFor, sweepTargetsOf } from './policy/snapshot-copy-permissions';
+import { configuredSourceRegions, copyPermissionsFor } from './policy/snapshot-copy-permissions';
 
 export { AUDIT_RULE_NAME };
 export const CENTRAL_DLQ_NAME = `${PREFIX}-central-target-dlq`;
@@ -66,7 +66,7 @@ export class CentralStack extends AccountStack {
     const ruleArns = [
       ruleArn(region, accountId, AUDIT_RULE_NAME, busName),
       ...alertRuleArns({ accountId, region, busName }),
-      ...(copy ? copyRuleArns({ accountId, region, busName, retention: copy.retentionDays !== undefined }) : []),
+      ...(copy ? copyRuleArns({ accountId, region, busName, retention: sweepDeployed(copy) }) : []),
     ];
     this.deadLetterQueue = new EventDeadLetterQueue(this, 'target-dlq', {
       name: CENTRAL_DLQ_NAME,
@@ -79,7 +79,7 @@ export class CentralStack extends AccountStack {
       accountId,
       region,
       alertTopicArn: topicArn(region, accountId, ALERT_TOPIC_NAME),
-      logGroupNames: [auditLogGroupName(busName), ...(copy ? copyLogGroupNames({ retention: copy.retentionDays !== undefined }) : [])],
+      logGroupNames: [auditLogGroupName(busName), ...(copy ? copyLogGroupNames({ retention: sweepDeployed(copy) }) : [])],
     });
 
     new CloudwatchEventArchive(this, 'archive', {
@@ -154,7 +154,6 @@ export class CentralStack extends AccountStack {
         ownAccountCopy: self && copyPermissionsFor(copy, accountId, self.regions),
         maxInFlightCopies: copy.maxInFlightCopies,
         retentionDays: copy.retentionDays,
-        sweepTargets: copy.retentionDays !== undefined ? sweepTargetsOf(config) : undefined,
         vault: vaultAccessOf(config),
         deploymentRoleName: config.deployment.roleName,
         logRetentionDays: config.central.logRetentionDays,

@@ -7,7 +7,7 @@ import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist
 import { BatchGetItemCommand, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand, type BatchGetItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
+import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, MAX_CACHED_EC2_CLIENTS, createClientProvider, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
 import { loadStartConfig, loadStepConfig, loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
 import { createHolderStatusReader } from '../../handlers/snapshot-copy/executions';
@@ -603,76 +603,177 @@ describe('clients', () => {
     expect(DEFAULT_EC2_CONFIG.maxAttempts).toBe(2);
     expect(copy).not.toBe(read);
   });
+
+  it('keeps at most MAX_CACHED_EC2_CLIENTS EC2 clients (a sweep meets every account and region), dropping the least recently used', () => {
+    expect(MAX_CACHED_EC2_CLIENTS).toBe(256);
+    const clients = createClientProvider({ stsRegion: 'us-east-1', maxEc2Clients: 3 });
+    const role = (n: number) => ({ region: 'us-east-1', roleArn: `arn:aws:iam::${String(200_000_000_000 + n)}:role/r` });
+    const [a, b, c] = [0, 1, 2].map((n) => clients.ec2(role(n)));
+    expect(clients.ec2(role(0))).toBe(a); // used again: now the most recent
+    clients.ec2(role(3)); // a fourth: the least recently used (1) is dropped
+    expect(clients.ec2(role(0))).toBe(a);
+    expect(clients.ec2(role(2))).toBe(c);
+    expect(clients.ec2(role(1))).not.toBe(b);
+  });
 });
 
 describe('sweep', () => {
-  const now = new Date('2026-06-01T00:00:00Z');
+  const start = '2026-06-01T00:00:00.000Z';
+  const VAULT = '999999999999';
   const tags = (expiry: string, source = 'snap-src') => [{ Key: PROVENANCE_TAGS.sourceSnapshotId, Value: source }, { Key: EXPIRES_AT_TAG, Value: expiry }];
-  /** Items of the index by-expiry (KEYS_ONLY + sourceSnapshotId). */
-  const expired = (...ids: string[]) => ids.map((id) => ({ target: { S: `${MEMBER_ACCOUNT}#us-east-1` }, copySnapshotId: { S: id }, expiresAt: { S: '2026-05-01T00:00:00Z' }, sourceSnapshotId: { S: 'snap-src' } }));
-  const sweep = (event: unknown) => {
+  /** Items of the index by-kind-expiry (table and index keys + sourceSnapshotId). */
+  const item = (id: string, where = `${MEMBER_ACCOUNT}#us-east-1`, kind = 'member-copy', expiresAt = '2026-05-01T00:00:00Z') => ({
+    kind: { S: kind }, expiresAt: { S: expiresAt }, target: { S: where }, copySnapshotId: { S: id }, sourceSnapshotId: { S: 'snap-src' },
+  });
+  const env = { MEMBER_ROLE_NAME: 'copy-role', LEDGER_TABLE_NAME: LEDGER, SWEEP_KINDS: 'member-copy,vault-copy', VAULT_ACCOUNT_ID: VAULT, VAULT_ROLE_NAME: 'ebs-event-hub-vault-copy' };
+  const event = (state: Record<string, unknown> = { outcome: 'start', cause: 'no page swept yet' }, over: Record<string, unknown> = {}) => ({ executionStartTime: start, state, pageSize: 1000, stopAfterSeconds: 64_800, ...over });
+  const sweep = (input: unknown, options: { timeLeftMs?: () => number; now?: string } = {}) => {
     const targets: Ec2Target[] = [];
     const logger = recordingLogger();
-    const result = handleSweep(event, {
-      config: loadSweepConfig({ MEMBER_ROLE_NAME: 'copy-role', LEDGER_TABLE_NAME: LEDGER }),
+    const result = handleSweep(input, {
+      config: loadSweepConfig(env),
       clients: { ec2: (t) => (targets.push(t), new EC2Client({ region: t.region })) },
       ledger: createLedgerStore(new DynamoDBClient({ region: 'us-east-1' }), LEDGER),
       logger,
       self: { account: OWN_ACCOUNT, partition: 'aws' },
-      now: () => now,
+      now: () => new Date(options.now ?? '2026-06-01T00:05:00Z'),
+      timeLeftMs: options.timeLeftMs ?? (() => 900_000),
     });
     return { result, targets, logger };
   };
 
-  it('GIVEN pages of expired ledger copies THEN describes each page by id and deletes only those whose tags agree, under the member role, forgetting what is gone', async () => {
-    ddb
-      .on(QueryCommand)
-      .resolvesOnce({ Items: expired('snap-old', 'snap-later'), LastEvaluatedKey: expired('snap-later')[0] })
-      .resolvesOnce({ Items: expired('snap-gone', 'snap-ami', 'snap-retagged') });
-    ec2
-      .on(DescribeSnapshotsCommand)
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-later', Tags: tags('2026-07-01T00:00:00Z') }] })
-      .resolvesOnce({ Snapshots: [{ SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-retagged', Tags: tags('2026-05-01T00:00:00Z', 'snap-other') }] });
-    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-ami' }).rejects(awsError('InvalidSnapshot.InUse', 400));
-    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-old' }).resolves({});
-    const { result, targets } = sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' });
-    expect(await result).toEqual({ account: MEMBER_ACCOUNT, region: 'us-east-1', examined: 5, deleted: 1, notExpired: 1, inUse: 1, kept: 1, gone: 1, failed: 0 });
-    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-old', 'snap-ami']);
-    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-old', 'snap-gone']);
-    expect(targets).toEqual([{ region: 'us-east-1', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-sweep' }]);
-    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input).toMatchObject({
-      TableName: LEDGER,
-      IndexName: 'by-expiry',
-      KeyConditionExpression: '#t = :t AND #e <= :now',
-      ExpressionAttributeValues: { ':t': { S: `${MEMBER_ACCOUNT}#us-east-1` }, ':now': { S: '2026-06-01T00:00:00Z' } },
+  it('GIVEN a page of expired ledger copies in several accounts THEN describes each account and region by id under its role, deletes only those whose tags agree, forgets what is gone, and answers where the next page starts', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [item('snap-old'), item('snap-later'), item('snap-gone'), item('snap-ami'), item('snap-retagged'), item('snap-own', `${OWN_ACCOUNT}#eu-west-1`)],
+      LastEvaluatedKey: item('snap-own', `${OWN_ACCOUNT}#eu-west-1`),
     });
-    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toEqual(expired('snap-later')[0]);
-    expect(ec2.commandCalls(DescribeSnapshotsCommand).map((c) => c.args[0].input)).toEqual([
-      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-old', 'snap-later'] }] },
-      { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: ['snap-gone', 'snap-ami', 'snap-retagged'] }] },
+    ec2.on(DescribeSnapshotsCommand, { Filters: [{ Name: 'snapshot-id', Values: ['snap-old', 'snap-later', 'snap-gone', 'snap-ami', 'snap-retagged'] }] }).resolves({
+      Snapshots: [
+        { SnapshotId: 'snap-old', Tags: tags('2026-05-01T00:00:00Z') },
+        { SnapshotId: 'snap-later', Tags: tags('2026-07-01T00:00:00Z') },
+        { SnapshotId: 'snap-ami', Tags: tags('2026-05-01T00:00:00Z') },
+        { SnapshotId: 'snap-retagged', Tags: tags('2026-05-01T00:00:00Z', 'snap-other') },
+      ],
+    });
+    ec2.on(DescribeSnapshotsCommand, { Filters: [{ Name: 'snapshot-id', Values: ['snap-own'] }] }).resolves({ Snapshots: [{ SnapshotId: 'snap-own', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-ami' }).rejects(awsError('InvalidSnapshot.InUse', 400));
+    const { result, targets } = sweep(event());
+    expect(await result).toEqual({
+      outcome: 'more',
+      cursor: { kind: 'member-copy', after: { target: `${OWN_ACCOUNT}#eu-west-1`, copySnapshotId: 'snap-own', expiresAt: '2026-05-01T00:00:00Z' } },
+      summary: { examined: 6, deleted: 2, gone: 1, notExpired: 1, inUse: 1, kept: 1, failed: 0 },
+      cause: '6 expired copies examined: 2 deleted, 1 already gone, 1 kept (tags changed), 1 in use by an AMI, 1 not expired (expiry tag moved later), 0 failed; expired copies remain: the next daily sweep goes on from the oldest',
+    });
+    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId).sort()).toEqual(['snap-ami', 'snap-old', 'snap-own']);
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key).sort((a, b) => a!['copySnapshotId']!.S!.localeCompare(b!['copySnapshotId']!.S!))).toEqual([
+      { target: { S: `${MEMBER_ACCOUNT}#us-east-1` }, copySnapshotId: { S: 'snap-gone' } },
+      { target: { S: `${MEMBER_ACCOUNT}#us-east-1` }, copySnapshotId: { S: 'snap-old' } },
+      { target: { S: `${OWN_ACCOUNT}#eu-west-1` }, copySnapshotId: { S: 'snap-own' } },
+    ]);
+    // The member account under the member role; the function's own account with its own credentials.
+    expect(targets).toEqual([{ region: 'us-east-1', roleArn: `arn:aws:iam::${MEMBER_ACCOUNT}:role/copy-role`, roleSessionName: 'snapshot-copy-sweep' }, { region: 'eu-west-1' }]);
+    expect(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        TableName: LEDGER,
+        IndexName: 'by-kind-expiry',
+        KeyConditionExpression: '#k = :k AND #e <= :now',
+        ExpressionAttributeNames: { '#k': 'kind', '#e': 'expiresAt' },
+        // The execution's start, not the function's clock: every page of one execution has one cut-off.
+        ExpressionAttributeValues: { ':k': { S: 'member-copy' }, ':now': { S: '2026-06-01T00:00:00Z' } },
+        Limit: 1000,
+      },
     ]);
   });
 
-  it("GIVEN the function's own account THEN uses its own credentials", async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
-    const { result, targets } = sweep({ account: OWN_ACCOUNT, region: 'us-east-1' });
-    expect(await result).toMatchObject({ examined: 0, deleted: 0 });
-    expect(targets).toEqual([{ region: 'us-east-1' }]);
+  it('GIVEN a cursor THEN the Query starts after it; GIVEN the last page of member copies THEN the vault copies come next, under the vault role, then done', async () => {
+    const after = { target: `${MEMBER_ACCOUNT}#us-east-1`, copySnapshotId: 'snap-x', expiresAt: '2026-04-01T00:00:00Z' };
+    ddb.on(QueryCommand, { IndexName: 'by-kind-expiry', ExpressionAttributeValues: { ':k': { S: 'member-copy' }, ':now': { S: '2026-06-01T00:00:00Z' } } }).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':k': { S: 'vault-copy' }, ':now': { S: '2026-06-01T00:00:00Z' } } }).resolves({ Items: [item('snap-v', `${VAULT}#eu-central-1`, 'vault-copy')] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-v', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const first = await sweep(event({ outcome: 'more', cursor: { kind: 'member-copy', after }, summary: { examined: 5, deleted: 5, gone: 0, notExpired: 0, inUse: 0, kept: 0, failed: 0 }, cause: '' })).result;
+    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input.ExclusiveStartKey).toEqual({ kind: { S: 'member-copy' }, expiresAt: { S: after.expiresAt }, target: { S: after.target }, copySnapshotId: { S: 'snap-x' } });
+    expect(first).toMatchObject({ outcome: 'more', cursor: { kind: 'vault-copy' }, summary: { examined: 5, deleted: 5 } });
+    const { result, targets } = sweep(event({ ...first }));
+    expect(await result).toMatchObject({ outcome: 'done', summary: { examined: 6, deleted: 6, failed: 0 }, cause: expect.stringMatching(/^6 expired copies examined: 6 deleted,.* 0 failed$/) });
+    expect((await result).cursor).toBeUndefined();
+    expect(targets).toEqual([{ region: 'eu-central-1', roleArn: `arn:aws:iam::${VAULT}:role/ebs-event-hub-vault-copy`, roleSessionName: 'snapshot-copy-sweep' }]);
+  });
+
+  it('GIVEN deletions EC2 refuses (throttled, AccessDenied) THEN each fails alone, the others are deleted, and the first failure is named', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('snap-a'), item('snap-b'), item('snap-c')] });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: ['snap-a', 'snap-b', 'snap-c'].map((id) => ({ SnapshotId: id, Tags: tags('2026-05-01T00:00:00Z') })) });
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-a' }).rejects(awsError('RequestLimitExceeded', 503, 'Request limit exceeded.'));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-b' }).rejects(awsError('UnauthorizedOperation', 403));
+    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-c' }).resolves({});
+    const state = await sweep(event({ outcome: 'more', cursor: { kind: 'member-copy' }, cause: '' })).result;
+    expect(state.summary).toEqual({
+      examined: 3, deleted: 1, gone: 0, notExpired: 0, inUse: 0, kept: 0, failed: 2,
+      firstFailure: { kind: 'member-copy', account: MEMBER_ACCOUNT, region: 'us-east-1', copySnapshotId: 'snap-a', error: 'RequestLimitExceeded', message: 'Request limit exceeded.' },
+    });
+    expect(state.cause).toContain('2 failed; first failure: member-copy snap-a of 222222222222 in us-east-1: RequestLimitExceeded: Request limit exceeded.');
+    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-c']);
+  });
+
+  it('GIVEN a vault copy the ledger records in an account that is not the configured vault THEN it fails (NotTheVaultAccount) without any call: the sweep may assume only the vault role', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('snap-v', '888888888888#us-east-1', 'vault-copy')] });
+    const { result, targets } = sweep(event({ outcome: 'more', cursor: { kind: 'vault-copy' }, cause: '' }));
+    expect(await result).toMatchObject({ outcome: 'done', summary: { examined: 1, failed: 1, firstFailure: { kind: 'vault-copy', account: '888888888888', error: 'NotTheVaultAccount', message: expect.stringContaining(`but the vault is ${VAULT}`) } } });
+    expect(targets).toEqual([]);
     expect(ec2.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(DeleteItemCommand)).toHaveLength(0);
   });
 
-  it('GIVEN a deletion EC2 refuses THEN finishes the sweep, keeps that ledger item, and throws SweepIncompleteError', async () => {
-    ddb.on(QueryCommand).resolves({ Items: expired('snap-a', 'snap-b') });
-    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-a', Tags: tags('2026-05-01T00:00:00Z') }, { SnapshotId: 'snap-b', Tags: tags('2026-05-01T00:00:00Z') }] });
-    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-a' }).rejects(awsError('UnauthorizedOperation', 403));
-    ec2.on(DeleteSnapshotCommand, { SnapshotId: 'snap-b' }).resolves({});
-    await expect(sweep({ account: MEMBER_ACCOUNT, region: 'us-east-1' }).result).rejects.toMatchObject({ name: 'SweepIncompleteError', message: expect.stringContaining('1 expired copies could not be deleted (1 deleted)') });
-    expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key!['copySnapshotId']!.S)).toEqual(['snap-b']);
+  it('GIVEN a vault copy in the configured vault that the ledger cannot forget THEN it is deleted but counted failed (its item stays until a later sweep finds it gone)', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('snap-v', `${VAULT}#us-east-1`, 'vault-copy')] });
+    ddb.on(DeleteItemCommand).rejects(awsError('ProvisionedThroughputExceededException', 400));
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: [{ SnapshotId: 'snap-v', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const state = await sweep(event({ outcome: 'more', cursor: { kind: 'vault-copy' }, cause: '' })).result;
+    expect(state.summary).toMatchObject({ examined: 1, deleted: 0, failed: 1, firstFailure: { kind: 'vault-copy', error: 'SlotTableUnavailable', message: expect.stringMatching(/^deleted, but its ledger item was not removed: DeleteItem/) } });
+    expect(ec2.commandCalls(DeleteSnapshotCommand)).toHaveLength(1);
   });
 
-  it.each([[{ account: '1', region: 'us-east-1' }], [{ account: MEMBER_ACCOUNT }], [undefined]])('GIVEN input %j THEN MalformedEventError', async (event) => {
-    await expect(sweep(event).result).rejects.toMatchObject({ name: 'MalformedEventError' });
+  it('GIVEN DescribeSnapshots refused for one account THEN that account\'s copies fail, the other account\'s are swept', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('snap-denied'), item('snap-ok', '333333333333#us-east-1')] });
+    ec2.on(DescribeSnapshotsCommand, { Filters: [{ Name: 'snapshot-id', Values: ['snap-denied'] }] }).rejects(awsError('UnauthorizedOperation', 403, 'You are not authorized to perform this operation.'));
+    ec2.on(DescribeSnapshotsCommand, { Filters: [{ Name: 'snapshot-id', Values: ['snap-ok'] }] }).resolves({ Snapshots: [{ SnapshotId: 'snap-ok', Tags: tags('2026-05-01T00:00:00Z') }] });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    const state = await sweep(event()).result;
+    expect(state).toMatchObject({ outcome: 'more', cursor: { kind: 'vault-copy' }, summary: { examined: 2, deleted: 1, failed: 1, firstFailure: { copySnapshotId: 'snap-denied', error: 'UnauthorizedOperation' } } });
+  });
+
+  it('GIVEN less time left than a call may take THEN no call starts, and the cursor stays where the done prefix of the page ends', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [item('snap-1'), item('snap-2'), item('snap-3')], LastEvaluatedKey: item('snap-3') });
+    ec2.on(DescribeSnapshotsCommand).resolves({ Snapshots: ['snap-1', 'snap-2', 'snap-3'].map((id) => ({ SnapshotId: id, Tags: tags('2026-05-01T00:00:00Z') })) });
+    ec2.on(DeleteSnapshotCommand).resolves({});
+    // Enough time for the describe and the first copy, then less than SWEEP_RESERVE_MS.
+    const left = [900_000, 900_000, 1_000];
+    const state = await sweep(event({ outcome: 'more', cursor: { kind: 'member-copy' }, cause: '' }), { timeLeftMs: () => left.shift() ?? 1_000 }).result;
+    expect(ec2.commandCalls(DeleteSnapshotCommand).map((c) => c.args[0].input.SnapshotId)).toEqual(['snap-1']);
+    expect(state).toMatchObject({ outcome: 'more', cursor: { kind: 'member-copy', after: { copySnapshotId: 'snap-1' } }, summary: { examined: 1, deleted: 1 } });
+  });
+
+  it('GIVEN an execution that has run stopAfterSeconds THEN it answers out-of-time without reading the ledger', async () => {
+    const { result } = sweep(event({ outcome: 'more', cursor: { kind: 'member-copy' }, cause: '' }), { now: '2026-06-01T18:00:00Z' });
+    expect(await result).toMatchObject({ outcome: 'out-of-time', cursor: { kind: 'member-copy' }, cause: expect.stringContaining('expired copies remain') });
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [{ account: '1', region: 'us-east-1' }, 'has no executionStartTime'],
+    [undefined, 'is not an object'],
+    [{ ...event(), pageSize: 1001 }, 'pageSize that is not a whole number from 1 to 1000'],
+    [{ ...event(), stopAfterSeconds: 0 }, 'has no positive stopAfterSeconds'],
+    [event({ outcome: 'later', cause: '' }), 'has no state.outcome'],
+    [event({ outcome: 'more', cursor: { kind: 'other-copy' }, cause: '' }), 'has a cursor of no kind this sweep serves (member-copy, vault-copy)'],
+    [event({ outcome: 'more', cursor: { kind: 'member-copy', after: { target: 't' } }, cause: '' }), 'has a cursor position without target, copySnapshotId and expiresAt'],
+    [event({ outcome: 'more', summary: { examined: 1 }, cause: '' }), 'has a summary without its counts'],
+  ])('GIVEN input %j THEN MalformedEventError naming what is wrong, and no call', async (input, why) => {
+    await expect(sweep(input).result).rejects.toMatchObject({ name: 'MalformedEventError', message: expect.stringContaining(why) });
     expect(ec2.calls()).toHaveLength(0);
     expect(ddb.calls()).toHaveLength(0);
   });
 });
+

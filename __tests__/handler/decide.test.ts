@@ -308,6 +308,7 @@ describe('configuration of each entry point', () => {
     STATE_MACHINE_ARN: MACHINE,
     LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger',
   };
+  const sweepEnv = { MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger', SWEEP_KINDS: 'member-copy' };
 
   it('parses start, step and sweep environments', () => {
     expect(loadStartConfig({ ...startEnv, REGION_MAP: '{"eu-west-1":"eu-central-1"}' })).toEqual({
@@ -328,7 +329,21 @@ describe('configuration of each entry point', () => {
       copyTag: { key: 'dr', value: 'yes' },
       retentionDays: 30,
     });
-    expect(loadSweepConfig({ MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger' })).toEqual({ memberRoleName: 'r', functionRegion: 'us-east-1', ledgerTableName: 'ebs-event-hub-copy-ledger' });
+    expect(loadSweepConfig({ MEMBER_ROLE_NAME: 'r', LEDGER_TABLE_NAME: 'ebs-event-hub-copy-ledger', SWEEP_KINDS: 'member-copy' })).toEqual({
+      memberRoleName: 'r',
+      functionRegion: 'us-east-1',
+      ledgerTableName: 'ebs-event-hub-copy-ledger',
+      kinds: ['member-copy'],
+    });
+    // Vault copies: the vault account and role come with them (a VAULT_ACCOUNT_ID without vault-copy is not read).
+    expect(loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: ' vault-copy , member-copy', VAULT_ACCOUNT_ID: '999999999999', VAULT_ROLE_NAME: 'ebs-event-hub-vault-copy' })).toEqual({
+      memberRoleName: 'r',
+      functionRegion: 'us-east-1',
+      ledgerTableName: 'ebs-event-hub-copy-ledger',
+      kinds: ['vault-copy', 'member-copy'],
+      vault: { accountId: '999999999999', roleName: 'ebs-event-hub-vault-copy' },
+    });
+    expect(loadSweepConfig({ ...sweepEnv, VAULT_ACCOUNT_ID: 'not read' })).not.toHaveProperty('vault');
   });
 
   it('treats blank optional variables as unset', () => {
@@ -369,6 +384,13 @@ describe('configuration of each entry point', () => {
     ['MEMBER_ROLE_NAME missing', () => loadSweepConfig({}), /MEMBER_ROLE_NAME is not set/],
     ['MEMBER_ROLE_NAME an ARN', () => loadStepConfig({ ...stepEnv, MEMBER_ROLE_NAME: 'arn:aws:iam::1:role/r' }), /is not an IAM role name/],
     ['AWS_REGION bad', () => loadSweepConfig({ MEMBER_ROLE_NAME: 'r', AWS_REGION: 'nowhere' }), /AWS_REGION "nowhere"/],
+    ['SWEEP_KINDS missing', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: undefined }), /SWEEP_KINDS is not set: the function needs which copies expire \(comma-separated: member-copy, vault-copy\)/],
+    ['SWEEP_KINDS unknown', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'member-copy,dlm-copy' }), /SWEEP_KINDS entry 2 "dlm-copy" is not a copy kind \(allowed: member-copy, vault-copy\)/],
+    ['SWEEP_KINDS empty entry', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'member-copy,' }), /SWEEP_KINDS entry 2 "" is not a copy kind/],
+    ['SWEEP_KINDS twice', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'vault-copy,vault-copy', VAULT_ACCOUNT_ID: '999999999999', VAULT_ROLE_NAME: 'v' }), /SWEEP_KINDS lists "vault-copy" twice/],
+    ['VAULT_ACCOUNT_ID missing with vault-copy', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'vault-copy', VAULT_ROLE_NAME: 'v' }), /VAULT_ACCOUNT_ID is not set: the function needs the vault account whose expired copies it deletes/],
+    ['VAULT_ACCOUNT_ID not an account', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'vault-copy', VAULT_ACCOUNT_ID: '99', VAULT_ROLE_NAME: 'v' }), /VAULT_ACCOUNT_ID "99" is not a 12-digit AWS account ID/],
+    ['VAULT_ROLE_NAME an ARN', () => loadSweepConfig({ ...sweepEnv, SWEEP_KINDS: 'vault-copy', VAULT_ACCOUNT_ID: '999999999999', VAULT_ROLE_NAME: 'arn:aws:iam::999999999999:role/v' }), /VAULT_ROLE_NAME "arn:aws:iam::999999999999:role\/v" is not an IAM role name/],
   ])('rejects %s with a ConfigurationError naming the variable', (_n, load, message) => {
     expect(configError(load)).toMatch(message);
   });

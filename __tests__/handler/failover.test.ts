@@ -12,15 +12,13 @@
  * the sweep; the real copy is deleted once expired.
  */
 import { describe, expect, it } from 'vitest';
-import { createClientProvider } from '../../handlers/snapshot-copy/clients';
-import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
-import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { LEDGER_TABLE } from '../../scripts/support/copy-tables';
 import type { StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { STATES } from '../../stacks/central/copy-workflow';
+import { sweepDeps, sweepUntilDone } from './local-sweep';
 import { LocalWorkflow, ec2StandinForTests, snapshotDeliverer } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, recordingLogger } from './support';
+import { FUNCTION_ARN, MEMBER_ACCOUNT, recordingLogger } from './support';
 
 const PRIMARY = 'us-west-2';
 const DR = 'us-east-1';
@@ -32,18 +30,8 @@ function setup() {
   const workflow = new LocalWorkflow({ logger, env: { RETENTION_DAYS: '1', MAX_IN_FLIGHT_COPIES: '1' } });
   ec2().setReportedClock(workflow.now);
   const deliver = snapshotDeliverer(workflow, logger, { DESTINATION_REGION: DR, REGION_MAP: JSON.stringify({ [DR]: PRIMARY }), SOURCE_REGIONS: `${PRIMARY},${DR}` }, MEMBER_ACCOUNT);
-  const sweep = (region: string, at: number) =>
-    handleSweep(
-      { account: MEMBER_ACCOUNT, region },
-      {
-        config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', LEDGER_TABLE_NAME: LEDGER_TABLE }),
-        clients: createClientProvider({ stsRegion: 'us-east-1' }),
-        ledger: workflow.ledger,
-        logger,
-        self: { account: OWN_ACCOUNT, partition: 'aws' },
-        now: () => new Date(at),
-      },
-    );
+  // The whole sweep (every page), as its state machine runs it, with the execution started at `at`.
+  const sweep = (at: number) => sweepUntilDone(sweepDeps({ ledger: workflow.ledger, logger, functionArn: FUNCTION_ARN, now: () => new Date(at) }), new Date(at));
   return { logger, workflow, deliver, sweep };
 }
 
@@ -127,17 +115,17 @@ describe('after a failover, snapshots of volumes restored from copies carry the 
     expect(tagOf(back, PROVENANCE_TAGS.sourceRegion)).toBe(DR);
     expect(Date.parse(tagOf(back, EXPIRES_AT_TAG)!)).toBeGreaterThan(Date.parse(expiry));
 
-    // (c) The inherited expiry has passed: the sweep of the DR region deletes the real copies (and forgets them),
+    // (c) The inherited expiry has passed: the sweep deletes the real copies in the DR region (and forgets them),
     //     never the DLM snapshot, although it carries both tags the member role's IAM condition looks for.
     const otherCopy = ec2().snapshots().find((s) => s.copiedFrom?.snapshotId === other.snapshotId)!;
     const after = Date.parse(tagOf(otherCopy, EXPIRES_AT_TAG)!) + 1000; // both DR copies expired (the other was made later)
-    expect(await sweep(DR, after)).toMatchObject({ examined: 2, deleted: 2, kept: 0, failed: 0 });
+    expect(await sweep(after)).toMatchObject({ examined: 2, deleted: 2, kept: 0, failed: 0 });
     const deleted = ec2().calls('DeleteSnapshot').map((r) => r.params['SnapshotId']);
     expect(deleted.sort()).toEqual([copy.snapshotId, otherCopy.snapshotId].sort());
     expect(snapshot(dlm.snapshotId)).toMatchObject({ state: 'completed' });
     expect(workflow.dynamodb.items(LEDGER_TABLE).map((i) => i['copySnapshotId']!.S)).toEqual([back.snapshotId]);
-    // The failback copy in the old primary region is not expired yet.
-    expect(await sweep(PRIMARY, after)).toMatchObject({ examined: 0, deleted: 0 });
+    // The failback copy in the old primary region is not expired yet: a second sweep finds nothing to do.
+    expect(await sweep(after)).toMatchObject({ examined: 0, deleted: 0 });
     expect(snapshot(back.snapshotId)).toBeDefined();
 
     // (a') The primary snapshot's execution run again (`copies retry`: `<name>-r1`) after its copy was swept:

@@ -5,7 +5,7 @@
  * recorded after CopySnapshot: by the Copy step, or by ConfirmCopy when only a copy provably this
  * attempt's may be adopted.
  */
-import { BatchGetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { copyDescription, type CopyInput } from '../../handlers/snapshot-copy/decide';
 import {
@@ -120,24 +120,53 @@ describe('the ledger store against the DynamoDB stand-in', () => {
     expect(waits).toEqual([50, 100, 200, 400, 800]);
   });
 
-  it('lists only expired copies of one account and region (sparse index by-expiry), page by page, even while the sweep forgets them', async () => {
+  it('lists the expired copies of one kind in every account and region (sparse index by-kind-expiry), oldest first, a page at a time from a position, even while the sweep forgets them', async () => {
     const { ddb, ledger } = store({ pageSize: 2 });
     for (let day = 1; day <= 5; day++) await ledger.record(entry(`snap-e${day}`, { expiresAt: `2026-03-0${day}T00:00:00Z` }));
     await ledger.record(entry('snap-kept')); // no retention: never in the index
-    await ledger.record(entry('snap-elsewhere', { destinationRegion: 'eu-west-1', expiresAt: '2026-01-01T00:00:00Z' }));
+    await ledger.record(entry('snap-elsewhere', { destinationRegion: 'eu-west-1', copyAccount: '333333333333', expiresAt: '2026-01-01T00:00:00Z' }));
+    await ledger.record(entry('snap-vault', { kind: 'vault-copy', copyAccount: '999999999999', expiresAt: '2026-01-02T00:00:00Z' }));
+    const now = new Date('2026-03-04T00:00:00.500Z');
     const seen: string[][] = [];
-    for await (const page of ledger.expired(MEMBER_ACCOUNT, DEST, new Date('2026-03-04T00:00:00.500Z'))) {
-      seen.push(page.map((c) => c.copySnapshotId));
-      for (const c of page) {
-        expect(c).toEqual({ copySnapshotId: c.copySnapshotId, sourceSnapshotId: 'snap-0abc1234', expiresAt: expect.stringMatching(/^2026-03-0[1-4]T00:00:00Z$/) });
-        await ledger.forget(MEMBER_ACCOUNT, DEST, c.copySnapshotId);
+    let after: Awaited<ReturnType<typeof ledger.expiredPage>>['next'];
+    do {
+      const page = await ledger.expiredPage('member-copy', now, { ...(after ? { after } : {}), limit: 10 });
+      seen.push(page.copies.map((c) => c.copySnapshotId));
+      for (const c of page.copies) {
+        expect(c).toEqual({ kind: 'member-copy', copyAccount: c.copyAccount, destinationRegion: c.destinationRegion, copySnapshotId: c.copySnapshotId, sourceSnapshotId: 'snap-0abc1234', expiresAt: expect.stringMatching(/^2026-0[13]-0[1-4]T00:00:00Z$/) });
+        await ledger.forget(c.copyAccount, c.destinationRegion, c.copySnapshotId);
       }
-    }
-    expect(seen).toEqual([['snap-e1', 'snap-e2'], ['snap-e3', 'snap-e4']]);
-    expect(ddb.items(LEDGER_TABLE).map((i) => i['copySnapshotId']!.S).sort()).toEqual(['snap-e5', 'snap-elsewhere', 'snap-kept']);
+      after = page.next;
+    } while (after);
+    // Every account and region in one partition, oldest first; the vault copy is in its own.
+    expect(seen).toEqual([['snap-elsewhere', 'snap-e1'], ['snap-e2', 'snap-e3'], ['snap-e4']]);
+    expect((await ledger.expiredPage('vault-copy', now, { limit: 10 })).copies).toEqual([
+      { kind: 'vault-copy', copyAccount: '999999999999', destinationRegion: DEST, copySnapshotId: 'snap-vault', sourceSnapshotId: 'snap-0abc1234', expiresAt: '2026-01-02T00:00:00Z' },
+    ]);
+    expect(ddb.items(LEDGER_TABLE).map((i) => i['copySnapshotId']!.S).sort()).toEqual(['snap-e5', 'snap-kept', 'snap-vault']);
     const queries = ddb.requests.filter((r) => r.action === 'Query').map((r) => r.input as QueryCommand['input']);
-    expect(queries[0]).toMatchObject({ IndexName: 'by-expiry', KeyConditionExpression: '#t = :t AND #e <= :now', ExpressionAttributeValues: { ':now': { S: '2026-03-04T00:00:00Z' } } });
-    expect(queries.length).toBe(3); // the third page is empty: a full page always comes with LastEvaluatedKey
+    expect(queries[0]).toEqual({
+      TableName: LEDGER_TABLE,
+      IndexName: 'by-kind-expiry',
+      KeyConditionExpression: '#k = :k AND #e <= :now',
+      ExpressionAttributeNames: { '#k': 'kind', '#e': 'expiresAt' },
+      ExpressionAttributeValues: { ':k': { S: 'member-copy' }, ':now': { S: '2026-03-04T00:00:00Z' } },
+      Limit: 10,
+    });
+    // The next page starts after the last item's index and table keys: a position, the item itself forgotten meanwhile.
+    expect(queries[1]!.ExclusiveStartKey).toEqual({ kind: { S: 'member-copy' }, expiresAt: { S: '2026-03-01T00:00:00Z' }, target: { S: `${MEMBER_ACCOUNT}#${DEST}` }, copySnapshotId: { S: 'snap-e1' } });
+  });
+
+  it('reads items as the code before by-kind-expiry wrote them (the same attributes: kind and expiresAt were always there), and skips an item whose target is not <account>#<region>', async () => {
+    const { ddb, ledger } = store();
+    const before = (id: string, expiresAt: string) => ({
+      target: { S: `${MEMBER_ACCOUNT}#${DEST}` }, copySnapshotId: { S: id }, sourceSnapshotId: { S: 'snap-src' }, kind: { S: 'member-copy' }, copyAccount: { S: MEMBER_ACCOUNT },
+      account: { S: MEMBER_ACCOUNT }, sourceRegion: { S: 'us-west-2' }, destinationRegion: { S: DEST }, executionName: { S: 'x' }, createdAt: { S: '2026-01-01T00:00:00.000Z' }, recordedBy: { S: 'copy' }, expiresAt: { S: expiresAt },
+    });
+    ddb.handle(new PutItemCommand({ TableName: LEDGER_TABLE, Item: before('snap-old', '2026-02-01T00:00:00Z') }));
+    ddb.handle(new PutItemCommand({ TableName: LEDGER_TABLE, Item: { ...before('snap-odd', '2026-02-01T00:00:00Z'), target: { S: 'not-a-target' } } }));
+    const page = await ledger.expiredPage('member-copy', new Date('2026-03-01T00:00:00Z'), { limit: 10 });
+    expect(page).toEqual({ copies: [{ kind: 'member-copy', copyAccount: MEMBER_ACCOUNT, destinationRegion: DEST, copySnapshotId: 'snap-old', sourceSnapshotId: 'snap-src', expiresAt: '2026-02-01T00:00:00Z' }] });
   });
 
   it('forgets an item already gone without an error', async () => {

@@ -14,6 +14,7 @@ import { createHolderStatusReader } from '../../handlers/snapshot-copy/execution
 import { createLedgerStore, memberCopyEntry } from '../../handlers/snapshot-copy/ledger';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type CopyData } from '../../handlers/snapshot-copy/steps';
+import { SWEEP_RESERVE_MS } from '../../handlers/snapshot-copy/sweep';
 import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { startEc2Standin, type Ec2Standin } from '../../scripts/support/ec2-standin';
@@ -38,11 +39,11 @@ const worstCallSeconds = (o: NodeHttpHandlerOptions, attempts: number) => (attem
 describe('the clients as shipped', () => {
   it('GIVEN every client the handler builds THEN each has connection and request timeouts that throw, and its worst call (every attempt timing out, every backoff) takes at most half the timeout of every function using it', async () => {
     const provider = createClientProvider({ stsRegion: 'us-east-1' });
-    // Which functions use which client: EC2 the step and the sweep, DynamoDB the step, Step Functions the starter and the step.
+    // Which functions use which client: EC2 the step and the sweep, DynamoDB the step and the sweep, Step Functions the starter and the step.
     const clients: Array<[string, { config: { requestHandler: unknown; maxAttempts: () => Promise<number> } }, number]> = [
       ['EC2 reads', provider.ec2({ region: 'us-east-1' }) as EC2Client, Math.min(COPY_STEP_TIMEOUT_SECONDS, COPY_SWEEP_TIMEOUT_SECONDS)],
       ['CopySnapshot', provider.ec2({ region: 'us-east-1', forCopy: true }) as EC2Client, COPY_STEP_TIMEOUT_SECONDS],
-      ['DynamoDB', createDynamoDbClient('us-east-1'), COPY_STEP_TIMEOUT_SECONDS],
+      ['DynamoDB', createDynamoDbClient('us-east-1'), Math.min(COPY_STEP_TIMEOUT_SECONDS, COPY_SWEEP_TIMEOUT_SECONDS)],
       ['Step Functions', createSfnClient('us-east-1'), Math.min(COPY_START_TIMEOUT_SECONDS, COPY_STEP_TIMEOUT_SECONDS)],
     ];
     for (const [name, client, functionTimeout] of clients) {
@@ -57,6 +58,12 @@ describe('the clients as shipped', () => {
     expect(DEFAULT_STS_CONFIG).toMatchObject({ maxAttempts: DEFAULT_ATTEMPTS, requestHandler: HTTP_TIMEOUTS.other });
     expect(DEFAULT_EC2_CONFIG.requestHandler).toEqual(HTTP_TIMEOUTS.ec2);
     expect(COPY_EC2_CONFIG.requestHandler).toEqual(HTTP_TIMEOUTS.ec2);
+  });
+
+  it('GIVEN the sweep\'s reserve THEN no call starts when the longest chain of one copy (AssumeRole, an EC2 call, DeleteItem on the ledger, each at its worst) could outlast the function, and the reserve leaves most of the timeout to work', () => {
+    const chain = worstCallSeconds(HTTP_TIMEOUTS.other, DEFAULT_STS_CONFIG.maxAttempts as number) + worstCallSeconds(HTTP_TIMEOUTS.ec2, DEFAULT_EC2_CONFIG.maxAttempts as number) + worstCallSeconds(HTTP_TIMEOUTS.other, DEFAULT_ATTEMPTS);
+    expect(SWEEP_RESERVE_MS / 1000).toBeGreaterThan(chain);
+    expect(SWEEP_RESERVE_MS / 1000).toBeLessThanOrEqual(COPY_SWEEP_TIMEOUT_SECONDS / 5);
   });
 });
 

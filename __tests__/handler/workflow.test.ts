@@ -8,19 +8,18 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadStartConfig } from '../../handlers/snapshot-copy/config';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
-import { DEFAULT_EC2_CONFIG, createClientProvider } from '../../handlers/snapshot-copy/clients';
-import { loadSweepConfig } from '../../handlers/snapshot-copy/config';
+import { DEFAULT_EC2_CONFIG } from '../../handlers/snapshot-copy/clients';
 import { EXPIRES_AT_TAG } from '../../handlers/snapshot-copy/decide';
 import { handleStart } from '../../handlers/snapshot-copy/start';
-import { handleSweep } from '../../handlers/snapshot-copy/sweep';
 import { STATES, THROTTLE_RETRY, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinSnapshot } from '../../scripts/support/ec2-standin';
 import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { memberCopyEntry } from '../../handlers/snapshot-copy/ledger';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
 import { LEDGER_TABLE } from '../../scripts/support/copy-tables';
+import { sweepDeps, sweepUntilDone } from './local-sweep';
 import { COPY_QUEUE_ARN, LocalWorkflow, SLOTS_TABLE, STATE_MACHINE_ARN, STEP_FUNCTION_ARN, type LocalWorkflowOptions } from './local-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, pointSdkAt, recordingLogger, sqsBatch, sqsRecord } from './support';
+import { FUNCTION_ARN, MEMBER_ACCOUNT, OWN_ACCOUNT, createSnapshotEvent, multiVolumeEvent, pointSdkAt, recordingLogger, sqsBatch, sqsRecord } from './support';
 
 /** asl-validator 4 ships no type declarations: typed here (its README's call signature). */
 const aslValidator = createRequire(import.meta.url)('asl-validator') as (definition: unknown) => { isValid: boolean; errors: unknown[] };
@@ -665,18 +664,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     expect(Date.parse(expiry) - workflow.now().getTime()).toBeGreaterThan(23 * 3600_000);
     expect(workflow.dynamodb.items(LEDGER_TABLE)).toEqual([expect.objectContaining({ copySnapshotId: { S: copy!.snapshotId }, sourceSnapshotId: { S: s.snapshotId }, expiresAt: { S: expiry } })]);
 
-    const sweep = (at: number) =>
-      handleSweep(
-        { account: MEMBER_ACCOUNT, region: DEST },
-        {
-          config: loadSweepConfig({ MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy', LEDGER_TABLE_NAME: LEDGER_TABLE }),
-          clients: createClientProvider({ stsRegion: 'us-east-1' }),
-          ledger: workflow.ledger,
-          logger: recordingLogger(),
-          self: { account: OWN_ACCOUNT, partition: 'aws' },
-          now: () => new Date(at),
-        },
-      );
+    const sweep = (at: number) => sweepUntilDone(sweepDeps({ ledger: workflow.ledger, logger: recordingLogger(), functionArn: FUNCTION_ARN, now: () => new Date(at) }), new Date(at));
     expect(await sweep(Date.parse(expiry) - 1000)).toMatchObject({ examined: 0, deleted: 0 });
     expect(await sweep(Date.parse(expiry) + 1000)).toMatchObject({ examined: 1, deleted: 1 });
     expect(copiesOf(s.snapshotId).filter((c) => c.copiedFrom !== undefined)).toHaveLength(0);

@@ -45,6 +45,9 @@ describe('snapshot copy execution alert, in the central stack', () => {
     expect(target.arn).toMatch(/^\$\{aws_sns_topic\./);
     expect(target.input_transformer).toEqual({ input_paths: EXECUTION_ALERT_INPUT.inputPaths, input_template: EXECUTION_ALERT_INPUT.inputTemplate });
     expect(EXECUTION_ALERT_INPUT.inputPaths).toMatchObject({ execution: '$.detail.name', cause: '$.detail.cause' });
+    // What EventBridge delivers is JSON (placeholders filled with JSON strings), and it tells the reader what to run.
+    const delivered = JSON.parse((target.input_transformer as { input_template: string }).input_template.replace(/<[A-Za-z]+>/g, '"x"'));
+    expect(delivered.whatToDo).toMatch(/start it again with npm run copies -- retry/);
     expect(target.dead_letter_config).toEqual({ arn: CENTRAL_DLQ_REF() }); // by reference: created after the DLQ
     expect(copyExecutionAlertRuleArn({ accountId: CENTRAL_ACCOUNT, region: CENTRAL_REGION })).toBe(ARN('events', 'rule/ebs-event-hub-copy-execution-failed'));
   });

@@ -9,28 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { admissionWaitSeconds, MAX_WAIT_SECONDS, outageWaitSeconds, POLL_FAST_SECONDS } from '../../handlers/snapshot-copy/decide';
 import { STATES } from '../../stacks/central/copy-workflow';
 import { analyzeHistory, HISTORY_EVENT_BUDGET, HISTORY_EVENT_LIMIT, historyLine, pathCost, USD_PER_TRANSITION, type PathStep } from '../../stacks/central/history-budget';
-import { copyLedgerTable } from '../../stacks/central/snapshot-copy-ledger';
-import { SnapshotCopySweep } from '../../stacks/central/snapshot-copy-sweep';
-import { SWEEP_CHUNK_SIZE } from '../../stacks/central/sweep-workflow';
+import { SWEEP_DAILY_CAPACITY, SWEEP_MAX_PAGES, SWEEP_PAGE_BOUND, SWEEP_PAGE_SIZE, SWEEP_PAGE_WORST_SECONDS, SWEEP_STATES, SWEEP_STOP_AFTER_SECONDS, SWEEP_TIMEOUT_SECONDS } from '../../stacks/central/sweep-workflow';
 import { rawConfig } from '../support/config';
+import { parsed } from '../support/synth';
 import { VAULT_ALL_FEATURES, VAULT_WITH_KMS_KEY_ID } from '../support/vault-configs';
-import { parsed, synthStack } from '../support/synth';
-import { CENTRAL_TARGET_DLQ, CODE, machineNamed, synthAll, UNIT, unitScope, WITH_RETENTION } from './support';
+import { machineNamed, synthAll, WITH_RETENTION } from './support';
 
 type Definition = { States: Record<string, { Type: string; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds?: number; MaxAttempts: number; JitterStrategy?: string }> }> };
 
 const { central } = synthAll(rawConfig({ snapshotCopy: WITH_RETENTION }));
 const copy = parsed(machineNamed(central, 'ebs-event-hub-snapshot-copy').definition) as Definition;
 const sweepOfExample = parsed(machineNamed(central, 'ebs-event-hub-copy-sweep').definition);
-
-/** The sweep with two full chunks and one more item, synthesized as the stack renders it. */
-function fullSweep(): unknown {
-  const { stack, scope } = unitScope();
-  const sweepTargets = Array.from({ length: 2 * SWEEP_CHUNK_SIZE + 1 }, (_, i) => ({ account: String(200_000_000_000 + i), region: 'ap-southeast-5' }));
-  const ledgerTable = copyLedgerTable(scope, UNIT);
-  new SnapshotCopySweep(scope, { ...UNIT, code: CODE, organizationId: 'o-a1b2c3d4e5', memberRoleName: 'ebs-event-hub-snapshot-copy', memberAccountIds: [], sweepTargets, deadLetterQueueArn: CENTRAL_TARGET_DLQ, ledgerTable });
-  return parsed(machineNamed(synthStack(stack), 'ebs-event-hub-copy-sweep').definition);
-}
 
 /** Retry delays of one retrier as the definition has them (NONE jitter: exactly these). */
 const delays = (r: NonNullable<Definition['States'][string]['Retry']>[number]) =>
@@ -145,23 +134,42 @@ describe('history budget of the synthesized copy state machine in vault mode', (
 });
 
 describe('history budget of the synthesized sweep state machine', () => {
-  it('GIVEN the example org THEN every path is bounded and within budget', () => {
-    const analysis = analyzeHistory(sweepOfExample);
+  const analysis = analyzeHistory(sweepOfExample);
+  const S = SWEEP_STATES;
+
+  it('GIVEN the synthesized definition THEN its one loop is bounded by the page counter it shows, and no path can exceed the 20,000-event budget', () => {
     expect(analysis.problems).toEqual([]);
     expect(analysis.unbounded).toEqual([]);
+    expect(analysis.loops.map((l) => [l.counter, l.increments, l.guards, l.start, l.step, l.bound])).toEqual([['$.loops.pages.n', [S.count], [S.next], 0, 1, SWEEP_PAGE_BOUND]]);
+    expect(Object.keys(analysis.byTerminal).sort()).toEqual([S.backlog, S.incomplete, S.swept].sort());
+    for (const [terminal, cost] of Object.entries(analysis.byTerminal)) expect(cost.events, terminal).toBeLessThanOrEqual(HISTORY_EVENT_BUDGET);
     expect(analysis.worst.events).toBeLessThanOrEqual(HISTORY_EVENT_BUDGET);
   });
 
-  it("GIVEN full chunks THEN a chunk's worst case (every item's retriers exhausted, then caught) stays within the budget, and one more item would not", () => {
-    const definition = fullSweep();
-    const analysis = analyzeHistory(definition);
-    expect(analysis.problems).toEqual([]);
-    expect(analysis.worst.events).toBeLessThanOrEqual(HISTORY_EVENT_BUDGET);
-    // Sized from the budget: the chunk is as large as the budget allows.
-    const sweep = (definition as { States: { Sweep: { ItemProcessor: unknown } } }).States.Sweep;
-    const perItem = analyzeHistory(sweep.ItemProcessor).worst.events;
-    expect(perItem).toBeGreaterThanOrEqual(2 + 2 + 3 * 5); // MapIteration*, SweepOne entered/exited, 5 attempts (then the catch)
-    expect(analysis.worst.events + perItem).toBeGreaterThan(HISTORY_EVENT_BUDGET);
-    console.log(`sweep: ${SWEEP_CHUNK_SIZE} items per chunk, worst item ${perItem} events, worst chunk ${analysis.worst.events} events (limit ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')})`);
+  it('GIVEN the bound THEN it is as large as the budget allows: one more page (every retrier exhausted) would pass it; and the pages end within the execution timeout', () => {
+    // One more page: SweepPage with every attempt (Entered/Exited + 3 per attempt), NextPage, CountPage.
+    const page = analysis.perEntry[S.page]!.events + analysis.perEntry[S.next]!.events + analysis.perEntry[S.count]!.events;
+    expect(page).toBe(2 + 3 * (1 + 3 + 2) + 2 + 2);
+    expect(analysis.worst.events + page).toBeGreaterThan(HISTORY_EVENT_BUDGET);
+    // Time: the function stops taking pages after SWEEP_STOP_AFTER_SECONDS; the page it is in may then run its every retry.
+    expect(SWEEP_STOP_AFTER_SECONDS + SWEEP_PAGE_WORST_SECONDS).toBeLessThanOrEqual(SWEEP_TIMEOUT_SECONDS);
+    expect(SWEEP_TIMEOUT_SECONDS).toBeLessThan(24 * 3600); // over before the next day's starts
+    expect(SWEEP_DAILY_CAPACITY).toBe(SWEEP_MAX_PAGES * SWEEP_PAGE_SIZE);
+  });
+
+  it('GIVEN the paths an execution takes THEN their exact cost, and the capacity line', () => {
+    const pages = (n: number, end: string): PathStep[] => [S.prepare, ...Array.from({ length: n - 1 }, () => [S.page, S.next, S.count]).flat(), S.page, S.next, end];
+    const nothing = pathCost(sweepOfExample, pages(1, S.swept));
+    const tenPages = pathCost(sweepOfExample, pages(10, S.swept));
+    // Prepare, SweepPage (one attempt), NextPage, Swept; ExecutionStarted and ExecutionSucceeded.
+    expect(nothing).toEqual({ events: 2 + 5 + 2 + 2 + 2, transitions: 4 });
+    expect(tenPages.events - nothing.events).toBe(9 * (5 + 2 + 2));
+    expect(tenPages.transitions - nothing.transitions).toBe(9 * 3);
+    const full = pathCost(sweepOfExample, pages(SWEEP_MAX_PAGES, S.backlog));
+    expect(full.events).toBeLessThanOrEqual(HISTORY_EVENT_BUDGET);
+    console.log(
+      `sweep: ${SWEEP_MAX_PAGES} pages of ${SWEEP_PAGE_SIZE.toLocaleString('en-US')} copies per execution (${SWEEP_DAILY_CAPACITY.toLocaleString('en-US')} a day); ` +
+        `${(tenPages.transitions - nothing.transitions) / 9} transitions per page; all pages ${full.events.toLocaleString('en-US')} events, worst ${analysis.worst.events.toLocaleString('en-US')} (limit ${HISTORY_EVENT_LIMIT.toLocaleString('en-US')})`,
+    );
   });
 });

@@ -17,12 +17,14 @@ const CENTRAL = '111111111111';
 const scope = { accountId: CENTRAL, region: 'eu-west-1' };
 const roleProps = { ...scope, organizationId: 'o-a1b2c3d4e5', memberRoleName: 'ebs-event-hub-snapshot-copy', memberAccountIds: ['222222222222'] };
 const STEP = { principal: roleArn(CENTRAL, COPY_STEP_FUNCTION_NAME), policy: stepFunctionPolicy(roleProps) };
-const SWEEP = { principal: roleArn(CENTRAL, COPY_SWEEP_FUNCTION_NAME), policy: sweepFunctionPolicy(roleProps) };
+const SWEEP = { principal: roleArn(CENTRAL, COPY_SWEEP_FUNCTION_NAME), policy: sweepFunctionPolicy({ ...roleProps, memberRetention: true, vault: { accountId: '999999999999', keepMemberCopy: true, retentionDays: 30 } }) };
 const START = { principal: roleArn(CENTRAL, COPY_START_FUNCTION_NAME), policy: startFunctionPolicy(scope) };
 
 const LEDGER = copyLedgerTableArn(scope);
 const BY_SOURCE = copyLedgerIndexArn(scope, 'bySource');
-const BY_EXPIRY = copyLedgerIndexArn(scope, 'byExpiry');
+const BY_KIND_EXPIRY = copyLedgerIndexArn(scope, 'byKindExpiry');
+/** The index the version before this one had (per account × region); deleted from the table, and never granted. */
+const OLD_BY_EXPIRY = `${LEDGER}/index/by-expiry`;
 const SLOTS = copySlotsTableArn(scope);
 
 const decide = (role: { principal: string; policy: PolicyDocument }, action: string, resource: string, expected: Decision) =>
@@ -36,12 +38,14 @@ describe('copy ledger permissions (IAM simulation)', () => {
     for (const action of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:DeleteTable', 'dynamodb:UpdateContinuousBackups']) {
       await decide(STEP, action, LEDGER, 'ImplicitlyDenied');
     }
-    await decide(STEP, 'dynamodb:Query', BY_EXPIRY, 'ImplicitlyDenied');
+    await decide(STEP, 'dynamodb:Query', BY_KIND_EXPIRY, 'ImplicitlyDenied');
     await decide(STEP, 'dynamodb:Scan', BY_SOURCE, 'ImplicitlyDenied');
   });
 
-  it('GIVEN the sweep role THEN it may read expired copies and forget deleted ones; it cannot write, find by source, or touch the copy slots', async () => {
-    await decide(SWEEP, 'dynamodb:Query', BY_EXPIRY, 'Allowed');
+  it('GIVEN the sweep role THEN it may read expired copies (the index by-kind-expiry only) and forget deleted ones; it cannot write, update, find by source, scan, or touch the copy slots', async () => {
+    await decide(SWEEP, 'dynamodb:Query', BY_KIND_EXPIRY, 'Allowed');
+    await decide(SWEEP, 'dynamodb:Query', OLD_BY_EXPIRY, 'ImplicitlyDenied');
+    await decide(SWEEP, 'dynamodb:Scan', BY_KIND_EXPIRY, 'ImplicitlyDenied');
     await decide(SWEEP, 'dynamodb:DeleteItem', LEDGER, 'Allowed');
     for (const action of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan', 'dynamodb:Query', 'dynamodb:DeleteTable']) {
       await decide(SWEEP, action, LEDGER, 'ImplicitlyDenied');
@@ -56,7 +60,7 @@ describe('copy ledger permissions (IAM simulation)', () => {
   });
 
   it('GIVEN the starter role THEN it has no right on the ledger', async () => {
-    for (const [action, resource] of [['dynamodb:PutItem', LEDGER], ['dynamodb:DeleteItem', LEDGER], ['dynamodb:Query', BY_SOURCE], ['dynamodb:Query', BY_EXPIRY]] as const) {
+    for (const [action, resource] of [['dynamodb:PutItem', LEDGER], ['dynamodb:DeleteItem', LEDGER], ['dynamodb:Query', BY_SOURCE], ['dynamodb:Query', BY_KIND_EXPIRY]] as const) {
       await decide(START, action, resource, 'ImplicitlyDenied');
     }
   });
@@ -67,7 +71,7 @@ describe('copy ledger permissions (IAM simulation)', () => {
     await decide(withVault(true), 'dynamodb:UpdateItem', LEDGER, 'ImplicitlyDenied');
     for (const role of [withVault(false), withVault(true)]) {
       await decide(role, 'dynamodb:DeleteItem', LEDGER, 'ImplicitlyDenied');
-      await decide(role, 'dynamodb:Query', BY_EXPIRY, 'ImplicitlyDenied');
+      await decide(role, 'dynamodb:Query', BY_KIND_EXPIRY, 'ImplicitlyDenied');
       await decide(role, 'dynamodb:UpdateItem', LEDGER.replace(CENTRAL, '999999999999'), 'ImplicitlyDenied');
     }
   });

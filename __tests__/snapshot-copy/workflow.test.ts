@@ -79,6 +79,8 @@ describe('SnapshotCopyWorkflow on its own', () => {
     expect(resourcesOf(json, CloudwatchMetricAlarm.tfResourceType).map((a) => a.alarm_name).sort()).toEqual(
       ['ebs-event-hub-snapshot-copy-executions-aborted', 'ebs-event-hub-snapshot-copy-executions-failed', 'ebs-event-hub-snapshot-copy-executions-timed-out'],
     );
+    // Each copy execution alarm says how to start the executions again.
+    for (const alarm of resourcesOf(json, CloudwatchMetricAlarm.tfResourceType)) expect(alarm.alarm_description).toMatch(/start them again with npm run copies -- retry$/);
     expect(Object.keys(workflow.rolePolicies)).toEqual(['ebs-event-hub-copy-step', 'ebs-event-hub-snapshot-copy-states']);
     expect(workflow.machine.arn).toBe(ARN('states', 'stateMachine:ebs-event-hub-snapshot-copy'));
   });

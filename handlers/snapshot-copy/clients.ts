@@ -97,7 +97,18 @@ export interface ClientProviderOptions {
   stsConfig?: Partial<STSClientConfig>;
   /** Injectable clock for the credential cache. */
   now?: () => number;
+  /** EC2 clients kept at most (MAX_CACHED_EC2_CLIENTS by default). */
+  maxEc2Clients?: number;
 }
+
+/**
+ * EC2 clients one container keeps, the least recently used dropped first. A warm container of the
+ * retention sweep meets every account × region that holds expired copies (tens of thousands in a
+ * large organization), and an EC2Client with its HTTP handler is not small: without a bound the
+ * cache would grow with the organization until the function ran out of memory. A dropped client is
+ * not destroyed (a call may still be using it): it is garbage once its last call is done.
+ */
+export const MAX_CACHED_EC2_CLIENTS = 256;
 
 interface CacheEntry {
   credentials?: TemporaryCredentials;
@@ -165,13 +176,19 @@ export function createClientProvider(options: ClientProviderOptions): ClientProv
     options.now,
   );
 
+  const maxClients = options.maxEc2Clients ?? MAX_CACHED_EC2_CLIENTS;
   return {
     ec2(target: Ec2Target): EC2Client {
       const { region, roleArn } = target;
       if (roleArn !== undefined && target.roleSessionName !== undefined) roles.hint(roleArn, target.roleSessionName);
       const key = `${roleArn ?? 'self'}|${region}|${target.forCopy === true ? 'copy' : 'read'}`;
       let client = ec2Clients.get(key);
-      if (!client) {
+      // Most recently used last (a Map keeps insertion order): the first key is the one to drop.
+      if (client) {
+        ec2Clients.delete(key);
+        ec2Clients.set(key, client);
+      } else {
+        if (ec2Clients.size >= maxClients) ec2Clients.delete(ec2Clients.keys().next().value!);
         client = new EC2Client({
           ...DEFAULT_EC2_CONFIG,
           ...options.ec2Config,

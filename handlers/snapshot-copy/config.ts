@@ -76,12 +76,23 @@ export interface VaultStepConfig {
   maxInFlightCopies: number;
 }
 
+/** The kinds of copy the ledger records (`kind`): the sweep deletes those of the kinds it is given. */
+export const COPY_KINDS = ['member-copy', 'vault-copy'] as const;
+export type SweptKind = (typeof COPY_KINDS)[number];
+
 /** The `sweep` entry: retention. */
 export interface SweepConfig {
   memberRoleName: string;
   functionRegion: string;
   /** The copy ledger: the sweep deletes only the copies it records as expired. */
   ledgerTableName: string;
+  /**
+   * SWEEP_KINDS: which copies expire, in the order swept (`member-copy` with
+   * `snapshotCopy.retentionDays`, `vault-copy` with `snapshotCopy.vault.retentionDays`).
+   */
+  kinds: readonly SweptKind[];
+  /** With `vault-copy`: the vault account and the role its copies are deleted under. */
+  vault?: { accountId: string; roleName: string };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -309,6 +320,28 @@ export function loadStepConfig(env: Env): StepConfig {
   };
 }
 
+/** SWEEP_KINDS: a comma-separated list of copy kinds, none twice, at least one. */
+export function parseSweepKinds(raw: string): SweptKind[] {
+  const kinds: SweptKind[] = [];
+  for (const [i, entry] of raw.split(',').map((k) => k.trim()).entries()) {
+    const kind = COPY_KINDS.find((k) => k === entry);
+    if (!kind) throw new ConfigurationError(`SWEEP_KINDS entry ${i + 1} "${entry}" is not a copy kind (allowed: ${COPY_KINDS.join(', ')})`);
+    if (kinds.includes(kind)) throw new ConfigurationError(`SWEEP_KINDS lists "${kind}" twice`);
+    kinds.push(kind);
+  }
+  return kinds;
+}
+
 export function loadSweepConfig(env: Env): SweepConfig {
-  return { memberRoleName: memberRole(env), functionRegion: functionRegion(env), ledgerTableName: ledgerTable(env) };
+  const memberRoleName = memberRole(env);
+  const region = functionRegion(env);
+  const ledgerTableName = ledgerTable(env);
+  const kinds = parseSweepKinds(required(env, 'SWEEP_KINDS', `which copies expire (comma-separated: ${COPY_KINDS.join(', ')})`));
+  const vault = kinds.includes('vault-copy')
+    ? {
+        accountId: matching('VAULT_ACCOUNT_ID', required(env, 'VAULT_ACCOUNT_ID', 'the vault account whose expired copies it deletes (SWEEP_KINDS has vault-copy)'), /^\d{12}$/, 'a 12-digit AWS account ID'),
+        roleName: matching('VAULT_ROLE_NAME', required(env, 'VAULT_ROLE_NAME', 'the role to assume in the vault account (SWEEP_KINDS has vault-copy)'), ROLE_NAME_PATTERN, 'an IAM role name (a role name, not an ARN)'),
+      }
+    : undefined;
+  return { memberRoleName, functionRegion: region, ledgerTableName, kinds, ...(vault ? { vault } : {}) };
 }

@@ -66,7 +66,4 @@ export class NotAnSqsBatchError extends namedError('NotAnSqsBatchError') {}
 /** A record came from a queue other than COPY_QUEUE_ARN: refused, never processed. */
 export class ForeignEventSourceError extends namedError('ForeignEventSourceError') {}
 
-/** The sweep could not delete some expired copies (counts in the message). */
-export class SweepIncompleteError extends namedError('SweepIncompleteError') {}
-
 export const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));

@@ -2,7 +2,7 @@
  * Lambda entry points of the snapshot-copy bundle (`dist/snapshot-copy/index.js`):
  *   index.start  SQS batch (copy queue) → StartExecution per snapshot   (./start.ts)
  *   index.step   one step of the copy workflow                          (./steps.ts)
- *   index.sweep  retention sweep of one account and region             (./sweep.ts)
+ *   index.sweep  one page of the retention sweep (the ledger's expired copies) (./sweep.ts)
  * Thin: configuration and clients are built once per container, on the first invocation (a bad
  * environment fails that invocation loudly with a ConfigurationError naming the variable).
  */
@@ -16,12 +16,12 @@ import { createLogger } from './logger';
 import { handleStart, type StartDeps } from './start';
 import { createSlotStore } from './slots';
 import { runStep, type CopyData, type StepDeps, type StepEvent } from './steps';
-import { handleSweep, type SweepDeps, type SweepResult } from './sweep';
+import { handleSweep, type SweepDeps, type SweepState } from './sweep';
 
 const logger = createLogger();
 let startDeps: StartDeps | undefined;
 let stepDeps: Omit<StepDeps, 'self'> | undefined;
-let sweepDeps: Omit<SweepDeps, 'self'> | undefined;
+let sweepDeps: Omit<SweepDeps, 'self' | 'timeLeftMs'> | undefined;
 
 export const start = async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
   if (context) logger.addContext(context);
@@ -46,12 +46,14 @@ export const step = async (event: StepEvent, context: Context): Promise<CopyData
   return runStep(event, { ...stepDeps, self: identityFromArn(context?.invokedFunctionArn) });
 };
 
-export const sweep = async (event: unknown, context: Context): Promise<SweepResult> => {
+export const sweep = async (event: unknown, context: Context): Promise<SweepState> => {
   if (context) logger.addContext(context);
   if (!sweepDeps) {
     const config = loadSweepConfig(process.env);
     const ledger = createLedgerStore(createDynamoDbClient(config.functionRegion), config.ledgerTableName);
     sweepDeps = { config, logger, clients: createClientProvider({ stsRegion: config.functionRegion }), ledger, now: () => new Date() };
   }
-  return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn) });
+  // The function's own deadline: no call starts that could outlast it (sweep.ts SWEEP_RESERVE_MS).
+  const timeLeftMs = () => (typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY);
+  return handleSweep(event, { ...sweepDeps, self: identityFromArn(context?.invokedFunctionArn), timeLeftMs });
 };

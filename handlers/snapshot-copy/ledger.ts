@@ -19,22 +19,34 @@
  *   sourceSnapshotId, account (the source's account), sourceRegion, destinationRegion,
  *   kind ("member-copy" | "vault-copy"), copyAccount, executionName, createdAt (ISO-8601 UTC),
  *   recordedBy ("copy": CopySnapshot answered; "confirm": adopted after an ambiguous answer),
- *   expiresAt (ISO-8601 UTC, only with RETENTION_DAYS: the index `by-expiry` is sparse)
+ *   expiresAt (ISO-8601 UTC, only for a copy made with retention: the index `by-kind-expiry` is sparse)
  *   vault copies also: memberCopySnapshotId (the member-side copy the vault copy was made from)
  *   member copies deleted once vaulted (keepMemberCopy false) also: deletedAt, vaultCopySnapshotId
  *   (UpdateItem IF attribute_exists(copySnapshotId): the item stays, marked, so a later execution for
  *   the same snapshot goes to the vault copy instead of copying again)
  * Lookups:
- *   Find / ConfirmCopy    Query index `by-source`  target = :t AND sourceSnapshotId = :s  (KEYS_ONLY)
- *   Admit (pending count) BatchGetItem (target, copySnapshotId), ConsistentRead            (membership)
- *   sweep                 Query index `by-expiry`  target = :t AND expiresAt <= :now      (only expired items)
- *   record                PutItem IF attribute_not_exists(copySnapshotId)                 (idempotent)
- *   forget                DeleteItem (target, copySnapshotId)                             (after the sweep deleted it)
- * A vault copy (vault mode: a locked copy in an isolated vault account) is recorded the same way under
- * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it, where the sweep of
- * the vault looks), `kind = "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member
- * account of the original snapshot and `sourceSnapshotId` = that original snapshot: the same three
- * lookups serve it, in the vault's partition.
+ *   Find / ConfirmCopy    Query index `by-source`       target = :t AND sourceSnapshotId = :s  (KEYS_ONLY)
+ *   Admit (pending count) BatchGetItem (target, copySnapshotId), ConsistentRead                 (membership)
+ *   sweep                 Query index `by-kind-expiry`  kind = :k AND expiresAt <= :now        (every expired copy
+ *                                                       of the organization of that kind, oldest first, in pages)
+ *   record                PutItem IF attribute_not_exists(copySnapshotId)                      (idempotent)
+ *   forget                DeleteItem (target, copySnapshotId)                                  (after the sweep deleted it)
+ * A vault copy (a locked copy in an isolated vault account) is recorded the same way under
+ * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it), `kind =
+ * "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member account of the original
+ * snapshot and `sourceSnapshotId` = that original snapshot, and with `vault.retentionDays` its own
+ * `expiresAt`: the same lookups serve it, in the vault's partition, and the sweep finds it in the
+ * `vault-copy` partition of `by-kind-expiry`.
+ *
+ * Why `kind` is the sweep's partition key: every item ever written carries it (it is part of the
+ * item since the ledger exists), so adding the index needs no backfill of our own (DynamoDB fills a
+ * new global secondary index from the existing items: GSI.OnlineOps), and one Query per kind returns
+ * the whole organization's expired copies, whatever the number of accounts and regions. Its cost: all
+ * copies with an expiry share two partition key values, and a partition takes at most 1,000 writes a
+ * second; the ledger is written once per copy (record) and once per swept copy (forget), far below
+ * that (executions start at most at Step Functions' StartExecution rate, a few hundred a second).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.OnlineOps.html
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
  *
  * ISO-8601 UTC strings of one format sort as their times, so `expiresAt <= :now` is a range
  * condition on the index's sort key and the sweep reads only expired items.
@@ -64,8 +76,11 @@ export const LEDGER_SCHEMA = {
   sortKey: 'copySnapshotId',
   /** Find and ConfirmCopy need the copy ids only. */
   bySource: { name: 'by-source', partitionKey: 'target', sortKey: 'sourceSnapshotId', projection: 'KEYS_ONLY', nonKeyAttributes: [] },
-  /** The sweep also checks the copy's provenance tag against the recorded source. */
-  byExpiry: { name: 'by-expiry', partitionKey: 'target', sortKey: 'expiresAt', projection: 'INCLUDE', nonKeyAttributes: ['sourceSnapshotId'] },
+  /**
+   * The sweep: every expired copy of one kind, oldest first (the table's keys say whose and where;
+   * it also checks the copy's provenance tag against the recorded source).
+   */
+  byKindExpiry: { name: 'by-kind-expiry', partitionKey: 'kind', sortKey: 'expiresAt', projection: 'INCLUDE', nonKeyAttributes: ['sourceSnapshotId'] },
 } as const;
 
 export type CopyKind = 'member-copy' | 'vault-copy';
@@ -97,11 +112,28 @@ export interface RecordedEntry extends LedgerEntry {
   vaultCopySnapshotId?: string;
 }
 
-/** An expired copy as the sweep reads it from the index `by-expiry`. */
+/** An expired copy as the sweep reads it from the index `by-kind-expiry`. */
 export interface ExpiredCopy {
+  kind: CopyKind;
+  /** The account that owns the copy, and its region (from the item's `target`). */
+  copyAccount: string;
+  destinationRegion: string;
   copySnapshotId: string;
   sourceSnapshotId: string;
   expiresAt: string;
+}
+
+/** Where a page of the index `by-kind-expiry` starts: after this item (its index and table keys). */
+export interface ExpiredPosition {
+  target: string;
+  copySnapshotId: string;
+  expiresAt: string;
+}
+
+/** One page of expired copies, and where the next one starts (absent: none left). */
+export interface ExpiredPage {
+  copies: ExpiredCopy[];
+  next?: ExpiredPosition;
 }
 
 /** The ledger, as the step and sweep entries use it. */
@@ -119,8 +151,11 @@ export interface LedgerStore {
    * (UpdateItem IF attribute_exists: never creates an item); false when it is not recorded.
    */
   markVaulted(copyAccount: string, destinationRegion: string, copySnapshotId: string, mark: { deletedAt: string; vaultCopySnapshotId: string }): Promise<boolean>;
-  /** Recorded copies whose expiry is at or before `now`, a page at a time. */
-  expired(copyAccount: string, destinationRegion: string, now: Date): AsyncIterable<ExpiredCopy[]>;
+  /**
+   * One page (at most `limit`) of the recorded copies of `kind`, in every account and region, whose
+   * expiry is at or before `now`, oldest first, after `after`.
+   */
+  expiredPage(kind: CopyKind, now: Date, options: { after?: ExpiredPosition; limit: number }): Promise<ExpiredPage>;
   /** Removes a copy's item (after the sweep deleted the copy, or found it gone). */
   forget(copyAccount: string, destinationRegion: string, copySnapshotId: string): Promise<void>;
 }
@@ -131,11 +166,11 @@ export const ledgerTarget = (copyAccount: string, destinationRegion: string): st
 export const BATCH_GET_MAX_KEYS = 100;
 /** Rounds of UnprocessedKeys retried (with exponential backoff, as the API reference asks) before giving up. */
 export const UNPROCESSED_ROUNDS = 5;
-/**
- * The sweep reads expired copies this many at a time (Query Limit), and describes each page with
- * one DescribeSnapshots `snapshot-id` filter of as many values.
- */
-export const SWEEP_PAGE_SIZE = 100;
+/** `<copyAccount>#<region>` → its two parts, or undefined for anything else. */
+export function parseLedgerTarget(target: string): { copyAccount: string; destinationRegion: string } | undefined {
+  const match = /^(\d{12})#([a-z0-9-]+)$/.exec(target);
+  return match ? { copyAccount: match[1]!, destinationRegion: match[2]! } : undefined;
+}
 
 const S = (value: string): AttributeValue => ({ S: value });
 
@@ -193,9 +228,9 @@ export function memberCopyEntry(
 
 /**
  * The entry of a vault copy of `input`'s snapshot: owned by the vault account, in the member copy's
- * region (`target` = `<vaultAccount>#<region>`, where the vault's sweep looks); `account`,
- * `sourceRegion` and `sourceSnapshotId` name the original snapshot (Find and ConfirmCopy of the vault
- * ask by it), `memberCopySnapshotId` the member-side copy it was made from.
+ * region (`target` = `<vaultAccount>#<region>`); `account`, `sourceRegion` and `sourceSnapshotId`
+ * name the original snapshot (Find and ConfirmCopy of the vault ask by it), `memberCopySnapshotId`
+ * the member-side copy it was made from.
  */
 export function vaultCopyEntry(
   input: CopyInput,
@@ -234,13 +269,13 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
   };
-  const key = (copyAccount: string, region: string, copySnapshotId: string) => ({ target: S(ledgerTarget(copyAccount, region)), copySnapshotId: S(copySnapshotId) });
+  const key = (target: string, copySnapshotId: string) => ({ [LEDGER_SCHEMA.partitionKey]: S(target), [LEDGER_SCHEMA.sortKey]: S(copySnapshotId) });
   /** Consistent BatchGetItem of `copyIds` (100 a request; UnprocessedKeys asked again with backoff), the copy id only or whole items. */
   const batchGet = async (copyAccount: string, region: string, copyIds: readonly string[], idsOnly: boolean): Promise<Array<Record<string, AttributeValue>>> => {
     const found: Array<Record<string, AttributeValue>> = [];
     const unique = [...new Set(copyIds)];
     for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
-      let keys: Record<string, AttributeValue>[] = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => key(copyAccount, region, id));
+      let keys: Record<string, AttributeValue>[] = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => key(ledgerTarget(copyAccount, region), id));
       for (let round = 0; keys.length > 0; round++) {
         if (round > UNPROCESSED_ROUNDS) {
           throw new StepError(STEP_ERRORS.slotTableUnavailable, `BatchGetItem on table ${tableName} left ${keys.length} keys unprocessed after ${UNPROCESSED_ROUNDS} retries`);
@@ -304,7 +339,7 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
         await client.send(
           new UpdateItemCommand({
             TableName: tableName,
-            Key: key(copyAccount, region, copySnapshotId),
+            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
             UpdateExpression: 'SET #d = :d, #v = :v',
             ConditionExpression: 'attribute_exists(#c)',
             ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
@@ -317,22 +352,36 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
         throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
       }
     },
-    async *expired(copyAccount, region, now) {
-      for await (const items of query('Query (expired copies)', {
-        IndexName: LEDGER_SCHEMA.byExpiry.name,
-        KeyConditionExpression: '#t = :t AND #e <= :now',
-        ExpressionAttributeNames: { '#t': LEDGER_SCHEMA.partitionKey, '#e': LEDGER_SCHEMA.byExpiry.sortKey },
-        ExpressionAttributeValues: { ':t': S(ledgerTarget(copyAccount, region)), ':now': S(isoSeconds(now)) },
-        Limit: SWEEP_PAGE_SIZE,
-      })) {
-        const page = items
-          .map((item) => ({ copySnapshotId: item['copySnapshotId']?.S ?? '', sourceSnapshotId: item['sourceSnapshotId']?.S ?? '', expiresAt: item['expiresAt']?.S ?? '' }))
-          .filter((c) => c.copySnapshotId !== '');
-        if (page.length > 0) yield page;
+    async expiredPage(kind, now, { after, limit }) {
+      const i = LEDGER_SCHEMA.byKindExpiry;
+      const page = await send<{ Items?: Record<string, AttributeValue>[]; LastEvaluatedKey?: Record<string, AttributeValue> }>(
+        'Query (expired copies)',
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: i.name,
+          KeyConditionExpression: '#k = :k AND #e <= :now',
+          ExpressionAttributeNames: { '#k': i.partitionKey, '#e': i.sortKey },
+          ExpressionAttributeValues: { ':k': S(kind), ':now': S(isoSeconds(now)) },
+          Limit: limit,
+          // A position, not an item: the page starts after it even if the sweep has forgotten that item.
+          ...(after ? { ExclusiveStartKey: { [i.partitionKey]: S(kind), [i.sortKey]: S(after.expiresAt), ...key(after.target, after.copySnapshotId) } } : {}),
+        }),
+      );
+      const copies: ExpiredCopy[] = [];
+      for (const item of page.Items ?? []) {
+        const where = parseLedgerTarget(item[LEDGER_SCHEMA.partitionKey]?.S ?? '');
+        const copySnapshotId = item[LEDGER_SCHEMA.sortKey]?.S;
+        if (!where || !copySnapshotId) continue;
+        copies.push({ kind, ...where, copySnapshotId, sourceSnapshotId: item['sourceSnapshotId']?.S ?? '', expiresAt: item[i.sortKey]?.S ?? '' });
       }
+      const last = page.LastEvaluatedKey;
+      const next = last && last[LEDGER_SCHEMA.partitionKey]?.S && last[LEDGER_SCHEMA.sortKey]?.S && last[i.sortKey]?.S
+        ? { target: last[LEDGER_SCHEMA.partitionKey]!.S!, copySnapshotId: last[LEDGER_SCHEMA.sortKey]!.S!, expiresAt: last[i.sortKey]!.S! }
+        : undefined;
+      return { copies, ...(next ? { next } : {}) };
     },
     async forget(copyAccount, region, copySnapshotId) {
-      await send('DeleteItem (forget a deleted copy)', new DeleteItemCommand({ TableName: tableName, Key: key(copyAccount, region, copySnapshotId) }));
+      await send('DeleteItem (forget a deleted copy)', new DeleteItemCommand({ TableName: tableName, Key: key(ledgerTarget(copyAccount, region), copySnapshotId) }));
     },
   };
 }

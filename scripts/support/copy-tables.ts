@@ -10,7 +10,7 @@ export const LEDGER_TABLE = 'ebs-event-hub-copy-ledger';
 
 /** Declares the copy-ledger table (its two indexes) in `dynamodb`. */
 export function withLedgerTable(dynamodb: DynamoDbStandin, name = LEDGER_TABLE): DynamoDbStandin {
-  const index = (i: (typeof LEDGER_SCHEMA)['bySource'] | (typeof LEDGER_SCHEMA)['byExpiry']) => ({
+  const index = (i: (typeof LEDGER_SCHEMA)['bySource'] | (typeof LEDGER_SCHEMA)['byKindExpiry']) => ({
     partitionKey: i.partitionKey,
     sortKey: i.sortKey,
     projection: i.projection,
@@ -19,6 +19,6 @@ export function withLedgerTable(dynamodb: DynamoDbStandin, name = LEDGER_TABLE):
   return dynamodb.defineTable(name, {
     partitionKey: LEDGER_SCHEMA.partitionKey,
     sortKey: LEDGER_SCHEMA.sortKey,
-    indexes: { [LEDGER_SCHEMA.bySource.name]: index(LEDGER_SCHEMA.bySource), [LEDGER_SCHEMA.byExpiry.name]: index(LEDGER_SCHEMA.byExpiry) },
+    indexes: { [LEDGER_SCHEMA.bySource.name]: index(LEDGER_SCHEMA.bySource), [LEDGER_SCHEMA.byKindExpiry.name]: index(LEDGER_SCHEMA.byKindExpiry) },
   });
 }

@@ -25,6 +25,10 @@
  * - Eventual consistency (`visibilityDelayMs`): a new copy is missing from DescribeSnapshots for a while.
  *   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
  * - InvalidSnapshot.NotFound for a deleted snapshot (DeleteSnapshot, `deleteSnapshot`).
+ * - DeleteSnapshot of one snapshot refused (`refuseDelete`): throttled (RequestLimitExceeded, 503),
+ *   or a locked snapshot, which "can't be deleted" (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-snapshot-lock.html).
+ *   The EC2 API reference documents no error code for the latter (errors-overview lists none):
+ *   LOCKED_SNAPSHOT_FAULT is the stand-in's, a 400 client error, and callers must not depend on its name.
  * - Archive tier (`storageTier: 'archive'`), Outpost (`outpostArn`) and Local Zone
  *   (`availabilityZone`: "The Availability Zone or Local Zone of the snapshot") snapshots are
  *   described as such; `startTime` is "the time stamp when the snapshot was initiated" (a copy's:
@@ -124,6 +128,8 @@ export interface Ec2Standin {
   settleNow(snapshotIds: readonly string[]): void;
   /** Deletes a snapshot: afterwards DescribeSnapshots/CopySnapshot answer InvalidSnapshot.NotFound. */
   deleteSnapshot(snapshotId: string): void;
+  /** The next `times` DeleteSnapshot calls of this snapshot fail with `fault` (default: every one). */
+  refuseDelete(snapshotId: string, fault: StandinFault, times?: number): void;
   /** EC2 calls signed for these accounts fail with UnauthorizedOperation. */
   denyAccounts: Set<string>;
   /** `action` calls signed for `account` fail with UnauthorizedOperation (e.g. a member role without the share right yet); returns what lifts it. */
@@ -167,6 +173,8 @@ export interface StandinOptions {
 
 /** EC2's concurrent snapshot copy quota per destination region and account. */
 export const EC2_COPY_QUOTA = 20;
+/** DeleteSnapshot of a locked snapshot, as the stand-in answers it (the code is not documented: see above). */
+export const LOCKED_SNAPSHOT_FAULT: StandinFault = { code: 'SnapshotLocked', status: 400, message: 'The snapshot is locked and cannot be deleted (stand-in).' };
 
 const escapeXml = (value: string): string =>
   value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
@@ -217,6 +225,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   let ambiguous: Array<'500' | 'reset' | 'hang'> = [];
   const hangs = new Map<string, number>();
   const denyAccounts = new Set<string>();
+  const deleteRefusals = new Map<string, StandinFault[]>();
   let reportedClock: (() => Date) | undefined;
   const peaks = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -383,6 +392,11 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
 
   const deleteSnapshot = (req: StandinRequest, res: ServerResponse): void => {
     const id = req.params['SnapshotId'] ?? '';
+    const refusal = deleteRefusals.get(id)?.shift();
+    if (refusal) {
+      ec2Error(res, refusal.status ?? 400, refusal.code, refusal.message ?? `${refusal.code} (stand-in fault)`);
+      return;
+    }
     const i = snapshots.findIndex((s) => s.snapshotId === id && s.region === req.region && s.ownerId === req.account);
     if (i === -1) {
       ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
@@ -585,6 +599,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     deleteSnapshot: (snapshotId) => {
       snapshots = snapshots.filter((s) => s.snapshotId !== snapshotId);
     },
+    refuseDelete: (snapshotId, fault, times = 1_000_000) => {
+      deleteRefusals.set(snapshotId, [...(deleteRefusals.get(snapshotId) ?? []), ...Array.from({ length: times }, () => fault)]);
+    },
     denyAccounts,
     denyAction: (account, action) => {
       deniedActions.add(`${account}|${action}`);
@@ -622,6 +639,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       deniedActions.clear();
       keyUsers.clear();
       copyDurations.clear();
+      deleteRefusals.clear();
       reportedClock = undefined;
       peaks.clear();
       buckets.clear();

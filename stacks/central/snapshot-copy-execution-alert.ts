@@ -35,6 +35,13 @@ export function executionFailedPattern(stateMachineArns: readonly string[]): Eve
  * quotes or newlines stays valid JSON; a missing field becomes null).
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html
  */
+/**
+ * What the person reading an execution alert does next (README: "What each alert means"). One text
+ * for both state machines: the rule matches either.
+ */
+export const EXECUTION_ALERT_WHAT_TO_DO =
+  'a snapshot-copy execution: fix the cause (README, What each alert means), then start it again with npm run copies -- retry (--dry-run first); a copy-sweep execution runs again the next day';
+
 export const EXECUTION_ALERT_INPUT = {
   inputPaths: {
     execution: '$.detail.name',
@@ -45,7 +52,8 @@ export const EXECUTION_ALERT_INPUT = {
     stateMachineArn: '$.detail.stateMachineArn',
   },
   inputTemplate:
-    '{"alert": "ebs-event-hub snapshot-copy execution ended badly", "execution": <execution>, "status": <status>, "error": <error>, "cause": <cause>, "executionArn": <executionArn>, "stateMachineArn": <stateMachineArn>}',
+    '{"alert": "ebs-event-hub snapshot-copy execution ended badly", "execution": <execution>, "status": <status>, "error": <error>, "cause": <cause>, "executionArn": <executionArn>, "stateMachineArn": <stateMachineArn>, ' +
+    `"whatToDo": "${EXECUTION_ALERT_WHAT_TO_DO}"}`,
 } as const;
 
 /** A state machine the alert watches: its literal ARN (in the pattern) and its resource (created first). */

@@ -24,10 +24,21 @@
  * Keys (LEDGER_SCHEMA; the handler's copy is kept equal by a test, since stacks/ may not import
  * handlers/): partition `target` = `<copyAccount>#<destinationRegion>`, sort `copySnapshotId`
  * (membership of a copy id: BatchGetItem, strongly consistent); index `by-source` (target,
- * sourceSnapshotId; KEYS_ONLY) for Find and ConfirmCopy; sparse index `by-expiry` (target, expiresAt;
- * INCLUDE sourceSnapshotId), holding only copies made with retention, for the sweep's
- * `expiresAt <= now`. A global secondary index's key may repeat the table's partition key.
+ * sourceSnapshotId; KEYS_ONLY) for Find and ConfirmCopy; sparse index `by-kind-expiry` (kind,
+ * expiresAt; INCLUDE sourceSnapshotId), holding only copies made with retention, for the sweep's
+ * `kind = member-copy | vault-copy AND expiresAt <= now`: one Query returns every expired copy of
+ * the organization, page by page, whatever the number of accounts and regions. A global secondary
+ * index's key may repeat the table's partition key.
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html
+ *
+ * Changing indexes is an in-place update (hashicorp/aws 6.25: `global_secondary_index` is not
+ * ForceNew; resourceTableUpdate deletes the indexes that went, one UpdateTable at a time, each waited
+ * out, then creates the new ones the same way, waiting for each to be ACTIVE, i.e. backfilled from
+ * the existing items). The version before this one had the sparse index `by-expiry` (target,
+ * expiresAt), which only a per-account × region sweep could use: it is deleted, and `by-kind-expiry`
+ * created and filled from the items already there (every item carries `kind`), so copies recorded
+ * before the change are swept like the others. The functions are updated only after the table
+ * (they depend on it). https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.OnlineOps.html
  */
 import type { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
@@ -42,7 +53,7 @@ export const LEDGER_SCHEMA = {
   partitionKey: 'target',
   sortKey: 'copySnapshotId',
   bySource: { name: 'by-source', partitionKey: 'target', sortKey: 'sourceSnapshotId', projection: 'KEYS_ONLY', nonKeyAttributes: [] },
-  byExpiry: { name: 'by-expiry', partitionKey: 'target', sortKey: 'expiresAt', projection: 'INCLUDE', nonKeyAttributes: ['sourceSnapshotId'] },
+  byKindExpiry: { name: 'by-kind-expiry', partitionKey: 'kind', sortKey: 'expiresAt', projection: 'INCLUDE', nonKeyAttributes: ['sourceSnapshotId'] },
 } as const;
 
 /** PITR keeps this many days (DynamoDB's maximum, 1-35). */
@@ -53,7 +64,7 @@ export const copyLedgerTableArn = (p: CopyScope): string => `arn:aws:dynamodb:${
  * Query on a global secondary index is authorized on the index's ARN, `<table ARN>/index/<name>`
  * (resource type `index`): https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html
  */
-export const copyLedgerIndexArn = (p: CopyScope, index: 'bySource' | 'byExpiry'): string => `${copyLedgerTableArn(p)}/index/${LEDGER_SCHEMA[index].name}`;
+export const copyLedgerIndexArn = (p: CopyScope, index: 'bySource' | 'byKindExpiry'): string => `${copyLedgerTableArn(p)}/index/${LEDGER_SCHEMA[index].name}`;
 
 /**
  * The step role's ledger rights, no more: PutItem (record a copy, conditionally), BatchGetItem
@@ -68,17 +79,20 @@ export function ledgerStepStatements(p: CopyScope): Statement[] {
   ];
 }
 
-/** The sweep role's: Query on the index `by-expiry` (expired copies), DeleteItem (forget a deleted copy). */
+/**
+ * The sweep role's: Query on the index `by-kind-expiry` (expired copies), DeleteItem (forget a deleted
+ * or vanished copy). No Query of the table or of `by-source`, no Scan, no write but DeleteItem.
+ */
 export function ledgerSweepStatements(p: CopyScope): Statement[] {
   return [
-    { Sid: 'FindExpiredCopies', Effect: 'Allow', Action: 'dynamodb:Query', Resource: copyLedgerIndexArn(p, 'byExpiry') },
+    { Sid: 'FindExpiredCopies', Effect: 'Allow', Action: 'dynamodb:Query', Resource: copyLedgerIndexArn(p, 'byKindExpiry') },
     { Sid: 'ForgetDeletedCopies', Effect: 'Allow', Action: 'dynamodb:DeleteItem', Resource: copyLedgerTableArn(p) },
   ];
 }
 
 /** The ledger table, built into `scope` with the id `ledger-table`. */
 export function copyLedgerTable(scope: Construct, p: CopyScope): DynamodbTable {
-  const index = (i: (typeof LEDGER_SCHEMA)['bySource'] | (typeof LEDGER_SCHEMA)['byExpiry']) => ({
+  const index = (i: (typeof LEDGER_SCHEMA)['bySource'] | (typeof LEDGER_SCHEMA)['byKindExpiry']) => ({
     name: i.name,
     hashKey: i.partitionKey,
     rangeKey: i.sortKey,
@@ -92,8 +106,8 @@ export function copyLedgerTable(scope: Construct, p: CopyScope): DynamodbTable {
     hashKey: LEDGER_SCHEMA.partitionKey,
     rangeKey: LEDGER_SCHEMA.sortKey,
     // Every attribute declared is a key of the table or of an index (the provider refuses others).
-    attribute: [LEDGER_SCHEMA.partitionKey, LEDGER_SCHEMA.sortKey, LEDGER_SCHEMA.bySource.sortKey, LEDGER_SCHEMA.byExpiry.sortKey].map((name) => ({ name, type: 'S' })),
-    globalSecondaryIndex: [index(LEDGER_SCHEMA.bySource), index(LEDGER_SCHEMA.byExpiry)],
+    attribute: [LEDGER_SCHEMA.partitionKey, LEDGER_SCHEMA.sortKey, LEDGER_SCHEMA.bySource.sortKey, LEDGER_SCHEMA.byKindExpiry.partitionKey, LEDGER_SCHEMA.byKindExpiry.sortKey].map((name) => ({ name, type: 'S' })),
+    globalSecondaryIndex: [index(LEDGER_SCHEMA.bySource), index(LEDGER_SCHEMA.byKindExpiry)],
     pointInTimeRecovery: { enabled: true, recoveryPeriodInDays: LEDGER_RECOVERY_PERIOD_DAYS },
     deletionProtectionEnabled: true,
   });

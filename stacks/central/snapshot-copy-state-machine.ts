@@ -47,6 +47,11 @@ export interface CopyStateMachineProps extends CopyUnitProps {
   readonly taskFunction: ITerraformDependable;
   /** The ASL definition, rendered as literal JSON. */
   readonly definition: Readonly<Record<string, unknown>>;
+  /**
+   * Appended to the execution alarms' descriptions: what to do about a failed execution.
+   * @default nothing appended
+   */
+  readonly whatToDo?: string;
 }
 
 /**
@@ -106,7 +111,7 @@ export class CopyStateMachine {
     for (const [metric, suffix, what] of EXECUTION_ALARMS) {
       new AlertAlarm(scope, `${id}-executions-${suffix}`, {
         alarmName: `${props.name}-executions-${suffix}`,
-        description: `Executions of ${props.name} ${what}: the alert topic also carries each execution's name and cause`,
+        description: `Executions of ${props.name} ${what}: the alert topic also carries each execution's name and cause${props.whatToDo ? `; ${props.whatToDo}` : ''}`,
         region,
         metric: executionMetric(metric, this.stateMachine.arn),
         topicArn: props.alertTopicArn,

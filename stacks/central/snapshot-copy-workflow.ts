@@ -197,6 +197,7 @@ export class SnapshotCopyWorkflow {
       alertTopicArn: props.alertTopicArn,
       name: COPY_STATE_MACHINE_NAME,
       description: 'Snapshot-copy state machine: invokes only ebs-event-hub-copy-step, writes its log group',
+      whatToDo: 'after fixing the cause, start them again with npm run copies -- retry',
       taskFunctionArn: stepArn,
       taskFunction: this.step.function,
       definition: copyWorkflowDefinition({ stepFunctionArn: stepArn, ...(props.vault ? { vault: { lock: props.vault.lock !== undefined, keepMemberCopy: props.vault.keepMemberCopy } } : {}) }),

@@ -13,7 +13,6 @@ import { copyExecutionAlertRuleArn, CopyExecutionAlert } from './snapshot-copy-e
 import { copyRuleArn, SnapshotCopyIntake, startEnvironment } from './snapshot-copy-intake';
 import { copySweepRuleArn, SnapshotCopySweep, sweepEnvironment } from './snapshot-copy-sweep';
 import { SnapshotCopyWorkflow, stepEnvironment } from './snapshot-copy-workflow';
-import type { SweepTarget } from './sweep-workflow';
 import type { VaultAccess } from './snapshot-copy-vault';
 
 /** The built handler (`npm run build`): its deployment zip and the SHA-256 of its code. */
@@ -26,6 +25,13 @@ export interface HandlerBundle {
    */
   readonly sha256: string;
 }
+
+/**
+ * The retention sweep is deployed when copies expire: member copies (`snapshotCopy.retentionDays`)
+ * or vault copies (`snapshotCopy.vault.retentionDays`).
+ */
+export const sweepDeployed = (copy: { readonly retentionDays?: number; readonly vault?: { readonly retentionDays?: number } }): boolean =>
+  copy.retentionDays !== undefined || copy.vault?.retentionDays !== undefined;
 
 /** Every log group of the copy path (the hub key's policy must admit them: exported for it). */
 export function copyLogGroupNames(props: { readonly retention: boolean }): string[] {
@@ -73,17 +79,12 @@ export interface SnapshotCopyProps {
   readonly maxInFlightCopies: number;
   /**
    * `snapshotCopy.retentionDays`: copies expire and the sweep deletes them.
-   * @default - none: copies are kept, no sweep is deployed
+   * @default - none: copies are kept (no sweep is deployed unless `vault.retentionDays` is set)
    */
   readonly retentionDays?: number;
   /**
-   * Every member account × destination region the sweep visits (required with `retentionDays`).
-   * @default - none
-   */
-  readonly sweepTargets?: readonly SweepTarget[];
-  /**
-   * Vault mode (`snapshotCopy.vault`): the step (and, with vault retention, sweep) function assumes
-   * the vault role (`snapshot-copy-vault.ts`).
+   * Vault mode (`snapshotCopy.vault`): the step (and, with `vault.retentionDays`, the sweep)
+   * function assumes the vault role (`snapshot-copy-vault.ts`).
    * @default - no vault
    */
   readonly vault?: VaultAccess;
@@ -99,7 +100,7 @@ export interface SnapshotCopyProps {
 export function copyFunctionEnvironments(
   props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>,
 ): Record<'start' | 'step' | 'sweep', Record<string, string>> {
-  return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment(props) };
+  return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment({ ...props, memberRetention: props.retentionDays !== undefined }) };
 }
 
 /**
@@ -110,8 +111,9 @@ export function copyFunctionEnvironments(
  * - workflow (`snapshot-copy-workflow.ts`): Standard state machine `ebs-event-hub-snapshot-copy`,
  *   one execution per snapshot → `ebs-event-hub-copy-step` for each step; the copy-slots table and
  *   the copy ledger (`snapshot-copy-ledger.ts`);
- * - sweep (`snapshot-copy-sweep.ts`, with retention): a daily rule starts the sweep state machine,
- *   which invokes `ebs-event-hub-copy-sweep` per account and region;
+ * - sweep (`snapshot-copy-sweep.ts`, with retention of member or vault copies): a daily rule starts
+ *   the sweep state machine, which invokes `ebs-event-hub-copy-sweep` page after page over the copy
+ *   ledger's expired copies;
  * - the execution alert (`snapshot-copy-execution-alert.ts`): executions that end badly → alert topic.
  * Shared pieces: `snapshot-copy-common.ts` (props, names, validation), `snapshot-copy-function.ts`
  * (a function with its role and log group), `snapshot-copy-state-machine.ts` (a state machine with
@@ -130,7 +132,7 @@ export function copyFunctionEnvironments(
 export class SnapshotCopy extends Construct {
   readonly intake: SnapshotCopyIntake;
   readonly workflow: SnapshotCopyWorkflow;
-  /** With `retentionDays` only. */
+  /** With `retentionDays` or `vault.retentionDays` only (`sweepDeployed`). */
   readonly sweep?: SnapshotCopySweep;
   readonly executionAlert: CopyExecutionAlert;
   readonly functions: Readonly<Record<'start' | 'step' | 'sweep', LambdaFunction | undefined>>;
@@ -147,10 +149,6 @@ export class SnapshotCopy extends Construct {
   constructor(scope: Construct, id: string, props: SnapshotCopyProps) {
     super(scope, id);
     const { region, accountId } = props;
-    const retention = props.retentionDays !== undefined;
-    if (retention && (props.sweepTargets ?? []).length === 0) {
-      throw new Error('SnapshotCopy: retentionDays is set but sweepTargets is empty; give every member account × destination region');
-    }
     checkMaxInFlightCopies('SnapshotCopy', props.maxInFlightCopies);
 
     const asset = new TerraformAsset(this, 'code', { path: props.bundle.zipFile, type: AssetType.FILE });
@@ -179,12 +177,12 @@ export class SnapshotCopy extends Construct {
       deadLetterQueueArn: props.deadLetterQueueArn,
       stateMachine: this.workflow.machine.stateMachine,
     });
-    if (retention) {
+    if (sweepDeployed(props)) {
       this.sweep = new SnapshotCopySweep(this, {
         ...unit,
         ...memberRoles,
         code,
-        sweepTargets: props.sweepTargets!,
+        memberRetention: props.retentionDays !== undefined,
         deadLetterQueueArn: props.deadLetterQueueArn,
         ledgerTable: this.workflow.ledgerTable,
       });

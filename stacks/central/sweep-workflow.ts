@@ -1,171 +1,159 @@
 /**
- * The retention sweep's state machine definition (pure data, no cdktf): every member account ×
- * destination region is one `{ "account", "region" }` item, swept by `ebs-event-hub-copy-sweep`.
+ * The retention sweep's state machine definition (pure data, no cdktf): a counted loop over pages of
+ * the copy ledger's expired copies, each page one invocation of `ebs-event-hub-copy-sweep`
+ * (handlers/snapshot-copy/sweep.ts), which Queries the ledger's index `by-kind-expiry` after a
+ * cursor, deletes up to SWEEP_PAGE_SIZE expired copies in whatever accounts and regions they are,
+ * and answers the next cursor. The definition names no account and no region: it is the same for
+ * 10 member accounts and for 10,000, and the work follows the ledger.
  *
- * Why a state machine with the targets written into its definition:
- * - an EventBridge target's `Input` holds at most 8,192 characters, and an item is ~50, so a
- *   scheduled rule cannot carry 1,000 accounts' targets itself; a state machine definition may
- *   be 1 MB (Step Functions quotas), enough for ~20,000 items;
- * - one Lambda invocation per account and region keeps each within its 15-minute limit, and a
- *   failing account (its role not deployed yet, say) fails only its own item: the others are
- *   swept, then the execution fails (alarm and alert) naming the failed items.
- * A Standard execution's history holds at most 25,000 events, and an inline Map records every item's
- * events in it (MapIterationStarted, the item's states, each attempt of its task, MapIterationSucceeded),
- * so the items are split into chunks of `SWEEP_CHUNK_SIZE`, sized from the history budget: the worst
- * case of one item (every retrier exhausted, then caught), counted by stacks/central/history-budget.ts
- * from the item processor itself. Each chunk is started by its own target of the schedule rule with
- * input `{ "chunk": i }` (a rule has at most 5 targets).
+ *   Prepare ─▶ SweepPage ─▶ NextPage ──more (pages < B)──▶ CountPage ─▶ SweepPage
+ *                  │              ├─ a copy failed ──▶ SweepIncomplete (Fail: the counts, the first failure)
+ *                  │              ├─ done ──▶ Swept (Succeed)
+ *                  │              └─ more at the bound, or out of time ──▶ SweepBacklog (Fail)
+ *                  └─ error after its retries ──▶ PageFailed ─▶ SweepIncomplete
+ *
+ * The data: `Prepare` starts `$.task.data` (the function's state: outcome, cursor, summary, cause)
+ * and the page counter `$.loops.pages.n`. The task passes `$.task.data` to the function and puts its
+ * answer back there (`ResultSelector` + `ResultPath: $.task`), so the function never touches the
+ * counter; only `CountPage` raises it (`States.MathAdd`), and `NextPage` loops only while it is below
+ * SWEEP_PAGE_BOUND: a count the definition shows, from which stacks/central/history-budget.ts proves
+ * every path within the 20,000-event budget (a Standard execution fails, uncatchably, at 25,000).
+ *
+ * Capacity: SWEEP_MAX_PAGES pages of SWEEP_PAGE_SIZE copies a day (sized from the history budget),
+ * within SWEEP_STOP_AFTER_SECONDS of work (the function answers `out-of-time` after that, so the
+ * execution ends before its timeout and long before the next day's starts). What is left then is
+ * swept by the next day's execution, which starts again from the oldest expired copy (the ones
+ * deleted are gone from the index; the ones kept or failed come first): the execution ends
+ * `SweepBacklog` so that a backlog is seen. A failed copy (throttling, AccessDenied, a locked vault
+ * copy) stops nothing: the function counts it and goes on, and the execution ends `SweepIncomplete`
+ * naming the first one.
  * https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html
- * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html (Input: 8192)
  */
 import { LAMBDA_SERVICE_ERRORS, type AslDefinition } from './copy-workflow';
 import { analyzeHistory, HISTORY_EVENT_BUDGET } from './history-budget';
 
-export interface SweepTarget {
-  readonly account: string;
-  readonly region: string;
-}
-
-/** Step Functions' payload quota: the state that holds a chunk's items and results stays far below it (tested). */
-export const STATE_PAYLOAD_MAX_BYTES = 262_144;
-/** EventBridge allows 5 targets per rule: one chunk each. */
-export const SWEEP_MAX_CHUNKS = 5;
-/** Sweeps of one account and region in flight at once (EC2 API calls stay low). */
-export const SWEEP_MAX_CONCURRENCY = 10;
+/** Expired copies one invocation sweeps at most (its Query `Limit`; the function accepts 1-1,000). */
+export const SWEEP_PAGE_SIZE = 1000;
+/**
+ * The function stops taking pages (answers `out-of-time`) once the execution has run this long: with
+ * a page's retries (SWEEP_PAGE_WORST_SECONDS) it ends within SWEEP_TIMEOUT_SECONDS (tested).
+ */
+export const SWEEP_STOP_AFTER_SECONDS = 18 * 3600;
 /** An execution ends well before the next daily one starts. */
 export const SWEEP_TIMEOUT_SECONDS = 20 * 3600;
-/** The error a sweep execution fails with when any item failed. */
+/** The error a sweep execution fails with when any copy could not be swept (or a page failed). */
 export const SWEEP_INCOMPLETE_ERROR = 'SweepIncomplete';
+/** The error a sweep execution fails with when expired copies are left for the next day. */
+export const SWEEP_BACKLOG_ERROR = 'SweepBacklog';
 
-/** Too many account × region items for the sweep (a configuration the app cannot serve). */
-export class SweepTooLargeError extends Error {
-  override readonly name = 'SweepTooLargeError';
-}
+/** State names (the tests run and count the definition by them). */
+export const SWEEP_STATES = {
+  prepare: 'Prepare',
+  page: 'SweepPage',
+  next: 'NextPage',
+  count: 'CountPage',
+  pageFailed: 'PageFailed',
+  incomplete: SWEEP_INCOMPLETE_ERROR,
+  backlog: SWEEP_BACKLOG_ERROR,
+  swept: 'Swept',
+} as const;
+
+/** Where the state data keeps things (JSONPath). */
+export const SWEEP_PATHS = { data: '$.task.data', pages: '$.loops.pages.n' } as const;
 
 /**
  * Lambda errors worth retrying quickly: the service's own (LAMBDA_SERVICE_ERRORS), except those that
- * may follow a sweep that ran its full 15 minutes (Lambda.Unknown, ClientExecutionTimeoutException):
- * those take the slow States.ALL retrier. Few attempts: each one is three events of every item's
- * worst case, and a failed item is swept again the next day.
+ * may follow a page that ran its full 15 minutes (Lambda.Unknown, ClientExecutionTimeoutException):
+ * those, a timeout, a crash and the function's own errors (the ledger's DynamoDB after the SDK's
+ * retries) take the slow States.ALL retrier. A page is idempotent: running it again deletes nothing
+ * twice (a copy already deleted is gone, its item forgotten).
  * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html
  */
 const LAMBDA_TRANSIENT = LAMBDA_SERVICE_ERRORS.filter((e) => e !== 'Lambda.Unknown' && e !== 'Lambda.ClientExecutionTimeoutException');
+const PAGE_RETRY = [
+  { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
+  { ErrorEquals: ['States.ALL'], IntervalSeconds: 60, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' },
+] as const;
 
-/** One account and region: the Map's item processor. */
-function itemProcessor(sweepFunctionArn: string): AslDefinition {
+/** The function's timeout (its worst page, every attempt running to it: see SWEEP_PAGE_WORST_SECONDS). */
+export const SWEEP_FUNCTION_TIMEOUT_SECONDS = 900;
+/** The longest one page can take: every attempt of its retriers running to the function's timeout, every backoff at its longest. */
+export const SWEEP_PAGE_WORST_SECONDS = PAGE_RETRY.reduce(
+  (total, r) => total + r.MaxAttempts * SWEEP_FUNCTION_TIMEOUT_SECONDS + Array.from({ length: r.MaxAttempts }, (_, i) => r.IntervalSeconds * r.BackoffRate ** i).reduce((a, b) => a + b, 0),
+  SWEEP_FUNCTION_TIMEOUT_SECONDS,
+);
+
+function buildDefinition(sweepFunctionArn: string, pageBound: number): AslDefinition {
+  const data = SWEEP_PATHS.data;
   return {
-    ProcessorConfig: { Mode: 'INLINE' },
-    StartAt: 'SweepOne',
+    Comment: 'ebs-event-hub: deletes the expired snapshot copies the copy ledger records, a page at a time (ebs-event-hub-copy-sweep per page)',
+    StartAt: SWEEP_STATES.prepare,
+    TimeoutSeconds: SWEEP_TIMEOUT_SECONDS,
     States: {
-      SweepOne: {
-        Type: 'Task',
-        Resource: 'arn:aws:states:::lambda:invoke',
-        Parameters: { FunctionName: sweepFunctionArn, Payload: { 'account.$': '$.account', 'region.$': '$.region' } },
-        // Each item's output stays tiny: the Map's result array is part of the state (256 KB).
-        ResultSelector: { failed: false },
-        Retry: [
-          { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' },
-          { ErrorEquals: ['States.ALL'], IntervalSeconds: 60, MaxAttempts: 1, BackoffRate: 2, JitterStrategy: 'FULL' },
-        ],
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SweepOneFailed' }],
-        End: true,
-      },
-      SweepOneFailed: {
+      [SWEEP_STATES.prepare]: {
         Type: 'Pass',
-        Parameters: { 'account.$': '$.account', 'region.$': '$.region', failed: true, 'error.$': '$.error.Error' },
-        End: true,
+        Comment: "the function's state starts empty; the page counter at 0 (the schedule's input is not used)",
+        Parameters: { task: { data: { outcome: 'start', cause: 'no page swept yet' } }, loops: { pages: { n: 0 } } },
+        Next: SWEEP_STATES.page,
       },
+      [SWEEP_STATES.page]: {
+        Type: 'Task',
+        Comment: 'one page of expired copies (the execution start is the expiry cut-off)',
+        Resource: 'arn:aws:states:::lambda:invoke',
+        Parameters: {
+          FunctionName: sweepFunctionArn,
+          Payload: { 'executionStartTime.$': '$$.Execution.StartTime', 'state.$': data, pageSize: SWEEP_PAGE_SIZE, stopAfterSeconds: SWEEP_STOP_AFTER_SECONDS },
+        },
+        // The answer goes back to $.task.data; the counter in $.loops stays out of the function's reach.
+        ResultSelector: { 'data.$': '$.Payload' },
+        ResultPath: '$.task',
+        Retry: PAGE_RETRY,
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.pageError', Next: SWEEP_STATES.pageFailed }],
+        Next: SWEEP_STATES.next,
+      },
+      [SWEEP_STATES.next]: {
+        Type: 'Choice',
+        Choices: [
+          { And: [{ Variable: `${data}.outcome`, StringEquals: 'more' }, { Variable: SWEEP_PATHS.pages, NumericLessThan: pageBound }], Next: SWEEP_STATES.count },
+          { Variable: `${data}.summary.failed`, NumericGreaterThan: 0, Next: SWEEP_STATES.incomplete },
+          { Variable: `${data}.outcome`, StringEquals: 'done', Next: SWEEP_STATES.swept },
+        ],
+        Default: SWEEP_STATES.backlog,
+      },
+      [SWEEP_STATES.count]: { Type: 'Pass', Parameters: { 'n.$': `States.MathAdd(${SWEEP_PATHS.pages}, 1)` }, ResultPath: '$.loops.pages', Next: SWEEP_STATES.page },
+      // The page's error by name (its cause, possibly long, stays in the history), and what was swept before it.
+      [SWEEP_STATES.pageFailed]: {
+        Type: 'Pass',
+        Parameters: { 'cause.$': `States.Format('a sweep page failed after its retries ({}); before it: {}', $.pageError.Error, ${data}.cause)` },
+        ResultPath: data,
+        Next: SWEEP_STATES.incomplete,
+      },
+      [SWEEP_STATES.incomplete]: { Type: 'Fail', Comment: 'some expired copies could not be swept; the cause counts them and names the first', Error: SWEEP_INCOMPLETE_ERROR, CausePath: `${data}.cause` },
+      [SWEEP_STATES.backlog]: { Type: 'Fail', Comment: 'expired copies are left for the next daily sweep (page bound or work time reached)', Error: SWEEP_BACKLOG_ERROR, CausePath: `${data}.cause` },
+      [SWEEP_STATES.swept]: { Type: 'Succeed', Comment: 'every expired copy the ledger records was swept', OutputPath: data },
     },
   };
 }
 
 /**
- * Items per execution, from the history budget: (HISTORY_EVENT_BUDGET − the execution's own states)
- * ÷ the worst case of one item (its MapIterationStarted/…Succeeded|Failed, its task's every attempt, the catch).
+ * How many times the loop may go round: (HISTORY_EVENT_BUDGET − the execution's own states) ÷ the
+ * worst case of one more page (its task's every attempt, the Choice, CountPage), both counted by
+ * stacks/central/history-budget.ts from the definition itself.
  */
-export const SWEEP_CHUNK_SIZE = (() => {
-  const probe = (items: number) => analyzeHistory(buildDefinition('arn:aws:lambda:us-east-1:111111111111:function:probe', [Array.from({ length: items }, () => ({ account: '111111111111', region: 'us-east-1' })), []]));
-  const perItem = probe(2).worst.events - probe(1).worst.events;
-  const overhead = probe(1).worst.events - perItem;
-  return Math.floor((HISTORY_EVENT_BUDGET - overhead) / perItem);
+export const SWEEP_PAGE_BOUND = (() => {
+  const probe = (bound: number) => analyzeHistory(buildDefinition('arn:aws:lambda:us-east-1:111111111111:function:probe', bound)).worst.events;
+  const perPage = probe(2) - probe(1);
+  const overhead = probe(1) - perPage;
+  return Math.floor((HISTORY_EVENT_BUDGET - overhead) / perPage);
 })();
+/** Pages one execution sweeps at most: the first, then SWEEP_PAGE_BOUND more. */
+export const SWEEP_MAX_PAGES = SWEEP_PAGE_BOUND + 1;
+/** Expired copies one execution (one day) sweeps at most. */
+export const SWEEP_DAILY_CAPACITY = SWEEP_MAX_PAGES * SWEEP_PAGE_SIZE;
 
-/** Splits the targets into the chunks one execution each sweeps. */
-export function sweepChunks(targets: readonly SweepTarget[]): SweepTarget[][] {
-  const max = SWEEP_CHUNK_SIZE * SWEEP_MAX_CHUNKS;
-  if (targets.length > max) {
-    throw new SweepTooLargeError(
-      `snapshotCopy.retentionDays: the sweep would cover ${targets.length} account × destination region pairs; at most ${max} are supported (${SWEEP_MAX_CHUNKS} executions of ${SWEEP_CHUNK_SIZE})`,
-    );
+export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: string }): AslDefinition {
+  if (!/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$/.test(props.sweepFunctionArn)) {
+    throw new Error(`sweepWorkflowDefinition: sweepFunctionArn "${props.sweepFunctionArn}" is not a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>)`);
   }
-  const chunks: SweepTarget[][] = [];
-  for (let i = 0; i < targets.length; i += SWEEP_CHUNK_SIZE) chunks.push(targets.slice(i, i + SWEEP_CHUNK_SIZE));
-  return chunks;
-}
-
-export function sweepWorkflowDefinition(props: { readonly sweepFunctionArn: string; readonly targets: readonly SweepTarget[] }): AslDefinition {
-  const chunks = sweepChunks(props.targets);
-  if (chunks.length === 0) throw new SweepTooLargeError('sweepWorkflowDefinition: no targets; the sweep needs at least one account and destination region');
-  return buildDefinition(props.sweepFunctionArn, chunks);
-}
-
-function buildDefinition(sweepFunctionArn: string, chunks: readonly (readonly SweepTarget[])[]): AslDefinition {
-  const chunkStates = Object.fromEntries(
-    chunks.map((chunk, i) => [`Chunk${i}`, { Type: 'Pass', Comment: `${chunk.length} account × region items`, Result: { targets: chunk.map((t) => ({ account: t.account, region: t.region })) }, Next: 'Sweep' }]),
-  );
-  return {
-    Comment: 'Deletes expired snapshot copies in every member account and destination region (ebs-event-hub-copy-sweep per item)',
-    StartAt: chunks.length === 1 ? 'Chunk0' : 'PickChunk',
-    TimeoutSeconds: SWEEP_TIMEOUT_SECONDS,
-    States: {
-      ...(chunks.length > 1
-        ? {
-            PickChunk: {
-              Type: 'Choice',
-              Choices: chunks.map((_, i) => ({ Variable: '$.chunk', NumericEquals: i, Next: `Chunk${i}` })),
-              Default: 'UnknownChunk',
-            },
-            UnknownChunk: { Type: 'Fail', Error: 'UnknownChunk', Cause: 'The input names no chunk of this sweep ({"chunk": 0..n-1})' },
-          }
-        : {}),
-      ...chunkStates,
-      Sweep: {
-        Type: 'Map',
-        ItemsPath: '$.targets',
-        MaxConcurrency: SWEEP_MAX_CONCURRENCY,
-        ItemProcessor: itemProcessor(sweepFunctionArn),
-        ResultPath: '$.results',
-        Next: 'AnyFailed',
-      },
-      // AWS's own example use of States.ArrayContains: "detect if there was an error in a Map state
-      // iteration"; intrinsics nest up to 10 deep in a Pass state's Parameters:
-      // https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html
-      AnyFailed: {
-        Type: 'Pass',
-        Parameters: { 'anyFailed.$': 'States.ArrayContains($.results[*].failed, true)', 'results.$': '$.results' },
-        Next: 'Outcome',
-      },
-      Outcome: {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.anyFailed', BooleanEquals: true, Next: 'CollectFailures' }],
-        Default: 'Swept',
-      },
-      // Reached only when at least one item failed, so the filter matches something.
-      CollectFailures: {
-        Type: 'Pass',
-        Parameters: { 'failed.$': '$.results[?(@.failed == true)]' },
-        Next: 'DescribeFailures',
-      },
-      DescribeFailures: {
-        Type: 'Pass',
-        Parameters: {
-          // Bounded: a Fail cause holds at most 32,768 characters; the history has every item.
-          'cause.$': "States.Format('{} account/region sweep(s) failed; first: {}', States.ArrayLength($.failed), States.JsonToString($.failed[0]))",
-        },
-        Next: SWEEP_INCOMPLETE_ERROR,
-      },
-      [SWEEP_INCOMPLETE_ERROR]: { Type: 'Fail', Error: SWEEP_INCOMPLETE_ERROR, CausePath: '$.cause' },
-      Swept: { Type: 'Succeed' },
-    },
-  };
+  return buildDefinition(props.sweepFunctionArn, SWEEP_PAGE_BOUND);
 }

@@ -266,6 +266,15 @@ export const DOCUMENTED_CONTEXT_KEYS: readonly DocumentedContextKeys[] = [
     docs: ['https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html', `${IAM_GLOBAL_KEYS}#condition-keys-resourcetag`],
     note: 'aws:ResourceTag/<key> carries the key\'s tags (ABAC for KMS); the deployment role is scoped by the app\'s stack tag.',
   },
+  // `npm run verify` reading a user-given copy key's policy (vault mode with snapshotCopy.kmsKeyId).
+  {
+    caller: 'iam-role-session',
+    action: 'kms:GetKeyPolicy',
+    keys: ['aws:ResourceTag/ebs-event-hub:stack', ...ROLE_SESSION_KEYS, 'aws:PrincipalOrgID', 'kms:CallerAccount', 'kms:ResourceAliases'],
+    multiValued: ['kms:ResourceAliases'],
+    docs: [`${KMS_CONDITIONS}#conditions-kms-resource-aliases`, 'https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html'],
+    note: 'GetKeyPolicy is a key resource operation: kms:ResourceAliases carries the aliases of the key it reads.',
+  },
   {
     caller: 'iam-role-session',
     action: 'kms:DescribeKey',

@@ -14,6 +14,7 @@ import type { OrgConfig } from '../../config/schema';
 import {
   busArn,
   CENTRAL_STACK_ID,
+  COPY_STATE_MACHINE_NAME,
   FORWARDER_ROLE_NAME,
   lambdaArn,
   logGroupArn,
@@ -607,6 +608,67 @@ function stateStatements(config: OrgConfig, role: 'deploy' | 'plan'): Statement[
   ];
 }
 
+/**
+ * The AWS calls `npm run verify` and `npm run copies` make under the deployment role (both assume
+ * `deployment.roleName` in each account, as the stacks' providers do), per target. `sdkCommand`
+ * names the AWS SDK v3 command class, so a test can check that every command those CLIs send has a
+ * row (`__tests__/operator-calls.test.ts`). Not listed: `sts:AssumeRole` and
+ * `sts:GetCallerIdentity`, made with the operator's own credentials (the role's trust policy admits
+ * them). Resources as the Service Authorization Reference scopes each action
+ * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html:
+ * GetMetricData has no resource type).
+ */
+export interface OperatorCall {
+  readonly command: 'verify' | 'copies';
+  readonly sdkCommand: string;
+  readonly action: string;
+  readonly targets: readonly DeploymentTarget[];
+  /** ARNs for `scope`; none: the call is not made for this config (e.g. no key to check). */
+  readonly resources: (scope: DeploymentScope, config: OrgConfig) => readonly string[];
+  readonly condition?: (scope: DeploymentScope, config: OrgConfig) => Conditions;
+}
+
+/**
+ * The key `npm run verify` checks in vault mode when `snapshotCopy.kmsKeyId` is set (the user's own
+ * key, not the app's: it carries no stack tag): by ARN, by key id, or by alias through
+ * `kms:ResourceAliases` (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases).
+ */
+const checkedKey = (config: OrgConfig): { resources: string[]; condition?: Conditions } => {
+  const copy = config.snapshotCopy;
+  const keyId = copy?.vault ? copy.kmsKeyId : undefined;
+  if (keyId === undefined) return { resources: [] };
+  if (keyId.startsWith('arn:') && keyId.includes(':key/')) return { resources: [keyId] };
+  const alias = keyId.startsWith('arn:') ? keyId.slice(keyId.indexOf(':alias/') + 1) : keyId.startsWith('alias/') ? keyId : undefined;
+  if (alias === undefined) return { resources: [`arn:aws:kms:*:*:key/${keyId}`] };
+  return { resources: ['arn:aws:kms:*:*:key/*'], condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [alias] } } };
+};
+const copyExecutions = (s: DeploymentScope): string[] => [`arn:aws:states:${s.region}:${s.account}:execution:${prefixed}:*`];
+
+export const OPERATOR_CALLS: readonly OperatorCall[] = [
+  { command: 'verify', sdkCommand: 'GetMetricDataCommand', action: 'cloudwatch:GetMetricData', targets: ['central', 'member'], resources: ANY },
+  { command: 'verify', sdkCommand: 'DescribeRuleCommand', action: 'events:DescribeRule', targets: ['member'], resources: rules },
+  { command: 'verify', sdkCommand: 'ListTargetsByRuleCommand', action: 'events:ListTargetsByRule', targets: ['member'], resources: rules },
+  { command: 'verify', sdkCommand: 'GetQueueUrlCommand', action: 'sqs:GetQueueUrl', targets: ['member'], resources: queues },
+  { command: 'verify', sdkCommand: 'GetQueueAttributesCommand', action: 'sqs:GetQueueAttributes', targets: ['member'], resources: queues },
+  { command: 'verify', sdkCommand: 'DescribeEventBusCommand', action: 'events:DescribeEventBus', targets: ['central'], resources: (s) => [busArn(s.region, s.account, s.busName)] },
+  { command: 'verify', sdkCommand: 'DescribeKeyCommand', action: 'kms:DescribeKey', targets: ['member'], resources: (_s, c) => checkedKey(c).resources, condition: (_s, c) => checkedKey(c).condition ?? {} },
+  { command: 'verify', sdkCommand: 'GetKeyPolicyCommand', action: 'kms:GetKeyPolicy', targets: ['member'], resources: (_s, c) => checkedKey(c).resources, condition: (_s, c) => checkedKey(c).condition ?? {} },
+  // verify counts failed executions; copies lists them to start them again.
+  { command: 'copies', sdkCommand: 'ListExecutionsCommand', action: 'states:ListExecutions', targets: ['central'], resources: (s) => [stateMachineArn(s.region, s.account, prefixed)] },
+  { command: 'copies', sdkCommand: 'DescribeExecutionCommand', action: 'states:DescribeExecution', targets: ['central'], resources: copyExecutions },
+  { command: 'copies', sdkCommand: 'StartExecutionCommand', action: 'states:StartExecution', targets: ['central'], resources: (s) => [stateMachineArn(s.region, s.account, COPY_STATE_MACHINE_NAME)] },
+];
+
+/** The deployment role's statements for `npm run verify` and `npm run copies` in `target`. */
+function operatorStatements(config: OrgConfig, scope: DeploymentScope): Statement[] {
+  return OPERATOR_CALLS.filter((c) => c.targets.includes(scope.target)).flatMap((call): Statement[] => {
+    const resources = call.resources(scope, config);
+    if (resources.length === 0) return [];
+    const condition = call.condition?.(scope, config);
+    return [{ Sid: `Operate${call.action.split(':')[1]}`, Effect: 'Allow', Action: [call.action], Resource: [...resources], ...(condition && Object.keys(condition).length > 0 ? { Condition: condition } : {}) }];
+  });
+}
+
 /** The statements of `rows`' grants for `types`, with the actions `pick` takes from each grant. */
 function grantStatements<R extends { readonly type: string; readonly grants: readonly Grant[] }>(
   [table, rows]: readonly [string, readonly R[]],
@@ -652,7 +714,11 @@ const assemble = (statements: readonly Statement[], state: readonly Statement[])
 export function deploymentRolePolicy(config: OrgConfig, target: DeploymentTarget, types: readonly string[] = resourceTypesFor(config, target)): PolicyDocument {
   const scope = deploymentScope(config, target);
   return assemble(
-    [...grantStatements(TABLES.resources, types, scope, (g) => g.actions), ...grantStatements(TABLES.planTime, types, scope, (g) => g.actions, 'Plan')],
+    [
+      ...grantStatements(TABLES.resources, types, scope, (g) => g.actions),
+      ...grantStatements(TABLES.planTime, types, scope, (g) => g.actions, 'Plan'),
+      ...operatorStatements(config, scope),
+    ],
     stateStatements(config, 'deploy'),
   );
 }

@@ -230,8 +230,9 @@ export function configuredSourceRegions(config: Pick<OrgConfig, 'members' | 'sna
 }
 
 /**
- * Every member account × destination region the retention sweep visits, in config order
- * (accounts), destination regions sorted.
+ * Every member account × destination region copies land in, in config order (accounts), destination
+ * regions sorted (the vault's regions and source accounts are read from it; the retention sweep no
+ * longer visits them one by one: it reads the copy ledger's expired copies).
  */
 export function sweepTargetsOf(config: OrgConfig): { account: string; region: string }[] {
   const copy = config.snapshotCopy;
