@@ -493,7 +493,7 @@ describe('copies: the README sends operators to it', () => {
 
   it('every alert whose remedy is to start the copy again names npm run copies -- retry; none says "start again" without it', () => {
     const rows = alertRows();
-    for (const error of ['CopyFailed', 'CopyPermissionDenied', 'CopyWaitTimedOut', 'Ec2Unavailable', 'CopyAttemptsExhausted', 'States.Timeout']) {
+    for (const error of ['CopyFailed', 'CopyPermissionDenied', 'CopyWaitTimedOut', 'Ec2Unavailable', 'CopyAttemptsExhausted', 'States.Timeout', 'MemberCopyGone', 'VaultShareRefused', 'VaultPermissionDenied', 'VaultCopyFailed', 'VaultLockFailed']) {
       expect(rows.find((r) => r.startsWith(`| \`${error}\``)), error).toContain('`npm run copies -- retry`');
     }
     for (const row of rows) if (/start (it )?again/.test(row)) expect(row).toContain('npm run copies -- retry');
@@ -515,6 +515,12 @@ describe('copies: the README sends operators to it', () => {
       WORKFLOW_ERRORS.invalidInput,
       DEFINITION_ERRORS.copyAttemptsExhausted,
       'States.Timeout',
+      // Vault mode.
+      WORKFLOW_ERRORS.memberCopyGone,
+      WORKFLOW_ERRORS.vaultShareRefused,
+      WORKFLOW_ERRORS.vaultPermissionDenied,
+      WORKFLOW_ERRORS.vaultCopyFailed,
+      WORKFLOW_ERRORS.vaultLockFailed,
     ];
     for (const error of terminal) expect(named, error).toContain(error);
     // Waited out, caught or retried until a terminal error above: never the execution's Error.

@@ -102,7 +102,8 @@ describe('vault stack (snapshotCopy.vault)', () => {
     const sids = (stack: StackJson) => inlinePoliciesOf(stack, 'ebs-event-hub-vault-copy')['vault-copies']!.Statement.map((s) => s.Sid);
     expect(sids(vault)).toEqual(expect.arrayContaining(['LockOwnVaultCopies', 'DescribeLockedSnapshots', 'DeleteOwnExpiredVaultCopies']));
     const lock = inlinePoliciesOf(vault, 'ebs-event-hub-vault-copy')['vault-copies']!.Statement.find((s) => s.Sid === 'LockOwnVaultCopies')!;
-    expect(lock.Condition).toMatchObject({ NumericLessThanEquals: { 'ec2:SnapshotLockDuration': '365' } });
+    // Exactly lock.days: LockSnapshot also modifies a lock, and a shorter one would let the role shorten a governance lock.
+    expect(lock.Condition).toMatchObject({ NumericEquals: { 'ec2:SnapshotLockDuration': '365' } });
     const bare = synthStack(build({ ...VAULT_WITH_KMS_KEY_ID, snapshotCopy: { ...VAULT_WITH_KMS_KEY_ID.snapshotCopy!, vault: { accountId: VAULT_ACCOUNT } } }).vault!);
     expect(sids(bare)).not.toEqual(expect.arrayContaining(['LockOwnVaultCopies']));
     expect(sids(bare).some((s) => /Lock|Delete/.test(s))).toBe(false);

@@ -2,7 +2,7 @@
  * Vault mode in IAM (issue 14, "Proof"), on the policies as synthesized into the Terraform (read
  * back from `cdk.tf.json`, not rebuilt): the central step role may assume the vault role and
  * nothing else in the central account may; the vault role may copy only snapshots shared from the
- * organization's member accounts, may lock (its own copies, for at most the configured days), and
+ * organization's member accounts, may lock (its own copies, for exactly the configured days), and
  * may delete only its own expired copies; a member role may share only the app's copies and only
  * with the vault account; the key policies admit exactly these callers, through EC2.
  *
@@ -126,9 +126,10 @@ describe('vault mode in IAM, on the synthesized policies (vault retention, lock,
   describe('the vault role: lock its own copies, delete only its own expired copies, nothing else', () => {
     const own = { 'ec2:Owner': VAULT_ACCOUNT, [PROVENANCE]: SNAP };
 
-    it('GIVEN its own tagged copy WHEN locked for at most lock.days THEN allowed; longer, another owner\'s, or an untagged snapshot, denied', async () => {
+    it('GIVEN its own tagged copy WHEN locked for exactly lock.days THEN allowed; shorter (LockSnapshot would shorten a governance lock), longer, another owner\'s, or an untagged snapshot, denied', async () => {
       await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:SnapshotLockDuration': '365' }), 'Allowed');
-      await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:SnapshotLockDuration': '30' }), 'Allowed');
+      await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:SnapshotLockDuration': '30' }), 'ImplicitlyDenied');
+      await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:SnapshotLockDuration': '1' }), 'ImplicitlyDenied');
       await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:SnapshotLockDuration': '36500' }), 'ImplicitlyDenied');
       await expectDecision(asVault('ec2:LockSnapshot', { ...own, 'ec2:Owner': MEMBER, 'ec2:SnapshotLockDuration': '365' }), 'ImplicitlyDenied');
       await expectDecision(asVault('ec2:LockSnapshot', { 'ec2:Owner': VAULT_ACCOUNT, 'ec2:SnapshotLockDuration': '365' }), 'ImplicitlyDenied');
@@ -277,9 +278,10 @@ describe('vault mode in IAM without vault retention and with member copies kept'
     await expectDecision(request(MEMBER_ROLE, policies, 'ec2:ModifySnapshotAttribute', SNAPSHOT, { [PROVENANCE]: SNAP, 'ec2:Add/userId': VAULT_ACCOUNT }), 'Allowed');
   });
 
-  it('GIVEN a governance lock of 30 days THEN the vault role locks for at most 30', async () => {
+  it('GIVEN a governance lock of 30 days THEN the vault role locks for exactly 30', async () => {
     const own = { 'ec2:Owner': VAULT_ACCOUNT, [PROVENANCE]: SNAP };
     await expectDecision(request(VAULT_ROLE, vaultPolicies, 'ec2:LockSnapshot', SNAPSHOT, { ...own, 'ec2:SnapshotLockDuration': '30' }), 'Allowed');
+    await expectDecision(request(VAULT_ROLE, vaultPolicies, 'ec2:LockSnapshot', SNAPSHOT, { ...own, 'ec2:SnapshotLockDuration': '29' }), 'ImplicitlyDenied');
     await expectDecision(request(VAULT_ROLE, vaultPolicies, 'ec2:LockSnapshot', SNAPSHOT, { ...own, 'ec2:SnapshotLockDuration': '31' }), 'ImplicitlyDenied');
   });
 });

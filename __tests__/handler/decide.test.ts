@@ -38,20 +38,11 @@ import {
 import { STEP_ERRORS } from '../../handlers/snapshot-copy/errors';
 import { STEPS } from '../../handlers/snapshot-copy/steps';
 import * as workflow from '../../stacks/central/copy-workflow';
-import { MEMBER_ACCOUNT, OWN_ACCOUNT } from './support';
+import { MEMBER_ACCOUNT, OWN_ACCOUNT, configError } from './support';
 
 const input = (overrides: Partial<CopyInput> = {}): CopyInput => ({ account: MEMBER_ACCOUNT, sourceRegion: 'us-west-2', snapshotId: 'snap-0abc1234', destinationRegion: 'us-east-1', ...overrides });
 const self = { account: OWN_ACCOUNT, partition: 'aws' };
 
-function configError(load: () => unknown): string {
-  try {
-    load();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return (error as Error).message;
-  }
-  throw new Error('the loader accepted a bad environment');
-}
 
 describe('the handler and the definition agree (handlers may not import stacks/)', () => {
   it('throws exactly the error names the definition matches', () => {

@@ -3,7 +3,7 @@
  * the 20-copy quota, copy states and StateMessage, eventual consistency, deletion, archive tier,
  * throttling and pagination, answered the way the EC2 API reference describes.
  */
-import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeSnapshotsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, LockSnapshotCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
 import { OWN_ACCOUNT } from './support';
@@ -112,5 +112,111 @@ describe('the EC2 stand-in', () => {
     const first = await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], MaxResults: 5 }));
     const second = await west.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], MaxResults: 5, NextToken: first.NextToken! }));
     expect([first.Snapshots!.length, second.Snapshots!.length, second.NextToken]).toEqual([5, 2, undefined]);
+  });
+});
+
+/**
+ * Vault mode's claims (scripts/support/snapshot-rules.ts cites the pages): sharing, copying another
+ * account's snapshot, snapshot lock, deleting a locked snapshot. Both stand-ins apply the same rules;
+ * here through the real SDK, as two accounts (the vault's keys from the stand-in's AssumeRole).
+ */
+describe('the EC2 stand-in, vault mode', () => {
+  const VAULT = '999999999999';
+  const DAY = 86_400_000;
+  let t = Date.parse('2026-01-05T00:00:00Z');
+  const clock = () => t;
+
+  /** A client of `account` (the stand-in's own for OWN_ACCOUNT, else keys from its AssumeRole). */
+  async function as(s: Ec2Standin, account: string, region = 'us-east-1'): Promise<EC2Client> {
+    if (account === OWN_ACCOUNT) return new EC2Client({ region, endpoint: s.url, maxAttempts: 1, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
+    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const sts = new STSClient({ region, endpoint: s.url, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });
+    const c = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/ebs-event-hub-vault-copy`, RoleSessionName: 'test' }))).Credentials!;
+    return new EC2Client({ region, endpoint: s.url, maxAttempts: 1, credentials: { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! } });
+  }
+  const member = (id: string, extra: Partial<Parameters<Ec2Standin['addSnapshot']>[0]> = {}) => ({ snapshotId: id, region: 'us-east-1', ownerId: OWN_ACCOUNT, state: 'completed' as const, tags: [], encrypted: true, kmsKeyId: 'alias/ebs-event-hub-dr', ...extra });
+  const share = (client: EC2Client, id: string, operation: 'add' | 'remove' = 'add') =>
+    client.send(new ModifySnapshotAttributeCommand({ SnapshotId: id, Attribute: 'createVolumePermission', OperationType: operation, UserIds: [VAULT] }));
+  const vaultCopy = (client: EC2Client, id: string) => client.send(new CopySnapshotCommand({ SourceRegion: 'us-east-1', SourceSnapshotId: id, Encrypted: true, KmsKeyId: 'alias/ebs-event-hub-vault' }));
+
+  it('shares with ModifySnapshotAttribute idempotently (adding twice, removing what is not there), refuses the default EBS key (OperationNotPermitted) and a missing snapshot (NotFound)', async () => {
+    const { s } = await ec2({ copyDurationMs: 0 });
+    const client = await as(s, OWN_ACCOUNT);
+    s.addSnapshot(member('snap-0000000c'));
+    await share(client, 'snap-0000000c');
+    await share(client, 'snap-0000000c');
+    expect([...s.snapshots()[0]!.sharedWith!]).toEqual([VAULT]);
+    await share(client, 'snap-0000000c', 'remove');
+    await share(client, 'snap-0000000c', 'remove');
+    expect([...s.snapshots()[0]!.sharedWith!]).toEqual([]);
+    s.addSnapshot(member('snap-0000000d', { kmsKeyId: undefined }));
+    await expect(share(client, 'snap-0000000d')).rejects.toMatchObject({ name: 'OperationNotPermitted' });
+    await expect(share(client, 'snap-0000000f')).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+    // Only the owner modifies its permissions: for the vault, the member's snapshot does not exist.
+    await expect(share(await as(s, VAULT), 'snap-0000000c')).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+  });
+
+  it("copies another account's snapshot only once it is shared (else NotFound), and the copy ends in error when the caller may not use the source's key", async () => {
+    const { s } = await ec2({ copyDurationMs: 0 });
+    const owner = await as(s, OWN_ACCOUNT);
+    const vault = await as(s, VAULT);
+    s.addSnapshot(member('snap-0000000c'));
+    await expect(vaultCopy(vault, 'snap-0000000c')).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound', $metadata: { httpStatusCode: 400 } });
+    await share(owner, 'snap-0000000c');
+    const denied = (await vaultCopy(vault, 'snap-0000000c')).SnapshotId!;
+    s.allowKeyUse(OWN_ACCOUNT, 'alias/ebs-event-hub-dr', VAULT);
+    const allowed = (await vaultCopy(vault, 'snap-0000000c')).SnapshotId!;
+    const [a, b] = (await vault.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], SnapshotIds: [denied, allowed] }))).Snapshots!;
+    expect(a).toMatchObject({ State: 'error', StateMessage: expect.stringMatching(/KMS key alias\/ebs-event-hub-dr of account 111111111111 is not accessible/) });
+    expect(b).toMatchObject({ State: 'completed', OwnerId: VAULT, KmsKeyId: 'alias/ebs-event-hub-vault' });
+    // Unshared again: the vault cannot copy it any more.
+    await share(owner, 'snap-0000000c', 'remove');
+    await expect(vaultCopy(vault, 'snap-0000000c')).rejects.toMatchObject({ name: 'InvalidSnapshot.NotFound' });
+  });
+
+  it('locks with LockDuration (a pending snapshot: its duration starts when it completes), reports the states, and refuses DeleteSnapshot while locked', async () => {
+    t = Date.parse('2026-01-05T00:00:00Z');
+    const { s } = await ec2({ copyDurationMs: DAY, now: clock });
+    const client = await as(s, OWN_ACCOUNT);
+    s.addSnapshot(source('snap-0000000a'));
+    const pending = (await copy(client, 'snap-0000000a')).SnapshotId!;
+    const locked = await client.send(new LockSnapshotCommand({ SnapshotId: pending, LockMode: 'compliance', LockDuration: 2, CoolOffPeriod: 1 }));
+    expect(locked).toMatchObject({ LockState: 'compliance-cooloff', LockDuration: 2, CoolOffPeriod: 1 });
+    expect(locked.LockDurationStartTime).toBeUndefined();
+    const described = async () => (await client.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: [pending] }))).Snapshots![0]!;
+    t += 2 * 3_600_000; // cooling-off over, still pending
+    const after = await described();
+    expect(after, JSON.stringify(after)).toMatchObject({ LockState: 'compliance' });
+    await expect(client.send(new DeleteSnapshotCommand({ SnapshotId: pending }))).rejects.toMatchObject({ name: 'IncorrectState', $metadata: { httpStatusCode: 400 } });
+    t += DAY; // completed: the 2 days start now
+    expect((await described()).LockDurationStartTime).toEqual(new Date(Date.parse('2026-01-05T00:00:00Z') + DAY));
+    t += 2 * DAY - 3 * 3_600_000; // an hour before the end of the 2 days from completion
+    expect(await described()).toMatchObject({ LockState: 'compliance' });
+    t += 3_600_000;
+    expect(await described()).toMatchObject({ LockState: 'expired' });
+    await expect(client.send(new DeleteSnapshotCommand({ SnapshotId: pending }))).resolves.toBeDefined();
+  });
+
+  it('re-locks as the API reference says: governance and cooling-off locks may change; a compliance lock past its cooling-off only lengthens, without CoolOffPeriod', async () => {
+    t = Date.parse('2026-01-05T00:00:00Z');
+    const { s } = await ec2({ now: clock });
+    const client = await as(s, OWN_ACCOUNT);
+    s.addSnapshot(member('snap-0000000a'));
+    const lock = (input: Omit<ConstructorParameters<typeof LockSnapshotCommand>[0], 'SnapshotId'>) => client.send(new LockSnapshotCommand({ SnapshotId: 'snap-0000000a', ...input }));
+    await expect(lock({ LockMode: 'governance', LockDuration: 30, CoolOffPeriod: 1 })).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
+    await expect(lock({ LockMode: 'governance' })).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
+    await expect(lock({ LockMode: 'governance', LockDuration: 36_501 })).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(lock({ LockMode: 'compliance', LockDuration: 30, CoolOffPeriod: 73 })).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    expect(await lock({ LockMode: 'governance', LockDuration: 30 })).toMatchObject({ LockState: 'governance', LockDuration: 30 });
+    expect(await lock({ LockMode: 'governance', LockDuration: 10 })).toMatchObject({ LockState: 'governance', LockDuration: 10 }); // governance: may shorten
+    expect(await lock({ LockMode: 'compliance', LockDuration: 20, CoolOffPeriod: 1 })).toMatchObject({ LockState: 'compliance-cooloff', LockDuration: 20 });
+    t += 2 * 3_600_000;
+    await expect(lock({ LockMode: 'compliance', LockDuration: 10 })).rejects.toMatchObject({ name: 'IncorrectState' });
+    await expect(lock({ LockMode: 'governance', LockDuration: 40 })).rejects.toMatchObject({ name: 'IncorrectState' });
+    await expect(lock({ LockMode: 'compliance', LockDuration: 40, CoolOffPeriod: 1 })).rejects.toMatchObject({ name: 'IncorrectState' });
+    expect(await lock({ LockMode: 'compliance', LockDuration: 40 })).toMatchObject({ LockState: 'compliance', LockDuration: 40 });
+    // Not locked: not listed.
+    s.addSnapshot(member('snap-0000000b'));
+    expect((await client.send(new DescribeLockedSnapshotsCommand({ SnapshotIds: ['snap-0000000b'] }))).Snapshots).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ import { createSlotStore } from '../../handlers/snapshot-copy/slots';
 import { runStep, type StepEvent } from '../../handlers/snapshot-copy/steps';
 import { LEDGER_TABLE, withLedgerTable } from '../../scripts/support/copy-tables';
 import { DynamoDbStandin } from '../../scripts/support/dynamodb-standin';
-import { STATES, copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
+import { copyWorkflowDefinition } from '../../stacks/central/copy-workflow';
 import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
 import { FUNCTION_ARN, OWN_ACCOUNT, createSnapshotEvent, sqsBatch, sqsRecord } from './support';
 
@@ -34,10 +34,14 @@ export const COPY_QUEUE_ARN = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-
 
 type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer T> ? T : never;
 
-const TASKS = [STATES.inspect, STATES.find, STATES.admit, STATES.copy, STATES.confirm, STATES.poll, STATES.release, STATES.releaseSkipped, STATES.releaseFailed] as const;
-const WAITS = [STATES.waitForCopy, STATES.waitForSlot, STATES.waitOutageInspect, STATES.waitOutageFind, STATES.waitOutageConfirm] as const;
-const EXECUTION_ARN_PREFIX = `${'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy'.replace(':stateMachine:', ':execution:')}:`;
+/** The states of `definition` of one type (Task: their local handlers and retry intervals; Wait: compressed). */
+const statesOfType = (definition: Record<string, unknown>, type: string): string[] =>
+  Object.entries((definition as { States: Record<string, { Type: string }> }).States)
+    .filter(([, state]) => state.Type === type)
+    .map(([name]) => name);
 export const SLOTS_TABLE = 'ebs-event-hub-copy-slots';
+/** The longest delay a Node timer holds. */
+const NODE_TIMER_MAX_MS = 2 ** 31 - 1;
 
 export interface ExecutionRecord {
   name: string;
@@ -60,17 +64,31 @@ export interface LocalWorkflowOptions {
   beforeTask?: (state: string, event: StepEvent) => void;
   /** Holder status reader (DescribeExecution). @default - the real reader over this local Step Functions */
   holders?: HolderStatusReader;
+  /**
+   * The definition to run, e.g. the one a central stack synthesized (vault mode), with the step
+   * function its tasks name. @default - copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN })
+   */
+  definition?: { readonly json: Record<string, unknown>; readonly stepFunctionArn: string };
 }
 
 export class LocalWorkflow {
   readonly executions = new Map<string, ExecutionRecord>();
-  readonly machine = new StateMachine(copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN }) as never);
+  readonly definition: Record<string, unknown>;
+  readonly machine: StateMachine;
+  private readonly stepFunctionArn: string;
   readonly config: StepConfig;
   /** The steps' clock runs 1,000× faster than real time, like the compressed waits (1 ms ≈ 1 s). */
   private readonly origin = Date.now();
   readonly now = (): Date => new Date(this.origin + (Date.now() - this.origin) * 1_000);
 
   constructor(private readonly options: LocalWorkflowOptions) {
+    this.definition = options.definition?.json ?? copyWorkflowDefinition({ stepFunctionArn: STEP_FUNCTION_ARN });
+    this.stepFunctionArn = options.definition?.stepFunctionArn ?? STEP_FUNCTION_ARN;
+    // aws-local-stepfunctions times TimeoutSeconds with a Node timer, which cannot hold more than
+    // 2^31 − 1 ms (~24.8 days: a longer delay fires at once). The vault definition's 30 days would
+    // time every execution out at its start; a compressed run lasts seconds, so the cap changes nothing.
+    const timeout = (this.definition as { TimeoutSeconds?: number }).TimeoutSeconds;
+    this.machine = new StateMachine((timeout !== undefined && timeout * 1000 > NODE_TIMER_MAX_MS ? { ...this.definition, TimeoutSeconds: Math.floor(NODE_TIMER_MAX_MS / 1000) } : this.definition) as never);
     this.config = loadStepConfig({
       MEMBER_ROLE_NAME: 'ebs-event-hub-snapshot-copy',
       MAX_IN_FLIGHT_COPIES: '15',
@@ -93,7 +111,7 @@ export class LocalWorkflow {
   readonly describeCalls: string[] = [];
   /** DescribeExecution of these execution names fails with this error (e.g. ThrottlingException). */
   readonly describeFaults = new Map<string, Error>();
-  private readonly holders = (): HolderStatusReader => (this.options.holders ??= createHolderStatusReader(this.describer(), STATE_MACHINE_ARN, () => this.now().getTime()));
+  private readonly holders = (): HolderStatusReader => (this.options.holders ??= createHolderStatusReader(this.describer(), this.config.stateMachineArn, () => this.now().getTime()));
 
   /** DescribeExecution with the service's answers: the execution's status, or ExecutionDoesNotExist. */
   describer(): { send: (command: DescribeExecutionCommand) => Promise<{ status: string }> } {
@@ -102,7 +120,8 @@ export class LocalWorkflow {
         if (!(command instanceof DescribeExecutionCommand)) throw new Error('only DescribeExecution');
         const arn = command.input.executionArn!;
         this.describeCalls.push(arn);
-        const name = arn.startsWith(EXECUTION_ARN_PREFIX) ? arn.slice(EXECUTION_ARN_PREFIX.length) : '';
+        const prefix = `${this.config.stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+        const name = arn.startsWith(prefix) ? arn.slice(prefix.length) : '';
         const fault = this.describeFaults.get(name);
         if (fault) throw fault;
         const record = this.executions.get(name);
@@ -122,7 +141,7 @@ export class LocalWorkflow {
   private task(state: string) {
     return async (parameters: unknown): Promise<never> => {
       const { FunctionName, Payload } = parameters as { FunctionName: string; Payload: StepEvent };
-      if (FunctionName !== STEP_FUNCTION_ARN) throw new Error(`task ${state} invoked ${FunctionName}`);
+      if (FunctionName !== this.stepFunctionArn) throw new Error(`task ${state} invoked ${FunctionName}`);
       this.options.beforeTask?.(state, Payload);
       const out = await runStep(JSON.parse(JSON.stringify(Payload)) as StepEvent, {
         config: this.config,
@@ -147,10 +166,11 @@ export class LocalWorkflow {
       throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}'`, $metadata: {} });
     }
     const ms = this.options.intervalMs ?? 2;
+    const tasks = statesOfType(this.definition, 'Task');
     const overrides = {
-      taskResourceLocalHandlers: Object.fromEntries(TASKS.map((t) => [t, this.task(t)])),
-      waitTimeOverrides: Object.fromEntries(WAITS.map((w) => [w, ms])),
-      retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, ms])),
+      taskResourceLocalHandlers: Object.fromEntries(tasks.map((t) => [t, this.task(t)])),
+      waitTimeOverrides: Object.fromEntries(statesOfType(this.definition, 'Wait').map((w) => [w, ms])),
+      retryIntervalOverrides: Object.fromEntries(tasks.map((t) => [t, ms])),
     };
     const execution = this.machine.run(JSON.parse(input) as never, { overrides, context: { Execution: { Name: name, StartTime: this.now().toISOString() } } as never });
     const record: ExecutionRecord = { name, input, status: 'RUNNING', result: Promise.resolve(), events: [] };

@@ -3,6 +3,8 @@
  * samples (made valid JSON), SQS wrapping, a Lambda context and a log recorder.
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { expect } from 'vitest';
+import { ConfigurationError } from '../../handlers/snapshot-copy/errors';
 import type { Log, LogAttributes } from '../../handlers/snapshot-copy/logger';
 
 export const OWN_ACCOUNT = '111111111111';
@@ -167,4 +169,15 @@ export function pointSdkAt(url: string): () => void {
   return () => {
     process.env = saved;
   };
+}
+
+/** The message of the ConfigurationError `load` throws (fails the test when it accepts the environment). */
+export function configError(load: () => unknown): string {
+  try {
+    load();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('the loader accepted a bad environment');
 }

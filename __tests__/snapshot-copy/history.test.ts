@@ -12,6 +12,7 @@ import { analyzeHistory, HISTORY_EVENT_BUDGET, HISTORY_EVENT_LIMIT, historyLine,
 import { SWEEP_DAILY_CAPACITY, SWEEP_MAX_PAGES, SWEEP_PAGE_BOUND, SWEEP_PAGE_SIZE, SWEEP_PAGE_WORST_SECONDS, SWEEP_STATES, SWEEP_STOP_AFTER_SECONDS, SWEEP_TIMEOUT_SECONDS } from '../../stacks/central/sweep-workflow';
 import { rawConfig } from '../support/config';
 import { parsed } from '../support/synth';
+import { VAULT_ALL_FEATURES, VAULT_WITH_KMS_KEY_ID } from '../support/vault-configs';
 import { machineNamed, synthAll, WITH_RETENTION } from './support';
 
 type Definition = { States: Record<string, { Type: string; Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds?: number; MaxAttempts: number; JitterStrategy?: string }> }> };
@@ -92,6 +93,43 @@ describe('history budget of the synthesized copy state machine', () => {
     const result = analyzeHistory(loose);
     expect(result.unbounded.length).toBeGreaterThan(0);
     expect(result.worst.events).toBe(Infinity);
+  });
+});
+
+describe('history budget of the synthesized copy state machine in vault mode', () => {
+  const vaultDefinitions = [
+    ['vault-all-features (compliance lock, member copies deleted)', VAULT_ALL_FEATURES],
+    ['vault-kms-key-id (governance lock, member copies kept)', VAULT_WITH_KMS_KEY_ID],
+  ] as const;
+  const definitionOf = (config: (typeof vaultDefinitions)[number][1]) => parsed(machineNamed(synthAll(config).central, 'ebs-event-hub-snapshot-copy').definition) as Definition;
+
+  it.each(vaultDefinitions)('GIVEN %s THEN every loop of the vault states is counted by the execution\'s own counters, and no path can exceed the 20,000-event budget', (_name, config) => {
+    const definition = definitionOf(config);
+    expect(definition.States[STATES.vaultShare]).toBeDefined();
+    const analysis = analyzeHistory(definition);
+    expect(analysis.problems).toEqual([]);
+    expect(analysis.unbounded).toEqual([]);
+    // The same three counters and bounds as without a vault: the vault states only add increments.
+    expect(analysis.loops.map((l) => [l.counter, l.bound])).toEqual(analyzeHistory(copy).loops.map((l) => [l.counter, l.bound]));
+    expect(analysis.loops.find((l) => l.counter === '$.loops.waits.n')!.increments).toEqual(expect.arrayContaining([STATES.countWait, STATES.countShareWait, STATES.countVaultWait]));
+    expect(analysis.loops.find((l) => l.counter === '$.loops.copies.n')!.increments).toEqual(expect.arrayContaining([STATES.countCopy, STATES.countVaultCopy]));
+    expect(Object.keys(analysis.byTerminal).sort()).toEqual([STATES.copied, STATES.failed, STATES.skipped].sort());
+    expect(analysis.worst.events).toBeLessThanOrEqual(HISTORY_EVENT_BUDGET);
+    const vaultPath: PathStep[] = [STATES.vaultShare, STATES.vaultShareChoice, STATES.vaultFind, STATES.vaultFoundChoice, STATES.vaultAdmit, STATES.vaultAdmitChoice, STATES.vaultCopy, STATES.vaultCopyChoice, STATES.waitForVaultCopy, { state: STATES.vaultPoll, retries: 7 }, STATES.vaultPollChoice, STATES.vaultRelease];
+    const finish: PathStep[] = definition.States[STATES.vaultLock]
+      ? [STATES.vaultLock, STATES.vaultLockChoice, STATES.vaultUnshare, STATES.vaultUnshareChoice, ...(definition.States[STATES.deleteMember] ? [STATES.deleteMember, STATES.deleteMemberChoice] : [])]
+      : [STATES.vaultUnshare, STATES.vaultUnshareChoice];
+    const typical = pathCost(definition, [...noBacklog, { state: STATES.poll, retries: 7 }, STATES.pollChoice, STATES.release, ...vaultPath, ...finish, STATES.copied]);
+    console.log(`vault (${_name}): typical ${typical.events} events, ${typical.transitions} transitions, ${`$${(typical.transitions * 1000 * USD_PER_TRANSITION).toFixed(2)}`} per 1,000 snapshots; ${historyLine(analysis.worst, typical)}`);
+    expect(analysis.worst.events).toBeGreaterThan(typical.events);
+  });
+
+  it('GIVEN a vault state that led back to the member copy (re-copying a member copy deleted before it was shared) THEN the joined loops would blow the budget: why MemberCopyGone ends the execution', () => {
+    const loose = structuredClone(definitionOf(VAULT_ALL_FEATURES)) as unknown as { States: Record<string, { Catch: Array<Record<string, unknown>> }> };
+    loose.States[STATES.vaultCopy]!.Catch.splice(1, 0, { ErrorEquals: ['MemberCopyGone'], ResultPath: '$.task.data.lastError', Next: STATES.copyAgain });
+    const result = analyzeHistory(loose);
+    expect(result.unbounded).toEqual([]);
+    expect(result.worst.events).toBeGreaterThan(HISTORY_EVENT_LIMIT);
   });
 });
 

@@ -65,6 +65,17 @@ describe('copy ledger permissions (IAM simulation)', () => {
     }
   });
 
+  it('GIVEN vault mode THEN the step role may also mark a member copy deleted once vaulted (UpdateItem on the ledger) only with keepMemberCopy false, never delete items', async () => {
+    const withVault = (keepMemberCopy: boolean) => ({ principal: STEP.principal, policy: stepFunctionPolicy({ ...roleProps, vault: { accountId: '999999999999', keepMemberCopy } }) });
+    await decide(withVault(false), 'dynamodb:UpdateItem', LEDGER, 'Allowed');
+    await decide(withVault(true), 'dynamodb:UpdateItem', LEDGER, 'ImplicitlyDenied');
+    for (const role of [withVault(false), withVault(true)]) {
+      await decide(role, 'dynamodb:DeleteItem', LEDGER, 'ImplicitlyDenied');
+      await decide(role, 'dynamodb:Query', BY_KIND_EXPIRY, 'ImplicitlyDenied');
+      await decide(role, 'dynamodb:UpdateItem', LEDGER.replace(CENTRAL, '999999999999'), 'ImplicitlyDenied');
+    }
+  });
+
   it('GIVEN a table of the same name in another account or region THEN nothing is allowed there', async () => {
     await decide(STEP, 'dynamodb:PutItem', LEDGER.replace(CENTRAL, '999999999999'), 'ImplicitlyDenied');
     await decide(SWEEP, 'dynamodb:DeleteItem', LEDGER.replace('eu-west-1', 'us-east-1'), 'ImplicitlyDenied');

@@ -48,6 +48,32 @@ export interface StepConfig {
   stateMachineArn: string;
   /** The copy ledger (DynamoDB, in the function's region): every copy this app made (./ledger). */
   ledgerTableName: string;
+  /**
+   * Vault mode without KMS_KEY_ID: member-side copies are made under this key (MEMBER_KMS_KEY_ID,
+   * `alias/ebs-event-hub-dr`, which each member stack creates), since a snapshot under the default
+   * `aws/ebs` key cannot be shared with the vault account.
+   */
+  memberKmsKeyId?: string;
+  /** Vault mode (VAULT_*): every member-side copy is also copied, locked, into the vault account. */
+  vault?: VaultStepConfig;
+}
+
+/** Vault mode as the step function is told it (README "Vault mode", "What the copy step is told"). */
+export interface VaultStepConfig {
+  /** VAULT_ACCOUNT_ID. */
+  accountId: string;
+  /** VAULT_ROLE_NAME: assumed in the vault account. */
+  roleName: string;
+  /** VAULT_KMS_KEY_ID: vault copies are encrypted under it (resolved in the vault account and the copy's region). */
+  kmsKeyId: string;
+  /** VAULT_KEEP_MEMBER_COPY: false, the member-side copy is deleted once its vault copy is locked. */
+  keepMemberCopy: boolean;
+  /** VAULT_LOCK_MODE + VAULT_LOCK_DAYS (+ VAULT_LOCK_COOL_OFF_HOURS, compliance only). */
+  lock?: { mode: 'compliance' | 'governance'; days: number; coolOffHours?: number };
+  /** VAULT_RETENTION_DAYS: vault copies carry `ebs-event-hub:expires-at` = copy time + this many days. */
+  retentionDays?: number;
+  /** This app's vault copies pending at once per destination region: VAULT_MAX_IN_FLIGHT_COPIES (not configurable). */
+  maxInFlightCopies: number;
 }
 
 /** The kinds of copy the ledger records (`kind`): the sweep deletes those of the kinds it is given. */
@@ -210,10 +236,75 @@ export function loadStartConfig(env: Env): StartConfig {
  */
 export const MAX_COPIES_PER_REGION = 20;
 
+/**
+ * The vault account receives copies from the whole organization into one region: EC2's 20
+ * concurrent copies per destination region per account are the vault's bottleneck, and the vault
+ * account runs nothing else that copies (a dedicated backup account), so this app takes all 20.
+ * A copy someone else starts there meanwhile makes EC2 refuse ours (ResourceLimitExceeded), which
+ * the vault copy step waits out with its slot kept, as the member path does. A margin would cost
+ * throughput every day for a case that is handled anyway: each slot left free is 5% of the drain
+ * rate of a burst (bench:burst, vault scenario).
+ */
+export const VAULT_MAX_IN_FLIGHT_COPIES = 20;
+
+const LOCK_MODES = ['compliance', 'governance'] as const;
+const VAULT_VARIABLES = ['VAULT_ROLE_NAME', 'VAULT_KMS_KEY_ID', 'VAULT_KEEP_MEMBER_COPY', 'VAULT_LOCK_MODE', 'VAULT_LOCK_DAYS', 'VAULT_LOCK_COOL_OFF_HOURS', 'VAULT_RETENTION_DAYS'] as const;
+
+/** VAULT_*: undefined without VAULT_ACCOUNT_ID (and then no other VAULT_ variable may be set). */
+export function parseVaultConfig(env: Env): VaultStepConfig | undefined {
+  const accountId = optional(env, 'VAULT_ACCOUNT_ID');
+  if (accountId === undefined) {
+    const stray = VAULT_VARIABLES.filter((name) => optional(env, name) !== undefined);
+    if (stray.length > 0) throw new ConfigurationError(`${stray.join(', ')} set without VAULT_ACCOUNT_ID: set the vault account too, or none of the VAULT_ variables`);
+    return undefined;
+  }
+  matching('VAULT_ACCOUNT_ID', accountId, /^\d{12}$/, 'a 12-digit AWS account ID');
+  const roleName = matching('VAULT_ROLE_NAME', required(env, 'VAULT_ROLE_NAME', 'the role to assume in the vault account'), ROLE_NAME_PATTERN, 'an IAM role name (a role name, not an ARN)');
+  const kmsKeyId = required(env, 'VAULT_KMS_KEY_ID', 'the key vault copies are encrypted under');
+  const keep = required(env, 'VAULT_KEEP_MEMBER_COPY', 'whether the member-side copy is kept (true or false)');
+  if (keep !== 'true' && keep !== 'false') throw new ConfigurationError(`VAULT_KEEP_MEMBER_COPY "${keep}" is not true or false`);
+  const mode = optional(env, 'VAULT_LOCK_MODE');
+  const days = optional(env, 'VAULT_LOCK_DAYS');
+  const coolOff = optional(env, 'VAULT_LOCK_COOL_OFF_HOURS');
+  if ((mode === undefined) !== (days === undefined)) {
+    throw new ConfigurationError(`VAULT_LOCK_MODE and VAULT_LOCK_DAYS go together: ${mode === undefined ? 'VAULT_LOCK_DAYS' : 'VAULT_LOCK_MODE'} is set alone`);
+  }
+  if (mode !== undefined && !(LOCK_MODES as readonly string[]).includes(mode)) throw new ConfigurationError(`VAULT_LOCK_MODE "${mode}" is not ${LOCK_MODES.join(' or ')}`);
+  if (coolOff !== undefined && mode !== 'compliance') {
+    throw new ConfigurationError(`VAULT_LOCK_COOL_OFF_HOURS "${coolOff}" is set ${mode === undefined ? 'without a lock' : 'with a governance lock'}: EBS takes a cooling-off period in compliance mode only`);
+  }
+  // EBS snapshot lock: 1 to 36,500 days, cooling-off 1 to 72 hours (LockSnapshot LockDuration, CoolOffPeriod).
+  const lock =
+    mode !== undefined && days !== undefined
+      ? {
+          mode: mode as (typeof LOCK_MODES)[number],
+          days: parseInteger('VAULT_LOCK_DAYS', days, 1, 36_500),
+          ...(coolOff !== undefined ? { coolOffHours: parseInteger('VAULT_LOCK_COOL_OFF_HOURS', coolOff, 1, 72) } : {}),
+        }
+      : undefined;
+  const retention = optional(env, 'VAULT_RETENTION_DAYS');
+  const retentionDays = retention !== undefined ? parseInteger('VAULT_RETENTION_DAYS', retention, lock?.days ?? 1, 36_500) : undefined;
+  return {
+    accountId,
+    roleName,
+    kmsKeyId,
+    keepMemberCopy: keep === 'true',
+    ...(lock ? { lock } : {}),
+    ...(retentionDays !== undefined ? { retentionDays } : {}),
+    maxInFlightCopies: VAULT_MAX_IN_FLIGHT_COPIES,
+  };
+}
+
 export function loadStepConfig(env: Env): StepConfig {
   const kmsKeyId = optional(env, 'KMS_KEY_ID');
   const copyTag = parseCopyTag(optional(env, 'COPY_TAG'));
   const retention = optional(env, 'RETENTION_DAYS');
+  const memberKmsKeyId = optional(env, 'MEMBER_KMS_KEY_ID');
+  const vault = parseVaultConfig(env);
+  if (vault && kmsKeyId === undefined && memberKmsKeyId === undefined) {
+    throw new ConfigurationError('VAULT_ACCOUNT_ID is set but neither KMS_KEY_ID nor MEMBER_KMS_KEY_ID: member-side copies must be made under a customer managed key to be shared with the vault');
+  }
+  if (!vault && memberKmsKeyId !== undefined) throw new ConfigurationError('MEMBER_KMS_KEY_ID is set without VAULT_ACCOUNT_ID: the member copy key is for vault mode only');
   return {
     memberRoleName: memberRole(env),
     maxInFlightCopies: parseInteger('MAX_IN_FLIGHT_COPIES', required(env, 'MAX_IN_FLIGHT_COPIES', 'its admission limit (1-20)'), 1, MAX_COPIES_PER_REGION),
@@ -224,6 +315,8 @@ export function loadStepConfig(env: Env): StepConfig {
     ...(kmsKeyId !== undefined ? { kmsKeyId } : {}),
     ...(copyTag !== undefined ? { copyTag } : {}),
     ...(retention !== undefined ? { retentionDays: parseInteger('RETENTION_DAYS', retention, 1, 36_500) } : {}),
+    ...(memberKmsKeyId !== undefined ? { memberKmsKeyId } : {}),
+    ...(vault ? { vault } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * Pure decisions of the copy path: no I/O, no clock (callers pass `now`). The adapters (start.ts,
  * steps.ts, sweep.ts) feed in what EC2 / Step Functions answered and act on the result.
  */
-import type { CopySnapshotCommandInput, DescribeSnapshotsCommandInput, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import type { CopySnapshotCommandInput, DescribeSnapshotsCommandInput, LockedSnapshotsInfo, LockSnapshotCommandInput, Snapshot, Tag } from '@aws-sdk/client-ec2';
 import { isRegionName, type CopyTagFilter } from './config';
 import { ConfigurationError, STEP_ERRORS, StepError } from './errors';
 
@@ -13,6 +13,8 @@ export const PROVENANCE_TAGS = {
 } as const;
 /** With retention: when the copy may be deleted by the sweep (ISO-8601 UTC date-time). */
 export const EXPIRES_AT_TAG = 'ebs-event-hub:expires-at';
+/** A vault copy: the member-side copy it was made from (in the member account, same region). */
+export const MEMBER_COPY_TAG = 'ebs-event-hub:member-copy-id';
 
 /** EC2 allows at most 50 tags per resource. */
 export const MAX_TAGS_PER_RESOURCE = 50;
@@ -124,14 +126,21 @@ export function expiresAt(now: Date, retentionDays: number): string {
  * too), then the source's user tags in their order, without reserved `aws:` keys (EC2 rejects them)
  * or stale provenance keys, up to 50.
  */
-export function buildCopyTags(sourceTags: readonly Tag[] | undefined, input: Pick<CopyInput, 'snapshotId' | 'sourceRegion' | 'account'>, expiry?: string): CopyTags {
+export function buildCopyTags(
+  sourceTags: readonly Tag[] | undefined,
+  input: Pick<CopyInput, 'snapshotId' | 'sourceRegion' | 'account'>,
+  expiry?: string,
+  /** A vault copy: the member-side copy it was made from (MEMBER_COPY_TAG). */
+  memberCopyId?: string,
+): CopyTags {
   const provenance: Tag[] = [
     { Key: PROVENANCE_TAGS.sourceSnapshotId, Value: input.snapshotId },
     { Key: PROVENANCE_TAGS.sourceRegion, Value: input.sourceRegion },
     { Key: PROVENANCE_TAGS.sourceAccount, Value: input.account },
+    ...(memberCopyId !== undefined ? [{ Key: MEMBER_COPY_TAG, Value: memberCopyId }] : []),
     ...(expiry !== undefined ? [{ Key: EXPIRES_AT_TAG, Value: expiry }] : []),
   ];
-  const reserved = new Set<string>([...Object.values(PROVENANCE_TAGS), EXPIRES_AT_TAG]);
+  const reserved = new Set<string>([...Object.values(PROVENANCE_TAGS), EXPIRES_AT_TAG, MEMBER_COPY_TAG]);
   const user = (sourceTags ?? []).filter(
     (t): t is Tag & { Key: string } => typeof t.Key === 'string' && t.Key !== '' && !t.Key.toLowerCase().startsWith('aws:') && !reserved.has(t.Key),
   );
@@ -331,6 +340,86 @@ export function copyRequest(input: CopyInput, tags: readonly Tag[], kmsKeyId: st
     Description: copyDescription(input),
     TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags] }],
     ...(kmsKeyId !== undefined ? { Encrypted: true, KmsKeyId: kmsKeyId } : {}),
+  };
+}
+
+/** A vault copy's Description (ConfirmCopy of the vault adopts a copy only with exactly this one). */
+export function vaultCopyDescription(input: CopyInput): string {
+  return `Vault copy of ${input.snapshotId} from ${input.sourceRegion} (account ${input.account}) by ebs-event-hub snapshot-copy`;
+}
+
+/**
+ * CopySnapshot into the vault, sent to the vault account (the vault role) in the member copy's
+ * region: the source is the member-side copy, shared with the vault (`SourceRegion` = its region,
+ * the destination region of the DR copy), encrypted under the vault's key; tagged on creation
+ * (provenance of the ORIGINAL snapshot, the member copy id, the vault expiry: the vault role may
+ * create only copies that carry `ebs-event-hub:source-snapshot-id`). CopySnapshot has no ClientToken:
+ * like the member-side copy, it is sent once and an ambiguous answer is confirmed before any new copy.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopySnapshot.html
+ */
+export function vaultCopyRequest(input: CopyInput, memberCopyId: string, tags: readonly Tag[], vaultKmsKeyId: string): CopySnapshotCommandInput {
+  return {
+    SourceRegion: input.destinationRegion,
+    SourceSnapshotId: memberCopyId,
+    Description: vaultCopyDescription(input),
+    TagSpecifications: [{ ResourceType: 'snapshot', Tags: [...tags] }],
+    Encrypted: true,
+    KmsKeyId: vaultKmsKeyId,
+  };
+}
+
+/** The lock vault copies get (VAULT_LOCK_*). */
+export interface WantedLock {
+  mode: 'compliance' | 'governance';
+  days: number;
+  coolOffHours?: number;
+}
+
+/** What VaultLock does with a vault copy, as DescribeLockedSnapshots shows it (`undefined`: not locked). */
+export type LockDecision = { kind: 'keep'; reason: string } | { kind: 'lock'; request: Omit<LockSnapshotCommandInput, 'SnapshotId'>; reason: string };
+
+const DAY_MS = 86_400_000;
+const LOCKED_STATES = new Set(['governance', 'compliance-cooloff', 'compliance']);
+
+/** A lock's duration in days: LockDuration, else (a lock set until a date) its expiry less its start. */
+export function lockDays(lock: Pick<LockedSnapshotsInfo, 'LockDuration' | 'LockExpiresOn' | 'LockDurationStartTime' | 'LockCreatedOn'>): number | undefined {
+  if (typeof lock.LockDuration === 'number') return lock.LockDuration;
+  const start = lock.LockDurationStartTime ?? lock.LockCreatedOn;
+  return lock.LockExpiresOn instanceof Date && start instanceof Date ? Math.floor((lock.LockExpiresOn.getTime() - start.getTime()) / DAY_MS) : undefined;
+}
+
+/**
+ * Re-entry and redelivery make VaultLock meet a copy it (or someone) locked already. Lock states
+ * (LockedSnapshotsInfo.LockState): `governance` and `compliance-cooloff` may be changed by anyone with
+ * the rights, `compliance` (cooling-off over) only lengthened, `expired` is no lock.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockedSnapshotsInfo.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html
+ * - A lock of the same or a stronger mode (compliance ≥ governance) for the same or a longer duration
+ *   is kept: success, nothing sent (a redelivered VaultLock, or a lock someone made longer).
+ * - Otherwise LockSnapshot with `LockDuration` (never `ExpirationDate`: the vault role may lock only
+ *   for at most `lock.days`, `ec2:SnapshotLockDuration`) in the stronger of the two modes. A
+ *   cooling-off period only on a new compliance lock: when extending a compliance lock whose
+ *   cooling-off has lapsed "omit this parameter. If you specify a cooling-period in such a request,
+ *   the request fails", and a lock still cooling off keeps its own period.
+ */
+export function decideOnLock(existing: LockedSnapshotsInfo | undefined, wanted: WantedLock): LockDecision {
+  const state = existing?.LockState;
+  if (existing === undefined || state === undefined || !LOCKED_STATES.has(state)) {
+    return {
+      kind: 'lock',
+      reason: state === 'expired' ? 'its earlier lock expired' : 'not locked',
+      request: { LockMode: wanted.mode, LockDuration: wanted.days, ...(wanted.mode === 'compliance' && wanted.coolOffHours !== undefined ? { CoolOffPeriod: wanted.coolOffHours } : {}) },
+    };
+  }
+  const mode = state === 'governance' ? 'governance' : 'compliance';
+  const days = lockDays(existing);
+  const strongEnough = mode === 'compliance' || wanted.mode === 'governance';
+  if (strongEnough && days !== undefined && days >= wanted.days) return { kind: 'keep', reason: `already locked (${state}, ${days} days)` };
+  const lockMode = mode === 'compliance' ? 'compliance' : wanted.mode;
+  return {
+    kind: 'lock',
+    reason: `locked ${state} for ${days ?? 'an unknown number of'} days; the vault wants ${wanted.mode} for ${wanted.days}`,
+    request: { LockMode: lockMode, LockDuration: wanted.days, ...(lockMode === 'compliance' && mode === 'governance' && wanted.coolOffHours !== undefined ? { CoolOffPeriod: wanted.coolOffHours } : {}) },
   };
 }
 

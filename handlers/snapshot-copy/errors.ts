@@ -21,6 +21,11 @@ export const STEP_ERRORS = {
   invalidInput: 'InvalidCopyInput',
   slotTableUnavailable: 'SlotTableUnavailable',
   sourceKeyNotAccessible: 'SourceKeyNotAccessible',
+  memberCopyGone: 'MemberCopyGone',
+  vaultShareRefused: 'VaultShareRefused',
+  vaultPermissionDenied: 'VaultPermissionDenied',
+  vaultCopyFailed: 'VaultCopyFailed',
+  vaultLockFailed: 'VaultLockFailed',
 } as const;
 export type StepErrorName = (typeof STEP_ERRORS)[keyof typeof STEP_ERRORS];
 

@@ -20,6 +20,10 @@
  *   kind ("member-copy" | "vault-copy"), copyAccount, executionName, createdAt (ISO-8601 UTC),
  *   recordedBy ("copy": CopySnapshot answered; "confirm": adopted after an ambiguous answer),
  *   expiresAt (ISO-8601 UTC, only for a copy made with retention: the index `by-kind-expiry` is sparse)
+ *   vault copies also: memberCopySnapshotId (the member-side copy the vault copy was made from)
+ *   member copies deleted once vaulted (keepMemberCopy false) also: deletedAt, vaultCopySnapshotId
+ *   (UpdateItem IF attribute_exists(copySnapshotId): the item stays, marked, so a later execution for
+ *   the same snapshot goes to the vault copy instead of copying again)
  * Lookups:
  *   Find / ConfirmCopy    Query index `by-source`       target = :t AND sourceSnapshotId = :s  (KEYS_ONLY)
  *   Admit (pending count) BatchGetItem (target, copySnapshotId), ConsistentRead                 (membership)
@@ -55,6 +59,7 @@ import {
   DeleteItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import type { DescribeSnapshotsCommandInput, Snapshot } from '@aws-sdk/client-ec2';
@@ -95,6 +100,16 @@ export interface LedgerEntry {
   executionName: string;
   createdAt: string;
   recordedBy: 'copy' | 'confirm';
+  /** A vault copy: the member-side copy it was made from. */
+  memberCopySnapshotId?: string;
+}
+
+/** An item as read back (BatchGetItem): the entry, and the marks of a member copy deleted once vaulted. */
+export interface RecordedEntry extends LedgerEntry {
+  /** When the member-side copy was deleted after its vault copy was locked (keepMemberCopy false). */
+  deletedAt?: string;
+  /** The vault copy that replaced it. */
+  vaultCopySnapshotId?: string;
 }
 
 /** An expired copy as the sweep reads it from the index `by-kind-expiry`. */
@@ -129,6 +144,13 @@ export interface LedgerStore {
   copiesOf(copyAccount: string, destinationRegion: string, sourceSnapshotId: string): Promise<string[]>;
   /** Which of `copyIds` are recorded (strongly consistent). */
   recorded(copyAccount: string, destinationRegion: string, copyIds: readonly string[]): Promise<Set<string>>;
+  /** The items of `copyIds` that are recorded (strongly consistent), whole. */
+  entries(copyAccount: string, destinationRegion: string, copyIds: readonly string[]): Promise<RecordedEntry[]>;
+  /**
+   * Marks a member copy deleted once vaulted (keepMemberCopy false): `deletedAt`, `vaultCopySnapshotId`
+   * (UpdateItem IF attribute_exists: never creates an item); false when it is not recorded.
+   */
+  markVaulted(copyAccount: string, destinationRegion: string, copySnapshotId: string, mark: { deletedAt: string; vaultCopySnapshotId: string }): Promise<boolean>;
   /**
    * One page (at most `limit`) of the recorded copies of `kind`, in every account and region, whose
    * expiry is at or before `now`, oldest first, after `after`.
@@ -167,6 +189,19 @@ export function ledgerItem(entry: LedgerEntry): Record<string, AttributeValue> {
     createdAt: S(entry.createdAt),
     recordedBy: S(entry.recordedBy),
     ...(entry.expiresAt !== undefined ? { expiresAt: S(entry.expiresAt) } : {}),
+    ...(entry.memberCopySnapshotId !== undefined ? { memberCopySnapshotId: S(entry.memberCopySnapshotId) } : {}),
+  };
+}
+
+const STRING_FIELDS = ['copySnapshotId', 'sourceSnapshotId', 'copyAccount', 'account', 'sourceRegion', 'destinationRegion', 'executionName', 'createdAt', 'expiresAt', 'memberCopySnapshotId', 'deletedAt', 'vaultCopySnapshotId'] as const;
+
+/** An item as BatchGetItem returns it, read back into an entry. */
+export function entryOf(item: Record<string, AttributeValue>): RecordedEntry {
+  const fields = Object.fromEntries(STRING_FIELDS.filter((f) => item[f]?.S !== undefined).map((f) => [f, item[f]!.S!]));
+  return {
+    ...(fields as Omit<RecordedEntry, 'kind' | 'recordedBy'>),
+    kind: item['kind']?.S === 'vault-copy' ? 'vault-copy' : 'member-copy',
+    recordedBy: item['recordedBy']?.S === 'confirm' ? 'confirm' : 'copy',
   };
 }
 
@@ -191,9 +226,25 @@ export function memberCopyEntry(
   };
 }
 
+/**
+ * The entry of a vault copy of `input`'s snapshot: owned by the vault account, in the member copy's
+ * region (`target` = `<vaultAccount>#<region>`); `account`, `sourceRegion` and `sourceSnapshotId`
+ * name the original snapshot (Find and ConfirmCopy of the vault ask by it), `memberCopySnapshotId`
+ * the member-side copy it was made from.
+ */
+export function vaultCopyEntry(
+  input: CopyInput,
+  vaultAccount: string,
+  copySnapshotId: string,
+  memberCopySnapshotId: string,
+  at: { executionName: string; createdAt: Date; expiresAt?: string; recordedBy: LedgerEntry['recordedBy'] },
+): LedgerEntry {
+  return { ...memberCopyEntry(input, copySnapshotId, at), kind: 'vault-copy', copyAccount: vaultAccount, memberCopySnapshotId };
+}
+
 /** The DynamoDB client, as the ledger uses it (a DynamoDBClient, or the stand-in of the tests). */
 export interface LedgerSender {
-  send(command: PutItemCommand | QueryCommand | BatchGetItemCommand | DeleteItemCommand): Promise<unknown>;
+  send(command: PutItemCommand | QueryCommand | BatchGetItemCommand | DeleteItemCommand | UpdateItemCommand): Promise<unknown>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -219,6 +270,31 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
     } while (ExclusiveStartKey);
   };
   const key = (target: string, copySnapshotId: string) => ({ [LEDGER_SCHEMA.partitionKey]: S(target), [LEDGER_SCHEMA.sortKey]: S(copySnapshotId) });
+  /** Consistent BatchGetItem of `copyIds` (100 a request; UnprocessedKeys asked again with backoff), the copy id only or whole items. */
+  const batchGet = async (copyAccount: string, region: string, copyIds: readonly string[], idsOnly: boolean): Promise<Array<Record<string, AttributeValue>>> => {
+    const found: Array<Record<string, AttributeValue>> = [];
+    const unique = [...new Set(copyIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
+      let keys: Record<string, AttributeValue>[] = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => key(ledgerTarget(copyAccount, region), id));
+      for (let round = 0; keys.length > 0; round++) {
+        if (round > UNPROCESSED_ROUNDS) {
+          throw new StepError(STEP_ERRORS.slotTableUnavailable, `BatchGetItem on table ${tableName} left ${keys.length} keys unprocessed after ${UNPROCESSED_ROUNDS} retries`);
+        }
+        if (round > 0) await wait(50 * 2 ** (round - 1));
+        const out = await send<{ Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }> }>(
+          'BatchGetItem (which copies are recorded)',
+          new BatchGetItemCommand({
+            RequestItems: {
+              [tableName]: { Keys: keys, ConsistentRead: true, ...(idsOnly ? { ProjectionExpression: '#c', ExpressionAttributeNames: { '#c': LEDGER_SCHEMA.sortKey } } : {}) },
+            },
+          }),
+        );
+        found.push(...(out.Responses?.[tableName] ?? []));
+        keys = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  };
 
   return {
     async record(entry) {
@@ -252,28 +328,29 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
       return ids;
     },
     async recorded(copyAccount, region, copyIds) {
-      const found = new Set<string>();
-      const unique = [...new Set(copyIds)];
-      for (let i = 0; i < unique.length; i += BATCH_GET_MAX_KEYS) {
-        let keys: Record<string, AttributeValue>[] = unique.slice(i, i + BATCH_GET_MAX_KEYS).map((id) => key(ledgerTarget(copyAccount, region), id));
-        for (let round = 0; keys.length > 0; round++) {
-          if (round > UNPROCESSED_ROUNDS) {
-            throw new StepError(STEP_ERRORS.slotTableUnavailable, `BatchGetItem on table ${tableName} left ${keys.length} keys unprocessed after ${UNPROCESSED_ROUNDS} retries`);
-          }
-          if (round > 0) await wait(50 * 2 ** (round - 1));
-          const out = await send<{ Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }> }>(
-            'BatchGetItem (which copies are recorded)',
-            new BatchGetItemCommand({
-              RequestItems: {
-                [tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: '#c', ExpressionAttributeNames: { '#c': LEDGER_SCHEMA.sortKey } },
-              },
-            }),
-          );
-          for (const item of out.Responses?.[tableName] ?? []) if (item['copySnapshotId']?.S) found.add(item['copySnapshotId'].S);
-          keys = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        }
+      const items = await batchGet(copyAccount, region, copyIds, true);
+      return new Set(items.map((item) => item['copySnapshotId']?.S).filter((id): id is string => id !== undefined));
+    },
+    async entries(copyAccount, region, copyIds) {
+      return (await batchGet(copyAccount, region, copyIds, false)).map(entryOf);
+    },
+    async markVaulted(copyAccount, region, copySnapshotId, mark) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
+            UpdateExpression: 'SET #d = :d, #v = :v',
+            ConditionExpression: 'attribute_exists(#c)',
+            ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
+            ExpressionAttributeValues: { ':d': S(mark.deletedAt), ':v': S(mark.vaultCopySnapshotId) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+        throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
       }
-      return found;
     },
     async expiredPage(kind, now, { after, limit }) {
       const i = LEDGER_SCHEMA.byKindExpiry;
@@ -344,11 +421,11 @@ export function copyAttemptedAt(lastError: { Error?: string; Cause?: string } | 
  *   started that little before the attempt with this app's Description and tag is this app's own).
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Snapshot.html
  */
-export function provablyOurs(snapshot: Pick<Snapshot, 'Tags' | 'Description' | 'StartTime'>, input: CopyInput, notBefore: Date | undefined): boolean {
+export function provablyOurs(snapshot: Pick<Snapshot, 'Tags' | 'Description' | 'StartTime'>, input: CopyInput, notBefore: Date | undefined, description = copyDescription(input)): boolean {
   if (notBefore === undefined || !Number.isFinite(notBefore.getTime())) return false;
   const tagged = (snapshot.Tags ?? []).some((t) => t.Key === PROVENANCE_TAGS.sourceSnapshotId && t.Value === input.snapshotId);
   const started = snapshot.StartTime instanceof Date ? snapshot.StartTime.getTime() : Number.NaN;
-  return tagged && snapshot.Description === copyDescription(input) && Number.isFinite(started) && started >= notBefore.getTime() - CLOCK_TOLERANCE_SECONDS * 1000;
+  return tagged && snapshot.Description === description && Number.isFinite(started) && started >= notBefore.getTime() - CLOCK_TOLERANCE_SECONDS * 1000;
 }
 
 /** How much earlier than the attempt (by the function's clock) EC2's StartTime of its copy may read. */

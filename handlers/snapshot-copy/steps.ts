@@ -27,16 +27,12 @@
  * own name, which DescribeExecution reports RUNNING, not under the failed original's.
  *
  * Another account's snapshot is handled entirely under its member role, so the copy stays there.
+ * In vault mode the steps of ./vault-steps.ts follow the completed member-side copy.
  */
-import { CopySnapshotCommand, DescribeSnapshotsCommand, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
-import type { ClientProvider, Ec2Sender } from './clients';
-import type { StepConfig } from './config';
+import { CopySnapshotCommand, type Snapshot } from '@aws-sdk/client-ec2';
 import {
   MAX_RECOPIES,
-  MAX_WAIT_SECONDS,
   POLL_FAST_SECONDS,
-  admissionWaitSeconds,
-  outageWaitSeconds,
   buildCopyTags,
   classifyEc2Error,
   copyFailureHint,
@@ -48,155 +44,46 @@ import {
   expiresAt,
   findExistingCopy,
   parseCopyInput,
-  pendingCopiesQuery,
   roleArnFor,
   roleSessionName,
   sourceKeyNotAccessibleMessage,
   waitedLongerThan,
   type CopyInput,
-  type FunctionIdentity,
 } from './decide';
 import { STEP_ERRORS, StepError, asError } from './errors';
-import type { HolderStatusReader } from './executions';
-import { adoptedExpiry, copyAttemptedAt, ledgerCopiesQuery, memberCopyEntry, provablyOurs, type LedgerStore } from './ledger';
-import type { Log } from './logger';
-import { reclaimableHolders, slotKey, sourceSnapshotIds, type SlotStore } from './slots';
+import { adoptedExpiry, copyAttemptedAt, ledgerCopiesQuery, memberCopyEntry, provablyOurs } from './ledger';
+import { slotKey } from './slots';
+import {
+  STEPS,
+  admitTo,
+  deadline,
+  describe,
+  errorKeys,
+  holdSlot,
+  isOutage,
+  orWaitOutOutage,
+  readFailure,
+  releaseSlot,
+  waitForSlot,
+  type CopyData,
+  type CopyTarget,
+  type Ctx,
+  type StepDeps,
+  type StepEvent,
+} from './step-kit';
+import { copyKmsKeyId, isVaultStep, runVaultStep, vaultedCopy } from './vault-steps';
 
-export const STEPS = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
-export type Step = (typeof STEPS)[number];
+export { PENDING_LOOK_TTL_MS, STEPS, type CopyData, type Step, type StepDeps, type StepEvent, type VaultData } from './step-kit';
 
-/** The execution's data between states: the canonical input plus what the steps learned. */
-export interface CopyData extends CopyInput {
-  outcome?: 'proceed' | 'skip' | 'found' | 'absent' | 'admitted' | 'wait' | 'unavailable' | 'copying' | 'copied' | 'recopy';
-  /** With outcome `wait` or `unavailable`: how long the definition waits before running the step again (a Wait's SecondsPath). */
-  waitSeconds?: number;
-  decision?: string;
-  reason?: string;
-  /** The source's tags, carried from inspect to copy. */
-  sourceTags?: Tag[];
-  /** The source's KMS key (an encrypted source), named by a final CopyFailed. */
-  sourceKeyId?: string;
-  copySnapshotId?: string;
-  copyStartedAt?: string;
-  /** Copies that ended in `error` (or vanished) so far. */
-  recopies?: number;
-  failedCopies?: Array<{ copySnapshotId: string; reason: string }>;
-  /** Set by the definition's Catch (ResultPath $.lastError). */
-  lastError?: { Error?: string; Cause?: string };
-}
-
-/**
- * The task payload: `{ step, executionName: $$.Execution.Name, executionStartTime: $$.Execution.StartTime,
- * data: $.task.data, waits: $.loops.waits.n, outages: $.loops.outages.n }`.
- */
-export interface StepEvent {
-  step: Step;
-  /**
-   * The execution's own name: its copy-slot holder (what Admit's DescribeExecution asks about) and
-   * the execution the ledger records. A retry runs under `<name>-r<N>` with the original's input, so
-   * the name cannot be derived from the data.
-   * @default - executionName(data): the starter's name (executions started before the payload carried it)
-   */
-  executionName?: string;
-  executionStartTime?: string;
-  data: CopyData;
-  /** Admission waits so far (the definition's counter): the next wait's backoff. */
-  waits?: number;
-  /** Waits out of an EC2 outage so far (Inspect, Find, ConfirmCopy; the definition's counter). */
-  outages?: number;
-}
-
-export interface StepDeps {
-  config: StepConfig;
-  clients: ClientProvider;
-  /** The copy-slots semaphore (./slots: createSlotStore over a DynamoDB client). */
-  slots: SlotStore;
-  /** Whether a slot holder's execution still runs (./executions: DescribeExecution). */
-  holders: HolderStatusReader;
-  /** The copy ledger (./ledger: createLedgerStore over a DynamoDB client). */
-  ledger: LedgerStore;
-  logger: Log;
-  self: FunctionIdentity;
-  now: () => Date;
-  /** Uniform in [0, 1): the admission wait's jitter. */
-  random: () => number;
-  /**
-   * This container's last look at this app's pending copies per account and region (reclaiming slots
-   * of finished copies asks EC2 at most once per PENDING_LOOK_TTL_MS).
-   * @default - no cache: every full Admit with aged holders looks
-   */
-  pendingLooks?: Map<string, { at: number; ids: ReadonlySet<string> }>;
-}
-
-/** How long a look at the pending copies serves the reclaiming of slots (never the admission count itself). */
-export const PENDING_LOOK_TTL_MS = 60_000;
-
-interface Ctx {
-  input: CopyInput;
-  /** This execution's name: the slot holder, the ledger's executionName. */
-  holder: string;
-  data: CopyData;
-  keys: Record<string, unknown>;
-  source: () => Ec2Sender;
-  destination: (forCopy?: boolean) => Ec2Sender;
-  deps: StepDeps;
-  executionStartTime: string | undefined;
-  waits: number;
-  outages: number;
-  step: Step;
-}
-
-const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
-
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
-
-/** An error from the AWS SDK or the network (as opposed to a bug of ours, which must not pass for EC2 trouble). */
-function fromAws(error: Error): boolean {
-  const e = error as Error & { $metadata?: unknown; $fault?: unknown; code?: unknown };
-  return e.$metadata !== undefined || e.$fault !== undefined || NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError' || e.name === 'AbortError';
-}
-
-/** Maps an EC2/STS error of a read-only call to the workflow's error, or rethrows it as it is. */
-function readFailure(error: unknown, ctx: Ctx, what: string): Error {
-  const e = asError(error);
-  if (!fromAws(e)) return e;
-  switch (classifyEc2Error(e)) {
-    case 'denied':
-      return new StepError(STEP_ERRORS.permissionDenied, `${what} refused for account ${ctx.input.account}: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
-    case 'throttled':
-    case 'unavailable':
-    case 'ambiguous':
-      return new StepError(STEP_ERRORS.ec2Unavailable, `${what} failed after the SDK's retries: ${e.name}: ${e.message}`, ctx.keys, { cause: e });
-    default:
-      return e;
-  }
-}
-
-async function describe(client: Ec2Sender, input: ConstructorParameters<typeof DescribeSnapshotsCommand>[0], ctx: Ctx, what: string): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  let NextToken: string | undefined;
-  do {
-    let page;
-    try {
-      page = await client.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken !== undefined ? { NextToken } : {}) }));
-    } catch (error) {
-      throw readFailure(error, ctx, what);
-    }
-    out.push(...(page.Snapshots ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
-}
-
-function deadline(ctx: Ctx, since: string | undefined, phase: string): void {
-  if (waitedLongerThan(since, ctx.deps.now(), MAX_WAIT_SECONDS)) {
-    throw new StepError(
-      STEP_ERRORS.waitTimedOut,
-      `gave up ${phase} for snapshot ${ctx.input.snapshotId} of account ${ctx.input.account} (${ctx.input.sourceRegion} → ${ctx.input.destinationRegion}) after ${MAX_WAIT_SECONDS / 86_400} days (since ${since})`,
-      ctx.keys,
-    );
-  }
-}
+/** The member account and the snapshot's destination region: where the member-side copy is made and counted. */
+export const memberTarget = (ctx: Ctx): CopyTarget => ({
+  account: ctx.input.account,
+  region: ctx.input.destinationRegion,
+  ec2: ctx.destination,
+  max: ctx.deps.config.maxInFlightCopies,
+  slot: slotKey(ctx.input.account, ctx.input.destinationRegion),
+  what: `account ${ctx.input.account}`,
+});
 
 async function inspect(ctx: Ctx): Promise<CopyData> {
   const { input, data, deps } = ctx;
@@ -233,6 +120,12 @@ async function find(ctx: Ctx, confirming: boolean): Promise<CopyData> {
   const step = confirming ? 'confirm' : 'find';
   // The ledger first: only copies this app recorded count (a snapshot carrying our tags proves nothing).
   const existing = (await recordedCopy(ctx)) ?? (confirming ? await adoptAttemptCopy(ctx, lastError) : undefined);
+  if (!existing && !confirming && deps.config.vault) {
+    // Vault mode: the member-side copy may be gone because it was vaulted (keepMemberCopy false);
+    // the vault steps then take over from the vault copy rather than copying the snapshot again.
+    const vaulted = await vaultedCopy(ctx);
+    if (vaulted) return { ...rest, ...vaulted };
+  }
   if (existing) {
     // A completed copy ends the execution at once (Find → Copied); a pending one is polled.
     const outcome = existing.state === 'completed' && !confirming ? 'copied' : 'found';
@@ -285,130 +178,15 @@ async function adoptAttemptCopy(ctx: Ctx, lastError: CopyData['lastError']): Pro
   return findExistingCopy(ours);
 }
 
-/** This app's pending copies in the destination: pending snapshots with the provenance tag that the ledger records. */
-async function ourPendingCopies(ctx: Ctx): Promise<Snapshot[]> {
-  const { input, deps } = ctx;
-  const pending = await describe(ctx.destination(), pendingCopiesQuery(), ctx, `DescribeSnapshots of pending copies in ${input.destinationRegion}`);
-  if (pending.length === 0) return pending;
-  const recorded = await deps.ledger.recorded(input.account, input.destinationRegion, pending.map((s) => s.SnapshotId ?? '').filter((id) => id !== ''));
-  return pending.filter((s) => s.SnapshotId !== undefined && recorded.has(s.SnapshotId));
-}
-
-/** Throttling, a 5xx, a timeout or a network failure of EC2, STS or DynamoDB, after the SDK's retries. */
-const isOutage = (error: unknown): error is StepError =>
-  error instanceof StepError && (error.name === STEP_ERRORS.ec2Unavailable || error.name === STEP_ERRORS.slotTableUnavailable);
-
-/** The `wait` answer: WaitForSlot waits `waitSeconds` (equal jitter over the waits so far), then Admit runs again. */
-function waitForSlot(ctx: Ctx, why: string, keys: Record<string, unknown> = {}): CopyData {
-  const { lastError: _lastError, ...rest } = ctx.data;
-  const waitSeconds = admissionWaitSeconds(ctx.waits, ctx.deps.random());
-  ctx.deps.logger.info(`${why}; the workflow waits`, { ...ctx.keys, step: ctx.step, outcome: 'wait', waitSeconds, admissionWaits: ctx.waits, ...keys });
-  return { ...rest, outcome: 'wait', waitSeconds };
-}
-
-/**
- * Inspect, Find and ConfirmCopy through an outage of EC2 (or STS), or of DynamoDB on the copy ledger
- * (Find and ConfirmCopy read it, ConfirmCopy records adopted copies): throttling, 5xx, timeouts that
- * outlived the SDK's retries answer `unavailable` with the next wait (OUTAGE_WAIT over the outage
- * count), and the definition runs the step again after it; 7 days after the execution started, the
- * outage is reported as Ec2Unavailable (its message names the service), which ends the execution.
- */
-async function orWaitOutOutage(ctx: Ctx, run: () => Promise<CopyData>): Promise<CopyData> {
-  try {
-    return await run();
-  } catch (caught) {
-    const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${ctx.step}`);
-    if (!isOutage(error)) throw error;
-    const service = error.name === STEP_ERRORS.slotTableUnavailable ? 'DynamoDB (the copy ledger)' : 'EC2';
-    if (waitedLongerThan(ctx.executionStartTime, ctx.deps.now(), MAX_WAIT_SECONDS)) {
-      throw new StepError(STEP_ERRORS.ec2Unavailable, `${service} still unavailable ${MAX_WAIT_SECONDS / 86_400} days after the execution started (${ctx.executionStartTime}): ${error.message}`, ctx.keys, { cause: error });
-    }
-    const waitSeconds = outageWaitSeconds(ctx.outages, ctx.deps.random());
-    ctx.deps.logger.warn(`${ctx.step}: ${service} unavailable; the workflow waits and runs the step again`, { ...ctx.keys, step: ctx.step, outcome: 'unavailable', waitSeconds, outages: ctx.outages, ...errorKeys(error) });
-    return { ...ctx.data, outcome: 'unavailable', waitSeconds };
-  }
-}
 
 async function admit(ctx: Ctx): Promise<CopyData> {
-  const { data } = ctx;
-  deadline(ctx, ctx.executionStartTime, 'waiting for a copy slot');
-  let verdict: { admitted: true } | { admitted: false; why: string; keys: Record<string, unknown> };
-  try {
-    verdict = await acquireSlot(ctx, slotKey(ctx.input.account, ctx.input.destinationRegion), ctx.holder);
-  } catch (error) {
-    // Throttling or an outage of DynamoDB, EC2 or STS: wait like for a slot (the backoff keeps growing).
-    if (!isOutage(error)) throw error;
-    ctx.deps.logger.warn('could not check the copy slots', { ...ctx.keys, step: 'admit', ...errorKeys(error) });
-    return waitForSlot(ctx, `admission could not be checked (${error.name})`);
-  }
-  if (!verdict.admitted) return waitForSlot(ctx, verdict.why, verdict.keys);
-  ctx.deps.logger.info('copy admitted', { ...ctx.keys, step: 'admit', outcome: 'admitted', maxInFlightCopies: ctx.deps.config.maxInFlightCopies });
-  const { waitSeconds: _w, lastError: _e, ...rest } = data;
-  return { ...rest, outcome: 'admitted' };
+  return admitTo(ctx, memberTarget(ctx), 'waiting for a copy slot');
 }
 
-/** This app's pending copies in the destination (ledger-recorded), as of at most PENDING_LOOK_TTL_MS ago; undefined when EC2 or the ledger cannot tell. */
-async function pendingLook(ctx: Ctx): Promise<ReadonlySet<string> | undefined> {
-  const { input, deps } = ctx;
-  const cacheKey = `${input.account}|${input.destinationRegion}`;
-  const t = deps.now().getTime();
-  const cached = deps.pendingLooks?.get(cacheKey);
-  if (cached && t - cached.at < PENDING_LOOK_TTL_MS) return cached.ids;
-  try {
-    const ids = sourceSnapshotIds(await ourPendingCopies(ctx));
-    deps.pendingLooks?.set(cacheKey, { at: t, ids });
-    return ids;
-  } catch (error) {
-    if (!isOutage(error)) throw error;
-    return undefined;
-  }
-}
-
-/**
- * Acquires `holder`'s slot under `key` (idempotent: re-acquiring refreshes it). When the slots are
- * full, first reclaims the aged holders' slots no longer needed (./slots reclaimableHolders: no
- * pending copy, or the execution no longer runs; each dropped only if its time is still the one
- * read), then tries once more.
- * After acquiring, EC2 has the last word: at MAX_IN_FLIGHT_COPIES of this app's copies pending, the
- * slot is released again.
- */
-async function acquireSlot(ctx: Ctx, key: string, holder: string): Promise<{ admitted: true } | { admitted: false; why: string; keys: Record<string, unknown> }> {
-  const { input, deps } = ctx;
-  const max = deps.config.maxInFlightCopies;
-  let answer = await deps.slots.acquire(key, holder, deps.now(), max);
-  if (!answer.acquired) {
-    const found = await reclaimableHolders(answer.holders, holder, deps.now(), { pendingSnapshots: () => pendingLook(ctx), status: (h) => deps.holders.status(h) });
-    for (const { holder: h, detail } of found.unknown) {
-      deps.logger.warn('could not tell whether a copy slot holder still runs; its slot is kept', { ...ctx.keys, step: 'admit', slotHolder: h, reason: detail });
-    }
-    const held = answer.holders;
-    const dropped = await Promise.all(found.gone.map(async ({ holder: h }) => deps.slots.drop(key, h, held[h]!)));
-    found.gone.forEach(({ holder: h, detail }, i) => {
-      if (dropped[i]) deps.logger.warn('reclaimed a copy slot no longer needed', { ...ctx.keys, step: 'admit', staleHolder: h, acquiredAt: held[h], reason: detail });
-    });
-    if (dropped.some(Boolean)) answer = await deps.slots.acquire(key, holder, deps.now(), max);
-  }
-  if (!answer.acquired) {
-    const held = Object.keys(answer.holders).length;
-    return { admitted: false, why: `${held} copy slots of account ${input.account} in ${input.destinationRegion} are held (MAX_IN_FLIGHT_COPIES ${max})`, keys: { slotHolders: held, maxInFlightCopies: max } };
-  }
-  // EC2 has the last word: copies this app started outside the semaphore (before it existed, or
-  // whose holder was lost) still take EC2 slots. One DescribeSnapshots per admission; only the
-  // pending snapshots the ledger records are this app's (a restored volume's snapshot can carry our tags).
-  const pending = await ourPendingCopies(ctx);
-  if (pending.length >= max) {
-    await deps.slots.release(key, holder);
-    return { admitted: false, why: `${pending.length} of this app's copies are pending in ${input.destinationRegion} for account ${input.account} (copies without a slot)`, keys: { pendingCopies: pending.length, maxInFlightCopies: max } };
-  }
-  return { admitted: true };
-}
 
 /** Releases this execution's slot (after its copy completed, was skipped, or the execution failed). */
 async function release(ctx: Ctx): Promise<CopyData> {
-  const { input, data, deps } = ctx;
-  const held = await deps.slots.release(slotKey(input.account, input.destinationRegion), ctx.holder);
-  deps.logger.info(held ? 'copy slot released' : 'no copy slot held', { ...ctx.keys, step: 'release', slotReleased: held });
-  return data;
+  return releaseSlot(ctx, memberTarget(ctx));
 }
 
 async function copy(ctx: Ctx): Promise<CopyData> {
@@ -420,20 +198,11 @@ async function copy(ctx: Ctx): Promise<CopyData> {
   if (dropped.length > 0) {
     deps.logger.warn(`copy keeps ${tags.length} tags (EC2 allows 50); dropped user tags: ${dropped.join(', ')}`, { ...ctx.keys, step: 'copy', droppedTagKeys: dropped });
   }
-  // The slot must still be ours (Admit reclaims the slots of executions that no longer run); holding
-  // refreshes its time. Lost, or DynamoDB unavailable: nothing was copied, back to admission.
-  let holding: boolean;
-  try {
-    holding = await deps.slots.hold(slotKey(input.account, input.destinationRegion), ctx.holder, now);
-  } catch (error) {
-    if (!isOutage(error)) throw error;
-    deps.logger.warn('could not confirm the copy slot before the copy', { ...ctx.keys, step: 'copy', ...errorKeys(error) });
-    return waitForSlot(ctx, `the copy slot could not be confirmed (${error.name})`);
-  }
-  if (!holding) return waitForSlot(ctx, `the copy slot of ${ctx.holder} was released or reclaimed before CopySnapshot`);
+  const lost = await holdSlot(ctx, memberTarget(ctx), now);
+  if (lost) return lost;
   let copySnapshotId: string | undefined;
   try {
-    const out = await ctx.destination(true).send(new CopySnapshotCommand(copyRequest(input, tags, deps.config.kmsKeyId)));
+    const out = await ctx.destination(true).send(new CopySnapshotCommand(copyRequest(input, tags, copyKmsKeyId(deps.config))));
     copySnapshotId = out.SnapshotId;
   } catch (caught) {
     const e = asError(caught);
@@ -523,7 +292,13 @@ async function poll(ctx: Ctx): Promise<CopyData> {
       return { ...rest, outcome: 'recopy', recopies: recopies + 1, failedCopies: [...(data.failedCopies ?? []), { copySnapshotId: copyId, reason: decision.reason }] };
     }
     case 'failed': {
-      const hint = copyFailureHint(copySnapshot?.StateMessage, { sourceKeyId: data.sourceKeyId, destinationKeyId: deps.config.kmsKeyId, destinationRegion: input.destinationRegion });
+      const keyHint = copyFailureHint(copySnapshot?.StateMessage, { sourceKeyId: data.sourceKeyId, destinationKeyId: copyKmsKeyId(deps.config), destinationRegion: input.destinationRegion });
+      // Vault mode without kmsKeyId: the member copy key comes with the member's own stack, which is
+      // rolled out in a later wave than central: until it is applied, the alias does not exist there.
+      const hint =
+        keyHint !== undefined && deps.config.kmsKeyId === undefined && deps.config.memberKmsKeyId !== undefined
+          ? `${keyHint} (${deps.config.memberKmsKeyId} is the member copy key the member stack member-${input.account} creates in ${input.destinationRegion}: apply that stack, then npm run copies -- retry)`
+          : keyHint;
       const message =
         `copy of snapshot ${input.snapshotId} (account ${input.account}, ${input.sourceRegion} → ${input.destinationRegion}) failed ` +
         `${recopies + 1} times; last copy ${copyId}: ${decision.reason}${hint !== undefined ? `; ${hint}` : ''}`;
@@ -545,6 +320,17 @@ function holderName(event: StepEvent, input: CopyInput): string {
   return event.executionName;
 }
 
+/** Errors that end the execution (logged as `decision: failed` where they are thrown). */
+const TERMINAL: ReadonlySet<string> = new Set([
+  STEP_ERRORS.permissionDenied,
+  STEP_ERRORS.waitTimedOut,
+  STEP_ERRORS.sourceKeyNotAccessible,
+  STEP_ERRORS.memberCopyGone,
+  STEP_ERRORS.vaultShareRefused,
+  STEP_ERRORS.vaultPermissionDenied,
+  STEP_ERRORS.vaultLockFailed,
+]);
+
 /** Runs one step of the workflow. */
 export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyData> {
   if (typeof event !== 'object' || event === null || !STEPS.includes(event.step)) {
@@ -563,11 +349,14 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
     destination: (forCopy = false) => deps.clients.ec2({ region: input.destinationRegion, ...identity, forCopy }),
     deps,
     executionStartTime: event.executionStartTime,
+    phaseStartTime: event.executionStartTime,
     waits: typeof event.waits === 'number' ? event.waits : 0,
     outages: typeof event.outages === 'number' ? event.outages : 0,
     step: event.step,
+    denied: STEP_ERRORS.permissionDenied,
   };
   try {
+    if (isVaultStep(event.step)) return await runVaultStep(ctx);
     switch (event.step) {
       case 'inspect':
         return await orWaitOutOutage(ctx, () => inspect(ctx));
@@ -586,12 +375,7 @@ export async function runStep(event: StepEvent, deps: StepDeps): Promise<CopyDat
     }
   } catch (caught) {
     const error = caught instanceof StepError ? caught : readFailure(caught, ctx, `step ${event.step}`);
-    if (
-      error.name === STEP_ERRORS.permissionDenied ||
-      error.name === STEP_ERRORS.waitTimedOut ||
-      error.name === STEP_ERRORS.sourceKeyNotAccessible ||
-      (error.name === STEP_ERRORS.ec2Unavailable && ctx.step !== 'release')
-    ) {
+    if (TERMINAL.has(error.name) || (error.name === STEP_ERRORS.ec2Unavailable && ctx.step !== 'release' && ctx.step !== 'vault-release')) {
       deps.logger.error(`${error.name}: ${error.message}`, { ...ctx.keys, step: event.step, decision: 'failed', ...errorKeys(error) });
     }
     throw error;

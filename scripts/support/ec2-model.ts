@@ -15,6 +15,10 @@
  *   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), NotFound for an
  *   unknown id, `pending` for the copy's duration then `completed`;
  * - a share of CopySnapshot calls (`ambiguousRate`) make the copy and then answer 500 InternalError;
+ * - vault mode, by the rules of ./snapshot-rules.ts (each citing its page): ModifySnapshotAttribute
+ *   (`createVolumePermission`), CopySnapshot of another account's snapshot only when shared with the
+ *   caller (else NotFound) and ending in `error` when the caller may not use its key (`keyAdmits`),
+ *   LockSnapshot, DescribeLockedSnapshots, DeleteSnapshot (refused while locked);
  * - DescribeSnapshots filters `tag:<key>`, `tag-key`, `status` and `snapshot-id`; any other filter is
  *   refused (the model must not answer what it does not model); each snapshot with its `StartTime`
  *   ("the time stamp when the snapshot was initiated") and a copy with CopySnapshot's `Description`
@@ -24,9 +28,21 @@
  * attempts, a random backoff of up to 0.5 s × 2^attempt, at most 20 s, waited in simulated time:
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); CopySnapshot once.
  */
-import { CopySnapshotCommand, DescribeSnapshotsCommand, type Filter, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
+import {
+  CopySnapshotCommand,
+  DeleteSnapshotCommand,
+  DescribeLockedSnapshotsCommand,
+  DescribeSnapshotsCommand,
+  LockSnapshotCommand,
+  ModifySnapshotAttributeCommand,
+  type Filter,
+  type LockedSnapshotsInfo,
+  type Snapshot,
+  type Tag,
+} from '@aws-sdk/client-ec2';
 import { COPY_EC2_CONFIG, DEFAULT_EC2_CONFIG, type ClientProvider, type Ec2Target } from '../../handlers/snapshot-copy/clients';
 import { PROVENANCE_TAGS } from '../../handlers/snapshot-copy/decide';
+import { applyLock, crossAccountKeyFailure, deleteRefusal, lockExpiresOn, lockState, modifyShare, startOnCompletion, visibleTo, type SnapshotLock } from './snapshot-rules';
 
 export interface ModelSnapshot {
   id: string;
@@ -40,6 +56,14 @@ export interface ModelSnapshot {
   source?: string;
   /** Copies: CopySnapshot's Description (ConfirmCopy adopts a copy only with this app's). */
   description?: string;
+  encrypted?: boolean;
+  kmsKeyId?: string;
+  /** Accounts with `createVolumePermission`. */
+  sharedWith?: Set<string>;
+  /** EBS snapshot lock (ms of the simulated clock × 1000). */
+  lock?: SnapshotLock;
+  /** A copy that ends in `error` at `completesAt` (EC2's StateMessage). */
+  failsWith?: string;
 }
 
 export interface Ec2ModelOptions {
@@ -63,9 +87,23 @@ export interface Ec2ModelOptions {
   ambiguousRate?: number;
   /** Extra throttling (a storm, an outage): true refuses the call with RequestLimitExceeded. */
   throttled?: (account: string, region: string, action: string) => boolean;
+  /** Whether `user` may use `owner`'s key `keyId` (a copy of another account's snapshot reads it). @default - no other account may */
+  keyAdmits?: (owner: string, keyId: string, user: string) => boolean;
 }
 
 export const EC2_COPY_QUOTA = 20;
+
+/** The commands the model answers, by the action name its counters use. */
+const ACTIONS: ReadonlyArray<readonly [new (...args: never[]) => unknown, string]> = [
+  [CopySnapshotCommand, 'CopySnapshot'],
+  [DescribeSnapshotsCommand, 'DescribeSnapshots'],
+  [ModifySnapshotAttributeCommand, 'ModifySnapshotAttribute'],
+  [LockSnapshotCommand, 'LockSnapshot'],
+  [DescribeLockedSnapshotsCommand, 'DescribeLockedSnapshots'],
+  [DeleteSnapshotCommand, 'DeleteSnapshot'],
+];
+/** Mutating actions draw on EC2's mutating token bucket; the others on the non-mutating one. */
+const MUTATING = new Set(['CopySnapshot', 'ModifySnapshotAttribute', 'LockSnapshot', 'DeleteSnapshot']);
 
 /** A token bucket (EC2's and Step Functions' API throttling), on the simulated clock. */
 export class TokenBucket {
@@ -111,7 +149,12 @@ export class Ec2Model {
   }
 
   stateOf(s: ModelSnapshot): ModelSnapshot['state'] {
-    return s.state === 'pending' && this.options.now() >= s.completesAt ? 'completed' : s.state;
+    return s.state === 'pending' && this.options.now() >= s.completesAt ? (s.failsWith !== undefined ? 'error' : 'completed') : s.state;
+  }
+
+  /** Its lock, the duration of one taken while it was pending starting at its completion. */
+  lockOf(s: ModelSnapshot): SnapshotLock | undefined {
+    return this.stateOf(s) === 'completed' ? startOnCompletion(s.lock, s.completesAt * 1000) : s.lock;
   }
 
   /** Every copy pending in the region (EC2's quota counts them all). */
@@ -148,6 +191,7 @@ export class Ec2Model {
     SnapshotId: s.id,
     OwnerId: s.account,
     State: this.stateOf(s),
+    ...(this.stateOf(s) === 'error' && s.failsWith !== undefined ? { StateMessage: s.failsWith } : {}),
     StorageTier: 'standard',
     Tags: s.tags,
     StartTime: new Date((this.options.epochMs ?? 0) + s.createdAt * 1000),
@@ -157,11 +201,11 @@ export class Ec2Model {
   /** One EC2 API request (one attempt). */
   request(account: string, region: string, command: unknown): unknown {
     const now = this.options.now();
-    const action = command instanceof CopySnapshotCommand ? 'CopySnapshot' : command instanceof DescribeSnapshotsCommand ? 'DescribeSnapshots' : 'other';
+    const action = ACTIONS.find(([type]) => command instanceof type)?.[1] ?? 'other';
     this.calls.total++;
     this.calls.byAction.set(action, (this.calls.byAction.get(action) ?? 0) + 1);
     this.calls.byStep.set(this.currentStep, (this.calls.byStep.get(this.currentStep) ?? 0) + 1);
-    if (this.options.throttled?.(account, region, action) || !this.bucket(account, region, action === 'CopySnapshot').take()) {
+    if (this.options.throttled?.(account, region, action) || !this.bucket(account, region, MUTATING.has(action)).take()) {
       this.calls.throttled++;
       throw ec2Error('RequestLimitExceeded', 503);
     }
@@ -179,7 +223,7 @@ export class Ec2Model {
     if (command instanceof CopySnapshotCommand) {
       const input = command.input;
       const source = this.snapshots.get(input.SourceSnapshotId ?? '');
-      if (!source || source.account !== account) throw ec2Error('InvalidSnapshot.NotFound', 400);
+      if (!source || source.region !== (input.SourceRegion ?? region) || !visibleTo({ ownerId: source.account, sharedWith: source.sharedWith }, account)) throw ec2Error('InvalidSnapshot.NotFound', 400);
       if (this.pendingCount(account, region) >= EC2_COPY_QUOTA) {
         this.calls.refusedQuota++;
         throw ec2Error('ResourceLimitExceeded', 400);
@@ -194,7 +238,11 @@ export class Ec2Model {
         completesAt: now + this.options.copySeconds(source.id),
         source: source.id,
         ...(input.Description !== undefined ? { description: input.Description } : {}),
+        ...(input.Encrypted || source.encrypted ? { encrypted: true } : {}),
+        ...(input.KmsKeyId !== undefined ? { kmsKeyId: input.KmsKeyId } : source.kmsKeyId !== undefined && source.account === account ? { kmsKeyId: source.kmsKeyId } : {}),
       };
+      const keyFailure = crossAccountKeyFailure({ ownerId: source.account, ...(source.encrypted ? { encrypted: true } : {}), ...(source.kmsKeyId ? { kmsKeyId: source.kmsKeyId } : {}) }, account, this.options.keyAdmits ?? (() => false));
+      if (keyFailure !== undefined) copy.failsWith = keyFailure;
       this.add(copy);
       const k = this.key(account, region);
       this.peakOurs.set(k, Math.max(this.peakOurs.get(k) ?? 0, this.oursPending(account, region)));
@@ -204,7 +252,65 @@ export class Ec2Model {
       }
       return { SnapshotId: copy.id, $metadata: {} };
     }
+    const own = (id: string | undefined): ModelSnapshot => {
+      const found = this.snapshots.get(id ?? '');
+      if (!found || found.account !== account || found.region !== region) throw ec2Error('InvalidSnapshot.NotFound', 400);
+      return found;
+    };
+    if (command instanceof ModifySnapshotAttributeCommand) {
+      const input = command.input;
+      const snapshot = own(input.SnapshotId);
+      if (input.Attribute !== 'createVolumePermission') throw new Error(`the EC2 model does not model the attribute ${String(input.Attribute)}`);
+      const refused = modifyShare(snapshot, input.OperationType, input.UserIds ?? []);
+      if (refused) throw ec2Error(refused.code, 400);
+      return { $metadata: {} };
+    }
+    if (command instanceof LockSnapshotCommand) {
+      const input = command.input;
+      const snapshot = own(input.SnapshotId);
+      const result = applyLock(
+        this.lockOf(snapshot),
+        { LockMode: input.LockMode, LockDuration: input.LockDuration, CoolOffPeriod: input.CoolOffPeriod, ...(input.ExpirationDate ? { ExpirationDate: input.ExpirationDate.getTime() } : {}) },
+        { state: this.stateOf(snapshot) },
+        now * 1000,
+      );
+      if ('error' in result) throw ec2Error(result.error.code, 400);
+      snapshot.lock = result.lock;
+      return { ...this.lockInfo(snapshot), $metadata: {} };
+    }
+    if (command instanceof DescribeLockedSnapshotsCommand) {
+      const ids = command.input.SnapshotIds ?? [];
+      const found = ids.map((id) => own(id));
+      return { Snapshots: found.filter((s) => s.lock).map((s) => this.lockInfo(s)), $metadata: {} };
+    }
+    if (command instanceof DeleteSnapshotCommand) {
+      const snapshot = own(command.input.SnapshotId);
+      const refused = deleteRefusal(this.lockOf(snapshot), now * 1000);
+      if (refused) throw ec2Error(refused.code, 400);
+      this.snapshots.delete(snapshot.id);
+      const list = this.byAccountRegion.get(this.key(account, region))!;
+      list.splice(list.indexOf(snapshot), 1);
+      return { $metadata: {} };
+    }
     throw new Error(`unexpected command ${String(command)}`);
+  }
+
+  /** A locked snapshot as DescribeLockedSnapshots and LockSnapshot describe it. */
+  lockInfo(s: ModelSnapshot): LockedSnapshotsInfo {
+    const lock = this.lockOf(s)!;
+    const at = (ms: number | undefined) => (ms !== undefined ? new Date((this.options.epochMs ?? 0) + ms) : undefined);
+    const expires = at(lockExpiresOn(lock));
+    const start = at(lock.durationStart);
+    return {
+      OwnerId: s.account,
+      SnapshotId: s.id,
+      LockState: lockState(lock, this.options.now() * 1000),
+      LockDuration: lock.durationDays,
+      LockCreatedOn: at(lock.createdOn),
+      ...(lock.coolOffHours !== undefined ? { CoolOffPeriod: lock.coolOffHours } : {}),
+      ...(expires ? { LockExpiresOn: expires } : {}),
+      ...(start ? { LockDurationStartTime: start } : {}),
+    };
   }
 
   /** The ClientProvider the step uses: a member role's account from its ARN, the SDK's retries in simulated time. */

@@ -38,6 +38,14 @@
  *   name is refused (InvalidParameterValue), never silently ignored.
  *   https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
  * - UnauthorizedOperation (403) for every EC2 call of an account in `denyAccounts`.
+ * - Vault mode (the rules in ./snapshot-rules.ts, each citing its page): ModifySnapshotAttribute
+ *   (`createVolumePermission` add/remove of accounts; idempotent; OperationNotPermitted for a snapshot
+ *   under the default EBS key; NotFound for a missing snapshot or another account's); CopySnapshot of
+ *   another account's snapshot only when it is shared with the caller (else InvalidSnapshot.NotFound),
+ *   the copy ending in `error` when the caller may not use the source's key (`allowKeyUse`);
+ *   LockSnapshot (modes, LockDuration or ExpirationDate, cooling-off, a pending snapshot's duration
+ *   starting at completion, re-lock rules), DescribeLockedSnapshots, and DeleteSnapshot refused
+ *   (IncorrectState) while a snapshot is locked.
  * - A request that is never answered (`hangNext`: nothing done; `ambiguousAfterCopy('hang')`: the copy
  *   made, no answer), as a lost connection or an overloaded endpoint leaves it: the caller only learns
  *   of it from its own timeout, and for a request without an idempotency token (CopySnapshot) cannot
@@ -46,6 +54,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyLock, crossAccountKeyFailure, deleteRefusal, lockExpiresOn, lockState, modifyShare, startOnCompletion, visibleTo, type SnapshotLock } from './snapshot-rules';
 
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -75,6 +84,10 @@ export interface StandinSnapshot {
   /** Copies: when it leaves `pending`, and for which state. */
   settlesAt?: number;
   settlesTo?: 'completed' | 'error';
+  /** Accounts with `createVolumePermission` (ModifySnapshotAttribute). */
+  sharedWith?: Set<string>;
+  /** EBS snapshot lock (LockSnapshot). */
+  lock?: SnapshotLock;
 }
 
 export interface StandinRequest {
@@ -119,6 +132,16 @@ export interface Ec2Standin {
   refuseDelete(snapshotId: string, fault: StandinFault, times?: number): void;
   /** EC2 calls signed for these accounts fail with UnauthorizedOperation. */
   denyAccounts: Set<string>;
+  /** `action` calls signed for `account` fail with UnauthorizedOperation (e.g. a member role without the share right yet); returns what lifts it. */
+  denyAction(account: string, action: string): () => void;
+  /** Copies made by `account` stay pending this long (ms), instead of `copyDurationMs`. */
+  setCopyDuration(account: string, ms: number): void;
+  /** Gives `account` createVolumePermission on a snapshot, as its owner's ModifySnapshotAttribute would. */
+  share(snapshotId: string, account: string): void;
+  /** Locks a snapshot as a LockSnapshot would have (times in ms of the stand-in's clock). */
+  setLock(snapshotId: string, lock: SnapshotLock): void;
+  /** `user` may use `owner`'s key `keyId` (its key policy admits it): copies of `owner`'s snapshots under that key succeed. */
+  allowKeyUse(owner: string, keyId: string, user: string): void;
   /**
    * The clock whose time a new copy reports as StartTime (the caller's, when it compresses time);
    * undefined: the stand-in's own. Cleared by reset().
@@ -208,11 +231,19 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   const buckets = new Map<string, { tokens: number; at: number }>();
   let counter = 0;
   /** Copies leave `pending` when their time has come (evaluated lazily, on every look). */
+  const deniedActions = new Set<string>();
+  const copyDurations = new Map<string, number>();
+  const keyUsers = new Set<string>();
   const settle = (): void => {
     const t = clock();
     for (const s of snapshots) {
-      if (s.state === 'pending' && s.settlesAt !== undefined && s.settlesAt <= t) s.state = s.settlesTo ?? 'completed';
+      if (s.state === 'pending' && s.settlesAt !== undefined && s.settlesAt <= t) complete(s, s.settlesTo ?? 'completed', s.settlesAt);
     }
+  };
+  /** A copy leaves `pending`: a lock taken while it was pending starts its duration now. */
+  const complete = (s: StandinSnapshot, state: 'completed' | 'error', at: number): void => {
+    s.state = state;
+    if (state === 'completed') s.lock = startOnCompletion(s.lock, at);
   };
   const pendingIn = (account: string, region: string): number => {
     settle();
@@ -263,7 +294,8 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       return;
     }
     settle();
-    const inRegion = snapshots.filter((s) => s.region === req.region && visible(s));
+    // Snapshots available to the caller: its own and those shared with it (./snapshot-rules visibleTo).
+    const inRegion = snapshots.filter((s) => s.region === req.region && visible(s) && visibleTo(s, req.account));
     for (const id of ids) {
       if (!inRegion.some((s) => s.snapshotId === id)) {
         ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
@@ -298,7 +330,8 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
   const copySnapshot = (req: StandinRequest, res: ServerResponse): void => {
     const sourceRegion = req.params['SourceRegion'] ?? '';
     const sourceId = req.params['SourceSnapshotId'] ?? '';
-    const source = snapshots.find((s) => s.region === sourceRegion && s.snapshotId === sourceId && s.ownerId === req.account);
+    // Another account's snapshot only when shared with the caller (./snapshot-rules visibleTo).
+    const source = snapshots.find((s) => s.region === sourceRegion && s.snapshotId === sourceId && visibleTo(s, req.account));
     if (!source) {
       ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${sourceId}' does not exist.`);
       return;
@@ -323,13 +356,13 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       return;
     }
     const failures = copyFailures.get(sourceId);
-    const failure = failures?.shift();
+    const failure = failures?.shift() ?? crossAccountKeyFailure(source, req.account, (owner, keyId, user) => keyUsers.has(`${owner}|${keyId}|${user}`));
     const t = clock();
     const copy: StandinSnapshot = {
       snapshotId: `snap-${nextId()}`,
       createdAt: t,
       startTime: reportedClock ? reportedClock().getTime() : t,
-      settlesAt: t + (options.copyDurationMs ?? 0),
+      settlesAt: t + (copyDurations.get(req.account) ?? options.copyDurationMs ?? 0),
       settlesTo: failure !== undefined ? 'error' : 'completed',
       ...(failure !== undefined ? { stateMessage: failure } : {}),
       region: req.region,
@@ -369,8 +402,97 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
       return;
     }
+    settle();
+    const locked = deleteRefusal(snapshots[i]!.lock, clock());
+    if (locked) {
+      ec2Error(res, 400, locked.code, locked.message);
+      return;
+    }
     snapshots.splice(i, 1);
     ok(res, `<DeleteSnapshotResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><return>true</return></DeleteSnapshotResponse>`);
+  };
+
+  /** The caller's own snapshot `id` in the request's region, or NotFound answered. */
+  const ownSnapshot = (req: StandinRequest, res: ServerResponse, id: string): StandinSnapshot | undefined => {
+    settle();
+    const found = snapshots.find((s) => s.snapshotId === id && s.region === req.region && s.ownerId === req.account);
+    if (!found) ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+    return found;
+  };
+
+  const modifySnapshotAttribute = (req: StandinRequest, res: ServerResponse): void => {
+    const snapshot = ownSnapshot(req, res, req.params['SnapshotId'] ?? '');
+    if (!snapshot) return;
+    if (req.params['Attribute'] !== 'createVolumePermission') {
+      ec2Error(res, 400, 'InvalidParameterValue', `Attribute ${req.params['Attribute'] ?? ''} is not modelled (createVolumePermission only)`);
+      return;
+    }
+    const explicit = listParam(req.params, 'UserId');
+    // Also `CreateVolumePermission.Add|Remove.N.UserId` (the other form of the request).
+    const added = [...Array(50).keys()].map((i) => req.params[`CreateVolumePermission.Add.${i + 1}.UserId`]).filter((v): v is string => v !== undefined);
+    const removed = [...Array(50).keys()].map((i) => req.params[`CreateVolumePermission.Remove.${i + 1}.UserId`]).filter((v): v is string => v !== undefined);
+    const [operation, accounts] = explicit.length > 0 ? [req.params['OperationType'], explicit] : added.length > 0 ? ['add', added] : ['remove', removed];
+    const refused = modifyShare(snapshot, operation, accounts);
+    if (refused) {
+      ec2Error(res, 400, refused.code, refused.message);
+      return;
+    }
+    ok(res, `<ModifySnapshotAttributeResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><return>true</return></ModifySnapshotAttributeResponse>`);
+  };
+
+  const lockXml = (s: StandinSnapshot): string => {
+    const lock = s.lock!;
+    const iso = (ms: number | undefined) => (ms !== undefined ? new Date(ms).toISOString() : undefined);
+    const fields: Array<[string, string | number | undefined]> = [
+      ['ownerId', s.ownerId],
+      ['snapshotId', s.snapshotId],
+      ['lockState', lockState(lock, clock())],
+      ['lockDuration', lock.durationDays],
+      ['coolOffPeriod', lock.coolOffHours],
+      ['coolOffPeriodExpiresOn', lock.coolOffHours !== undefined ? iso(lock.createdOn + lock.coolOffHours * 3_600_000) : undefined],
+      ['lockCreatedOn', iso(lock.createdOn)],
+      ['lockDurationStartTime', iso(lock.durationStart)],
+      ['lockExpiresOn', iso(lockExpiresOn(lock))],
+    ];
+    return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `<${k}>${v}</${k}>`).join('');
+  };
+
+  const lockSnapshot = (req: StandinRequest, res: ServerResponse): void => {
+    const snapshot = ownSnapshot(req, res, req.params['SnapshotId'] ?? '');
+    if (!snapshot) return;
+    const number = (name: string) => (req.params[name] !== undefined ? Number(req.params[name]) : undefined);
+    const result = applyLock(
+      snapshot.lock,
+      {
+        LockMode: req.params['LockMode'],
+        LockDuration: number('LockDuration'),
+        CoolOffPeriod: number('CoolOffPeriod'),
+        ...(req.params['ExpirationDate'] !== undefined ? { ExpirationDate: Date.parse(req.params['ExpirationDate']) } : {}),
+      },
+      snapshot,
+      clock(),
+    );
+    if ('error' in result) {
+      ec2Error(res, 400, result.error.code, result.error.message);
+      return;
+    }
+    snapshot.lock = result.lock;
+    ok(res, `<LockSnapshotResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId>${lockXml(snapshot).replace(/<ownerId>[^<]*<\/ownerId>/, '')}</LockSnapshotResponse>`);
+  };
+
+  /** DescribeLockedSnapshots of the caller's snapshots (`SnapshotId.N`): the locked ones (an unlocked snapshot is not listed). */
+  const describeLockedSnapshots = (req: StandinRequest, res: ServerResponse): void => {
+    settle();
+    const ids = listParam(req.params, 'SnapshotId');
+    const mine = snapshots.filter((s) => s.region === req.region && s.ownerId === req.account && (ids.length === 0 || ids.includes(s.snapshotId)));
+    for (const id of ids) {
+      if (!mine.some((s) => s.snapshotId === id)) {
+        ec2Error(res, 400, 'InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+        return;
+      }
+    }
+    const items = mine.filter((s) => s.lock).map((s) => `<item>${lockXml(s)}</item>`).join('');
+    ok(res, `<DescribeLockedSnapshotsResponse xmlns="${EC2_NS}"><requestId>req-${nextId()}</requestId><snapshotSet>${items}</snapshotSet></DescribeLockedSnapshotsResponse>`);
   };
 
   const assumeRole = (req: StandinRequest, res: ServerResponse): void => {
@@ -421,7 +543,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       return;
     }
     if (isSts && action === 'AssumeRole') return assumeRole(req, res);
-    if (!isSts && denyAccounts.has(req.account)) {
+    if (!isSts && (denyAccounts.has(req.account) || deniedActions.has(`${req.account}|${action}`))) {
       ec2Error(res, 403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.');
       return;
     }
@@ -432,6 +554,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     if (!isSts && action === 'DescribeSnapshots') return describeSnapshots(req, res);
     if (!isSts && action === 'CopySnapshot') return copySnapshot(req, res);
     if (!isSts && action === 'DeleteSnapshot') return deleteSnapshot(req, res);
+    if (!isSts && action === 'ModifySnapshotAttribute') return modifySnapshotAttribute(req, res);
+    if (!isSts && action === 'LockSnapshot') return lockSnapshot(req, res);
+    if (!isSts && action === 'DescribeLockedSnapshots') return describeLockedSnapshots(req, res);
     (isSts ? stsError : ec2Error)(res, 400, 'InvalidAction', `The action ${action} is not valid for this web service (stand-in).`);
   };
 
@@ -451,9 +576,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
     requests,
     calls: (action) => requests.filter((r) => r.action === action),
     addSnapshot: (s) => {
-      snapshots.push({ ...s, tags: [...s.tags] });
+      snapshots.push({ ...s, tags: [...s.tags], ...(s.sharedWith ? { sharedWith: new Set(s.sharedWith) } : {}) });
     },
-    snapshots: () => snapshots.map((s) => ({ ...s })),
+    snapshots: () => snapshots.map((s) => ({ ...s, ...(s.sharedWith ? { sharedWith: new Set(s.sharedWith) } : {}) })),
     failNext: (action, fault, times = 1) => {
       const queue = faults.get(action) ?? [];
       for (let i = 0; i < times; i++) queue.push(fault);
@@ -469,7 +594,7 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       hangs.set(action, (hangs.get(action) ?? 0) + times);
     },
     settleNow: (ids) => {
-      for (const s of snapshots) if (ids.includes(s.snapshotId) && s.state === 'pending') s.state = s.settlesTo ?? 'completed';
+      for (const s of snapshots) if (ids.includes(s.snapshotId) && s.state === 'pending') complete(s, s.settlesTo ?? 'completed', clock());
     },
     deleteSnapshot: (snapshotId) => {
       snapshots = snapshots.filter((s) => s.snapshotId !== snapshotId);
@@ -478,6 +603,26 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       deleteRefusals.set(snapshotId, [...(deleteRefusals.get(snapshotId) ?? []), ...Array.from({ length: times }, () => fault)]);
     },
     denyAccounts,
+    denyAction: (account, action) => {
+      deniedActions.add(`${account}|${action}`);
+      return () => deniedActions.delete(`${account}|${action}`);
+    },
+    setCopyDuration: (account, ms) => {
+      copyDurations.set(account, ms);
+    },
+    share: (snapshotId, account) => {
+      const found = snapshots.find((s) => s.snapshotId === snapshotId);
+      if (!found) throw new Error(`stand-in: no snapshot ${snapshotId}`);
+      (found.sharedWith ??= new Set()).add(account);
+    },
+    setLock: (snapshotId, lock) => {
+      const found = snapshots.find((s) => s.snapshotId === snapshotId);
+      if (!found) throw new Error(`stand-in: no snapshot ${snapshotId}`);
+      found.lock = lock;
+    },
+    allowKeyUse: (owner, keyId, user) => {
+      keyUsers.add(`${owner}|${keyId}|${user}`);
+    },
     setReportedClock: (clock) => {
       reportedClock = clock;
     },
@@ -491,6 +636,9 @@ export async function startEc2Standin(options: StandinOptions): Promise<Ec2Stand
       ambiguous = [];
       hangs.clear();
       denyAccounts.clear();
+      deniedActions.clear();
+      keyUsers.clear();
+      copyDurations.clear();
       deleteRefusals.clear();
       reportedClock = undefined;
       peaks.clear();

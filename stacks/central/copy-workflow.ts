@@ -71,8 +71,22 @@
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
  */
 
-/** Step names: the `step` field of the task payload, dispatched by the handler's `step` export. */
-export const STEP_NAMES = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
+/** The member-side steps: every definition invokes these. */
+export const MEMBER_STEP_NAMES = ['inspect', 'find', 'confirm', 'admit', 'copy', 'poll', 'release'] as const;
+/** Step names: the `step` field of the task payload, dispatched by the handler's `step` export (the vault steps in vault mode only). */
+export const STEP_NAMES = [
+  ...MEMBER_STEP_NAMES,
+  'vault-share',
+  'vault-find',
+  'vault-admit',
+  'vault-copy',
+  'vault-confirm',
+  'vault-poll',
+  'vault-release',
+  'vault-lock',
+  'vault-unshare',
+  'vault-delete-member',
+] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /**
@@ -119,6 +133,21 @@ export const WORKFLOW_ERRORS = {
    * what to do. Plain: no retrier or catcher names it.
    */
   sourceKeyNotAccessible: 'SourceKeyNotAccessible',
+  /**
+   * Terminal (vault mode): the member-side copy was deleted (or its share removed) before its vault
+   * copy was made. Not copied again by the workflow: someone deleted the DR copy this app made (on
+   * purpose, or the threat the vault answers), and a re-copy loop would join the member and vault
+   * loops into one, beyond the history budget; `npm run copies -- retry` copies again from the source.
+   */
+  memberCopyGone: 'MemberCopyGone',
+  /** Terminal (vault mode): EC2 refused to share (or unshare) the member copy (e.g. OperationNotPermitted: not under a customer managed key), or the ledger does not record it as this app's. */
+  vaultShareRefused: 'VaultShareRefused',
+  /** Terminal (vault mode): the vault role (or the member role, for the share: after 7 days of waiting for its stack) refused. */
+  vaultPermissionDenied: 'VaultPermissionDenied',
+  /** Terminal (vault mode): the vault copy ended in `error` more than MAX_RECOPIES times, or EC2 refused CopySnapshot into the vault. */
+  vaultCopyFailed: 'VaultCopyFailed',
+  /** Terminal (vault mode): LockSnapshot refused (other than permissions), or the vault copy disappeared before it was locked. */
+  vaultLockFailed: 'VaultLockFailed',
 } as const;
 export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 
@@ -180,6 +209,8 @@ export interface RetryParameters {
 export const MAX_WAIT_SECONDS = 7 * 24 * 3600;
 /** Backstop over the whole execution: admission (7 d) + copy (7 d) + slack. */
 export const EXECUTION_TIMEOUT_SECONDS = 15 * 24 * 3600;
+/** Vault mode: the member side (7 d + 7 d) and then the vault side, whose deadlines count from its own start (7 d + 7 d), + slack. */
+export const VAULT_EXECUTION_TIMEOUT_SECONDS = 30 * 24 * 3600;
 /** A copy that ends in `error` is made again at most this many times, then the execution fails. */
 export const MAX_RECOPIES = 2;
 
@@ -307,6 +338,49 @@ export const STATES = {
   releaseSkipped: 'ReleaseSlotSkipped',
   releaseFailed: 'ReleaseSlotFailed',
   failed: 'Failed',
+  // Vault mode only.
+  vaultShare: 'VaultShare',
+  vaultShareChoice: 'SharedOrWait',
+  countShareWait: 'CountShareWait',
+  waitForShare: 'WaitForShare',
+  countOutageShare: 'CountOutageShare',
+  waitOutageShare: 'WaitOutageShare',
+  vaultFind: 'VaultFind',
+  vaultFoundChoice: 'AlreadyVaulted',
+  countOutageVaultFind: 'CountOutageVaultFind',
+  waitOutageVaultFind: 'WaitOutageVaultFind',
+  vaultAdmit: 'VaultAdmit',
+  vaultAdmitChoice: 'VaultAdmittedOrWait',
+  countVaultWait: 'CountVaultWait',
+  waitForVaultSlot: 'WaitForVaultSlot',
+  vaultCopy: 'VaultCopy',
+  vaultCopyChoice: 'VaultCopyingOrWait',
+  vaultConfirm: 'VaultConfirmCopy',
+  vaultConfirmChoice: 'VaultConfirmedOrWait',
+  countOutageVaultConfirm: 'CountOutageVaultConfirm',
+  waitOutageVaultConfirm: 'WaitOutageVaultConfirm',
+  vaultCopyAgain: 'VaultCopyAgain',
+  countVaultCopy: 'CountVaultCopy',
+  waitForVaultCopy: 'WaitForVaultCopy',
+  vaultPoll: 'VaultPoll',
+  vaultPollChoice: 'VaultCopiedOrRecopy',
+  vaultRelease: 'ReleaseVaultSlot',
+  vaultLock: 'VaultLock',
+  vaultLockChoice: 'LockedOrWait',
+  countOutageLock: 'CountOutageLock',
+  waitOutageLock: 'WaitOutageLock',
+  vaultUnshare: 'VaultUnshare',
+  vaultUnshareChoice: 'UnsharedOrWait',
+  countOutageUnshare: 'CountOutageUnshare',
+  waitOutageUnshare: 'WaitOutageUnshare',
+  deleteMember: 'DeleteMemberCopy',
+  deleteMemberChoice: 'DeletedOrWait',
+  countOutageDelete: 'CountOutageDelete',
+  waitOutageDelete: 'WaitOutageDelete',
+  vaultWaitedTooLong: 'VaultWaitedTooLong',
+  vaultUnavailableTooLong: 'VaultUnavailableTooLong',
+  vaultCopyGaveUp: 'VaultCopyGaveUp',
+  vaultReleaseFailed: 'ReleaseVaultSlotFailed',
 } as const;
 
 /** Where the state data keeps things (JSONPath). */
@@ -321,9 +395,22 @@ export const DATA_PATHS = {
 /** A JSON object: the ASL definition. */
 export type AslDefinition = { readonly [key: string]: unknown };
 
+/** Vault mode as the definition needs it: which vault states exist. */
+export interface VaultWorkflowProps {
+  /** `snapshotCopy.vault.lock` is set: VaultLock runs (else the vault copy goes straight to VaultUnshare). */
+  readonly lock: boolean;
+  /** `snapshotCopy.vault.keepMemberCopy`: false, DeleteMemberCopy runs after VaultUnshare. */
+  readonly keepMemberCopy: boolean;
+}
+
 export interface CopyWorkflowProps {
   /** Literal ARN of the `ebs-event-hub-copy-step` function. */
   readonly stepFunctionArn: string;
+  /**
+   * Vault mode (`snapshotCopy.vault`): after the member-side copy completed, the vault states.
+   * @default - no vault: the definition ends at Copied
+   */
+  readonly vault?: VaultWorkflowProps;
 }
 
 const retrier = (errors: readonly string[], p: RetryParameters): Record<string, unknown> => ({ ErrorEquals: [...errors], ...p });
@@ -391,11 +478,28 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
     Default: STATES.waitedTooLong,
   });
 
+  /** After a poll: copy again (counted, while copies < C), give up at the bound, else go on. */
+  const recopyChoice = (countState: string, gaveUp: string, next: string) => ({
+    Type: 'Choice',
+    Choices: [
+      { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: countState },
+      { ...outcomeIs('recopy'), Next: gaveUp },
+    ],
+    Default: next,
+  });
+  /** Releasing a slot: idempotent, retried; a release that keeps failing is left to reclamation and the execution goes on to `next`. */
+  const releaseTask = (step: 'release' | 'vault-release', next: string) =>
+    task(step, next, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], { Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: next }] });
+
+  // Vault mode: a completed member-side copy goes on to the vault states instead of ending.
+  const vault = props.vault;
+  const afterCopied = vault ? STATES.vaultShare : STATES.copied;
+
   return {
     Comment:
       'ebs-event-hub: copy one EBS snapshot to its disaster-recovery region, once (input: account, sourceRegion, snapshotId, destinationRegion)',
     StartAt: STATES.prepare,
-    TimeoutSeconds: EXECUTION_TIMEOUT_SECONDS,
+    TimeoutSeconds: vault ? VAULT_EXECUTION_TIMEOUT_SECONDS : EXECUTION_TIMEOUT_SECONDS,
     States: {
       [STATES.prepare]: {
         Type: 'Pass',
@@ -411,7 +515,12 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.find]: task('find', STATES.foundChoice, [lambda]),
       [STATES.foundChoice]: {
         Type: 'Choice',
-        Choices: [{ ...outcomeIs('copied'), Next: STATES.copied }, { ...outcomeIs('found'), Next: STATES.waitForCopy }, ...outageRules(STATES.countOutageFind)],
+        Choices: [
+          { ...outcomeIs('copied'), Next: afterCopied },
+          ...(vault ? [{ ...outcomeIs('vaulted'), Next: STATES.vaultFind }] : []),
+          { ...outcomeIs('found'), Next: STATES.waitForCopy },
+          ...outageRules(STATES.countOutageFind),
+        ],
         Default: STATES.admit,
       },
       [STATES.countOutageFind]: count(DATA_PATHS.outages, STATES.waitOutageFind),
@@ -447,35 +556,144 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda],
         { Catch: [releaseThenFail] },
       ),
-      [STATES.pollChoice]: {
-        Type: 'Choice',
-        Choices: [
-          { And: [outcomeIs('recopy'), below(DATA_PATHS.copies, COPY_AGAIN_BOUND)], Next: STATES.countCopy },
-          { ...outcomeIs('recopy'), Next: STATES.copyGaveUp },
-        ],
-        Default: STATES.release,
-      },
+      [STATES.pollChoice]: recopyChoice(STATES.countCopy, STATES.copyGaveUp, STATES.release),
       // Releasing is idempotent (an execution that found an existing copy holds no slot). A release
       // that still fails after its retries leaves the slot to reclamation (the execution is no longer
       // running): the copy itself is done, so the execution still succeeds.
-      [STATES.release]: task('release', STATES.copied, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.copied }],
-      }),
+      [STATES.release]: releaseTask('release', afterCopied),
       [STATES.copied]: { Type: 'Succeed', Comment: 'the copy is completed in the destination region', OutputPath: DATA_PATHS.data },
-      [STATES.releaseSkipped]: task('release', STATES.skipped, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.skipped }],
-      }),
+      [STATES.releaseSkipped]: releaseTask('release', STATES.skipped),
       // A release that fails for good leaves the slot to reclamation; the execution still fails with the original error.
-      [STATES.releaseFailed]: task('release', STATES.failed, [retrier(UNAVAILABLE, THROTTLE_RETRY), lambda], {
-        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: STATES.failed }],
-      }),
+      [STATES.releaseFailed]: releaseTask('release', STATES.failed),
       [STATES.failed]: {
         Type: 'Fail',
         Comment: 'the error that ended the execution (caught into $.task.data.lastError), after its copy slot was released',
         ErrorPath: `${lastError}.Error`,
         CausePath: `${lastError}.Cause`,
       },
+      ...(vault ? vaultStates(vault, { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask }) : {}),
     },
+  };
+}
+
+interface Builders {
+  task: (step: StepName, next: string, retry: Array<Record<string, unknown>>, extra?: Record<string, unknown>) => Record<string, unknown>;
+  outcomeIs: (value: string) => Record<string, unknown>;
+  below: (path: string, bound: number) => Record<string, unknown>;
+  count: (path: string, next: string) => Record<string, unknown>;
+  waitOut: (step: string) => Record<string, unknown>;
+  lambda: Record<string, unknown>;
+  lastError: string;
+  recopyChoice: (countState: string, gaveUp: string, next: string) => Record<string, unknown>;
+  releaseTask: (step: 'release' | 'vault-release', next: string) => Record<string, unknown>;
+}
+
+/**
+ * The vault states (README "Vault mode"), after the member-side copy completed (Find → copied, or
+ * Poll → copied → ReleaseSlot) or was vaulted already (Find → vaulted, a re-entry after the member
+ * copy was deleted):
+ *
+ *   VaultShare ─▶ SharedOrWait ──shared──▶ VaultFind ─▶ AlreadyVaulted ──vaulted──▶ VaultLock
+ *                   │ wait: CountShareWait ─▶ WaitForShare ─▶ VaultShare              │ found ─▶ WaitForVaultCopy
+ *   ┌─▶ VaultAdmit ─▶ VaultAdmittedOrWait ──admitted──▶ VaultCopy ─▶ VaultCopyingOrWait ──copying──▶ WaitForVaultCopy ─▶ VaultPoll
+ *   │        wait: CountVaultWait ─▶ WaitForVaultSlot ─▶ VaultAdmit        VaultCopy ──ambiguous──▶ VaultConfirmCopy
+ *   └── CountVaultCopy ◀── VaultCopyAgain / recopy ◀── VaultCopiedOrRecopy ──copied──▶ ReleaseVaultSlot ─▶ VaultLock
+ *   VaultLock ─▶ VaultUnshare ─▶ DeleteMemberCopy (keepMemberCopy false) ─▶ Copied
+ *   any error, or a loop at its bound ─▶ ReleaseVaultSlotFailed ─▶ Failed
+ *
+ * The counters are the execution's: `$.loops.waits.n` (share and admission waits), `$.loops.outages.n`
+ * (every `unavailable`), `$.loops.copies.n` (copies made again), raised only by `Count*` Pass states
+ * and bounded by the same constants, so the history bound stays one execution's whatever the phase
+ * (the step's own 7-day deadlines count from the vault phase's start, and its backoffs start again
+ * there). No vault state leads back to a member state: a member copy deleted before its vault copy
+ * was made ends the execution (MemberCopyGone) rather than copy again.
+ */
+function vaultStates(vault: VaultWorkflowProps, b: Builders): Record<string, Record<string, unknown>> {
+  const { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask } = b;
+  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: STATES.vaultReleaseFailed };
+  const giveUp = (error: string, cause: string) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: STATES.vaultReleaseFailed });
+  const outageRules = (countState: string) => [
+    { And: [outcomeIs('unavailable'), below(DATA_PATHS.outages, OUTAGE_WAIT_BOUND)], Next: countState },
+    { ...outcomeIs('unavailable'), Next: STATES.vaultUnavailableTooLong },
+  ];
+  /** A step that answers `done` or waits out an outage (its own count and wait states). */
+  const outageLoop = (done: string, next: string, choice: string, countState: string, waitState: string, step: string) => ({
+    [choice]: { Type: 'Choice', Choices: [{ ...outcomeIs(done), Next: next }, ...outageRules(countState)], Default: STATES.vaultUnavailableTooLong },
+    [countState]: count(DATA_PATHS.outages, waitState),
+    [waitState]: waitOut(step),
+  });
+  const waitOrGiveUp = (done: string, next: string, countState: string, extra: Array<Record<string, unknown>> = []) => ({
+    Type: 'Choice',
+    Choices: [
+      { ...outcomeIs(done), Next: next },
+      { And: [outcomeIs('wait'), below(DATA_PATHS.waits, ADMISSION_WAIT_BOUND)], Next: countState },
+      ...extra,
+    ],
+    Default: STATES.vaultWaitedTooLong,
+  });
+  const afterLock = STATES.vaultUnshare;
+  const lockOrOn = vault.lock ? STATES.vaultLock : afterLock;
+  const afterUnshare = vault.keepMemberCopy ? STATES.copied : STATES.deleteMember;
+  const pollRetry = [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda];
+  return {
+    [STATES.vaultShare]: task('vault-share', STATES.vaultShareChoice, [lambda], { Catch: [releaseThenFail] }),
+    [STATES.vaultShareChoice]: waitOrGiveUp('shared', STATES.vaultFind, STATES.countShareWait, outageRules(STATES.countOutageShare)),
+    [STATES.countShareWait]: count(DATA_PATHS.waits, STATES.waitForShare),
+    [STATES.waitForShare]: { Type: 'Wait', Comment: "the member account may not share yet (its stack comes in a later wave): the step's backoff", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: STATES.vaultShare },
+    [STATES.countOutageShare]: count(DATA_PATHS.outages, STATES.waitOutageShare),
+    [STATES.waitOutageShare]: waitOut(STATES.vaultShare),
+    [STATES.vaultFind]: task('vault-find', STATES.vaultFoundChoice, [lambda], { Catch: [releaseThenFail] }),
+    [STATES.vaultFoundChoice]: {
+      Type: 'Choice',
+      Choices: [{ ...outcomeIs('vaulted'), Next: lockOrOn }, { ...outcomeIs('found'), Next: STATES.waitForVaultCopy }, ...outageRules(STATES.countOutageVaultFind)],
+      Default: STATES.vaultAdmit,
+    },
+    [STATES.countOutageVaultFind]: count(DATA_PATHS.outages, STATES.waitOutageVaultFind),
+    [STATES.waitOutageVaultFind]: waitOut(STATES.vaultFind),
+    [STATES.vaultAdmit]: task('vault-admit', STATES.vaultAdmitChoice, [lambda], { Catch: [releaseThenFail] }),
+    [STATES.vaultAdmitChoice]: waitOrGiveUp('admitted', STATES.vaultCopy, STATES.countVaultWait),
+    [STATES.countVaultWait]: count(DATA_PATHS.waits, STATES.waitForVaultSlot),
+    [STATES.waitForVaultSlot]: { Type: 'Wait', Comment: "a vault copy slot: the step's backoff (equal jitter), from the number of waits of the vault phase", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: STATES.vaultAdmit },
+    // As Copy: never retried on an error after which the vault copy may exist.
+    [STATES.vaultCopy]: task('vault-copy', STATES.vaultCopyChoice, [retrier(['Lambda.TooManyRequestsException'], LAMBDA_RETRY)], {
+      Catch: [{ ErrorEquals: [...COPY_AMBIGUOUS_ERRORS], ResultPath: lastError, Next: STATES.vaultConfirm }, releaseThenFail],
+    }),
+    [STATES.vaultCopyChoice]: waitOrGiveUp('copying', STATES.waitForVaultCopy, STATES.countVaultWait),
+    [STATES.vaultConfirm]: task('vault-confirm', STATES.vaultConfirmChoice, [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY), lambda], {
+      Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: lastError, Next: STATES.vaultCopyAgain }, releaseThenFail],
+    }),
+    [STATES.vaultConfirmChoice]: { Type: 'Choice', Choices: [{ ...outcomeIs('found'), Next: STATES.waitForVaultCopy }, ...outageRules(STATES.countOutageVaultConfirm)], Default: STATES.vaultUnavailableTooLong },
+    [STATES.countOutageVaultConfirm]: count(DATA_PATHS.outages, STATES.waitOutageVaultConfirm),
+    [STATES.waitOutageVaultConfirm]: waitOut(STATES.vaultConfirm),
+    [STATES.vaultCopyAgain]: { Type: 'Choice', Choices: [{ ...below(DATA_PATHS.copies, COPY_AGAIN_BOUND), Next: STATES.countVaultCopy }], Default: STATES.vaultCopyGaveUp },
+    [STATES.countVaultCopy]: count(DATA_PATHS.copies, STATES.vaultAdmit),
+    [STATES.waitForVaultCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.vaultPoll },
+    [STATES.vaultPoll]: task('vault-poll', STATES.vaultPollChoice, pollRetry, { Catch: [releaseThenFail] }),
+    [STATES.vaultPollChoice]: recopyChoice(STATES.countVaultCopy, STATES.vaultCopyGaveUp, STATES.vaultRelease),
+    // The vault copy is complete: its slot (EC2 counts copies in progress) is free for the next one
+    // before the lock, whose outage waits must not hold it. Idempotent; a release that keeps failing
+    // is left to reclamation.
+    [STATES.vaultRelease]: releaseTask('vault-release', lockOrOn),
+    ...(vault.lock
+      ? {
+          [STATES.vaultLock]: task('vault-lock', STATES.vaultLockChoice, [lambda], { Catch: [releaseThenFail] }),
+          ...outageLoop('locked', afterLock, STATES.vaultLockChoice, STATES.countOutageLock, STATES.waitOutageLock, STATES.vaultLock),
+        }
+      : {}),
+    [STATES.vaultUnshare]: task('vault-unshare', STATES.vaultUnshareChoice, [lambda], { Catch: [releaseThenFail] }),
+    ...outageLoop('unshared', afterUnshare, STATES.vaultUnshareChoice, STATES.countOutageUnshare, STATES.waitOutageUnshare, STATES.vaultUnshare),
+    ...(vault.keepMemberCopy
+      ? {}
+      : {
+          // Only after VaultLock (or, without a lock, after the vault copy completed): the order of the states, and the step checks it again.
+          [STATES.deleteMember]: task('vault-delete-member', STATES.deleteMemberChoice, [lambda], { Catch: [releaseThenFail] }),
+          ...outageLoop('deleted', STATES.copied, STATES.deleteMemberChoice, STATES.countOutageDelete, STATES.waitOutageDelete, STATES.deleteMember),
+        }),
+    [STATES.vaultWaitedTooLong]: giveUp(WORKFLOW_ERRORS.waitTimedOut, `vault phase: no vault copy slot, or no right to share the member copy, after ${ADMISSION_WAIT_BOUND} waits of the execution (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
+    [STATES.vaultUnavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `vault phase: EC2 (or the copy ledger's DynamoDB) unavailable through ${OUTAGE_WAIT_BOUND} outage waits of the execution (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
+    [STATES.vaultCopyGaveUp]: giveUp(DEFINITION_ERRORS.copyAttemptsExhausted, `vault phase: a copy was made again ${COPY_AGAIN_BOUND} times in this execution (copies in error, or unconfirmed after an ambiguous CopySnapshot)`),
+    // Releases the vault slot (none held is success), then fails with the original error.
+    [STATES.vaultReleaseFailed]: releaseTask('vault-release', STATES.failed),
   };
 }
 

@@ -11,7 +11,8 @@ import { MEMBER_COPY_KEY_ALIAS, VAULT_KEY_ALIAS, VAULT_ROLE_NAME } from '../name
 import type { Statement } from '../policy/policy';
 import type { CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
 import { assumeVaultRole, shareWithVaultStatements } from '../policy/vault-permissions';
-import { checkWholeNumber, invalidProp } from './snapshot-copy-common';
+import { checkWholeNumber, invalidProp, type CopyScope } from './snapshot-copy-common';
+import { copyLedgerTableArn } from './snapshot-copy-ledger';
 
 /** What the central copy functions know of the vault. */
 export interface VaultAccess {
@@ -97,11 +98,15 @@ export const vaultSweepEnvironment = (vault: VaultAccess): Record<string, string
 /**
  * The step role's vault statements: assume the vault role (one ARN), and when the central account is
  * also a member (its copies made with the step role's own credentials), share those copies with
- * the vault and, with `keepMemberCopy: false`, delete them, exactly as a member role may.
+ * the vault and, with `keepMemberCopy: false`, delete them, exactly as a member role may. With
+ * `keepMemberCopy: false` also `dynamodb:UpdateItem` on the copy ledger: a member copy deleted once
+ * vaulted keeps its item, marked (`deletedAt`, `vaultCopySnapshotId`), so a later execution for the
+ * same snapshot goes to the vault copy rather than copying again (handlers/snapshot-copy/ledger.ts).
  */
-export function vaultStepStatements(vault: VaultAccess, ownAccountCopy?: CopyPermissionsProps): Statement[] {
+export function vaultStepStatements(vault: VaultAccess, scope: CopyScope, ownAccountCopy?: CopyPermissionsProps): Statement[] {
   return [
     assumeVaultRole(vault.accountId),
+    ...(vault.keepMemberCopy ? [] : [{ Sid: 'MarkVaultedCopies', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copyLedgerTableArn(scope) } satisfies Statement]),
     ...(ownAccountCopy
       ? shareWithVaultStatements({ destinationRegions: ownAccountCopy.destinationRegions, vaultAccountId: vault.accountId, deleteMemberCopies: !vault.keepMemberCopy })
       : []),

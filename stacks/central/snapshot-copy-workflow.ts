@@ -5,7 +5,7 @@ import { COPY_STATE_MACHINE_NAME, COPY_STEP_FUNCTION_NAME, lambdaArn, PREFIX, st
 import { policyDocument, type PolicyDocument } from '../policy/policy';
 import type { RoleWithPolicies } from '../policy/role-with-policies';
 import { copyPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
-import { copyWorkflowDefinition, STEP_NAMES } from './copy-workflow';
+import { copyWorkflowDefinition, MEMBER_STEP_NAMES, STEP_NAMES } from './copy-workflow';
 import {
   assumeMemberRole,
   checkMaxInFlightCopies,
@@ -75,7 +75,7 @@ export function stepFunctionPolicy(props: StepFunctionProps): PolicyDocument {
     { Sid: 'ReadCopySlotHolders', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: copyExecutionsArn(props) },
     ...ledgerStepStatements(props),
     ...(props.ownAccountCopy ? copyPermissionStatements(props.ownAccountCopy) : []),
-    ...(props.vault ? vaultStepStatements(props.vault, props.ownAccountCopy) : []),
+    ...(props.vault ? vaultStepStatements(props.vault, props, props.ownAccountCopy) : []),
   ]);
 }
 
@@ -169,7 +169,9 @@ export class SnapshotCopyWorkflow {
       code: props.code,
       functionName: COPY_STEP_FUNCTION_NAME,
       handler: 'index.step',
-      description: `Snapshot-copy workflow step (${STEP_NAMES.join(', ')}) in the snapshot's own account`,
+      description:
+        `Snapshot-copy workflow step (${MEMBER_STEP_NAMES.join(', ')}) in the snapshot's own account` +
+        (props.vault ? `; vault-(${STEP_NAMES.filter((s) => s.startsWith('vault-')).map((s) => s.slice('vault-'.length)).join(', ')}) with the vault` : ''),
       timeoutSeconds: COPY_STEP_TIMEOUT_SECONDS,
       policy: stepFunctionPolicy(props),
       environment: stepEnvironment(props),
@@ -198,7 +200,7 @@ export class SnapshotCopyWorkflow {
       whatToDo: 'after fixing the cause, start them again with npm run copies -- retry',
       taskFunctionArn: stepArn,
       taskFunction: this.step.function,
-      definition: copyWorkflowDefinition({ stepFunctionArn: stepArn }),
+      definition: copyWorkflowDefinition({ stepFunctionArn: stepArn, ...(props.vault ? { vault: { lock: props.vault.lock !== undefined, keepMemberCopy: props.vault.keepMemberCopy } } : {}) }),
     });
 
     this.roles = rolesByName([this.step, this.machine]);

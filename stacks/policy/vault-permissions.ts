@@ -129,7 +129,7 @@ export interface VaultRolePolicyProps {
   /** Accounts whose shared copies the vault copies (`ec2:Owner` of the source snapshot): the members that copy. */
   readonly sourceAccountIds: readonly string[];
   /**
-   * `snapshotCopy.vault.lock.days`: the role may lock its own copies, for at most this many days.
+   * `snapshotCopy.vault.lock.days`: the role may lock its own copies, for exactly this many days.
    * @default - no lock: no `ec2:LockSnapshot`
    */
   readonly lockDays?: number;
@@ -152,7 +152,7 @@ export interface VaultRolePolicyProps {
  *   are not used: no EC2 page documents them for the source snapshot of a copy;
  * - the copy: carries the provenance tag from its creation (`aws:RequestTag`, listed for the
  *   action), and if EC2 gives it an owner, it is the vault itself (`…IfExists`).
- * Tags only on creation (`ec2:CreateAction`), locks only of its own tagged copies and for at most
+ * Tags only on creation (`ec2:CreateAction`), locks only of its own tagged copies and for exactly
  * `lock.days`, deletes only its own tagged expired copies (a locked one cannot be deleted anyway:
  * https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-concepts.html). KMS only through
  * EC2 in the copy's region: its own vault key (by alias), and the member copy keys the copies it
@@ -198,9 +198,14 @@ export function vaultRolePolicy(props: VaultRolePolicyProps): PolicyDocument {
             Action: 'ec2:LockSnapshot',
             Resource: snapshots,
             // ec2:SnapshotLockDuration (days): "restrict users to specific lock durations"
-            // (https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-iam.html): at most the
-            // configured lock, so a caller cannot lock copies in for longer than the config says.
-            Condition: { StringEquals: own, StringLike: provenanceTagged, NumericLessThanEquals: { 'ec2:SnapshotLockDuration': String(props.lockDays) } },
+            // (https://docs.aws.amazon.com/ebs/latest/userguide/snapshot-lock-iam.html): exactly the
+            // configured lock. Not longer (a caller cannot lock copies in beyond the config), and not
+            // shorter: LockSnapshot also MODIFIES a lock ("If the snapshot is locked in governance mode,
+            // you can modify ... the lock duration", and in compliance mode during its cooling-off
+            // period), so a shorter duration would let whoever assumes this role (the central account)
+            // shorten a lock to a day and, once it expired, delete the copy (DeleteExpiredVaultCopies).
+            // The copy step always sends LockDuration = lock.days (never ExpirationDate).
+            Condition: { StringEquals: own, StringLike: provenanceTagged, NumericEquals: { 'ec2:SnapshotLockDuration': String(props.lockDays) } },
           } satisfies Statement,
           // No resource type in the Service Authorization Reference: "*" only.
           { Sid: 'DescribeLockedSnapshots', Effect: 'Allow', Action: 'ec2:DescribeLockedSnapshots', Resource: '*' } satisfies Statement,
