@@ -59,6 +59,8 @@ describe('vault stack (snapshotCopy.vault)', () => {
     const keys = resourcesOf(vault, 'aws_kms_key');
     expect(keys.map((k) => k.region).sort()).toEqual(['eu-central-1', 'eu-west-1']);
     for (const key of keys) expect(key).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+    // Terraform refuses to plan a destroy or replacement of a vault key (the vault copies under it would be lost).
+    for (const key of keys) expect(key.lifecycle).toEqual({ prevent_destroy: true });
     const aliases = resourcesOf(vault, 'aws_kms_alias');
     expect(aliases.map((a) => [a.region, a.name]).sort()).toEqual([
       ['eu-central-1', 'alias/ebs-event-hub-vault'],
@@ -155,6 +157,8 @@ describe('member side of vault mode', () => {
       const stack = synthStack(member);
       expect(resourcesOf(stack, 'aws_kms_key').map((k) => k.region).sort(), member.node.id).toEqual(expected[member.accountId]);
       expect(new Set(resourcesOf(stack, 'aws_kms_alias').map((a) => a.name))).toEqual(new Set(['alias/ebs-event-hub-dr']));
+      // Member copy keys can be destroyed with their member (rollout --destroy): only the vault's are protected.
+      for (const key of resourcesOf(stack, 'aws_kms_key')) expect(key.lifecycle).toBeUndefined();
       for (const key of resourcesOf(stack, 'aws_kms_key')) {
         const statements = parsed<{ Statement: { Sid: string; Principal: { AWS: string }; Condition?: { ArnEquals: Record<string, unknown> } }[] }>(key.policy).Statement;
         expect(statements.map((s) => s.Sid)).toEqual(['AccountAdministersKey', 'CopyRolesUseKeyThroughEc2', 'CopyRolesGrantKeyToEc2', 'VaultRoleUsesKeyThroughEc2', 'VaultRoleGrantsKeyToEc2']);

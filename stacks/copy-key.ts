@@ -12,6 +12,13 @@ export interface CopyKeyProps {
   readonly description: string;
   /** The key policy (literal JSON in the Terraform). */
   readonly policy: PolicyDocument;
+  /**
+   * Terraform refuses any plan that would destroy or replace the key (`lifecycle.prevent_destroy`):
+   * for keys whose copies must outlive a mistaken `terraform destroy` (the vault's).
+   * https://developer.hashicorp.com/terraform/language/meta-arguments/lifecycle#prevent_destroy
+   * @default false
+   */
+  readonly preventDestroy?: boolean;
 }
 
 /**
@@ -42,6 +49,7 @@ export class CopyKey extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: renderPolicy(this.policy),
+      ...(props.preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
     this.alias = new KmsAlias(this, 'alias', { region: props.region, name: props.aliasName, targetKeyId: this.key.keyId });
   }

@@ -52,6 +52,10 @@ export class VaultStack extends AccountStack {
           aliasName: VAULT_KEY_ALIAS,
           description: `${PREFIX}: vault copies of member snapshots (${region})`,
           policy: vaultKeyPolicy({ accountId: vault.accountId, region }),
+          // A locked vault copy outlives any delete call, but not its key: a destroy (or a
+          // replacement) of the vault stack would schedule the keys for deletion, and every vault
+          // copy under them would be unreadable 30 days later. Terraform refuses such a plan.
+          preventDestroy: true,
         }),
     );
     this.trustPolicy = snapshotCopyRoleTrustPolicy(vaultRoleTrustedArns(config));
