@@ -31,7 +31,7 @@ import { renderPolicy, type PolicyDocument, type Statement } from '../stacks/pol
 import { memberCopyKeyPolicy, vaultKeyPolicy } from '../stacks/policy/vault-permissions';
 import { fakeBundle } from './support/bundle';
 import { rawConfig } from './support/config';
-import { expectDecision, type SimulationRequest } from './support/iam';
+import { asDeploymentRole, expectDecision, type SimulationRequest } from './support/iam';
 import { synthStack } from './support/synth';
 import { git } from './support/temp-repo';
 
@@ -196,14 +196,7 @@ describe('deployment role policy in IAM (simulated)', () => {
   const C = example.central.accountId;
   const M = '222222222222';
   const R = example.central.region;
-  const as = (account: string, policy: PolicyDocument, action: string, resource: string, context: SimulationRequest['context'] = {}): SimulationRequest => ({
-    principal: `arn:aws:iam::${account}:role/ebs-event-hub-deployer`,
-    action,
-    resource,
-    resourceAccount: account,
-    identityPolicies: { deployment: policy },
-    context,
-  });
+  const as = asDeploymentRole;
 
   it('GIVEN the central policy WHEN it creates the app\'s queue THEN it is allowed; another queue is denied', async () => {
     await expectDecision(as(C, central, 'sqs:CreateQueue', `arn:aws:sqs:${R}:${C}:ebs-event-hub-central-target-dlq`), 'Allowed');

@@ -10,7 +10,7 @@ import { EXAMPLE_CONFIG_PATH, loadOrgConfig, parseOrgConfig } from '../config/lo
 import { deploymentRolePolicy, OPERATOR_CALLS } from '../stacks/policy/deployment-role-policy';
 import type { PolicyDocument } from '../stacks/policy/policy';
 import { rawConfig } from './support/config';
-import { expectDecision, type SimulationRequest } from './support/iam';
+import { asDeploymentRole, expectDecision, type SimulationRequest } from './support/iam';
 
 const ROOT = join(__dirname, '..');
 /** Made with the operator's own credentials, not the deployment role (its trust admits them). */
@@ -45,14 +45,7 @@ describe('the deployment policy allows them (simulated)', () => {
   const M = '222222222222';
   const central = deploymentRolePolicy(example, 'central');
   const member = deploymentRolePolicy(example, 'member');
-  const as = (account: string, policy: PolicyDocument, action: string, resource: string, context: SimulationRequest['context'] = {}): SimulationRequest => ({
-    principal: `arn:aws:iam::${account}:role/ebs-event-hub-deployer`,
-    action,
-    resource,
-    resourceAccount: account,
-    identityPolicies: { deployment: policy },
-    context,
-  });
+  const as = asDeploymentRole;
 
   it('GIVEN the central policy THEN verify reads the bus and metrics, and copies lists, describes and starts copy executions; another state machine is denied', async () => {
     await expectDecision(as(C, central, 'events:DescribeEventBus', `arn:aws:events:${R}:${C}:event-bus/${example.central.busName}`), 'Allowed');

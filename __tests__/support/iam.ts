@@ -214,3 +214,16 @@ function explain(request: SimulationRequest, raw: SimulationResourceResult): str
     ...describeAnalysis('resource policy', a.resourceAnalysis),
   ].join('\n');
 }
+
+/**
+ * A request by the deployment role (`deployment.roleName`) in `account`, with `policy` as its one
+ * identity policy: what the deployment-policy tests simulate.
+ */
+export const asDeploymentRole = (account: string, policy: PolicyDocument, action: string, resource: string, context: SimulationRequest['context'] = {}): SimulationRequest => ({
+  principal: `arn:aws:iam::${account}:role/ebs-event-hub-deployer`,
+  action,
+  resource,
+  resourceAccount: account,
+  identityPolicies: { deployment: policy },
+  context,
+});
