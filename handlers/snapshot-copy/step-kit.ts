@@ -4,8 +4,8 @@
  * machinery of waiting: outages waited out (`unavailable`), admission through copy slots (`wait`),
  * deadlines, and the mapping of AWS errors to the workflow's named errors.
  */
-import { DescribeSnapshotsCommand, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
-import type { ClientProvider, Ec2Sender } from './clients';
+import type { DescribeSnapshotsCommandInput, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import { describeSnapshots, type ClientProvider, type Ec2Sender } from './clients';
 import type { StepConfig } from './config';
 import { MAX_WAIT_SECONDS, admissionWaitSeconds, classifyEc2Error, outageWaitSeconds, pendingCopiesQuery, waitedLongerThan, type CopyInput, type FunctionIdentity } from './decide';
 import { STEP_ERRORS, StepError, asError, type StepErrorName } from './errors';
@@ -191,20 +191,12 @@ export function readFailure(error: unknown, ctx: Ctx, what: string): Error {
   }
 }
 
-export async function describe(client: Ec2Sender, input: ConstructorParameters<typeof DescribeSnapshotsCommand>[0], ctx: Ctx, what: string): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  let NextToken: string | undefined;
-  do {
-    let page;
-    try {
-      page = await client.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken !== undefined ? { NextToken } : {}) }));
-    } catch (error) {
-      throw readFailure(error, ctx, what);
-    }
-    out.push(...(page.Snapshots ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
+export async function describe(client: Ec2Sender, input: DescribeSnapshotsCommandInput, ctx: Ctx, what: string): Promise<Snapshot[]> {
+  try {
+    return await describeSnapshots(client, input);
+  } catch (error) {
+    throw readFailure(error, ctx, what);
+  }
 }
 
 export function deadline(ctx: Ctx, since: string | undefined, phase: string): void {
