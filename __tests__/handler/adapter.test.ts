@@ -446,6 +446,16 @@ describe('step', () => {
     },
   );
 
+  // A network failure that outlived the SDK's retries: the Node.js error (its `code`) with the retry
+  // middleware's $metadata (attempts), no HTTP status. The codes are the SDK's own transient ones
+  // (NODEJS_TIMEOUT_ERROR_CODES, NODEJS_NETWORK_ERROR_CODES of @smithy/core's service-error-classification).
+  it.each(['ECONNRESET', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH'])('GIVEN DynamoDB unreachable (%s) after the SDK retries THEN admit answers wait (the admission backoff), never an error that fails the execution', async (code) => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error(`${code} dynamodb.us-east-1.amazonaws.com`), { code, $metadata: { attempts: 3, totalRetryDelay: 300 } }));
+    const { result, logger } = run('admit', data, {}, undefined, 5);
+    expect(await result).toMatchObject({ outcome: 'wait', waitSeconds: waitAfter(5) });
+    expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'SlotTableUnavailable' } });
+  });
+
   it('GIVEN the copy ledger throttled (BatchGetItem) when admit counts the pending copies THEN admit answers wait (the admission backoff), keeping its slot', async () => {
     ddb.on(UpdateItemCommand).resolves({});
     ec2.on(DescribeSnapshotsCommand).resolves(pendingCopies(3));

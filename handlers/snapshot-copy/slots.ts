@@ -33,7 +33,7 @@
  */
 import { UpdateItemCommand, type AttributeValue, type ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PROVENANCE_TAGS } from './decide';
-import { STEP_ERRORS, StepError, asError } from './errors';
+import { STEP_ERRORS, StepError, asError, isNetworkError } from './errors';
 import type { HolderStatus } from './executions';
 
 /** Execution name → acquisition time (ISO-8601). */
@@ -141,8 +141,8 @@ export const conditionFailed = (error: unknown): error is ConditionalCheckFailed
 /** A DynamoDB failure of `what` on `table`: retryable ones become SlotTableUnavailable (copy-slots and copy-ledger tables alike). */
 export function failure(error: unknown, what: string, table: string): Error {
   const e = asError(error);
-  const meta = e as Error & { $fault?: string; code?: string };
-  if (RETRYABLE.has(e.name) || meta.$fault === 'server' || ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE'].includes(String(meta.code))) {
+  const meta = e as Error & { $fault?: string };
+  if (RETRYABLE.has(e.name) || meta.$fault === 'server' || isNetworkError(e)) {
     return new StepError(STEP_ERRORS.slotTableUnavailable, `${what} on table ${table} failed after the SDK's retries: ${e.name}: ${e.message}`, {}, { cause: e });
   }
   return e;

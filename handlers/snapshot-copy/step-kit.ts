@@ -8,7 +8,7 @@ import type { DescribeSnapshotsCommandInput, Snapshot, Tag } from '@aws-sdk/clie
 import { describeSnapshots, type ClientProvider, type Ec2Sender } from './clients';
 import type { StepConfig } from './config';
 import { MAX_WAIT_SECONDS, admissionWaitSeconds, classifyEc2Error, outageWaitSeconds, pendingCopiesQuery, waitedLongerThan, type CopyInput, type FunctionIdentity } from './decide';
-import { STEP_ERRORS, StepError, asError, type StepErrorName } from './errors';
+import { STEP_ERRORS, StepError, asError, isNetworkError, type StepErrorName } from './errors';
 import type { HolderStatusReader } from './executions';
 import type { LedgerStore } from './ledger';
 import type { Log } from './logger';
@@ -167,12 +167,10 @@ export interface Ctx {
 
 export const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
-
 /** An error from the AWS SDK or the network (as opposed to a bug of ours, which must not pass for EC2 trouble). */
 export function fromAws(error: Error): boolean {
-  const e = error as Error & { $metadata?: unknown; $fault?: unknown; code?: unknown };
-  return e.$metadata !== undefined || e.$fault !== undefined || NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError' || e.name === 'AbortError';
+  const e = error as Error & { $metadata?: unknown; $fault?: unknown };
+  return e.$metadata !== undefined || e.$fault !== undefined || isNetworkError(e) || e.name === 'TimeoutError' || e.name === 'AbortError';
 }
 
 /** Maps an EC2/STS error of a read-only (or idempotent) call to the workflow's error, or rethrows it as it is. */

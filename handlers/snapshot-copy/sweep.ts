@@ -54,7 +54,12 @@ export interface SweepDeps {
 
 /** The largest page the function accepts (the definition asks for SWEEP_PAGE_SIZE, equal or less). */
 export const MAX_PAGE_SIZE = 1000;
-/** Ids per DescribeSnapshots (one `snapshot-id` filter). */
+/**
+ * Ids per DescribeSnapshots (one `snapshot-id` filter). The API reference sets no maximum number of
+ * filter values (API_Filter), yet may refuse "too many filter values" (FilterLimitExceeded,
+ * errors-overview) without saying at how many: batches stay small.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html
+ */
 export const SWEEP_DESCRIBE_BATCH = 100;
 /** Account × region groups of a page swept at once (each deletes one copy at a time: EC2 throttles per account and region). */
 export const SWEEP_GROUP_CONCURRENCY = 8;
