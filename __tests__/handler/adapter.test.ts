@@ -32,6 +32,24 @@ const QUEUE = 'arn:aws:sqs:us-east-1:111111111111:ebs-event-hub-snapshot-copy';
 const MACHINE = 'arn:aws:states:us-east-1:111111111111:stateMachine:ebs-event-hub-snapshot-copy';
 const startConfig = loadStartConfig({ STATE_MACHINE_ARN: MACHINE, COPY_QUEUE_ARN: QUEUE, DESTINATION_REGION: 'us-east-1', REGION_MAP: '{"eu-west-1":"eu-central-1"}', SOURCE_REGIONS: 'eu-west-1,us-west-2' });
 const record = (id: string, body: unknown, eventSourceARN = QUEUE) => ({ ...sqsRecord(id, body), eventSourceARN });
+/**
+ * An AWS error as the SDK surfaces it: `name` is the error code, with its `$fault` and HTTP status.
+ * The codes and statuses the tests below answer with are the documented ones:
+ * - EC2 (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html): client errors
+ *   (400-series) ResourceLimitExceeded (CopySnapshot: too many copies in progress), InvalidSnapshot.NotFound,
+ *   InvalidSnapshot.InUse (DeleteSnapshot of a snapshot an AMI uses), UnauthorizedOperation (403);
+ *   server errors (500-series) InternalError (500) and RequestLimitExceeded (503; throttling:
+ *   https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+ * - DynamoDB (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.MessagesAndCodes):
+ *   400 ConditionalCheckFailedException, ProvisionedThroughputExceededException, ThrottlingException,
+ *   AccessDeniedException; 500 InternalServerError.
+ * - Step Functions: StartExecution's ExecutionAlreadyExists (a closed execution of that name, or
+ *   another input: https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html),
+ *   DescribeExecution's ExecutionDoesNotExist (https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html),
+ *   and ThrottlingException (400: https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html).
+ * - TimeoutError (no status): @smithy/node-http-handler's own, the requestTimeout with
+ *   throwOnRequestTimeout (handlers/snapshot-copy/clients.ts HTTP_TIMEOUTS).
+ */
 const awsError = (name: string, status: number | undefined, message = name) =>
   Object.assign(new Error(message), { name, $fault: status && status >= 500 ? 'server' : 'client', $metadata: status === undefined ? {} : { httpStatusCode: status } });
 const LEDGER = 'ebs-event-hub-copy-ledger';
@@ -427,6 +445,16 @@ describe('step', () => {
       expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'SlotTableUnavailable' } });
     },
   );
+
+  // A network failure that outlived the SDK's retries: the Node.js error (its `code`) with the retry
+  // middleware's $metadata (attempts), no HTTP status. The codes are the SDK's own transient ones
+  // (NODEJS_TIMEOUT_ERROR_CODES, NODEJS_NETWORK_ERROR_CODES of @smithy/core's service-error-classification).
+  it.each(['ECONNRESET', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH'])('GIVEN DynamoDB unreachable (%s) after the SDK retries THEN admit answers wait (the admission backoff), never an error that fails the execution', async (code) => {
+    ddb.on(UpdateItemCommand).rejects(Object.assign(new Error(`${code} dynamodb.us-east-1.amazonaws.com`), { code, $metadata: { attempts: 3, totalRetryDelay: 300 } }));
+    const { result, logger } = run('admit', data, {}, undefined, 5);
+    expect(await result).toMatchObject({ outcome: 'wait', waitSeconds: waitAfter(5) });
+    expect(logger.lines.find((l) => l.level === 'warn')!.attributes).toMatchObject({ error: { name: 'SlotTableUnavailable' } });
+  });
 
   it('GIVEN the copy ledger throttled (BatchGetItem) when admit counts the pending copies THEN admit answers wait (the admission backoff), keeping its slot', async () => {
     ddb.on(UpdateItemCommand).resolves({});

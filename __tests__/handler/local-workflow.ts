@@ -113,7 +113,10 @@ export class LocalWorkflow {
   readonly describeFaults = new Map<string, Error>();
   private readonly holders = (): HolderStatusReader => (this.options.holders ??= createHolderStatusReader(this.describer(), this.config.stateMachineArn, () => this.now().getTime()));
 
-  /** DescribeExecution with the service's answers: the execution's status, or ExecutionDoesNotExist. */
+  /**
+   * DescribeExecution with the service's answers: the execution's status, or ExecutionDoesNotExist.
+   * https://docs.aws.amazon.com/step-functions/latest/apireference/API_DescribeExecution.html
+   */
   describer(): { send: (command: DescribeExecutionCommand) => Promise<{ status: string }> } {
     return {
       send: async (command) => {

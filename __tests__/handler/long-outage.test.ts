@@ -67,6 +67,8 @@ async function runOne(trouble: Trouble): Promise<{ execution: ExecutionRecord; e
     send: async (command: unknown) => {
       const input = (command as { input: { TableName?: string; RequestItems?: Record<string, unknown> } }).input;
       const down = trouble.dynamodbDown?.(clock.now(), input.TableName ?? Object.keys(input.RequestItems ?? {})[0] ?? '');
+      // DynamoDB's codes and statuses: ThrottlingException and ProvisionedThroughputExceededException 400, InternalServerError 500
+      // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.MessagesAndCodes).
       if (down) throw Object.assign(new Error(`${down} (simulated)`), { name: down, $fault: down.startsWith('Internal') ? 'server' : 'client', $metadata: { httpStatusCode: down.startsWith('Internal') ? 500 : 400 } });
       return dynamodb.client.send(command);
     },

@@ -478,6 +478,7 @@ describe('the copy workflow, offline, against the EC2 stand-in', () => {
     for (const h of [...running, fresh, unanswered]) workflow.known(h, 'RUNNING');
     for (const h of aborted) workflow.known(h, 'ABORTED');
     for (const [status, names] of Object.entries(ended)) for (const h of names) workflow.known(h, status as keyof typeof ended);
+    // Step Functions throttles with ThrottlingException, 400: https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html
     workflow.describeFaults.set(unanswered, Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
     // The running, fresh, unanswered and aborted holders' copies are pending in EC2, and recorded in
     // the ledger (8 of ours: room for the new one).

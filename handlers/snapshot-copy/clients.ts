@@ -7,7 +7,7 @@
  * copy stays in its own account. One AssumeRole per member account serves every region.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import { DescribeSnapshotsCommand, EC2Client, type DescribeSnapshotsCommandInput, type EC2ClientConfig, type Snapshot } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient, type STSClientConfig } from '@aws-sdk/client-sts';
 
@@ -77,6 +77,21 @@ export interface Ec2Target {
 
 /** The one method the steps use: an EC2Client, or an in-memory model (bench) with the same commands. */
 export type Ec2Sender = Pick<EC2Client, 'send'>;
+
+/**
+ * Every page of a DescribeSnapshots answer (NextToken), for the steps and the sweep alike.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSnapshots.html
+ */
+export async function describeSnapshots(client: Ec2Sender, input: DescribeSnapshotsCommandInput): Promise<Snapshot[]> {
+  const out: Snapshot[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken !== undefined ? { NextToken } : {}) }));
+    out.push(...(page.Snapshots ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
 
 export interface ClientProvider {
   ec2(target: Ec2Target): Ec2Sender;

@@ -425,15 +425,29 @@ export function decideOnLock(existing: LockedSnapshotsInfo | undefined, wanted: 
 
 export type Ec2ErrorClass = 'not-found' | 'denied' | 'quota' | 'throttled' | 'unavailable' | 'refused' | 'ambiguous';
 
+/**
+ * Refusals of the caller: EC2's UnauthorizedOperation, AuthFailure and Blocked (errors-overview,
+ * "Common client error codes"); STS's AccessDenied (403: the member or vault role does not trust
+ * the function's role, "not authorized to perform sts:AssumeRole"), AccessDeniedException and
+ * InvalidClientTokenId (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
+ */
 const DENIED = new Set(['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'AuthFailure', 'InvalidClientTokenId', 'Blocked']);
+/**
+ * InvalidSnapshot.NotFound: "The specified snapshot does not exist" (errors-overview).
+ * InvalidSnapshotID.NotFound is not in today's list (an older spelling): kept, as "gone" is the only
+ * meaning it can have.
+ */
 const NOT_FOUND = new Set(['InvalidSnapshot.NotFound', 'InvalidSnapshotID.NotFound']);
 
 /**
  * What an EC2 (or STS) error means for the workflow. EC2 answers a request it refused with an error
  * code and a 4xx status (RequestLimitExceeded: 503), so a code with a 4xx status proves nothing was
  * done; a 5xx, a reset connection or a timeout does not: EC2 may have made the copy.
+ * ResourceLimitExceeded (400): "You have exceeded an Amazon EC2 resource limit", for CopySnapshot
+ * the 20 concurrent copies per destination region; RequestLimitExceeded (503, among the server error
+ * codes) and STS's Throttling / ThrottlingException: a throttled request, not carried out.
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
- * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/throttling.html
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html
  */
 export function classifyEc2Error(error: unknown): Ec2ErrorClass {
   const e = (error ?? {}) as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };

@@ -67,3 +67,12 @@ export class NotAnSqsBatchError extends namedError('NotAnSqsBatchError') {}
 export class ForeignEventSourceError extends namedError('ForeignEventSourceError') {}
 
 export const asError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
+
+/**
+ * Node.js network failures (the error's `code`) the AWS SDK itself retries as transient: a request
+ * that fails with one of these after the SDK's retries met an outage, not a refusal. The SDK's lists,
+ * NODEJS_TIMEOUT_ERROR_CODES and NODEJS_NETWORK_ERROR_CODES (@smithy/core, service-error-classification):
+ * https://github.com/smithy-lang/smithy-typescript/blob/main/packages/service-error-classification/src/constants.ts
+ */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+export const isNetworkError = (error: unknown): boolean => NETWORK_ERROR_CODES.has(String((error as { code?: unknown } | undefined)?.code));

@@ -55,7 +55,6 @@
  */
 import {
   BatchGetItemCommand,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -65,7 +64,7 @@ import {
 import type { DescribeSnapshotsCommandInput, Snapshot } from '@aws-sdk/client-ec2';
 import { EXPIRES_AT_TAG, PROVENANCE_TAGS, copyDescription, expiresAt, type CopyInput } from './decide';
 import { STEP_ERRORS, StepError } from './errors';
-import { failure } from './slots';
+import { conditionFailed, failure } from './slots';
 
 /**
  * The table's key schema and indexes. Equal to stacks/central/snapshot-copy-ledger.ts LEDGER_SCHEMA
@@ -311,7 +310,7 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
         );
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+        if (conditionFailed(error)) return false;
         throw failure(error, 'PutItem (record a copy)', tableName);
       }
     },
@@ -348,7 +347,7 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
         );
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+        if (conditionFailed(error)) return false;
         throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
       }
     },

@@ -31,9 +31,9 @@
  * one write request and no read:
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValuesOnConditionCheckFailure
  */
-import { ConditionalCheckFailedException, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand, type AttributeValue, type ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PROVENANCE_TAGS } from './decide';
-import { STEP_ERRORS, StepError, asError } from './errors';
+import { STEP_ERRORS, StepError, asError, isNetworkError } from './errors';
 import type { HolderStatus } from './executions';
 
 /** Execution name → acquisition time (ISO-8601). */
@@ -131,11 +131,18 @@ export interface DynamoDbSender {
  */
 const RETRYABLE = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'TimeoutError']);
 
+/**
+ * The write's ConditionExpression was false: a 400 ConditionalCheckFailedException, never retried
+ * by the SDK (its name, not `instanceof`: a second copy of the SDK in a test or bundle is another class).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
+ */
+export const conditionFailed = (error: unknown): error is ConditionalCheckFailedException => (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+
 /** A DynamoDB failure of `what` on `table`: retryable ones become SlotTableUnavailable (copy-slots and copy-ledger tables alike). */
 export function failure(error: unknown, what: string, table: string): Error {
   const e = asError(error);
-  const meta = e as Error & { $fault?: string; code?: string };
-  if (RETRYABLE.has(e.name) || meta.$fault === 'server' || ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE'].includes(String(meta.code))) {
+  const meta = e as Error & { $fault?: string };
+  if (RETRYABLE.has(e.name) || meta.$fault === 'server' || isNetworkError(e)) {
     return new StepError(STEP_ERRORS.slotTableUnavailable, `${what} on table ${table} failed after the SDK's retries: ${e.name}: ${e.message}`, {}, { cause: e });
   }
   return e;
@@ -154,8 +161,8 @@ export function createSlotStore(client: DynamoDbSender, tableName: string): Slot
       await client.send(new UpdateItemCommand({ TableName: tableName, ...input }));
       return { ok: true };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
-        return { ok: false, item: (error as ConditionalCheckFailedException).Item };
+      if (conditionFailed(error)) {
+        return { ok: false, item: error.Item };
       }
       throw failure(error, what, tableName);
     }

@@ -4,11 +4,11 @@
  * machinery of waiting: outages waited out (`unavailable`), admission through copy slots (`wait`),
  * deadlines, and the mapping of AWS errors to the workflow's named errors.
  */
-import { DescribeSnapshotsCommand, type Snapshot, type Tag } from '@aws-sdk/client-ec2';
-import type { ClientProvider, Ec2Sender } from './clients';
+import type { DescribeSnapshotsCommandInput, Snapshot, Tag } from '@aws-sdk/client-ec2';
+import { describeSnapshots, type ClientProvider, type Ec2Sender } from './clients';
 import type { StepConfig } from './config';
 import { MAX_WAIT_SECONDS, admissionWaitSeconds, classifyEc2Error, outageWaitSeconds, pendingCopiesQuery, waitedLongerThan, type CopyInput, type FunctionIdentity } from './decide';
-import { STEP_ERRORS, StepError, asError, type StepErrorName } from './errors';
+import { STEP_ERRORS, StepError, asError, isNetworkError, type StepErrorName } from './errors';
 import type { HolderStatusReader } from './executions';
 import type { LedgerStore } from './ledger';
 import type { Log } from './logger';
@@ -167,12 +167,10 @@ export interface Ctx {
 
 export const errorKeys = (error: Error) => ({ error: { name: error.name, message: error.message } });
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
-
 /** An error from the AWS SDK or the network (as opposed to a bug of ours, which must not pass for EC2 trouble). */
 export function fromAws(error: Error): boolean {
-  const e = error as Error & { $metadata?: unknown; $fault?: unknown; code?: unknown };
-  return e.$metadata !== undefined || e.$fault !== undefined || NETWORK_CODES.has(String(e.code)) || e.name === 'TimeoutError' || e.name === 'AbortError';
+  const e = error as Error & { $metadata?: unknown; $fault?: unknown };
+  return e.$metadata !== undefined || e.$fault !== undefined || isNetworkError(e) || e.name === 'TimeoutError' || e.name === 'AbortError';
 }
 
 /** Maps an EC2/STS error of a read-only (or idempotent) call to the workflow's error, or rethrows it as it is. */
@@ -191,20 +189,12 @@ export function readFailure(error: unknown, ctx: Ctx, what: string): Error {
   }
 }
 
-export async function describe(client: Ec2Sender, input: ConstructorParameters<typeof DescribeSnapshotsCommand>[0], ctx: Ctx, what: string): Promise<Snapshot[]> {
-  const out: Snapshot[] = [];
-  let NextToken: string | undefined;
-  do {
-    let page;
-    try {
-      page = await client.send(new DescribeSnapshotsCommand({ ...input, ...(NextToken !== undefined ? { NextToken } : {}) }));
-    } catch (error) {
-      throw readFailure(error, ctx, what);
-    }
-    out.push(...(page.Snapshots ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
+export async function describe(client: Ec2Sender, input: DescribeSnapshotsCommandInput, ctx: Ctx, what: string): Promise<Snapshot[]> {
+  try {
+    return await describeSnapshots(client, input);
+  } catch (error) {
+    throw readFailure(error, ctx, what);
+  }
 }
 
 export function deadline(ctx: Ctx, since: string | undefined, phase: string): void {

@@ -32,8 +32,8 @@
  * is looked at again: every step is idempotent).
  * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSnapshot.html
  */
-import { DeleteSnapshotCommand, DescribeSnapshotsCommand, type Snapshot } from '@aws-sdk/client-ec2';
-import { DEFAULT_ATTEMPTS, DEFAULT_EC2_CONFIG, HTTP_TIMEOUTS, type ClientProvider } from './clients';
+import { DeleteSnapshotCommand, type Snapshot } from '@aws-sdk/client-ec2';
+import { DEFAULT_ATTEMPTS, DEFAULT_EC2_CONFIG, HTTP_TIMEOUTS, describeSnapshots, type ClientProvider } from './clients';
 import type { SweepConfig, SweptKind } from './config';
 import { classifyEc2Error, decideSweep, roleArnFor, type FunctionIdentity } from './decide';
 import { MalformedEventError, asError } from './errors';
@@ -54,7 +54,12 @@ export interface SweepDeps {
 
 /** The largest page the function accepts (the definition asks for SWEEP_PAGE_SIZE, equal or less). */
 export const MAX_PAGE_SIZE = 1000;
-/** Ids per DescribeSnapshots (one `snapshot-id` filter). */
+/**
+ * Ids per DescribeSnapshots (one `snapshot-id` filter). The API reference sets no maximum number of
+ * filter values (API_Filter), yet may refuse "too many filter values" (FilterLimitExceeded,
+ * errors-overview) without saying at how many: batches stay small.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Filter.html
+ */
 export const SWEEP_DESCRIBE_BATCH = 100;
 /** Account × region groups of a page swept at once (each deletes one copy at a time: EC2 throttles per account and region). */
 export const SWEEP_GROUP_CONCURRENCY = 8;
@@ -268,12 +273,7 @@ function roleFor(copy: ExpiredCopy, deps: SweepDeps): { roleArn: string | undefi
 /** The copies as EC2 describes them now (absent: gone), every page of the answer. */
 async function describe(ec2: Ec2, ids: readonly string[]): Promise<Map<string, Snapshot>> {
   const found = new Map<string, Snapshot>();
-  let NextToken: string | undefined;
-  do {
-    const out = await ec2.send(new DescribeSnapshotsCommand({ ...ledgerCopiesQuery(ids), ...(NextToken !== undefined ? { NextToken } : {}) }));
-    for (const s of out.Snapshots ?? []) if (s.SnapshotId) found.set(s.SnapshotId, s);
-    NextToken = out.NextToken;
-  } while (NextToken);
+  for (const s of await describeSnapshots(ec2, ledgerCopiesQuery(ids))) if (s.SnapshotId) found.set(s.SnapshotId, s);
   return found;
 }
 
@@ -324,6 +324,7 @@ async function sweepOne(copy: ExpiredCopy, snapshot: Snapshot | undefined, ec2: 
   } catch (caught) {
     const error = asError(caught);
     if (classifyEc2Error(error) === 'not-found') return forget('gone', 'expired copy already gone; ledger item removed');
+    // "in use by one or more AMIs" (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
     if (error.name === 'InvalidSnapshot.InUse') {
       summary.examined++;
       summary.inUse++;

@@ -425,7 +425,10 @@ const LOCKED = new Set(['governance', 'compliance-cooloff', 'compliance']);
  * keepMemberCopy false: deletes the member-side copy (member role), only once its vault copy is
  * locked (when a lock is configured: VaultLock's answer is in the data, which only the steps write),
  * then marks its ledger item. Deleting what is gone is success; a copy an AMI uses
- * (InvalidSnapshot.InUse) is kept, and said so.
+ * (InvalidSnapshot.InUse: "The snapshot that you are trying to delete is in use by one or more AMIs")
+ * is kept, and said so.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSnapshot.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
  */
 async function deleteMemberCopy(c: VaultCtx): Promise<CopyData> {
   const { deps, vault, phase, input } = c;
