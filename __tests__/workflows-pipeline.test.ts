@@ -184,6 +184,32 @@ describe('pull requests', () => {
     for (const command of script.match(/terraform -chdir="\$dir" (init|plan)[^\n]*/g)!) expect(command).toContain('-lock=false');
   });
 
+  it("each plan's summary line counts as Terraform's own `Plan:` line does: a replacement is one to add and one to destroy", () => {
+    // terraform show -json: resource_changes[].change.actions, a replacement ["delete","create"] or
+    // ["create","delete"] (https://developer.hashicorp.com/terraform/internals/json-format#change-representation);
+    // Terraform's "Plan: N to add, N to change, N to destroy." counts a replacement in both.
+    const script = pr.jobs.plan!.steps!.find((s) => s.run?.includes('terraform'))!.run!;
+    const program = /jq -r --arg s "\$stack" '([\s\S]*?)' plan\.json/.exec(script)![1]!;
+    const action = (address: string, actions: string[], mode = 'managed') => ({ address, mode, change: { actions } });
+    const plan = {
+      resource_changes: [
+        action('aws_sqs_queue.new', ['create']),
+        action('aws_iam_role.changed', ['update']),
+        action('aws_cloudwatch_event_bus.bus', ['delete', 'create']),
+        action('aws_lambda_function.cbd', ['create', 'delete']),
+        action('aws_sns_topic.gone', ['delete']),
+        action('aws_kms_key.same', ['no-op']),
+        action('data.aws_caller_identity.me', ['read'], 'data'),
+      ],
+    };
+    const run = spawnSync('jq', ['-r', '--arg', 's', 'member-111111111111', program], { input: JSON.stringify(plan), encoding: 'utf8' });
+    expect(run.error, 'jq must be on PATH (GitHub runners have it)').toBeUndefined();
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(
+      '- `member-111111111111`: 3 to add, 1 to change, 3 to destroy **DESTROYS: aws_cloudwatch_event_bus.bus, aws_lambda_function.cbd, aws_sns_topic.gone**',
+    );
+  });
+
   it('a stack whose plan role cannot be assumed yet is a notice in the comment, not a failed check', () => {
     const script = pr.jobs.plan!.steps!.find((s) => s.run?.includes('terraform'))!.run!;
     const branch = script.slice(script.indexOf("elif grep -qE 'cannot be assumed"), script.indexOf('else', script.indexOf("elif grep -qE 'cannot be assumed") + 5));
