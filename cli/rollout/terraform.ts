@@ -113,7 +113,11 @@ export const failedStep = (code: number): StepName | undefined => (Object.entrie
  *   `planned` (show);
  * - on SIGINT lets the running terraform finish its graceful stop (a trap handler, not an
  *   ignored signal: terraform, exec'd, gets the default disposition back), then starts no
- *   further step and exits 130.
+ *   further step and exits 130. POSIX sh: "traps caught by the shell shall be set to the default
+ *   values" in a utility it runs, and a trapped signal received while it waits for a foreground
+ *   command runs the trap only "after the foreground command has completed"
+ *   (https://pubs.opengroup.org/onlinepubs/9699919799/utilities/V3_chap02.html, 2.11 Signals and
+ *   Error Handling, 2.12 Shell Execution Environment).
  */
 export function stackScript(steps: readonly Step[]): string {
   const stopped = `[ "$stop" = 0 ] || exit ${STACK_EXIT.interrupted}`;
@@ -145,7 +149,8 @@ export function lastExitCode(log: string): number | undefined {
  * Terraform to exit or data loss may occur. Gracefully shutting down...") and exits at once on a
  * second ("Two interrupts received. Exiting immediately. Note that data loss may have occurred."):
  * a wrapper that forwards Ctrl-C to a child in the terminal's process group sends two
- * (gruntwork-io/terragrunt#2559 fixed exactly that).
+ * (gruntwork-io/terragrunt#2559 fixed exactly that). Both messages are Terraform's own
+ * (hashicorp/terraform v1.11, internal/command/views/operation.go: `interrupted`, `fatalInterrupt`).
  */
 export interface RunOutcome {
   readonly code: number;
@@ -238,7 +243,9 @@ export function readLogFrom(path: string, from: number): string {
 }
 
 /**
- * The first diagnostic Terraform printed as an error: `Error: Saved plan is stale`. With
+ * The first diagnostic Terraform printed as an error: `Error: Saved plan is stale` (applying a
+ * saved plan after the state's serial moved on: hashicorp/terraform v1.11,
+ * internal/backend/local/backend_local.go; the string is in the 1.11.4 binary). With
  * `-no-color` Terraform prints `Error: <summary>` at the start of a line, inside a `│ ` frame
  * when its output is a terminal-like stream.
  */
