@@ -9,7 +9,9 @@
  * - `init -input=false` never changes the backend (no `-reconfigure`, no `-migrate-state`): a
  *   backend that differs from the one a stack was initialized with fails the stack instead of
  *   moving its state. No `-lockfile=readonly`: cdktf.out holds no `.terraform.lock.hcl` on a
- *   first run, and readonly mode would refuse to record the provider.
+ *   first run, and readonly mode would refuse to record the provider
+ *   (https://developer.hashicorp.com/terraform/cli/commands/init#backend-initialization and
+ *   #general-options).
  * - `plan -detailed-exitcode`: exit 0 no changes, 1 error, 2 changes
  *   (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode).
  * - `-lock-timeout=<D>` on plan and apply: a state lock held by another run (a CI job, a
@@ -256,7 +258,8 @@ export function firstError(log: string): string | undefined {
 export const MIN_TERRAFORM = [1, 10, 0] as const;
 
 /**
- * `terraform version -json` (Terraform >= 0.13; older ones print `Terraform v0.12.31`): the
+ * `terraform version -json` (Terraform >= 0.13, https://developer.hashicorp.com/terraform/cli/commands/version;
+ * older ones print `Terraform v0.12.31`): the
  * rollout needs >= 1.10 (the S3 backend's `use_lockfile`, and the stacks' `required_version`).
  * Throws `UsageError` (exit 2) before anything starts.
  */
