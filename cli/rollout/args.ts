@@ -112,7 +112,7 @@ function conflicts(present: Record<string, boolean>, flag: string, others: reado
 }
 
 export function parseRolloutArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RolloutArgs {
-  // `npm run rollout --dry-run -- ...`: the rollout would run for real (even --help is refused).
+  // `npm run rollout --dry-run -- ...`: the rollout would run for real.
   if (npmTookDryRun(env)) {
     throw new UsageError('--dry-run: npm took it as its own flag (npm run rollout --dry-run -- ...), so nothing here would be a dry run; put it after the --: npm run rollout -- --dry-run ...');
   }
