@@ -37,6 +37,7 @@ interface Job {
 }
 interface Workflow {
   readonly on: Record<string, unknown> | string;
+  readonly concurrency?: { readonly group: string; readonly 'cancel-in-progress'?: boolean };
   readonly env?: Record<string, string>;
   readonly jobs: Record<string, Job>;
 }
@@ -252,6 +253,28 @@ describe('deploy.yml: dry run, required variables', () => {
     expect(JSON.stringify(dry.steps)).not.toContain('configure-aws-credentials');
     expect(dry.steps!.at(-1)).toMatchObject({ run: 'npm run rollout -- --wave "$SELECTION" --dry-run' });
     expect(deploy.jobs['wave-0']!.if).toContain("needs.waves.outputs.dry-run != 'true'");
+  });
+
+  it('real runs share the group `deploy` (one at a time, none cancelled); each run that deploys nothing has a group of its own', () => {
+    // GitHub cancels the pending run of a group when another is queued
+    // (https://docs.github.com/en/actions/using-jobs/using-concurrency): a dry run, or a push to
+    // main without DEPLOY_ON_PUSH (every job skipped), in `deploy` would wait behind a rollout's
+    // approvals and could displace a pending real run.
+    const { group, 'cancel-in-progress': cancel } = deploy.concurrency!;
+    expect(cancel).toBe(false);
+    // The expression's operators (==, !=, &&, ||, literals, format) evaluate as in JavaScript.
+    const expr = /^\$\{\{(.*)\}\}$/.exec(group)![1]!.replace(/\binputs\.dry-run\b/g, "inputs['dry-run']");
+    const format = (f: string, ...a: unknown[]) => f.replace(/\{(\d+)\}/g, (_, i: string) => String(a[Number(i)]));
+    const groupOf = new Function('github', 'inputs', 'vars', 'format', `return (${expr});`) as (g: object, i: object, v: object, f: typeof format) => string;
+    const onPush = { DEPLOY_ON_PUSH: 'true' };
+    expect(groupOf({ event_name: 'push', run_id: 11 }, {}, onPush, format)).toBe('deploy');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 12 }, { wave: 'all', 'dry-run': false }, {}, format)).toBe('deploy');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 13 }, { wave: 'all', 'dry-run': true }, onPush, format)).toBe('deploy-nothing-13');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 14 }, { wave: '0', 'dry-run': true }, {}, format)).toBe('deploy-nothing-14');
+    expect(groupOf({ event_name: 'push', run_id: 15 }, {}, {}, format)).toBe('deploy-nothing-15');
+    expect(groupOf({ event_name: 'push', run_id: 16 }, {}, { DEPLOY_ON_PUSH: 'false' }, format)).toBe('deploy-nothing-16');
+    // ... and those runs deploy nothing indeed: no job runs on such a push, and a dry run's slots are skipped.
+    expect(deploy.jobs.waves!.if).toBe("github.event_name == 'workflow_dispatch' || vars.DEPLOY_ON_PUSH == 'true'");
   });
 
   const awsCheck = stepNamed(deploy.jobs.waves!, 'AWS variables are set (not needed for a dry run)');
