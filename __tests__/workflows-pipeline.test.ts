@@ -37,6 +37,7 @@ interface Job {
 }
 interface Workflow {
   readonly on: Record<string, unknown> | string;
+  readonly concurrency?: { readonly group: string; readonly 'cancel-in-progress'?: boolean };
   readonly env?: Record<string, string>;
   readonly jobs: Record<string, Job>;
 }
@@ -184,6 +185,32 @@ describe('pull requests', () => {
     for (const command of script.match(/terraform -chdir="\$dir" (init|plan)[^\n]*/g)!) expect(command).toContain('-lock=false');
   });
 
+  it("each plan's summary line counts as Terraform's own `Plan:` line does: a replacement is one to add and one to destroy", () => {
+    // terraform show -json: resource_changes[].change.actions, a replacement ["delete","create"] or
+    // ["create","delete"] (https://developer.hashicorp.com/terraform/internals/json-format#change-representation);
+    // Terraform's "Plan: N to add, N to change, N to destroy." counts a replacement in both.
+    const script = pr.jobs.plan!.steps!.find((s) => s.run?.includes('terraform'))!.run!;
+    const program = /jq -r --arg s "\$stack" '([\s\S]*?)' plan\.json/.exec(script)![1]!;
+    const action = (address: string, actions: string[], mode = 'managed') => ({ address, mode, change: { actions } });
+    const plan = {
+      resource_changes: [
+        action('aws_sqs_queue.new', ['create']),
+        action('aws_iam_role.changed', ['update']),
+        action('aws_cloudwatch_event_bus.bus', ['delete', 'create']),
+        action('aws_lambda_function.cbd', ['create', 'delete']),
+        action('aws_sns_topic.gone', ['delete']),
+        action('aws_kms_key.same', ['no-op']),
+        action('data.aws_caller_identity.me', ['read'], 'data'),
+      ],
+    };
+    const run = spawnSync('jq', ['-r', '--arg', 's', 'member-111111111111', program], { input: JSON.stringify(plan), encoding: 'utf8' });
+    expect(run.error, 'jq must be on PATH (GitHub runners have it)').toBeUndefined();
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(
+      '- `member-111111111111`: 3 to add, 1 to change, 3 to destroy **DESTROYS: aws_cloudwatch_event_bus.bus, aws_lambda_function.cbd, aws_sns_topic.gone**',
+    );
+  });
+
   it('a stack whose plan role cannot be assumed yet is a notice in the comment, not a failed check', () => {
     const script = pr.jobs.plan!.steps!.find((s) => s.run?.includes('terraform'))!.run!;
     const branch = script.slice(script.indexOf("elif grep -qE 'cannot be assumed"), script.indexOf('else', script.indexOf("elif grep -qE 'cannot be assumed") + 5));
@@ -226,6 +253,28 @@ describe('deploy.yml: dry run, required variables', () => {
     expect(JSON.stringify(dry.steps)).not.toContain('configure-aws-credentials');
     expect(dry.steps!.at(-1)).toMatchObject({ run: 'npm run rollout -- --wave "$SELECTION" --dry-run' });
     expect(deploy.jobs['wave-0']!.if).toContain("needs.waves.outputs.dry-run != 'true'");
+  });
+
+  it('real runs share the group `deploy` (one at a time, none cancelled); each run that deploys nothing has a group of its own', () => {
+    // GitHub cancels the pending run of a group when another is queued
+    // (https://docs.github.com/en/actions/using-jobs/using-concurrency): a dry run, or a push to
+    // main without DEPLOY_ON_PUSH (every job skipped), in `deploy` would wait behind a rollout's
+    // approvals and could displace a pending real run.
+    const { group, 'cancel-in-progress': cancel } = deploy.concurrency!;
+    expect(cancel).toBe(false);
+    // The expression's operators (==, !=, &&, ||, literals, format) evaluate as in JavaScript.
+    const expr = /^\$\{\{(.*)\}\}$/.exec(group)![1]!.replace(/\binputs\.dry-run\b/g, "inputs['dry-run']");
+    const format = (f: string, ...a: unknown[]) => f.replace(/\{(\d+)\}/g, (_, i: string) => String(a[Number(i)]));
+    const groupOf = new Function('github', 'inputs', 'vars', 'format', `return (${expr});`) as (g: object, i: object, v: object, f: typeof format) => string;
+    const onPush = { DEPLOY_ON_PUSH: 'true' };
+    expect(groupOf({ event_name: 'push', run_id: 11 }, {}, onPush, format)).toBe('deploy');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 12 }, { wave: 'all', 'dry-run': false }, {}, format)).toBe('deploy');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 13 }, { wave: 'all', 'dry-run': true }, onPush, format)).toBe('deploy-nothing-13');
+    expect(groupOf({ event_name: 'workflow_dispatch', run_id: 14 }, { wave: '0', 'dry-run': true }, {}, format)).toBe('deploy-nothing-14');
+    expect(groupOf({ event_name: 'push', run_id: 15 }, {}, {}, format)).toBe('deploy-nothing-15');
+    expect(groupOf({ event_name: 'push', run_id: 16 }, {}, { DEPLOY_ON_PUSH: 'false' }, format)).toBe('deploy-nothing-16');
+    // ... and those runs deploy nothing indeed: no job runs on such a push, and a dry run's slots are skipped.
+    expect(deploy.jobs.waves!.if).toBe("github.event_name == 'workflow_dispatch' || vars.DEPLOY_ON_PUSH == 'true'");
   });
 
   const awsCheck = stepNamed(deploy.jobs.waves!, 'AWS variables are set (not needed for a dry run)');

@@ -56,11 +56,14 @@ describe('.github/workflows/pr.yml', () => {
     expect(failed.with!.script).toContain('updateComment');
   });
 
-  it('runs install, lint, typecheck, test, synth and review in that order', () => {
+  it('runs install, lint, typecheck, test and review (which synthesizes) in that order, then the synth for planning', () => {
     const runs = workflow.jobs.review!.steps.map((s) => s.run ?? '').filter(Boolean);
-    const order = ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test', 'npm run synth', 'npm run review'].map((cmd) => runs.findIndex((r) => r.startsWith(cmd)));
+    const order = ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test', 'npm run review', 'npm run synth'].map((cmd) => runs.findIndex((r) => r.startsWith(cmd)));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // The review writes cdktf.out (the `synth` artifact) itself: no second synth of it; the only
+    // other synth is the plan role's, into its own folder.
+    expect(runs.filter((r) => r.startsWith('npm run synth'))).toEqual(['npm run synth -- --output cdktf.plan.out']);
   });
 
   it('updates one comment found by the hidden marker the report starts with', () => {

@@ -84,6 +84,7 @@ import { MEMBER_COPY_KEY_ALIAS } from '../stacks/names';
 import { analyzeHistory, historyLine, pathCost } from '../stacks/central/history-budget';
 import { AslInterpreter, SimulatedClock, type ExecutionRecord } from './support/asl-interpreter';
 import { LEDGER_TABLE, withLedgerTable } from './support/copy-tables';
+import { mulberry32 } from './support/mulberry32';
 import { DynamoDbStandin } from './support/dynamodb-standin';
 import { EC2_COPY_QUOTA, Ec2Model, TokenBucket, type ModelSnapshot } from './support/ec2-model';
 
@@ -123,18 +124,6 @@ const VAULT = '900000000000';
 /** The vault scenario's step environment: as the central stack sets it for a compliance lock, vault retention and member copies deleted once vaulted. */
 const VAULT_ENV = vaultStepEnvironment({ accountId: VAULT, lock: { mode: 'compliance', days: 365, coolOffHours: 24 }, retentionDays: 400, keepMemberCopy: false, memberKeyAlias: MEMBER_COPY_KEY_ALIAS });
 const VAULT_CALLS_PER_SNAPSHOT = 60;
-
-/** Deterministic random numbers (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   account: string;

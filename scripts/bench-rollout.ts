@@ -36,6 +36,7 @@ import { parseOrgConfig } from '../config/load';
 import { synthStamp } from '../stacks/synth-stamp';
 import { writeFakeSynthOutput } from './support/fake-synth-output';
 import { writeFakeTerraform } from './support/fake-terraform';
+import { mulberry32 } from './support/mulberry32';
 
 const ROOT = join(__dirname, '..');
 const PEAK_REPORTER = join(__dirname, 'support', 'report-peak-rss.cjs');
@@ -54,18 +55,6 @@ const TARGET_MB = 300;
 const PHASES = { init: 6, plan: 15, apply: 24 } as const;
 const CENTRAL_FACTOR = 3;
 const SIGMA = 0.4;
-
-/** mulberry32: a small seeded PRNG, so every run draws the same durations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A log-normal draw with the given mean (Box-Muller). */
 function logNormal(next: () => number, mean: number): number {
@@ -150,7 +139,7 @@ async function bigRollout(dir: string, bin: string, perCall: number, missed: str
   const outdir = join(dir, 'cdktf.out');
   writeFakeSynthOutput(outdir, config);
   // Real seconds per stack and phase, drawn once (seed 15), written where the stand-in reads them.
-  const next = rng(15);
+  const next = mulberry32(15);
   const real = new Map<string, Durations>();
   for (const s of synthStamp(config).stacks) {
     const f = s.id === 'central' ? CENTRAL_FACTOR : 1;

@@ -1,12 +1,13 @@
 /** An AWS call that failed, as one short line for the operator. */
+import { isThrottlingError } from '@smithy/core/retry';
 
 /**
- * Throttling error names across services (the SDK's standard retry mode retries these with
- * backoff: https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+ * A throttling error as the SDK itself classifies it (HTTP 429, a throttling error code of any
+ * service, or a `throttling` retry trait): exactly the errors its standard retry mode retried with
+ * the throttling backoff (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html),
+ * so "throttled after N attempts" is said of those and no others.
  */
-const THROTTLING = /Throttl|TooManyRequests|RequestLimitExceeded|SlowDown/;
-
-export const isThrottling = (err: unknown): boolean => THROTTLING.test((err as Error | undefined)?.name ?? '');
+export const isThrottling = (err: unknown): boolean => err !== null && typeof err === 'object' && isThrottlingError(err as Parameters<typeof isThrottlingError>[0]);
 
 /**
  * `<what>: <ErrorName>: <message>` on one line; for throttling that outlasted the SDK's retries,

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../common/errors';
 import { wantsHelp } from '../common/help';
+import { npmTookDryRun } from '../common/npm-dry-run';
 import { parseSince } from '../common/since';
 
 /** `--since` when not given: the last 7 days. */
@@ -39,7 +40,7 @@ export interface RetryArgs {
  */
 export function parseCopiesArgs(argv: readonly string[], now: Date = new Date(), env: NodeJS.ProcessEnv = {}): RetryArgs | { readonly help: true } {
   if (wantsHelp(argv)) return { help: true };
-  if (env.npm_config_dry_run !== undefined && env.npm_config_dry_run !== '' && env.npm_config_dry_run !== 'false') {
+  if (npmTookDryRun(env)) {
     throw new UsageError('--dry-run: npm took it for itself (it came before `--`), so this run would start executions; write npm run copies -- retry --dry-run');
   }
   let parsed;

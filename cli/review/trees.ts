@@ -8,6 +8,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../common/errors';
+import { mapLimit } from '../common/map-limit';
 
 function git(cwd: string, args: readonly string[]): { ok: boolean; out: string; err: string } {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
@@ -65,11 +66,7 @@ export async function removeEntries(folder: string, concurrency = 32): Promise<v
   } catch {
     return;
   }
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) await rm(join(folder, names[next++]!), { recursive: true, force: true });
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  await mapLimit(names, concurrency, (name) => rm(join(folder, name), { recursive: true, force: true }));
 }
 
 /**

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../common/errors';
+import { npmTookDryRun } from '../common/npm-dry-run';
 import { parseShard, type Shard } from './shard';
 
 /** Options a run records, so `--resume` (and `--apply`) reuse them. */
@@ -111,10 +112,8 @@ function conflicts(present: Record<string, boolean>, flag: string, others: reado
 }
 
 export function parseRolloutArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RolloutArgs {
-  // npm takes `npm run rollout --dry-run -- ...` as its own --dry-run (it sets npm_config_dry_run
-  // and still runs the script): the rollout would then run for real. npm documents dry-run as a
-  // config every command sees: https://docs.npmjs.com/cli/v10/using-npm/config#dry-run
-  if (env.npm_config_dry_run !== undefined && env.npm_config_dry_run !== '' && env.npm_config_dry_run !== 'false') {
+  // `npm run rollout --dry-run -- ...`: the rollout would run for real.
+  if (npmTookDryRun(env)) {
     throw new UsageError('--dry-run: npm took it as its own flag (npm run rollout --dry-run -- ...), so nothing here would be a dry run; put it after the --: npm run rollout -- --dry-run ...');
   }
   // `--failure-tolerance -1` must reach the range check, not parseArgs' "ambiguous" complaint.

@@ -9,7 +9,9 @@
  * - `init -input=false` never changes the backend (no `-reconfigure`, no `-migrate-state`): a
  *   backend that differs from the one a stack was initialized with fails the stack instead of
  *   moving its state. No `-lockfile=readonly`: cdktf.out holds no `.terraform.lock.hcl` on a
- *   first run, and readonly mode would refuse to record the provider.
+ *   first run, and readonly mode would refuse to record the provider
+ *   (https://developer.hashicorp.com/terraform/cli/commands/init#backend-initialization and
+ *   #general-options).
  * - `plan -detailed-exitcode`: exit 0 no changes, 1 error, 2 changes
  *   (https://developer.hashicorp.com/terraform/cli/commands/plan#detailed-exitcode).
  * - `-lock-timeout=<D>` on plan and apply: a state lock held by another run (a CI job, a
@@ -113,7 +115,11 @@ export const failedStep = (code: number): StepName | undefined => (Object.entrie
  *   `planned` (show);
  * - on SIGINT lets the running terraform finish its graceful stop (a trap handler, not an
  *   ignored signal: terraform, exec'd, gets the default disposition back), then starts no
- *   further step and exits 130.
+ *   further step and exits 130. POSIX sh: "traps caught by the shell shall be set to the default
+ *   values" in a utility it runs, and a trapped signal received while it waits for a foreground
+ *   command runs the trap only "after the foreground command has completed"
+ *   (https://pubs.opengroup.org/onlinepubs/9699919799/utilities/V3_chap02.html, 2.11 Signals and
+ *   Error Handling, 2.12 Shell Execution Environment).
  */
 export function stackScript(steps: readonly Step[]): string {
   const stopped = `[ "$stop" = 0 ] || exit ${STACK_EXIT.interrupted}`;
@@ -145,7 +151,8 @@ export function lastExitCode(log: string): number | undefined {
  * Terraform to exit or data loss may occur. Gracefully shutting down...") and exits at once on a
  * second ("Two interrupts received. Exiting immediately. Note that data loss may have occurred."):
  * a wrapper that forwards Ctrl-C to a child in the terminal's process group sends two
- * (gruntwork-io/terragrunt#2559 fixed exactly that).
+ * (gruntwork-io/terragrunt#2559 fixed exactly that). Both messages are Terraform's own
+ * (hashicorp/terraform v1.11, internal/command/views/operation.go: `interrupted`, `fatalInterrupt`).
  */
 export interface RunOutcome {
   readonly code: number;
@@ -238,7 +245,9 @@ export function readLogFrom(path: string, from: number): string {
 }
 
 /**
- * The first diagnostic Terraform printed as an error: `Error: Saved plan is stale`. With
+ * The first diagnostic Terraform printed as an error: `Error: Saved plan is stale` (applying a
+ * saved plan after the state's serial moved on: hashicorp/terraform v1.11,
+ * internal/backend/local/backend_local.go; the string is in the 1.11.4 binary). With
  * `-no-color` Terraform prints `Error: <summary>` at the start of a line, inside a `│ ` frame
  * when its output is a terminal-like stream.
  */
@@ -249,7 +258,8 @@ export function firstError(log: string): string | undefined {
 export const MIN_TERRAFORM = [1, 10, 0] as const;
 
 /**
- * `terraform version -json` (Terraform >= 0.13; older ones print `Terraform v0.12.31`): the
+ * `terraform version -json` (Terraform >= 0.13, https://developer.hashicorp.com/terraform/cli/commands/version;
+ * older ones print `Terraform v0.12.31`): the
  * rollout needs >= 1.10 (the S3 backend's `use_lockfile`, and the stacks' `required_version`).
  * Throws `UsageError` (exit 2) before anything starts.
  */

@@ -57,6 +57,9 @@ export function assumeRoleClients(options: { roleName: string; stsRegion: string
       const arn = roleArn(accountId, options.roleName);
       let creds;
       try {
+        // 3600 s: the most a chained AssumeRole may ask for (the caller is usually itself a role session, e.g.
+        // CI's OIDC role: "Role chaining limits your ... role session to a maximum of one hour",
+        // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters).
         const out = await sts.send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: options.sessionName ?? 'ebs-event-hub-verify', DurationSeconds: 3600 }));
         creds = out.Credentials;
       } catch (err) {
