@@ -148,12 +148,13 @@ const kmsKeyId = z
   );
 
 /** Days copies are kept, 1-36500 (100 years: a sanity bound; the field is omitted to keep them). */
+export const COPY_MAX_RETENTION_DAYS = 36_500;
 const retentionDays = (kept: string) =>
   z
     .number()
     .int({ error: 'is not a whole number' })
     .min(1, { error: `must be at least 1 (omit it to keep ${kept} forever)` })
-    .max(36_500, { error: `must be at most 36500 (100 years; omit it to keep ${kept} forever)` });
+    .max(COPY_MAX_RETENTION_DAYS, { error: `must be at most ${COPY_MAX_RETENTION_DAYS} (100 years; omit it to keep ${kept} forever)` });
 
 /**
  * EBS snapshot lock, as `LockSnapshot` takes it: a lock lasts 1-36,500 days (`LockDuration`), in
