@@ -28,7 +28,8 @@
  * counters; only the `Count*` Pass states raise them (`States.MathAdd`), and a Choice leaves each
  * loop at a constant bound: a count the definition shows, which the history test reads
  * (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation).
- * A Standard execution fails, uncatchably, at 25,000 history events; every path stays under 20,000.
+ * A Standard execution fails, uncatchably, at 25,000 history events; every path stays under 20,000
+ * (stacks/central/history-budget.ts; https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  *
  * Waiting:
  * - for a slot (or after EC2 refused a copy: its 20-copy quota, throttling): the step answers
@@ -37,6 +38,8 @@
  *   in lockstep and each wait has a floor), and `WaitForSlot` waits that long (`SecondsPath`). The
  *   backoff survives every re-entry (it is in the data), and the floor makes ADMISSION_WAIT_BOUND
  *   waits last at least MAX_WAIT_SECONDS: the step's 7-day deadline (CopyWaitTimedOut) comes first.
+ *   `SecondsPath` takes an integer number of seconds (the step answers whole seconds), and a Standard
+ *   workflow's Wait lasts at most a year: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
  * - for a copy: `Poll`'s retriers, one entry each copy (CopyPending every 6 minutes for the first
  *   hours, then CopyStillPending backing off to 2 hours), up to the step's 7-day deadline.
  * - through an outage: throttling and 5xx of EC2, STS or DynamoDB (the copy slots, the copy ledger)
@@ -65,7 +68,9 @@
  * integration `arn:aws:states:::lambda:invoke` with the payload
  * `{ "step", "executionName": $$.Execution.Name, "executionStartTime": $$.Execution.StartTime, "data": $.task.data,
  * "waits": $.loops.waits.n, "outages": $.loops.outages.n }` (the execution's own name is its copy-slot
- * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input).
+ * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input;
+ * the Context object's `Execution.Name` and `Execution.StartTime`:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
  * Errors the function throws carry the error's `name` as the state's `Error`, which Retry/Catch match.
  *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html

@@ -53,7 +53,10 @@ export const HISTORY_EVENT_LIMIT = 25_000;
 export const HISTORY_EVENT_BUDGET = 20_000;
 /** Standard workflows, us-east-1: $0.025 per 1,000 state transitions (https://aws.amazon.com/step-functions/pricing/). */
 export const USD_PER_TRANSITION = 0.025 / 1000;
-/** A retrier without MaxAttempts retries 3 times (Amazon States Language). */
+/**
+ * A retrier without MaxAttempts retries 3 times ("MaxAttempts … (3 by default)"):
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 export interface Cost {
