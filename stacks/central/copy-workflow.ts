@@ -154,7 +154,6 @@ export const WORKFLOW_ERRORS = {
   /** Terminal (vault mode): LockSnapshot refused (other than permissions), or the vault copy disappeared before it was locked. */
   vaultLockFailed: 'VaultLockFailed',
 } as const;
-export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 
 /** Errors the definition itself ends an execution with (a loop's bound), never thrown by the function. */
 export const DEFINITION_ERRORS = {
