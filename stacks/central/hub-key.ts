@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { logGroupArn, PREFIX } from '../names';
+import { accountRootArn, logGroupArn, PREFIX } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
 import { assertPolicyFits } from '../policy/policy-limits';
 import { KEY_ADMIN_ACTIONS } from '../policy/key-admin-actions';
@@ -52,7 +52,7 @@ export function hubKeyPolicy(props: HubKeyProps): PolicyDocument {
     {
       Sid: 'AccountAdministersKey',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
+      Principal: { AWS: accountRootArn(props.accountId) },
       Action: [...KEY_ADMIN_ACTIONS],
       Resource: '*',
     },

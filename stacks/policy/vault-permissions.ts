@@ -22,7 +22,7 @@
  * account principal, no stack has to exist before another saves its policies.
  */
 import { KEY_ADMIN_ACTIONS } from './key-admin-actions';
-import { PREFIX, roleArn, VAULT_KEY_ALIAS, vaultRoleArn } from '../names';
+import { accountRootArn, PREFIX, roleArn, VAULT_KEY_ALIAS, vaultRoleArn } from '../names';
 import { policyDocument, type PolicyDocument, type Statement } from './policy';
 import type { OrgConfig } from '../../config/schema';
 import { describeSnapshots, EBS_KMS_ACTIONS, ec2Endpoint, ec2Endpoints, EXPIRY_TAG, forAwsResource, keysIn, PROVENANCE_TAG, snapshotArns, sweepTargetsOf, uniqueSorted } from './snapshot-copy-permissions';
@@ -32,7 +32,6 @@ export const vaultRegionsOf = (config: OrgConfig): string[] => uniqueSorted(swee
 /** The accounts whose copies the vault receives: every member that copies (the central account too when it is one). */
 export const vaultSourceAccountsOf = (config: OrgConfig): string[] => uniqueSorted(sweepTargetsOf(config).map((t) => t.account));
 
-const accountRoot = (accountId: string): string => `arn:aws:iam::${accountId}:root`;
 /** Only snapshots that carry this app's provenance tag (a snapshot id) are the app's copies. */
 const provenanceTagged = { [`aws:ResourceTag/${PROVENANCE_TAG}`]: 'snap-*' };
 
@@ -52,11 +51,11 @@ function roleThroughEc2(sids: { readonly use: string; readonly grant: string }, 
     StringEquals: { 'kms:ViaService': ec2Endpoint(region) },
   };
   return [
-    { Sid: sids.use, Effect: 'Allow', Principal: { AWS: accountRoot(account) }, Action: [...actions], Resource: '*', Condition: condition },
+    { Sid: sids.use, Effect: 'Allow', Principal: { AWS: accountRootArn(account) }, Action: [...actions], Resource: '*', Condition: condition },
     {
       Sid: sids.grant,
       Effect: 'Allow',
-      Principal: { AWS: accountRoot(account) },
+      Principal: { AWS: accountRootArn(account) },
       Action: 'kms:CreateGrant',
       Resource: '*',
       Condition: { ...condition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
@@ -70,7 +69,7 @@ const VAULT_ROLE_SIDS = { use: 'VaultRoleUsesKeyThroughEc2', grant: 'VaultRoleGr
 const accountAdministersKey = (accountId: string): Statement => ({
   Sid: 'AccountAdministersKey',
   Effect: 'Allow',
-  Principal: { AWS: accountRoot(accountId) },
+  Principal: { AWS: accountRootArn(accountId) },
   Action: [...KEY_ADMIN_ACTIONS],
   Resource: '*',
 });
