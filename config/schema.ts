@@ -51,7 +51,10 @@ const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'is not an IAM 
 
 /**
  * Most principals the plan role trusts: each is named twice in its trust policy (the account root
- * and the `aws:PrincipalArn` condition), which IAM caps at 2,048 characters by default.
+ * and the `aws:PrincipalArn` condition), which IAM caps at 2,048 characters by default
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length).
+ * A pre-check only: the synth measures the rendered trust policy (stacks/policy/policy-limits.ts),
+ * which long role paths can still take past the limit.
  */
 export const MAX_PLAN_PRINCIPALS = 10;
 
