@@ -96,7 +96,9 @@ async function main(): Promise<void> {
   const shards = shardCount();
   const fast = fastSynth();
   // Every check that can fail on user input runs (preflight, guardrails) before anything is written.
-  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, shards, fast, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
+  // The cdktf CLI sets CDKTF_OUTDIR (`--output`); unset (the app run by hand), cdktf's own default.
+  const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
+  await withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle, outdir, shards, fast, providerRole: role }), process.env.CDKTF_CREATION_STACKS === '1');
 }
 
 main().catch((err: unknown) => {

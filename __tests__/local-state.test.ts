@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { managedResources, OrphanedStateError, orphanedState, refuseToOrphanState } from '../stacks/local-state';
 import { writeSynthStamp } from '../stacks/synth-stamp';
+import { synthesize } from '../stacks/synth';
+import { withoutCreationStacks } from '../stacks/creation-stacks';
+import { fakeBundle } from './support/bundle';
 import { manyMembers, rawConfig, testConfig } from './support/config';
 import { envWithoutOrgConfig, ROOT, runMain } from './support/run-main';
 
@@ -89,6 +92,16 @@ describe('refuseToOrphanState', () => {
 });
 
 describe('the synth keeps local state', () => {
+  it('GIVEN synthesize() with an outdir whose stack folders hold state the config no longer has THEN it refuses on that outdir (not on cdktf.out or CDKTF_OUTDIR) and writes nothing', async () => {
+    const dir = tempDir();
+    const outdir = join(dir, 'elsewhere.out');
+    const held = join(stackFolder(outdir, 'member-555555555555', stateWith(7)), 'terraform.member-555555555555.tfstate');
+    const config = testConfig({ members: [{ accountId: '222222222222', regions: ['eu-west-1'] }] });
+    await expect(withoutCreationStacks(() => synthesize({ config, snapshotCopyBundle: fakeBundle(), outdir }))).rejects.toThrow(OrphanedStateError);
+    expect(readFileSync(held, 'utf8')).toBe(stateWith(7));
+    expect(readdirSync(join(outdir, 'stacks'))).toEqual(['member-555555555555']);
+  });
+
   it('GIVEN a forgotten ORG_CONFIG (cdktf synth of the example org over a 2-member org with local state) THEN the synth fails naming the stacks and every state file survives; once destroyed (empty state), the synth goes on and cdktf removes the folders', () => {
     const dir = tempDir();
     const out = join(dir, 'cdktf.out');

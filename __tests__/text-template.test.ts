@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { substitute, TextTemplate } from '../stacks/text-template';
+import { TextTemplate } from '../stacks/text-template';
+
+const substitute = (text: string, markers: readonly string[], values: readonly string[]): string => new TextTemplate(text, markers).fill(values);
 
 describe('TextTemplate', () => {
   it('replaces every occurrence of each marker, counts them, and keeps the rest byte for byte', () => {

@@ -51,7 +51,10 @@ const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'is not an IAM 
 
 /**
  * Most principals the plan role trusts: each is named twice in its trust policy (the account root
- * and the `aws:PrincipalArn` condition), which IAM caps at 2,048 characters by default.
+ * and the `aws:PrincipalArn` condition), which IAM caps at 2,048 characters by default
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-entity-length).
+ * A pre-check only: the synth measures the rendered trust policy (stacks/policy/policy-limits.ts),
+ * which long role paths can still take past the limit.
  */
 export const MAX_PLAN_PRINCIPALS = 10;
 
@@ -148,12 +151,13 @@ const kmsKeyId = z
   );
 
 /** Days copies are kept, 1-36500 (100 years: a sanity bound; the field is omitted to keep them). */
+export const COPY_MAX_RETENTION_DAYS = 36_500;
 const retentionDays = (kept: string) =>
   z
     .number()
     .int({ error: 'is not a whole number' })
     .min(1, { error: `must be at least 1 (omit it to keep ${kept} forever)` })
-    .max(36_500, { error: `must be at most 36500 (100 years; omit it to keep ${kept} forever)` });
+    .max(COPY_MAX_RETENTION_DAYS, { error: `must be at most ${COPY_MAX_RETENTION_DAYS} (100 years; omit it to keep ${kept} forever)` });
 
 /**
  * EBS snapshot lock, as `LockSnapshot` takes it: a lock lasts 1-36,500 days (`LockDuration`), in

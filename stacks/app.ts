@@ -55,7 +55,7 @@ export function buildApp(props: BuildAppProps): BuiltApp & { readonly central: C
  */
 export function buildShard(props: BuildAppProps, shard: Shard): BuiltApp {
   preflight(props);
-  // No outdir unless a test asks: the CLI passes CDKTF_OUTDIR, which App reads by default.
+  // synthesize() always names the folder (main.ts: CDKTF_OUTDIR); without one, App's own default.
   const app = new App(props.outdir ? { outdir: props.outdir } : {});
   try {
     const central =

@@ -25,8 +25,8 @@ export interface CopyKeyProps {
  * A customer managed key for snapshot copies in one region, with its alias: rotated yearly, and
  * deleted only after the longest waiting period KMS allows (30 days), because every copy encrypted
  * under it is lost with it (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html).
- * The vault's keys (stacks/vault-stack.ts) and, in vault mode without `kmsKeyId`, each member's copy
- * keys (stacks/member-stack.ts).
+ * The vault's keys (stacks/vault-stack.ts), in vault mode without `kmsKeyId` each member's copy
+ * keys (stacks/member-stack.ts), and the central hub key (central/hub-key.ts, its own policy).
  *
  * Built with the ids `key` and `alias` under its own construct: the alias references the key id, so
  * Terraform creates the key first.

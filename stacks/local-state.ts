@@ -68,11 +68,11 @@ export function orphanedState(outdir: string, config: OrgConfig, cwd = process.c
 export class OrphanedStateError extends ConfigError {}
 
 /**
- * Throws `OrphanedStateError` when synthesizing `config` into `outdir` (cdktf's: `CDKTF_OUTDIR`,
- * else `cdktf.out`, as `App` resolves it) would delete a stack folder holding local state with
+ * Throws `OrphanedStateError` when synthesizing `config` into `outdir` (the folder the app writes:
+ * synth.ts passes the one it gives `App`) would delete a stack folder holding local state with
  * resources.
  */
-export function refuseToOrphanState(config: OrgConfig, outdir: string = process.env.CDKTF_OUTDIR ?? 'cdktf.out', cwd = process.cwd()): void {
+export function refuseToOrphanState(config: OrgConfig, outdir: string, cwd = process.cwd()): void {
   const held = orphanedState(outdir, config, cwd);
   if (held.length === 0) return;
   let other = '';

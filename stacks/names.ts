@@ -54,6 +54,8 @@ export const ruleArn = (region: string, account: string, ruleName: string, busNa
 export const queueArn = (region: string, account: string, name: string): string => `arn:aws:sqs:${region}:${account}:${name}`;
 export const topicArn = (region: string, account: string, name: string): string => `arn:aws:sns:${region}:${account}:${name}`;
 export const roleArn = (account: string, name: string): string => `arn:aws:iam::${account}:role/${name}`;
+/** The account as a policy principal (`AWS`): every IAM principal of the account its policies allow. */
+export const accountRootArn = (account: string): string => `arn:aws:iam::${account}:root`;
 export const logGroupArn = (region: string, account: string, name: string): string =>
   `arn:aws:logs:${region}:${account}:log-group:${name}`;
 

@@ -8,7 +8,7 @@
 import { Construct } from 'constructs';
 import type { OrgConfig } from '../config/schema';
 import { planRolePolicy, type DeploymentTarget } from './policy/deployment-role-policy';
-import { CENTRAL_STACK_ID, vaultStackId } from './names';
+import { accountRootArn, CENTRAL_STACK_ID, vaultStackId } from './names';
 import { policyDocument, type PolicyDocument } from './policy/policy';
 import { RoleWithPolicies } from './policy/role-with-policies';
 
@@ -22,7 +22,7 @@ import { RoleWithPolicies } from './policy/role-with-policies';
  */
 export function planRoleTrustPolicy(principalArns: readonly string[]): PolicyDocument {
   if (principalArns.length === 0) throw new Error('planRoleTrustPolicy: principalArns is empty; name the CI roles that plan');
-  const roots = [...new Set(principalArns.map((arn) => `arn:aws:iam::${arn.split(':')[4]}:root`))];
+  const roots = [...new Set(principalArns.map((arn) => accountRootArn(arn.split(':')[4]!)))];
   return policyDocument('trust', [
     {
       Sid: 'PlanPrincipalsAssume',

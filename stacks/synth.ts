@@ -27,7 +27,11 @@ import { prepareStamping } from './stamped-synth';
 
 export interface SynthOptions {
   readonly config: OrgConfig;
-  /** @default - cdktf's default: `CDKTF_OUTDIR` or `cdktf.out` */
+  /**
+   * The output folder (main.ts passes `CDKTF_OUTDIR`): the app writes there, and the local-state
+   * check looks there. Given to `App` explicitly, so nothing here reads the environment.
+   * @default 'cdktf.out'
+   */
   readonly outdir?: string;
   readonly snapshotCopyBundle?: HandlerBundle;
   /**
@@ -133,8 +137,9 @@ function runWorker(job: ShardJob): RunningWorker {
  * the synth stamp (`ebs-event-hub.synth.json`, see synth-stamp.ts) that `npm run rollout` checks.
  */
 export async function synthesize(options: SynthOptions): Promise<string> {
-  refuseToOrphanState(options.config); // before anything is written: local state cdktf would delete
-  const outdir = await synthesizeStacks(options);
+  const asked = { ...options, outdir: options.outdir ?? 'cdktf.out' };
+  refuseToOrphanState(asked.config, asked.outdir); // before anything is written: local state cdktf would delete
+  const outdir = await synthesizeStacks(asked);
   writeSynthStamp(outdir, options.config, options.providerRole);
   return outdir;
 }

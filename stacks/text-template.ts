@@ -55,6 +55,3 @@ export class TextTemplate {
     return out;
   }
 }
-
-/** `text` with each marker replaced by its value, in one pass (see TextTemplate). */
-export const substitute = (text: string, markers: readonly string[], values: readonly string[]): string => new TextTemplate(text, markers).fill(values);

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
+import { cyclesOf } from '../../stacks/graph-components';
 
 /** Module specifiers a file imports (relative and bare alike). */
 export function importsOf(source: string): string[] {
@@ -47,36 +48,7 @@ export function importGraph(root: string, dir: string): Map<string, string[]> {
  * file importing itself), each as a path `a → b → … → a` through that component, sorted.
  */
 export function importCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
-  // Tarjan's strongly connected components.
-  let next = 0;
-  const index = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const onStack = new Set<string>();
-  const components: string[][] = [];
-  const visit = (v: string): void => {
-    index.set(v, next);
-    low.set(v, next++);
-    stack.push(v);
-    onStack.add(v);
-    for (const w of graph.get(v) ?? []) {
-      if (!index.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
-    }
-    if (low.get(v) === index.get(v)) {
-      const component: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        onStack.delete(w);
-        component.push(w);
-      } while (w !== v);
-      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) components.push(component);
-    }
-  };
-  for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
+  const components = cyclesOf([...graph.keys()].sort(), (v) => graph.get(v) ?? []);
   return components.map((component) => cycleThrough(graph, new Set(component))).sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 

@@ -28,7 +28,8 @@
  * counters; only the `Count*` Pass states raise them (`States.MathAdd`), and a Choice leaves each
  * loop at a constant bound: a count the definition shows, which the history test reads
  * (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html#asl-intrsc-func-math-operation).
- * A Standard execution fails, uncatchably, at 25,000 history events; every path stays under 20,000.
+ * A Standard execution fails, uncatchably, at 25,000 history events; every path stays under 20,000
+ * (stacks/central/history-budget.ts; https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
  *
  * Waiting:
  * - for a slot (or after EC2 refused a copy: its 20-copy quota, throttling): the step answers
@@ -37,6 +38,8 @@
  *   in lockstep and each wait has a floor), and `WaitForSlot` waits that long (`SecondsPath`). The
  *   backoff survives every re-entry (it is in the data), and the floor makes ADMISSION_WAIT_BOUND
  *   waits last at least MAX_WAIT_SECONDS: the step's 7-day deadline (CopyWaitTimedOut) comes first.
+ *   `SecondsPath` takes an integer number of seconds (the step answers whole seconds), and a Standard
+ *   workflow's Wait lasts at most a year: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html
  * - for a copy: `Poll`'s retriers, one entry each copy (CopyPending every 6 minutes for the first
  *   hours, then CopyStillPending backing off to 2 hours), up to the step's 7-day deadline.
  * - through an outage: throttling and 5xx of EC2, STS or DynamoDB (the copy slots, the copy ledger)
@@ -65,7 +68,9 @@
  * integration `arn:aws:states:::lambda:invoke` with the payload
  * `{ "step", "executionName": $$.Execution.Name, "executionStartTime": $$.Execution.StartTime, "data": $.task.data,
  * "waits": $.loops.waits.n, "outages": $.loops.outages.n }` (the execution's own name is its copy-slot
- * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input).
+ * holder: a retry started by `npm run copies -- retry` runs under `<name>-r<N>` with the same input;
+ * the Context object's `Execution.Name` and `Execution.StartTime`:
+ * https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
  * Errors the function throws carry the error's `name` as the state's `Error`, which Retry/Catch match.
  *   https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html
  *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
@@ -149,7 +154,6 @@ export const WORKFLOW_ERRORS = {
   /** Terminal (vault mode): LockSnapshot refused (other than permissions), or the vault copy disappeared before it was locked. */
   vaultLockFailed: 'VaultLockFailed',
 } as const;
-export type WorkflowErrorName = (typeof WORKFLOW_ERRORS)[keyof typeof WORKFLOW_ERRORS];
 
 /** Errors the definition itself ends an execution with (a loop's bound), never thrown by the function. */
 export const DEFINITION_ERRORS = {
@@ -458,25 +462,36 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
     Next: next,
   });
   const lastError = `${DATA_PATHS.data}.lastError`;
-  const giveUp = (error: string, cause: string) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: STATES.releaseFailed });
-  // Any error the other catchers and retriers leave (terminal ones: CopyWaitTimedOut, CopyFailed,
-  // CopyPermissionDenied, …) releases the copy slot first, then fails with the original error.
-  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: STATES.releaseFailed };
-  const lambda = retrier(LAMBDA_ERRORS, LAMBDA_RETRY);
-  // An outage of EC2 answered `unavailable`: wait (the step's backoff) and run the step again, while outages < OUTAGE_WAIT_BOUND.
-  const outageRules = (countState: string) => [
-    { And: [outcomeIs('unavailable'), below(DATA_PATHS.outages, OUTAGE_WAIT_BOUND)], Next: countState },
-    { ...outcomeIs('unavailable'), Next: STATES.unavailableTooLong },
-  ];
-  const waitOut = (step: string): Record<string, unknown> => ({ Type: 'Wait', Comment: "the step's outage backoff (equal jitter), from the number of outage waits so far", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: step });
-  const waitOrGiveUp = (doneOutcome: string, next: string) => ({
-    Type: 'Choice',
-    Choices: [
-      { ...outcomeIs(doneOutcome), Next: next },
-      { And: [outcomeIs('wait'), below(DATA_PATHS.waits, ADMISSION_WAIT_BOUND)], Next: STATES.countWait },
-    ],
-    Default: STATES.waitedTooLong,
+  /**
+   * The rules every phase (the member copy, the vault copy) applies alike; only the states they end
+   * in are the phase's own: the release-then-fail state and the give-up states at the bounds.
+   */
+  const phase = (ends: PhaseEnds): Phase => ({
+      // Any error the other catchers and retriers leave (terminal ones: CopyWaitTimedOut, CopyFailed,
+      // CopyPermissionDenied, …) releases the phase's copy slot first, then fails with the original error.
+      releaseThenFail: { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: ends.releaseFailed },
+      giveUp: (error, cause) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: ends.releaseFailed }),
+      // An outage of EC2 answered `unavailable`: wait (the step's backoff) and run the step again, while outages < OUTAGE_WAIT_BOUND.
+      outageRules: (countState) => [
+        { And: [outcomeIs('unavailable'), below(DATA_PATHS.outages, OUTAGE_WAIT_BOUND)], Next: countState },
+        { ...outcomeIs('unavailable'), Next: ends.unavailableTooLong },
+      ],
+      /** `done` goes on to `next`; `wait` counts a wait (`countState`) while waits < ADMISSION_WAIT_BOUND; else give up. */
+      waitOrGiveUp: (done, next, countState, extra = []) => ({
+        Type: 'Choice',
+        Choices: [
+          { ...outcomeIs(done), Next: next },
+          { And: [outcomeIs('wait'), below(DATA_PATHS.waits, ADMISSION_WAIT_BOUND)], Next: countState },
+          ...extra,
+        ],
+        Default: ends.waitedTooLong,
+      }),
   });
+  const lambda = retrier(LAMBDA_ERRORS, LAMBDA_RETRY);
+  const { releaseThenFail, giveUp, outageRules, waitOrGiveUp } = phase({ releaseFailed: STATES.releaseFailed, unavailableTooLong: STATES.unavailableTooLong, waitedTooLong: STATES.waitedTooLong });
+  const waitOut = (step: string): Record<string, unknown> => ({ Type: 'Wait', Comment: "the step's outage backoff (equal jitter), from the number of outage waits so far", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: step });
+  // CopyPending retried quickly, CopyStillPending slowly (the poll's own errors), then the Lambda errors.
+  const pollRetry = [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda];
 
   /** After a poll: copy again (counted, while copies < C), give up at the bound, else go on. */
   const recopyChoice = (countState: string, gaveUp: string, next: string) => ({
@@ -527,7 +542,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.waitOutageFind]: waitOut(STATES.find),
       [STATES.unavailableTooLong]: giveUp(WORKFLOW_ERRORS.ec2Unavailable, `EC2 (or the copy ledger's DynamoDB) unavailable through ${OUTAGE_WAIT_BOUND} outage waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
       [STATES.admit]: task('admit', STATES.admitChoice, [lambda], { Catch: [releaseThenFail] }),
-      [STATES.admitChoice]: waitOrGiveUp('admitted', STATES.copy),
+      [STATES.admitChoice]: waitOrGiveUp('admitted', STATES.copy, STATES.countWait),
       [STATES.countWait]: count(DATA_PATHS.waits, STATES.waitForSlot),
       [STATES.waitForSlot]: { Type: 'Wait', Comment: "the step's backoff (equal jitter), from the number of waits so far", SecondsPath: `${DATA_PATHS.data}.waitSeconds`, Next: STATES.admit },
       [STATES.waitedTooLong]: giveUp(WORKFLOW_ERRORS.waitTimedOut, `no copy slot after ${ADMISSION_WAIT_BOUND} admission waits (at least ${MAX_WAIT_SECONDS / 86_400} days)`),
@@ -539,7 +554,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
           releaseThenFail,
         ],
       }),
-      [STATES.copyChoice]: waitOrGiveUp('copying', STATES.waitForCopy),
+      [STATES.copyChoice]: waitOrGiveUp('copying', STATES.waitForCopy, STATES.countWait),
       [STATES.confirm]: task('confirm', STATES.confirmChoice, [retrier([WORKFLOW_ERRORS.copyNotVisibleYet], CONFIRM_RETRY), lambda], {
         Catch: [{ ErrorEquals: [WORKFLOW_ERRORS.copyNotVisibleYet], ResultPath: lastError, Next: STATES.copyAgain }, releaseThenFail],
       }),
@@ -550,12 +565,7 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
       [STATES.countCopy]: count(DATA_PATHS.copies, STATES.admit),
       [STATES.copyGaveUp]: giveUp(DEFINITION_ERRORS.copyAttemptsExhausted, `the copy was made again ${COPY_AGAIN_BOUND} times (copies in error, or unconfirmed after an ambiguous CopySnapshot)`),
       [STATES.waitForCopy]: { Type: 'Wait', Seconds: FIRST_POLL_WAIT_SECONDS, Next: STATES.poll },
-      [STATES.poll]: task(
-        'poll',
-        STATES.pollChoice,
-        [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda],
-        { Catch: [releaseThenFail] },
-      ),
+      [STATES.poll]: task('poll', STATES.pollChoice, pollRetry, { Catch: [releaseThenFail] }),
       [STATES.pollChoice]: recopyChoice(STATES.countCopy, STATES.copyGaveUp, STATES.release),
       // Releasing is idempotent (an execution that found an existing copy holds no slot). A release
       // that still fails after its retries leaves the slot to reclamation (the execution is no longer
@@ -571,9 +581,23 @@ export function copyWorkflowDefinition(props: CopyWorkflowProps): AslDefinition 
         ErrorPath: `${lastError}.Error`,
         CausePath: `${lastError}.Cause`,
       },
-      ...(vault ? vaultStates(vault, { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask }) : {}),
+      ...(vault ? vaultStates(vault, { task, outcomeIs, below, count, waitOut, lambda, pollRetry, lastError, recopyChoice, releaseTask, phase }) : {}),
     },
   };
+}
+
+/** The states a phase ends in (see `phase` in copyWorkflowDefinition). */
+interface PhaseEnds {
+  readonly releaseFailed: string;
+  readonly unavailableTooLong: string;
+  readonly waitedTooLong: string;
+}
+
+interface Phase {
+  releaseThenFail: Record<string, unknown>;
+  giveUp: (error: string, cause: string) => Record<string, unknown>;
+  outageRules: (countState: string) => Array<Record<string, unknown>>;
+  waitOrGiveUp: (done: string, next: string, countState: string, extra?: Array<Record<string, unknown>>) => Record<string, unknown>;
 }
 
 interface Builders {
@@ -583,9 +607,11 @@ interface Builders {
   count: (path: string, next: string) => Record<string, unknown>;
   waitOut: (step: string) => Record<string, unknown>;
   lambda: Record<string, unknown>;
+  pollRetry: Array<Record<string, unknown>>;
   lastError: string;
   recopyChoice: (countState: string, gaveUp: string, next: string) => Record<string, unknown>;
   releaseTask: (step: 'release' | 'vault-release', next: string) => Record<string, unknown>;
+  phase: (ends: PhaseEnds) => Phase;
 }
 
 /**
@@ -609,32 +635,21 @@ interface Builders {
  * was made ends the execution (MemberCopyGone) rather than copy again.
  */
 function vaultStates(vault: VaultWorkflowProps, b: Builders): Record<string, Record<string, unknown>> {
-  const { task, outcomeIs, below, count, waitOut, lambda, lastError, recopyChoice, releaseTask } = b;
-  const releaseThenFail = { ErrorEquals: ['States.ALL'], ResultPath: lastError, Next: STATES.vaultReleaseFailed };
-  const giveUp = (error: string, cause: string) => ({ Type: 'Pass', Result: { Error: error, Cause: cause }, ResultPath: lastError, Next: STATES.vaultReleaseFailed });
-  const outageRules = (countState: string) => [
-    { And: [outcomeIs('unavailable'), below(DATA_PATHS.outages, OUTAGE_WAIT_BOUND)], Next: countState },
-    { ...outcomeIs('unavailable'), Next: STATES.vaultUnavailableTooLong },
-  ];
+  const { task, outcomeIs, below, count, waitOut, lambda, pollRetry, lastError, recopyChoice, releaseTask } = b;
+  const { releaseThenFail, giveUp, outageRules, waitOrGiveUp } = b.phase({
+    releaseFailed: STATES.vaultReleaseFailed,
+    unavailableTooLong: STATES.vaultUnavailableTooLong,
+    waitedTooLong: STATES.vaultWaitedTooLong,
+  });
   /** A step that answers `done` or waits out an outage (its own count and wait states). */
   const outageLoop = (done: string, next: string, choice: string, countState: string, waitState: string, step: string) => ({
     [choice]: { Type: 'Choice', Choices: [{ ...outcomeIs(done), Next: next }, ...outageRules(countState)], Default: STATES.vaultUnavailableTooLong },
     [countState]: count(DATA_PATHS.outages, waitState),
     [waitState]: waitOut(step),
   });
-  const waitOrGiveUp = (done: string, next: string, countState: string, extra: Array<Record<string, unknown>> = []) => ({
-    Type: 'Choice',
-    Choices: [
-      { ...outcomeIs(done), Next: next },
-      { And: [outcomeIs('wait'), below(DATA_PATHS.waits, ADMISSION_WAIT_BOUND)], Next: countState },
-      ...extra,
-    ],
-    Default: STATES.vaultWaitedTooLong,
-  });
   const afterLock = STATES.vaultUnshare;
   const lockOrOn = vault.lock ? STATES.vaultLock : afterLock;
   const afterUnshare = vault.keepMemberCopy ? STATES.copied : STATES.deleteMember;
-  const pollRetry = [retrier([WORKFLOW_ERRORS.copyPending], POLL_RETRY), retrier([WORKFLOW_ERRORS.copyStillPending], POLL_SLOW_RETRY), lambda];
   return {
     [STATES.vaultShare]: task('vault-share', STATES.vaultShareChoice, [lambda], { Catch: [releaseThenFail] }),
     [STATES.vaultShareChoice]: waitOrGiveUp('shared', STATES.vaultFind, STATES.countShareWait, outageRules(STATES.countOutageShare)),

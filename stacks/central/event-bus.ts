@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { CloudwatchEventBus } from '@cdktf/provider-aws/lib/cloudwatch-event-bus';
 import { CloudwatchEventBusPolicy } from '@cdktf/provider-aws/lib/cloudwatch-event-bus-policy';
-import { FORWARD_RULE_NAME } from '../names';
+import { accountRootArn, FORWARD_RULE_NAME } from '../names';
 import { policyDocument, renderPolicy, type PolicyDocument, type Statement } from '../policy/policy';
 import { POLICY_LIMITS } from '../policy/policy-limits';
 
@@ -64,7 +64,7 @@ export function centralBusPolicy(props: BusPolicyProps): PolicyDocument {
     : {
         Sid: 'MemberForwardingRulesPutEvents',
         Effect: 'Allow',
-        Principal: { AWS: [...new Set(props.memberAccountIds)].sort().map((a) => `arn:aws:iam::${a}:root`) },
+        Principal: { AWS: [...new Set(props.memberAccountIds)].sort().map(accountRootArn) },
         Action: 'events:PutEvents',
         Resource: props.busArn,
         Condition: fromForwardingRule,

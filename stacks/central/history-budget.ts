@@ -46,6 +46,7 @@
  * an increment, plus, per counter, its increment count × (the increment + the longest segment that
  * can lead into it from after any increment), plus the longest final segment. A sound over-estimate.
  */
+import { componentsOf, cyclesOf } from '../graph-components';
 
 /** Step Functions' hard limit on one execution's history. */
 export const HISTORY_EVENT_LIMIT = 25_000;
@@ -53,7 +54,10 @@ export const HISTORY_EVENT_LIMIT = 25_000;
 export const HISTORY_EVENT_BUDGET = 20_000;
 /** Standard workflows, us-east-1: $0.025 per 1,000 state transitions (https://aws.amazon.com/step-functions/pricing/). */
 export const USD_PER_TRANSITION = 0.025 / 1000;
-/** A retrier without MaxAttempts retries 3 times (Amazon States Language). */
+/**
+ * A retrier without MaxAttempts retries 3 times ("MaxAttempts … (3 by default)"):
+ * https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+ */
 const DEFAULT_MAX_ATTEMPTS = 3;
 
 export interface Cost {
@@ -516,45 +520,6 @@ function worstUnder(graph: Graph, edges: Edge[], costs: Record<string, Cost>, lo
   const all = Math.max(NEG, ...[...leave.values()]) + loopsCost;
   const byTerminal = Object.fromEntries(names.filter(isTerminal).map((t) => [t, (leave.get(t) ?? NEG) + loopsCost]));
   return { all, byTerminal };
-}
-
-/** Strongly connected components (Tarjan), each as its member list. */
-function componentsOf(nodes: string[], out: (n: string) => string[]): string[][] {
-  let index = 0;
-  const idx = new Map<string, number>();
-  const low = new Map<string, number>();
-  const stack: string[] = [];
-  const on = new Set<string>();
-  const found: string[][] = [];
-  const visit = (v: string): void => {
-    idx.set(v, index);
-    low.set(v, index++);
-    stack.push(v);
-    on.add(v);
-    for (const w of out(v)) {
-      if (!idx.has(w)) {
-        visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
-    }
-    if (low.get(v) === idx.get(v)) {
-      const scc: string[] = [];
-      let w: string;
-      do {
-        w = stack.pop()!;
-        on.delete(w);
-        scc.push(w);
-      } while (w !== v);
-      found.push(scc.reverse());
-    }
-  };
-  for (const n of nodes) if (!idx.has(n)) visit(n);
-  return found;
-}
-
-/** Cycles: components with more than one state, or one state that goes to itself. */
-function cyclesOf(nodes: string[], out: (n: string) => string[]): string[][] {
-  return componentsOf(nodes, out).filter((scc) => scc.length > 1 || out(scc[0]!).includes(scc[0]!));
 }
 
 /** The analysis of one graph (a definition, or a Map's item processor), without the execution's two events. */

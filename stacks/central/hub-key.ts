@@ -1,9 +1,7 @@
-import { Construct } from 'constructs';
-import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
-import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { logGroupArn, PREFIX } from '../names';
-import { policyDocument, renderPolicy, type PolicyDocument } from '../policy/policy';
-import { assertPolicyFits } from '../policy/policy-limits';
+import type { Construct } from 'constructs';
+import { CopyKey } from '../copy-key';
+import { accountRootArn, logGroupArn, PREFIX } from '../names';
+import { policyDocument, type PolicyDocument } from '../policy/policy';
 import { KEY_ADMIN_ACTIONS } from '../policy/key-admin-actions';
 
 export interface HubKeyProps {
@@ -52,7 +50,7 @@ export function hubKeyPolicy(props: HubKeyProps): PolicyDocument {
     {
       Sid: 'AccountAdministersKey',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${props.accountId}:root` },
+      Principal: { AWS: accountRootArn(props.accountId) },
       Action: [...KEY_ADMIN_ACTIONS],
       Resource: '*',
     },
@@ -98,22 +96,13 @@ export function hubKeyPolicy(props: HubKeyProps): PolicyDocument {
   ]);
 }
 
-/** The central account's customer managed key for the alert topic and the log groups. Rotated yearly. */
-export class HubKey extends Construct {
-  readonly key: KmsKey;
-  readonly policy: PolicyDocument;
-
+/**
+ * The central account's customer managed key for the alert topic and the log groups, `alias/ebs-event-hub`:
+ * built like every key of the app (CopyKey: rotated yearly, 30-day deletion window, the same ids
+ * `key` and `alias`), with the hub key's policy.
+ */
+export class HubKey extends CopyKey {
   constructor(scope: Construct, id: string, props: HubKeyProps) {
-    super(scope, id);
-    this.policy = hubKeyPolicy(props);
-    assertPolicyFits('kmsKeyPolicy', this.policy, `key alias/${PREFIX}`);
-    this.key = new KmsKey(this, 'key', {
-      region: props.region,
-      description: `${PREFIX}: alert topic and log groups`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: renderPolicy(this.policy),
-    });
-    new KmsAlias(this, 'alias', { region: props.region, name: `alias/${PREFIX}`, targetKeyId: this.key.keyId });
+    super(scope, id, { region: props.region, aliasName: `alias/${PREFIX}`, description: `${PREFIX}: alert topic and log groups`, policy: hubKeyPolicy(props) });
   }
 }

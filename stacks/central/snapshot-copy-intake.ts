@@ -33,7 +33,10 @@ export const COPY_QUEUE_VISIBILITY_SECONDS = 6 * COPY_START_TIMEOUT_SECONDS;
 export const COPY_MAX_RECEIVE_COUNT = 10;
 export const COPY_BATCH_SIZE = 10;
 /**
- * Concurrent starter invocations (the event source mapping's minimum is 2). Fixed, not
+ * Concurrent starter invocations (the event source mapping's minimum is 2: hashicorp/aws 6.25.0
+ * validates `scaling_config.maximum_concurrency` with IntAtLeast(2), lambda/func.resourceEventSourceMapping.goindex
+ * in lonegunmanb/terraform-provider-aws-index@add8b630a;
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). Fixed, not
  * configurable (`snapshotCopy.maxConcurrency` is gone): how many copies run is decided inside
  * the executions (`maxInFlightCopies`), and 5 × 10 starts per second or two is far below Step
  * Functions' StartExecution quota.

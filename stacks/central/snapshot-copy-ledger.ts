@@ -32,7 +32,9 @@
  * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html
  *
  * Changing indexes is an in-place update (hashicorp/aws 6.25: `global_secondary_index` is not
- * ForceNew; resourceTableUpdate deletes the indexes that went, one UpdateTable at a time, each waited
+ * ForceNew, unlike `hash_key`, `range_key` and `local_secondary_index`; `recovery_period_in_days`
+ * validates 1-35; lonegunmanb/terraform-provider-aws-index@add8b630a, v6.25.0:
+ * dynamodb/func.resourceTable.goindex; resourceTableUpdate deletes the indexes that went, one UpdateTable at a time, each waited
  * out, then creates the new ones the same way, waiting for each to be ACTIVE, i.e. backfilled from
  * the existing items). The version before this one had the sparse index `by-expiry` (target,
  * expiresAt), which only a per-account × region sweep could use: it is deleted, and `by-kind-expiry`

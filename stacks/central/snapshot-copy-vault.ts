@@ -6,7 +6,7 @@
  * vault is configured. No resource of its own yet: the vault steps of the workflow definition
  * (stacks/central/copy-workflow.ts) read this environment.
  */
-import type { OrgConfig, VaultConfig } from '../../config/schema';
+import { COPY_MAX_RETENTION_DAYS, SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS, SNAPSHOT_LOCK_MAX_DAYS, type OrgConfig, type VaultConfig } from '../../config/schema';
 import { MEMBER_COPY_KEY_ALIAS, VAULT_KEY_ALIAS, VAULT_ROLE_NAME } from '../names';
 import type { Statement } from '../policy/policy';
 import type { CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
@@ -56,13 +56,13 @@ export function vaultAccessOf(config: Pick<OrgConfig, 'snapshotCopy'>): VaultAcc
 export function checkVaultAccess(unit: string, vault: VaultAccess): void {
   if (!/^\d{12}$/.test(vault.accountId)) throw invalidProp(unit, 'vault.accountId', vault.accountId, 'is not a 12-digit AWS account ID');
   if (vault.lock) {
-    checkWholeNumber(unit, 'vault.lock.days', vault.lock.days, 1, 36_500);
+    checkWholeNumber(unit, 'vault.lock.days', vault.lock.days, 1, SNAPSHOT_LOCK_MAX_DAYS);
     if (vault.lock.coolOffHours !== undefined) {
       if (vault.lock.mode !== 'compliance') throw invalidProp(unit, 'vault.lock.coolOffHours', vault.lock.coolOffHours, 'is set with a governance lock: EBS takes a cooling-off period in compliance mode only');
-      checkWholeNumber(unit, 'vault.lock.coolOffHours', vault.lock.coolOffHours, 1, 72);
+      checkWholeNumber(unit, 'vault.lock.coolOffHours', vault.lock.coolOffHours, 1, SNAPSHOT_LOCK_MAX_COOL_OFF_HOURS);
     }
   }
-  if (vault.retentionDays !== undefined) checkWholeNumber(unit, 'vault.retentionDays', vault.retentionDays, vault.lock?.days ?? 1, 36_500);
+  if (vault.retentionDays !== undefined) checkWholeNumber(unit, 'vault.retentionDays', vault.retentionDays, vault.lock?.days ?? 1, COPY_MAX_RETENTION_DAYS);
 }
 
 /**

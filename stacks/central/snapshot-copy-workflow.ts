@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import { COPY_MAX_RETENTION_DAYS } from '../../config/schema';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { suppress } from '../guardrails';
 import { COPY_STATE_MACHINE_NAME, COPY_STEP_FUNCTION_NAME, lambdaArn, PREFIX, stateMachineArn } from '../names';
@@ -35,9 +36,6 @@ export const copySlotsTableArn = (p: CopyScope): string => `arn:aws:dynamodb:${p
 export const copyStateMachineArn = (p: CopyScope): string => stateMachineArn(p.region, p.accountId, COPY_STATE_MACHINE_NAME);
 /** Every execution of the copy state machine (`execution:<state machine>:<name>`): the copy-slot holders. */
 export const copyExecutionsArn = (p: CopyScope): string => `arn:aws:states:${p.region}:${p.accountId}:execution:${COPY_STATE_MACHINE_NAME}:*`;
-
-/** `snapshotCopy.retentionDays`'s bound (config/schema.ts): 100 years. */
-export const COPY_MAX_RETENTION_DAYS = 36_500;
 
 /** One workflow step: a few EC2 calls, throttling retried by the SDK inside it. */
 export const COPY_STEP_TIMEOUT_SECONDS = 120;

@@ -10,9 +10,9 @@ import type { RoleWithPolicies } from '../policy/role-with-policies';
 import type { CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
 import { checkMaxInFlightCopies, functionLogGroupName, stateMachineLogGroupName, type CopyScope } from './snapshot-copy-common';
 import { copyExecutionAlertRuleArn, CopyExecutionAlert } from './snapshot-copy-execution-alert';
-import { copyRuleArn, SnapshotCopyIntake, startEnvironment } from './snapshot-copy-intake';
-import { copySweepRuleArn, SnapshotCopySweep, sweepEnvironment } from './snapshot-copy-sweep';
-import { SnapshotCopyWorkflow, stepEnvironment } from './snapshot-copy-workflow';
+import { copyRuleArn, SnapshotCopyIntake } from './snapshot-copy-intake';
+import { copySweepRuleArn, SnapshotCopySweep } from './snapshot-copy-sweep';
+import { SnapshotCopyWorkflow } from './snapshot-copy-workflow';
 import type { VaultAccess } from './snapshot-copy-vault';
 
 /** The built handler (`npm run build`): its deployment zip and the SHA-256 of its code. */
@@ -94,13 +94,6 @@ export interface SnapshotCopyProps {
   readonly kmsKeyArn: string;
   readonly alertTopicArn: string;
   readonly deadLetterQueueArn: string;
-}
-
-/** The environment of each entry point (handlers/snapshot-copy/README.md, "Environment"). */
-export function copyFunctionEnvironments(
-  props: CopyScope & Pick<SnapshotCopyProps, 'destinationRegion' | 'regionMap' | 'sourceRegions' | 'kmsKeyId' | 'copyTag' | 'memberRoleName' | 'maxInFlightCopies' | 'retentionDays' | 'vault'>,
-): Record<'start' | 'step' | 'sweep', Record<string, string>> {
-  return { start: startEnvironment(props), step: stepEnvironment(props), sweep: sweepEnvironment({ ...props, memberRetention: props.retentionDays !== undefined }) };
 }
 
 /**

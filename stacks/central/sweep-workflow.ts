@@ -15,7 +15,9 @@
  * The data: `Prepare` starts `$.task.data` (the function's state: outcome, cursor, summary, cause)
  * and the page counter `$.loops.pages.n`. The task passes `$.task.data` to the function and puts its
  * answer back there (`ResultSelector` + `ResultPath: $.task`), so the function never touches the
- * counter; only `CountPage` raises it (`States.MathAdd`), and `NextPage` loops only while it is below
+ * counter; only `CountPage` raises it (`States.MathAdd`; `PageFailed` builds its cause with
+ * `States.Format`: https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html), and
+ * `NextPage` loops only while it is below
  * SWEEP_PAGE_BOUND: a count the definition shows, from which stacks/central/history-budget.ts proves
  * every path within the 20,000-event budget (a Standard execution fails, uncatchably, at 25,000).
  *
@@ -98,6 +100,8 @@ function buildDefinition(sweepFunctionArn: string, pageBound: number): AslDefini
       },
       [SWEEP_STATES.page]: {
         Type: 'Task',
+        // `$$.Execution.StartTime`: the Context object's, the same for every page of the execution
+        // (https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
         Comment: 'one page of expired copies (the execution start is the expiry cut-off)',
         Resource: 'arn:aws:states:::lambda:invoke',
         Parameters: {

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { accountRootArn } from '../names';
 import { policyDocument, type PolicyDocument } from '../policy/policy';
 import { RoleWithPolicies } from '../policy/role-with-policies';
 import { memberPermissionStatements, type CopyPermissionsProps } from '../policy/snapshot-copy-permissions';
@@ -48,7 +49,7 @@ export function snapshotCopyRoleTrustPolicy(trustedRoleArns: readonly string[]):
     {
       Sid: 'CentralCopyFunctionsAssume',
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${[...accounts][0]!}:root` },
+      Principal: { AWS: accountRootArn([...accounts][0]!) },
       Action: 'sts:AssumeRole',
       Condition: { ArnEquals: { 'aws:PrincipalArn': trustedRoleArns.length === 1 ? trustedRoleArns[0]! : [...trustedRoleArns] } },
     },

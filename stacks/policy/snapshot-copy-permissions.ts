@@ -34,7 +34,9 @@ export interface CopyPermissionsProps {
 
 // Exported for the vault's statements (vault-permissions.ts), which scope the same way.
 export const uniqueSorted = (values: Iterable<string>): string[] => [...new Set(values)].sort();
-export const ec2Endpoints = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `ec2.${r}.amazonaws.com`));
+/** EC2's endpoint in `region`, as KMS sees it in `kms:ViaService` when EBS calls it for the caller. */
+export const ec2Endpoint = (region: string): string => `ec2.${region}.amazonaws.com`;
+export const ec2Endpoints = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map(ec2Endpoint));
 export const snapshotArns = (regions: Iterable<string>): string[] => uniqueSorted([...regions].map((r) => `arn:aws:ec2:${r}::snapshot/*`));
 export const keysIn = (regions: Iterable<string>, accountId: string, keyId = '*'): string[] =>
   uniqueSorted([...regions].map((r) => `arn:aws:kms:${r}:${accountId}:key/${keyId}`));

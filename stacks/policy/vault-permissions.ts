@@ -22,18 +22,16 @@
  * account principal, no stack has to exist before another saves its policies.
  */
 import { KEY_ADMIN_ACTIONS } from './key-admin-actions';
-import { PREFIX, roleArn, VAULT_KEY_ALIAS, vaultRoleArn } from '../names';
+import { accountRootArn, PREFIX, roleArn, VAULT_KEY_ALIAS, vaultRoleArn } from '../names';
 import { policyDocument, type PolicyDocument, type Statement } from './policy';
 import type { OrgConfig } from '../../config/schema';
-import { describeSnapshots, EBS_KMS_ACTIONS, EXPIRY_TAG, forAwsResource, keysIn, PROVENANCE_TAG, snapshotArns, sweepTargetsOf, uniqueSorted } from './snapshot-copy-permissions';
+import { describeSnapshots, EBS_KMS_ACTIONS, ec2Endpoint, ec2Endpoints, EXPIRY_TAG, forAwsResource, keysIn, PROVENANCE_TAG, snapshotArns, sweepTargetsOf, uniqueSorted } from './snapshot-copy-permissions';
 
 /** The regions vault copies are made in: every member's copy destination regions, sorted. */
 export const vaultRegionsOf = (config: OrgConfig): string[] => uniqueSorted(sweepTargetsOf(config).map((t) => t.region));
 /** The accounts whose copies the vault receives: every member that copies (the central account too when it is one). */
 export const vaultSourceAccountsOf = (config: OrgConfig): string[] => uniqueSorted(sweepTargetsOf(config).map((t) => t.account));
 
-const accountRoot = (accountId: string): string => `arn:aws:iam::${accountId}:root`;
-const ec2Endpoint = (region: string): string => `ec2.${region}.amazonaws.com`;
 /** Only snapshots that carry this app's provenance tag (a snapshot id) are the app's copies. */
 const provenanceTagged = { [`aws:ResourceTag/${PROVENANCE_TAG}`]: 'snap-*' };
 
@@ -53,11 +51,11 @@ function roleThroughEc2(sids: { readonly use: string; readonly grant: string }, 
     StringEquals: { 'kms:ViaService': ec2Endpoint(region) },
   };
   return [
-    { Sid: sids.use, Effect: 'Allow', Principal: { AWS: accountRoot(account) }, Action: [...actions], Resource: '*', Condition: condition },
+    { Sid: sids.use, Effect: 'Allow', Principal: { AWS: accountRootArn(account) }, Action: [...actions], Resource: '*', Condition: condition },
     {
       Sid: sids.grant,
       Effect: 'Allow',
-      Principal: { AWS: accountRoot(account) },
+      Principal: { AWS: accountRootArn(account) },
       Action: 'kms:CreateGrant',
       Resource: '*',
       Condition: { ...condition, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
@@ -71,7 +69,7 @@ const VAULT_ROLE_SIDS = { use: 'VaultRoleUsesKeyThroughEc2', grant: 'VaultRoleGr
 const accountAdministersKey = (accountId: string): Statement => ({
   Sid: 'AccountAdministersKey',
   Effect: 'Allow',
-  Principal: { AWS: accountRoot(accountId) },
+  Principal: { AWS: accountRootArn(accountId) },
   Action: [...KEY_ADMIN_ACTIONS],
   Resource: '*',
 });
@@ -163,7 +161,7 @@ export function vaultRolePolicy(props: VaultRolePolicyProps): PolicyDocument {
   if (props.regions.length === 0) throw new Error('vaultRolePolicy: regions is empty; give the copy destination regions');
   if (props.sourceAccountIds.length === 0) throw new Error('vaultRolePolicy: sourceAccountIds is empty; give the member accounts that copy');
   const snapshots = snapshotArns(props.regions);
-  const via = { StringEquals: { 'kms:ViaService': props.regions.map(ec2Endpoint).sort() } };
+  const via = { StringEquals: { 'kms:ViaService': ec2Endpoints(props.regions) } };
   const vaultKeys = { Resource: keysIn(props.regions, props.accountId), Condition: { ...via, 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': [VAULT_KEY_ALIAS] } } };
   const memberKeys = { Resource: keysIn(props.regions, '*'), Condition: via };
   const own = { 'ec2:Owner': props.accountId };
