@@ -18,8 +18,12 @@
  *   only; a Task failing uncaught: no `TaskStateExited`, the execution's end event instead);
  * - every attempt of a Task (`arn:aws:states:::lambda:invoke`, request-response: no `TaskSubmitted`):
  *   `TaskScheduled`, `TaskStarted`, `TaskSucceeded | TaskFailed`; a retry is one more attempt, with
- *   no new StateEntered (a retrier's counters apply within one entry of the state:
- *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html);
+ *   no new StateEntered (a retrier's counters apply within one entry of the state: "A retrier's
+ *   parameters apply across all visits to the retrier in the context of a single-state execution",
+ *   Example 4, Complex retry scenario, in
+ *   https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html; so a state
+ *   entered again starts its retriers afresh: why every loop that re-enters a state carries its
+ *   own counter in the state data);
  * - an inline Map: `MapStateEntered`, `MapStateStarted`, per item `MapIterationStarted`, the
  *   item's states, `MapIterationSucceeded | MapIterationFailed`, then `MapStateSucceeded | Failed`
  *   and `MapStateExited`.
