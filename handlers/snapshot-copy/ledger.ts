@@ -31,12 +31,16 @@
  *                                                       of the organization of that kind, oldest first, in pages)
  *   record                PutItem IF attribute_not_exists(copySnapshotId)                      (idempotent)
  *   forget                DeleteItem (target, copySnapshotId)                                  (after the sweep deleted it)
+ *   raiseExpiry           UpdateItem IF attribute_exists(expiresAt) AND expiresAt < :e         (VaultLock: never lowers)
  * A vault copy (a locked copy in an isolated vault account) is recorded the same way under
  * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it), `kind =
  * "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member account of the original
  * snapshot and `sourceSnapshotId` = that original snapshot, and with `vault.retentionDays` its own
  * `expiresAt`: the same lookups serve it, in the vault's partition, and the sweep finds it in the
- * `vault-copy` partition of `by-kind-expiry`.
+ * `vault-copy` partition of `by-kind-expiry`. That expiry counts from the copy's start, its lock from
+ * VaultLock, after the copy completed: VaultLock raises `expiresAt` to the lock's expiry
+ * (raiseExpiry), so that the sweep never meets a copy still locked (`retentionDays` may equal
+ * `lock.days`).
  *
  * Why `kind` is the sweep's partition key: every item ever written carries it (it is part of the
  * item since the ledger exists), so adding the index needs no backfill of our own (DynamoDB fills a
@@ -150,6 +154,12 @@ export interface LedgerStore {
    * (UpdateItem IF attribute_exists: never creates an item); false when it is not recorded.
    */
   markVaulted(copyAccount: string, destinationRegion: string, copySnapshotId: string, mark: { deletedAt: string; vaultCopySnapshotId: string }): Promise<boolean>;
+  /**
+   * Raises a copy's expiry to `notBefore` (rounded up to the second) when it is earlier: UpdateItem
+   * IF its `expiresAt` exists and is earlier, so it never lowers an expiry, never gives one to a copy
+   * kept forever and never creates an item; a redelivery changes nothing. False when nothing changed.
+   */
+  raiseExpiry(copyAccount: string, destinationRegion: string, copySnapshotId: string, notBefore: Date): Promise<boolean>;
   /**
    * One page (at most `limit`) of the recorded copies of `kind`, in every account and region, whose
    * expiry is at or before `now`, oldest first, after `after`.
@@ -349,6 +359,25 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
       } catch (error) {
         if (conditionFailed(error)) return false;
         throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
+      }
+    },
+    async raiseExpiry(copyAccount, region, copySnapshotId, notBefore) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
+            UpdateExpression: 'SET #e = :e',
+            // ISO-8601 UTC strings of one format compare as their times (see above).
+            ConditionExpression: 'attribute_exists(#e) AND #e < :e',
+            ExpressionAttributeNames: { '#e': LEDGER_SCHEMA.byKindExpiry.sortKey },
+            ExpressionAttributeValues: { ':e': S(isoSeconds(new Date(Math.ceil(notBefore.getTime() / 1000) * 1000))) },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (conditionFailed(error)) return false;
+        throw failure(error, 'UpdateItem (raise a copy\'s expiry)', tableName);
       }
     },
     async expiredPage(kind, now, { after, limit }) {
