@@ -279,6 +279,16 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
     } while (ExclusiveStartKey);
   };
   const key = (target: string, copySnapshotId: string) => ({ [LEDGER_SCHEMA.partitionKey]: S(target), [LEDGER_SCHEMA.sortKey]: S(copySnapshotId) });
+  /** UpdateItem of one copy's item under its condition: false when the condition failed (nothing changed). */
+  const updateIf = async (what: string, copyAccount: string, region: string, copySnapshotId: string, update: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName' | 'Key'>): Promise<boolean> => {
+    try {
+      await client.send(new UpdateItemCommand({ TableName: tableName, Key: key(ledgerTarget(copyAccount, region), copySnapshotId), ...update }));
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw failure(error, what, tableName);
+    }
+  };
   /** Consistent BatchGetItem of `copyIds` (100 a request; UnprocessedKeys asked again with backoff), the copy id only or whole items. */
   const batchGet = async (copyAccount: string, region: string, copyIds: readonly string[], idsOnly: boolean): Promise<Array<Record<string, AttributeValue>>> => {
     const found: Array<Record<string, AttributeValue>> = [];
@@ -344,41 +354,21 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
       return (await batchGet(copyAccount, region, copyIds, false)).map(entryOf);
     },
     async markVaulted(copyAccount, region, copySnapshotId, mark) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
-            UpdateExpression: 'SET #d = :d, #v = :v',
-            ConditionExpression: 'attribute_exists(#c)',
-            ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
-            ExpressionAttributeValues: { ':d': S(mark.deletedAt), ':v': S(mark.vaultCopySnapshotId) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (conditionFailed(error)) return false;
-        throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
-      }
+      return updateIf('UpdateItem (mark a member copy vaulted)', copyAccount, region, copySnapshotId, {
+        UpdateExpression: 'SET #d = :d, #v = :v',
+        ConditionExpression: 'attribute_exists(#c)',
+        ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
+        ExpressionAttributeValues: { ':d': S(mark.deletedAt), ':v': S(mark.vaultCopySnapshotId) },
+      });
     },
     async raiseExpiry(copyAccount, region, copySnapshotId, notBefore) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
-            UpdateExpression: 'SET #e = :e',
-            // ISO-8601 UTC strings of one format compare as their times (see above).
-            ConditionExpression: 'attribute_exists(#e) AND #e < :e',
-            ExpressionAttributeNames: { '#e': LEDGER_SCHEMA.byKindExpiry.sortKey },
-            ExpressionAttributeValues: { ':e': S(isoSeconds(new Date(Math.ceil(notBefore.getTime() / 1000) * 1000))) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (conditionFailed(error)) return false;
-        throw failure(error, 'UpdateItem (raise a copy\'s expiry)', tableName);
-      }
+      return updateIf("UpdateItem (raise a copy's expiry)", copyAccount, region, copySnapshotId, {
+        UpdateExpression: 'SET #e = :e',
+        // ISO-8601 UTC strings of one format compare as their times (see above).
+        ConditionExpression: 'attribute_exists(#e) AND #e < :e',
+        ExpressionAttributeNames: { '#e': LEDGER_SCHEMA.byKindExpiry.sortKey },
+        ExpressionAttributeValues: { ':e': S(isoSeconds(new Date(Math.ceil(notBefore.getTime() / 1000) * 1000))) },
+      });
     },
     async expiredPage(kind, now, { after, limit }) {
       const i = LEDGER_SCHEMA.byKindExpiry;
