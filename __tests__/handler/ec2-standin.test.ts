@@ -6,6 +6,7 @@
 import { CopySnapshotCommand, DeleteSnapshotCommand, DescribeLockedSnapshotsCommand, DescribeSnapshotsCommand, EC2Client, LockSnapshotCommand, ModifySnapshotAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEc2Standin, type Ec2Standin, type StandinOptions } from '../../scripts/support/ec2-standin';
+import { LOCKED_SNAPSHOT_DELETE_CODE } from '../../scripts/support/snapshot-rules';
 import { OWN_ACCOUNT } from './support';
 
 let standin: Ec2Standin | undefined;
@@ -187,7 +188,7 @@ describe('the EC2 stand-in, vault mode', () => {
     t += 2 * 3_600_000; // cooling-off over, still pending
     const after = await described();
     expect(after, JSON.stringify(after)).toMatchObject({ LockState: 'compliance' });
-    await expect(client.send(new DeleteSnapshotCommand({ SnapshotId: pending }))).rejects.toMatchObject({ name: 'IncorrectState', $metadata: { httpStatusCode: 400 } });
+    await expect(client.send(new DeleteSnapshotCommand({ SnapshotId: pending }))).rejects.toMatchObject({ name: LOCKED_SNAPSHOT_DELETE_CODE, $metadata: { httpStatusCode: 400 } });
     t += DAY; // completed: the 2 days start now
     expect((await described()).LockDurationStartTime).toEqual(new Date(Date.parse('2026-01-05T00:00:00Z') + DAY));
     t += 2 * DAY - 3 * 3_600_000; // an hour before the end of the 2 days from completion

@@ -169,6 +169,29 @@ describe('the ledger store against the DynamoDB stand-in', () => {
     expect(page).toEqual({ copies: [{ kind: 'member-copy', copyAccount: MEMBER_ACCOUNT, destinationRegion: DEST, copySnapshotId: 'snap-old', sourceSnapshotId: 'snap-src', expiresAt: '2026-02-01T00:00:00Z' }] });
   });
 
+  it('raises a copy\'s expiry (rounded up to the second, the index moves it), never lowers it, never gives one to a copy kept forever, never creates an item; a throttled update is SlotTableUnavailable', async () => {
+    const { ddb, ledger } = store();
+    await ledger.record(entry('snap-r1', { kind: 'vault-copy', copyAccount: '999999999999', expiresAt: '2026-02-01T00:00:00Z' }));
+    await ledger.record(entry('snap-forever', { kind: 'vault-copy', copyAccount: '999999999999' }));
+    const expiry = async (id: string) => (await ledger.entries('999999999999', DEST, [id]))[0]?.expiresAt;
+
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-r1', new Date('2026-02-01T03:00:00.200Z'))).resolves.toBe(true);
+    expect(await expiry('snap-r1')).toBe('2026-02-01T03:00:01Z');
+    // A redelivery, or an earlier time: nothing changes.
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-r1', new Date('2026-02-01T03:00:00.200Z'))).resolves.toBe(false);
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-r1', new Date('2026-01-15T00:00:00Z'))).resolves.toBe(false);
+    expect(await expiry('snap-r1')).toBe('2026-02-01T03:00:01Z');
+    // The sweep's index follows: not expired at the old expiry, expired at the new one.
+    expect((await ledger.expiredPage('vault-copy', new Date('2026-02-01T03:00:00Z'), { limit: 10 })).copies).toEqual([]);
+    expect((await ledger.expiredPage('vault-copy', new Date('2026-02-01T03:00:01Z'), { limit: 10 })).copies.map((c) => c.copySnapshotId)).toEqual(['snap-r1']);
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-forever', new Date('2026-02-01T00:00:00Z'))).resolves.toBe(false);
+    expect(await expiry('snap-forever')).toBeUndefined();
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-never', new Date('2026-02-01T00:00:00Z'))).resolves.toBe(false);
+    expect(ddb.items(LEDGER_TABLE).map((i) => i['copySnapshotId']!.S).sort()).toEqual(['snap-forever', 'snap-r1']);
+    ddb.failNext(1, 'ProvisionedThroughputExceededException');
+    await expect(ledger.raiseExpiry('999999999999', DEST, 'snap-r1', new Date('2027-01-01T00:00:00Z'))).rejects.toMatchObject({ name: 'SlotTableUnavailable', message: expect.stringMatching(/UpdateItem \(raise a copy's expiry\)/) });
+  });
+
   it('forgets an item already gone without an error', async () => {
     const { ledger } = store();
     await expect(ledger.forget(MEMBER_ACCOUNT, DEST, 'snap-never')).resolves.toBeUndefined();

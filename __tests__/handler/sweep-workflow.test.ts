@@ -142,7 +142,7 @@ describe('the retention sweep, its synthesized definition run offline over the l
       expect(run.error).toBe(SWEEP_INCOMPLETE_ERROR);
       const examined = expectDeleted.length + failed.length + 3; // + gone, retagged, extended
       expect(run.cause).toMatch(
-        new RegExp(`^${examined} expired copies examined: ${expectDeleted.length} deleted, 1 already gone, 1 kept \\(tags changed\\), 0 in use by an AMI, 1 not expired \\(expiry tag moved later\\), ${failed.length} failed; first failure: (member-copy|vault-copy) snap-[0-9a-f]+ of \\d{12} in eu-(west|central)-1: (RequestLimitExceeded|SnapshotLocked|UnauthorizedOperation): `),
+        new RegExp(`^${examined} expired copies examined: ${expectDeleted.length} deleted, 1 already gone, 1 kept \\(tags changed\\), 0 in use by an AMI, 1 not expired \\(expiry tag moved later\\), ${failed.length} failed; first failure: (member-copy|vault-copy) snap-[0-9a-f]+ of \\d{12} in eu-(west|central)-1: (RequestLimitExceeded|${LOCKED_SNAPSHOT_FAULT.code}|UnauthorizedOperation): `),
       );
       const first = /first failure: \S+ (snap-[0-9a-f]+)/.exec(run.cause!)![1]!;
       expect(failed.map((c) => c.copySnapshotId)).toContain(first);

@@ -66,10 +66,16 @@ describe('copy ledger permissions (IAM simulation)', () => {
   });
 
   it('GIVEN vault mode THEN the step role may also mark a member copy deleted once vaulted (UpdateItem on the ledger) only with keepMemberCopy false, never delete items', async () => {
-    const withVault = (keepMemberCopy: boolean) => ({ principal: STEP.principal, policy: stepFunctionPolicy({ ...roleProps, vault: { accountId: '999999999999', keepMemberCopy } }) });
+    const withVault = (keepMemberCopy: boolean, more: { lock?: { mode: 'governance'; days: number }; retentionDays?: number } = {}) =>
+      ({ principal: STEP.principal, policy: stepFunctionPolicy({ ...roleProps, vault: { accountId: '999999999999', keepMemberCopy, ...more } }) });
+    const lock = { mode: 'governance' as const, days: 30 };
     await decide(withVault(false), 'dynamodb:UpdateItem', LEDGER, 'Allowed');
     await decide(withVault(true), 'dynamodb:UpdateItem', LEDGER, 'ImplicitlyDenied');
-    for (const role of [withVault(false), withVault(true)]) {
+    // VaultLock raises a vault copy's expiry to its lock's: only with both a lock and vault retention.
+    await decide(withVault(true, { lock, retentionDays: 30 }), 'dynamodb:UpdateItem', LEDGER, 'Allowed');
+    await decide(withVault(true, { lock }), 'dynamodb:UpdateItem', LEDGER, 'ImplicitlyDenied');
+    await decide(withVault(true, { retentionDays: 30 }), 'dynamodb:UpdateItem', LEDGER, 'ImplicitlyDenied');
+    for (const role of [withVault(false), withVault(true), withVault(true, { lock, retentionDays: 30 })]) {
       await decide(role, 'dynamodb:DeleteItem', LEDGER, 'ImplicitlyDenied');
       await decide(role, 'dynamodb:Query', BY_KIND_EXPIRY, 'ImplicitlyDenied');
       await decide(role, 'dynamodb:UpdateItem', LEDGER.replace(CENTRAL, '999999999999'), 'ImplicitlyDenied');

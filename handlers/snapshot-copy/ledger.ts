@@ -31,12 +31,16 @@
  *                                                       of the organization of that kind, oldest first, in pages)
  *   record                PutItem IF attribute_not_exists(copySnapshotId)                      (idempotent)
  *   forget                DeleteItem (target, copySnapshotId)                                  (after the sweep deleted it)
+ *   raiseExpiry           UpdateItem IF attribute_exists(expiresAt) AND expiresAt < :e         (VaultLock: never lowers)
  * A vault copy (a locked copy in an isolated vault account) is recorded the same way under
  * `target = "<vaultAccount>#<vaultRegion>"` (the account and region that own it), `kind =
  * "vault-copy"`, `copyAccount = <vaultAccount>`, `account` = the member account of the original
  * snapshot and `sourceSnapshotId` = that original snapshot, and with `vault.retentionDays` its own
  * `expiresAt`: the same lookups serve it, in the vault's partition, and the sweep finds it in the
- * `vault-copy` partition of `by-kind-expiry`.
+ * `vault-copy` partition of `by-kind-expiry`. That expiry counts from the copy's start, its lock from
+ * VaultLock, after the copy completed: VaultLock raises `expiresAt` to the lock's expiry
+ * (raiseExpiry), so that the sweep never meets a copy still locked (`retentionDays` may equal
+ * `lock.days`).
  *
  * Why `kind` is the sweep's partition key: every item ever written carries it (it is part of the
  * item since the ledger exists), so adding the index needs no backfill of our own (DynamoDB fills a
@@ -150,6 +154,12 @@ export interface LedgerStore {
    * (UpdateItem IF attribute_exists: never creates an item); false when it is not recorded.
    */
   markVaulted(copyAccount: string, destinationRegion: string, copySnapshotId: string, mark: { deletedAt: string; vaultCopySnapshotId: string }): Promise<boolean>;
+  /**
+   * Raises a copy's expiry to `notBefore` (rounded up to the second) when it is earlier: UpdateItem
+   * IF its `expiresAt` exists and is earlier, so it never lowers an expiry, never gives one to a copy
+   * kept forever and never creates an item; a redelivery changes nothing. False when nothing changed.
+   */
+  raiseExpiry(copyAccount: string, destinationRegion: string, copySnapshotId: string, notBefore: Date): Promise<boolean>;
   /**
    * One page (at most `limit`) of the recorded copies of `kind`, in every account and region, whose
    * expiry is at or before `now`, oldest first, after `after`.
@@ -269,6 +279,16 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
     } while (ExclusiveStartKey);
   };
   const key = (target: string, copySnapshotId: string) => ({ [LEDGER_SCHEMA.partitionKey]: S(target), [LEDGER_SCHEMA.sortKey]: S(copySnapshotId) });
+  /** UpdateItem of one copy's item under its condition: false when the condition failed (nothing changed). */
+  const updateIf = async (what: string, copyAccount: string, region: string, copySnapshotId: string, update: Omit<ConstructorParameters<typeof UpdateItemCommand>[0], 'TableName' | 'Key'>): Promise<boolean> => {
+    try {
+      await client.send(new UpdateItemCommand({ TableName: tableName, Key: key(ledgerTarget(copyAccount, region), copySnapshotId), ...update }));
+      return true;
+    } catch (error) {
+      if (conditionFailed(error)) return false;
+      throw failure(error, what, tableName);
+    }
+  };
   /** Consistent BatchGetItem of `copyIds` (100 a request; UnprocessedKeys asked again with backoff), the copy id only or whole items. */
   const batchGet = async (copyAccount: string, region: string, copyIds: readonly string[], idsOnly: boolean): Promise<Array<Record<string, AttributeValue>>> => {
     const found: Array<Record<string, AttributeValue>> = [];
@@ -334,22 +354,21 @@ export function createLedgerStore(client: LedgerSender, tableName: string, optio
       return (await batchGet(copyAccount, region, copyIds, false)).map(entryOf);
     },
     async markVaulted(copyAccount, region, copySnapshotId, mark) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key(ledgerTarget(copyAccount, region), copySnapshotId),
-            UpdateExpression: 'SET #d = :d, #v = :v',
-            ConditionExpression: 'attribute_exists(#c)',
-            ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
-            ExpressionAttributeValues: { ':d': S(mark.deletedAt), ':v': S(mark.vaultCopySnapshotId) },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (conditionFailed(error)) return false;
-        throw failure(error, 'UpdateItem (mark a member copy vaulted)', tableName);
-      }
+      return updateIf('UpdateItem (mark a member copy vaulted)', copyAccount, region, copySnapshotId, {
+        UpdateExpression: 'SET #d = :d, #v = :v',
+        ConditionExpression: 'attribute_exists(#c)',
+        ExpressionAttributeNames: { '#d': 'deletedAt', '#v': 'vaultCopySnapshotId', '#c': LEDGER_SCHEMA.sortKey },
+        ExpressionAttributeValues: { ':d': S(mark.deletedAt), ':v': S(mark.vaultCopySnapshotId) },
+      });
+    },
+    async raiseExpiry(copyAccount, region, copySnapshotId, notBefore) {
+      return updateIf("UpdateItem (raise a copy's expiry)", copyAccount, region, copySnapshotId, {
+        UpdateExpression: 'SET #e = :e',
+        // ISO-8601 UTC strings of one format compare as their times (see above).
+        ConditionExpression: 'attribute_exists(#e) AND #e < :e',
+        ExpressionAttributeNames: { '#e': LEDGER_SCHEMA.byKindExpiry.sortKey },
+        ExpressionAttributeValues: { ':e': S(isoSeconds(new Date(Math.ceil(notBefore.getTime() / 1000) * 1000))) },
+      });
     },
     async expiredPage(kind, now, { after, limit }) {
       const i = LEDGER_SCHEMA.byKindExpiry;

@@ -331,6 +331,9 @@ async function sweepOne(copy: ExpiredCopy, snapshot: Snapshot | undefined, ec2: 
       deps.logger.warn('expired copy kept: an AMI uses it', { ...keys, decision: 'kept', reason: 'in-use' });
       return;
     }
+    // Anything else is `failed`, by no code: a still-locked copy among them, for which AWS documents
+    // no error code (API_DeleteSnapshot, errors-overview); VaultLock keeps the ledger's expiry of a
+    // vault copy no earlier than its lock's, so only a lock lengthened since meets this.
     return recordFailure(copy, error, summary, deps);
   }
   await forget('deleted', 'expired copy deleted');

@@ -15,7 +15,8 @@
  *   vault-poll           DescribeSnapshots (vault role) of the vault copy → copied | recopy
  *   vault-release        UpdateItem: release the vault slot (idempotent)
  *   vault-lock           DescribeLockedSnapshots, then LockSnapshot (vault role) unless an equal or
- *                        stronger lock is there → locked
+ *                        stronger lock is there; with retention, UpdateItem (ledger): the vault copy's
+ *                        expiry raised to its lock's → locked
  *   vault-unshare        ModifySnapshotAttribute (member role): createVolumePermission remove → unshared
  *   vault-delete-member  keepMemberCopy false: DeleteSnapshot (member role) of the member copy, once
  *                        the vault copy is locked; UpdateItem marks its ledger item → deleted
@@ -39,6 +40,7 @@ import {
   existingCopiesQuery,
   expiresAt,
   findExistingCopy,
+  lockDays,
   roleSessionName,
   vaultCopyDescription,
   vaultCopyRequest,
@@ -383,6 +385,7 @@ async function lock(c: VaultCtx): Promise<CopyData> {
   }
   const decision = decideOnLock(existing, vault.lock);
   if (decision.kind === 'keep') {
+    await expireNotBeforeLock(c, copyId, existing!, keys);
     deps.logger.info(`vault copy ${decision.reason}: kept`, { ...keys, outcome: 'locked' });
     return answer(c, 'locked', { lock: lockOf(existing!) });
   }
@@ -392,8 +395,32 @@ async function lock(c: VaultCtx): Promise<CopyData> {
   } catch (caught) {
     throw refused(asError(caught), 'LockSnapshot');
   }
+  await expireNotBeforeLock(c, copyId, locked, keys);
   deps.logger.info(`vault copy locked (${decision.reason})`, { ...keys, outcome: 'locked', lockState: locked.LockState });
   return answer(c, 'locked', { lock: lockOf(locked) });
+}
+
+/**
+ * With `retentionDays`, the vault copy's ledger expiry (copy start + retentionDays) is raised to its
+ * lock's expiry: the lock runs from VaultLock, after the copy completed, and `retentionDays` may equal
+ * `lock.days`, so the sweep would otherwise meet a copy still locked, fail to delete it ("While a
+ * snapshot is locked, it can't be deleted by any user":
+ * https://docs.aws.amazon.com/ebs/latest/userguide/ebs-snapshot-lock.html) and report the sweep
+ * incomplete. The expiry is EC2's own `LockExpiresOn` ("The date and time at which the lock will
+ * expire", LockSnapshot's and DescribeLockedSnapshots' answer), whatever a cooling-off period does to
+ * the duration's start: https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_LockSnapshot.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeLockedSnapshots.html
+ * (LockedSnapshotsInfo). Not "Required" there: without it, now + the lock's days (the copy is
+ * completed, so its duration has started: LockDurationStartTime), never earlier than the lock's end.
+ * Conditional (./ledger raiseExpiry): it only raises, so a redelivered VaultLock changes nothing.
+ */
+async function expireNotBeforeLock(c: VaultCtx, copyId: string, lock: Pick<LockedSnapshotsInfo, 'LockExpiresOn' | 'LockDuration' | 'LockDurationStartTime' | 'LockCreatedOn'>, keys: Record<string, unknown>): Promise<void> {
+  const { deps, vault, input } = c;
+  if (vault.retentionDays === undefined || !vault.lock) return;
+  const expiresOn = lock.LockExpiresOn instanceof Date ? lock.LockExpiresOn : new Date(deps.now().getTime() + (lockDays(lock) ?? vault.lock.days) * 86_400_000);
+  if (await deps.ledger.raiseExpiry(vault.accountId, input.destinationRegion, copyId, expiresOn)) {
+    deps.logger.info('vault copy expiry raised to its lock expiry in the copy ledger', { ...keys, lockExpiresOn: expiresOn.toISOString() });
+  }
 }
 
 const lockOf = (l: Pick<LockedSnapshotsInfo, 'LockState' | 'LockExpiresOn' | 'LockDuration'>): NonNullable<VaultData['lock']> => ({

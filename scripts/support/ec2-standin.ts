@@ -28,7 +28,8 @@
  * - DeleteSnapshot of one snapshot refused (`refuseDelete`): throttled (RequestLimitExceeded, 503),
  *   or a locked snapshot, which "can't be deleted" (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-snapshot-lock.html).
  *   The EC2 API reference documents no error code for the latter (errors-overview lists none):
- *   LOCKED_SNAPSHOT_FAULT is the stand-in's, a 400 client error, and callers must not depend on its name.
+ *   LOCKED_SNAPSHOT_FAULT answers the stand-ins' one choice, LOCKED_SNAPSHOT_DELETE_CODE
+ *   (./snapshot-rules.ts: IncorrectState, 400), and callers must not depend on its name.
  * - Archive tier (`storageTier: 'archive'`), Outpost (`outpostArn`) and Local Zone
  *   (`availabilityZone`: "The Availability Zone or Local Zone of the snapshot") snapshots are
  *   described as such; `startTime` is "the time stamp when the snapshot was initiated" (a copy's:
@@ -45,7 +46,7 @@
  *   the copy ending in `error` when the caller may not use the source's key (`allowKeyUse`);
  *   LockSnapshot (modes, LockDuration or ExpirationDate, cooling-off, a pending snapshot's duration
  *   starting at completion, re-lock rules), DescribeLockedSnapshots, and DeleteSnapshot refused
- *   (IncorrectState) while a snapshot is locked.
+ *   (LOCKED_SNAPSHOT_DELETE_CODE) while a snapshot is locked.
  * - A request that is never answered (`hangNext`: nothing done; `ambiguousAfterCopy('hang')`: the copy
  *   made, no answer), as a lost connection or an overloaded endpoint leaves it: the caller only learns
  *   of it from its own timeout, and for a request without an idempotency token (CopySnapshot) cannot
@@ -54,7 +55,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyLock, crossAccountKeyFailure, deleteRefusal, lockExpiresOn, lockState, modifyShare, startOnCompletion, visibleTo, type SnapshotLock } from './snapshot-rules';
+import { LOCKED_SNAPSHOT_DELETE_CODE, applyLock, crossAccountKeyFailure, deleteRefusal, lockExpiresOn, lockState, modifyShare, startOnCompletion, visibleTo, type SnapshotLock } from './snapshot-rules';
 
 const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -174,7 +175,7 @@ export interface StandinOptions {
 /** EC2's concurrent snapshot copy quota per destination region and account. */
 export const EC2_COPY_QUOTA = 20;
 /** DeleteSnapshot of a locked snapshot, as the stand-in answers it (the code is not documented: see above). */
-export const LOCKED_SNAPSHOT_FAULT: StandinFault = { code: 'SnapshotLocked', status: 400, message: 'The snapshot is locked and cannot be deleted (stand-in).' };
+export const LOCKED_SNAPSHOT_FAULT: StandinFault = { code: LOCKED_SNAPSHOT_DELETE_CODE, status: 400, message: 'The snapshot is locked and cannot be deleted (stand-in).' };
 
 const escapeXml = (value: string): string =>
   value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);

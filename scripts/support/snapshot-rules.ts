@@ -164,15 +164,24 @@ export function startOnCompletion(lock: SnapshotLock | undefined, completedAt: n
 }
 
 /**
+ * The error code of DeleteSnapshot of a locked snapshot, as both stand-ins answer it (ec2-standin's
+ * lock rules and its LOCKED_SNAPSHOT_FAULT, ec2-model). AWS documents none: neither DeleteSnapshot's
+ * page nor the errors overview names one for this case
+ * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteSnapshot.html,
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html). The stand-ins answer
+ * IncorrectState, the documented common client error for a resource in a state that refuses the
+ * request, with status 400. Nothing in the handler depends on the code: the vault steps never delete
+ * a vault copy, and the sweep counts any refusal but NotFound and InvalidSnapshot.InUse as `failed`.
+ */
+export const LOCKED_SNAPSHOT_DELETE_CODE = 'IncorrectState';
+
+/**
  * DeleteSnapshot of a locked snapshot: "While a snapshot is locked, it can't be deleted by any user,
  * regardless of their IAM permissions" (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-snapshot-lock.html);
- * an `expired` lock no longer protects it. The error code is not documented for this case (neither
- * DeleteSnapshot's page nor the errors overview names one): the stand-in answers IncorrectState, the
- * documented common code for a resource in a state that refuses the request. Nothing in the handler
- * depends on the code: it never deletes a vault copy (the sweep does, only expired ones).
+ * an `expired` lock no longer protects it. The code: LOCKED_SNAPSHOT_DELETE_CODE (not documented).
  */
 export function deleteRefusal(lock: SnapshotLock | undefined, now: number): RuleError | undefined {
   if (!lock) return undefined;
   const state = lockState(lock, now);
-  return state === 'expired' ? undefined : { code: 'IncorrectState', message: `The snapshot is locked (${state}) and cannot be deleted until its lock expires` };
+  return state === 'expired' ? undefined : { code: LOCKED_SNAPSHOT_DELETE_CODE, message: `The snapshot is locked (${state}) and cannot be deleted until its lock expires` };
 }

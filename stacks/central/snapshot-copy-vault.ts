@@ -98,15 +98,18 @@ export const vaultSweepEnvironment = (vault: VaultAccess): Record<string, string
 /**
  * The step role's vault statements: assume the vault role (one ARN), and when the central account is
  * also a member (its copies made with the step role's own credentials), share those copies with
- * the vault and, with `keepMemberCopy: false`, delete them, exactly as a member role may. With
- * `keepMemberCopy: false` also `dynamodb:UpdateItem` on the copy ledger: a member copy deleted once
+ * the vault and, with `keepMemberCopy: false`, delete them, exactly as a member role may.
+ * `dynamodb:UpdateItem` on the copy ledger when a vault step updates an item
+ * (handlers/snapshot-copy/ledger.ts): with `keepMemberCopy: false`, a member copy deleted once
  * vaulted keeps its item, marked (`deletedAt`, `vaultCopySnapshotId`), so a later execution for the
- * same snapshot goes to the vault copy rather than copying again (handlers/snapshot-copy/ledger.ts).
+ * same snapshot goes to the vault copy rather than copying again; with `lock` and `retentionDays`,
+ * VaultLock raises a vault copy's expiry to its lock's (the lock starts after the copy completed).
  */
 export function vaultStepStatements(vault: VaultAccess, scope: CopyScope, ownAccountCopy?: CopyPermissionsProps): Statement[] {
+  const updatesLedger = !vault.keepMemberCopy || (vault.lock !== undefined && vault.retentionDays !== undefined);
   return [
     assumeVaultRole(vault.accountId),
-    ...(vault.keepMemberCopy ? [] : [{ Sid: 'MarkVaultedCopies', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copyLedgerTableArn(scope) } satisfies Statement]),
+    ...(updatesLedger ? [{ Sid: 'UpdateLedgerItems', Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: copyLedgerTableArn(scope) } satisfies Statement] : []),
     ...(ownAccountCopy
       ? shareWithVaultStatements({ destinationRegions: ownAccountCopy.destinationRegions, vaultAccountId: vault.accountId, deleteMemberCopies: !vault.keepMemberCopy })
       : []),
